@@ -1,0 +1,63 @@
+#pragma once
+// mmmove's own model of the Mattermost schema (schema/*.yaml, compiled in): for each migration level
+// and engine, the applied migrations, the Systems rows the migrations write, and every table, column,
+// key, index, enum type and view, as the engine itself reports them. From it mmmove creates the same
+// schema Mattermost's migrations would, on an empty database (--create-schema), and it can write the
+// model of a live database (`mmmove schema dump`) so the two can be compared.
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "db/database.h"
+
+namespace mmmove {
+
+struct ModelTable {
+    std::string name;                      // CamelCase on MySQL, lower case on PostgreSQL
+    std::vector<std::string> columns;      // column definitions in order, e.g. "`Id` varchar(26) NOT NULL"
+    std::vector<std::string> constraints;  // PostgreSQL: "CONSTRAINT users_pkey PRIMARY KEY (id)"; MySQL: key lines
+    std::vector<std::string> indexes;      // PostgreSQL: CREATE INDEX statements, ON {table}
+    std::string options;                   // MySQL table options (ENGINE, CHARSET, COLLATE)
+};
+
+struct ModelView {
+    std::string name;
+    bool materialized = false;
+    std::string definition;                // the SELECT
+    std::vector<std::string> indexes;      // indexes on a materialized view
+};
+
+struct SchemaModel {
+    int level = 0;                         // highest applied migration
+    int label = 0;                         // the level the model is known by (its file name: m124, m141, m159)
+    Engine engine = Engine::postgres;
+    std::vector<std::pair<int64_t, std::string>> migrations;
+    std::vector<std::pair<std::string, std::string>> systems;  // rows the migrations themselves write
+    std::vector<std::pair<std::string, std::string>> enums;    // PostgreSQL: name → "'a', 'b'"
+    std::vector<ModelTable> tables;
+    std::vector<ModelView> views;
+};
+
+// How a copy treats a table: data to move, rows a freshly started server writes (replaced by the
+// source's), per-instance state that never moves, or the migration record (compared, never copied).
+enum class TableRole { content, server_bootstrap, per_instance, schema_version };
+TableRole table_role(const std::string& table_name);
+
+// The models compiled into this binary.
+std::vector<SchemaModel> builtin_models();
+// The built-in model for this engine whose migration set equals `migrations`, or nullptr.
+const SchemaModel* find_model(Engine engine, const std::map<int64_t, std::string>& migrations);
+const SchemaModel* find_model(Engine engine, int level);
+
+SchemaModel parse_model(const std::string& yaml_text, const std::string& origin);
+std::string model_to_yaml(const SchemaModel& model);
+// Reads the model of a live database (its catalog, db_migrations and the migrations' Systems rows).
+SchemaModel dump_model(Database& db);
+// Creates every table, key, index, type and view of the model on db, in one go. On MySQL, lower_case
+// gives the Bitnami spelling (users, not Users). Also fills db_migrations and the migrations' Systems rows.
+void create_schema(Database& db, const SchemaModel& model, bool lower_case);
+
+}  // namespace mmmove

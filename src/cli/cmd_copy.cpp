@@ -1,0 +1,4 @@
+#include "cli/commands.h"
+namespace mmmove::cli {
+void add_copy(CLI::App&, Action&) {}
+}

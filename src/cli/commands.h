@@ -1,0 +1,22 @@
+#pragma once
+// One function per subcommand: each adds its flags to the CLI11 app and returns the code to run.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace mmmove::cli {
+
+using Action = std::function<int()>;
+
+// Flags that name the two sides of a move.
+struct SideArgs {
+    std::string from, to, from_password_file, to_password_file;
+};
+void add_side_flags(CLI::App& cmd, SideArgs& args, bool need_from, bool need_to);
+
+void add_check(CLI::App& app, Action& action);
+void add_copy(CLI::App& app, Action& action);
+void add_schema(CLI::App& app, Action& action);
+void add_sample(CLI::App& app, Action& action);
+
+}  // namespace mmmove::cli

@@ -1,0 +1,30 @@
+#pragma once
+// mmmove's one error type. Every failure an admin can meet carries an exit code that says which side
+// failed, and a message written as a sentence that ends with what to do next. Messages never contain
+// a password: DSNs are printed through DataSource::masked().
+#include <stdexcept>
+#include <string>
+
+namespace mmmove {
+
+// Exit codes, documented in the README. Stable: scripts and cron jobs test them.
+enum class ExitCode : int {
+    ok = 0,
+    internal = 1,      // a bug in mmmove
+    bad_input = 2,     // malformed flags, DSN, config.json, schema model
+    source = 3,        // the source database (unreachable, wrong password, not Mattermost...)
+    destination = 4,   // the destination database
+    mismatch = 5,      // the two sides disagree (schema version, catalog) or a copy lost rows
+    data = 6,          // a value that cannot be moved under the chosen policy
+};
+
+class Error : public std::runtime_error {
+public:
+    Error(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    ExitCode code() const { return code_; }
+
+private:
+    ExitCode code_;
+};
+
+}  // namespace mmmove

@@ -1,0 +1,29 @@
+#include "db/database.h"
+
+namespace mmmove {
+
+const char* column_kind_name(ColumnKind k) {
+    switch (k) {
+        case ColumnKind::text: return "text";
+        case ColumnKind::integer: return "integer";
+        case ColumnKind::floating: return "floating";
+        case ColumnKind::boolean: return "boolean";
+        case ColumnKind::json: return "json";
+        case ColumnKind::binary: return "binary";
+        case ColumnKind::text_array: return "text array";
+        case ColumnKind::enumeration: return "enum";
+    }
+    return "?";
+}
+
+std::unique_ptr<Database> Database::connect(const DataSource& ds, Side side) {
+    return ds.engine == Engine::postgres ? connect_postgres(ds, side) : connect_mysql(ds, side);
+}
+
+void Database::fail(const std::string& what, const std::string& server_message) const {
+    std::string msg = std::string("The ") + side_name(side_) + " database (" + ds_.label() + ") " + what;
+    if (!server_message.empty()) msg += "\n  server said: " + mask_secrets(server_message, ds_);
+    throw Error(side_exit_code(side_), msg);
+}
+
+}  // namespace mmmove

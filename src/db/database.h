@@ -1,0 +1,85 @@
+#pragma once
+// One connection to one side of a move, behind an interface both engines implement. Small catalog
+// queries return whole results; table data only ever streams through RowReader / RowWriter, so memory
+// does not grow with table size. Not thread-safe: one Database per thread.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/data_source.h"
+
+namespace mmmove {
+
+// One value of a streamed row, in the source engine's text form (PostgreSQL COPY text after unescaping,
+// MySQL's text protocol). Points into the reader's buffers; valid until the reader's next call.
+struct Field {
+    const char* data = nullptr;
+    size_t size = 0;
+    bool null = true;
+    std::string_view view() const { return {data, size}; }
+    static Field of(std::string_view s) { return Field{s.data(), s.size(), false}; }
+};
+using FieldRow = std::vector<Field>;
+using QueryRow = std::vector<std::optional<std::string>>;
+
+// What a column holds, as far as moving it between engines matters.
+enum class ColumnKind { text, integer, floating, boolean, json, binary, text_array, enumeration };
+const char* column_kind_name(ColumnKind k);
+
+class RowReader {
+public:
+    virtual ~RowReader() = default;
+    // Fills row with the next row's fields; false at the end of the table.
+    virtual bool next(FieldRow& row) = 0;
+};
+
+class RowWriter {
+public:
+    virtual ~RowWriter() = default;
+    virtual void write(const FieldRow& row) = 0;
+    // Sends what is buffered and ends the load; errors surface here. Returns rows written.
+    virtual uint64_t finish() = 0;
+};
+
+class Database {
+public:
+    virtual ~Database() = default;
+    static std::unique_ptr<Database> connect(const DataSource& ds, Side side);
+
+    virtual Engine engine() const = 0;
+    virtual std::string server_version() = 0;
+    virtual std::vector<QueryRow> query(const std::string& sql) = 0;
+    virtual void exec(const std::string& sql) = 0;
+    // Starts a read-only transaction on one consistent snapshot; everything read until commit() sees it.
+    virtual void begin_snapshot_read() = 0;
+    virtual void begin() = 0;
+    virtual void commit() = 0;
+    virtual void rollback() = 0;
+    virtual std::unique_ptr<RowReader> read_table(const std::string& table, const std::vector<std::string>& columns) = 0;
+    virtual std::unique_ptr<RowWriter> write_table(const std::string& table, const std::vector<std::string>& columns,
+                                                   const std::vector<ColumnKind>& kinds) = 0;
+    virtual std::string quote_ident(const std::string& name) const = 0;
+    virtual std::string quote_literal(const std::string& value) = 0;
+
+    const DataSource& data_source() const { return ds_; }
+    Side side() const { return side_; }
+
+protected:
+    Database(const DataSource& ds, Side side) : ds_(ds), side_(side) {}
+    // Raises Error with this side's exit code and a message that never holds the password.
+    [[noreturn]] void fail(const std::string& what, const std::string& server_message) const;
+
+    DataSource ds_;
+    Side side_;
+};
+
+std::unique_ptr<Database> connect_postgres(const DataSource& ds, Side side);
+// PostgreSQL→PostgreSQL moves COPY lines untouched: these take a reader/writer made by a PostgreSQL Database.
+bool pg_read_raw(RowReader& reader, std::string_view& line);
+void pg_write_raw(RowWriter& writer, std::string_view line);
+std::unique_ptr<Database> connect_mysql(const DataSource& ds, Side side);
+
+}  // namespace mmmove

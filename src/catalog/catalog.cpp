@@ -157,6 +157,11 @@ Catalog read_catalog(Database& db) {
         for (const auto& r : db.query(kPgPrimaryKeys))
             for (auto& t : cat.tables)
                 if (t.name == val(r, 0)) t.primary_key.push_back(val(r, 1));
+        for (const auto& r : db.query(
+                 "SELECT c.relname, p.relname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+                 "JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE k.contype = 'f' AND n.nspname = current_schema()"))
+            cat.foreign_keys.emplace_back(val(r, 0), val(r, 1));
         for (const auto& r : db.query(kPgViews)) {
             cat.views.push_back(val(r, 0));
             if (val(r, 1) == "m") cat.materialized_views.push_back(val(r, 0));
@@ -188,6 +193,9 @@ Catalog read_catalog(Database& db) {
             for (auto& t : cat.tables)
                 if (t.name == val(r, 0)) t.primary_key.push_back(val(r, 1));
         for (const auto& r : db.query(kMyViews)) cat.views.push_back(val(r, 0));
+        for (const auto& r : db.query("SELECT TABLE_NAME, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+                                      "WHERE CONSTRAINT_SCHEMA = DATABASE()"))
+            cat.foreign_keys.emplace_back(val(r, 0), val(r, 1));
     }
     sort_tables(cat);
     detect_case(cat);

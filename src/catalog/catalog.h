@@ -46,6 +46,7 @@ struct Catalog {
     std::vector<std::string> materialized_views;
     TableCase table_case = TableCase::empty;
     bool has_migrations_table = false;
+    std::vector<std::pair<std::string, std::string>> foreign_keys;  // (child table, parent table)
     const Table* find(const std::string& name) const;  // case-insensitive
 };
 

@@ -1,4 +1,50 @@
+// mmmove copy: move a whole Mattermost database into an empty one.
+#include <iostream>
+
 #include "cli/commands.h"
+#include "pipeline/copy.h"
+
 namespace mmmove::cli {
-void add_copy(CLI::App&, Action&) {}
+
+void add_copy(CLI::App& app, Action& action) {
+    static SideArgs sides;
+    static CopyOptions options;
+    static std::vector<std::string> skip;
+    static std::string overlong = "stop", invalid_json = "stop";
+    auto* cmd = app.add_subcommand("copy", "copy every Mattermost table from the source into an empty destination");
+    add_side_flags(*cmd, sides, true, true);
+    cmd->add_flag("--truncate", options.check.truncate, "delete the destination's data before copying");
+    cmd->add_flag("--create-schema", options.check.create_schema,
+                  "on an empty destination, create the source's Mattermost schema from mmmove's model");
+    cmd->add_flag("--lower-case-tables", options.lower_case_tables,
+                  "with --create-schema on MySQL: lower-case table names, as Bitnami's servers use");
+    cmd->add_option("--skip-table", skip, "a source table to leave behind (repeatable)");
+    cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");
+    cmd->add_option("--on-overlong", overlong, "a text longer than the destination column: stop (default) or truncate")
+        ->check(CLI::IsMember({"stop", "truncate"}));
+    cmd->add_option("--on-invalid-json", invalid_json, "JSON that PostgreSQL refuses: stop (default) or repair (write {})")
+        ->check(CLI::IsMember({"stop", "repair"}));
+    cmd->add_option("--report", options.report_path, "where every changed value is listed (JSON lines)")->capture_default_str();
+    cmd->add_flag("--quiet", options.quiet, "print only the summary");
+    cmd->callback([&action] {
+        action = [] {
+            for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
+            options.policy.overlong = overlong == "truncate" ? OverlongPolicy::truncate : OverlongPolicy::stop;
+            options.policy.invalid_json = invalid_json == "repair" ? InvalidJsonPolicy::repair : InvalidJsonPolicy::stop;
+            auto src = Database::connect(resolve_data_source(sides.from, Side::source, sides.from_password_file), Side::source);
+            auto dst = Database::connect(resolve_data_source(sides.to, Side::destination, sides.to_password_file), Side::destination);
+            CopyResult result;
+            try {
+                result = run_copy(*src, *dst, options, std::cerr);
+            } catch (const Error& e) {
+                if (e.code() == ExitCode::data || e.code() == ExitCode::destination || e.code() == ExitCode::source)
+                    throw Error(e.code(), std::string(e.what()) + "\nThe tables loaded by this run were emptied again; the source was only read.");
+                throw;
+            }
+            print_copy_summary(result, std::cout);
+            return result.counts_match() ? 0 : static_cast<int>(ExitCode::mismatch);
+        };
+    });
 }
+
+}  // namespace mmmove::cli

@@ -74,6 +74,8 @@ public:
             conn_ = nullptr;
             explain_connect_failure(err);
         }
+        // Server notices (e.g. "word is too long to be indexed" from full-text indexes) are not errors.
+        PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
         exec("SET bytea_output = 'hex'");
         exec("SET extra_float_digits = 3");
         exec("SET statement_timeout = 0");

@@ -1,0 +1,252 @@
+#include "pipeline/check.h"
+
+#include <algorithm>
+
+namespace mmmove {
+
+bool CheckReport::blocked() const {
+    return std::any_of(findings.begin(), findings.end(),
+                       [](const Finding& f) { return f.severity == Finding::Severity::blocking; });
+}
+
+ExitCode CheckReport::exit_code() const {
+    for (const auto& f : findings)
+        if (f.severity == Finding::Severity::blocking) return f.code;
+    return ExitCode::ok;
+}
+
+namespace {
+
+void block(CheckReport& r, ExitCode code, std::string text) {
+    r.findings.push_back({Finding::Severity::blocking, code, std::move(text)});
+}
+void warn(CheckReport& r, std::string text) { r.findings.push_back({Finding::Severity::warning, ExitCode::ok, std::move(text)}); }
+void info(CheckReport& r, std::string text) { r.findings.push_back({Finding::Severity::info, ExitCode::ok, std::move(text)}); }
+
+SideState read_side(Database& db) {
+    SideState s;
+    s.label = db.data_source().label();
+    s.engine = db.engine();
+    s.server_version = db.server_version();
+    s.catalog = read_catalog(db);
+    s.version = read_schema_version(db, s.catalog);
+    return s;
+}
+
+bool copied_role(const std::string& table) {
+    TableRole role = table_role(table);
+    return role == TableRole::content || role == TableRole::server_bootstrap;
+}
+
+// Kinds that hold the same values on both engines. Older schemas keep JSON in text columns.
+bool compatible(ColumnKind a, ColumnKind b) {
+    auto family = [](ColumnKind k) {
+        switch (k) {
+            case ColumnKind::json:           // JSON lives in text columns in older schemas
+            case ColumnKind::text_array:     // PostgreSQL varchar(26)[] holds what MySQL keeps as a JSON array
+            case ColumnKind::enumeration: return ColumnKind::text;
+            default: return k;
+        }
+    };
+    return family(a) == family(b);
+}
+
+std::string describe_version(const SideState& s) {
+    if (s.version.migrations.empty()) return "no applied migrations";
+    return "migration " + std::to_string(s.version.highest()) + " (" + std::to_string(s.version.migrations.size()) +
+           " applied)";
+}
+
+void compare_versions(CheckReport& r) {
+    const auto& a = r.source.version.migrations;
+    const auto& b = r.dest.version.migrations;
+    std::vector<int64_t> only_source, only_dest;
+    for (const auto& [v, n] : a)
+        if (!b.count(v)) only_source.push_back(v);
+    for (const auto& [v, n] : b)
+        if (!a.count(v)) only_dest.push_back(v);
+    if (only_source.empty() && only_dest.empty()) return;
+    auto list = [](const std::vector<int64_t>& v) {
+        std::string s;
+        for (size_t i = 0; i < v.size() && i < 8; ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+        if (v.size() > 8) s += ", … (" + std::to_string(v.size()) + " in all)";
+        return s;
+    };
+    std::string text = "The two sides are at different Mattermost schema versions: the source is at " +
+                       describe_version(r.source) + ", the destination at " + describe_version(r.dest) + ".";
+    if (!only_source.empty()) text += " Only the source has migrations " + list(only_source) + ".";
+    if (!only_dest.empty()) text += " Only the destination has migrations " + list(only_dest) + ".";
+    text += " Run the same Mattermost version on both (upgrade the older one, or create the destination's schema "
+            "with the source's version), then check again.";
+    block(r, ExitCode::mismatch, text);
+}
+
+void compare_catalogs(CheckReport& r, const CheckOptions& o) {
+    const Catalog& src = r.source.catalog;
+    const Catalog& dst = r.dest.catalog;
+    for (const auto& t : src.tables) {
+        if (!copied_role(t.name)) continue;
+        const Table* d = dst.find(t.name);
+        if (!d) {
+            r.source_only_tables.push_back(t.name);
+            if (o.skip_tables.count(lower(t.name)) || o.skip_missing_tables)
+                warn(r, "Table " + t.name + " exists only on the source; it will not be copied (--skip-table / --skip-missing-tables).");
+            else
+                block(r, ExitCode::mismatch,
+                      "Table " + t.name + " exists only on the source (a plugin's table, or a different Mattermost version). "
+                      "Install the same plugins on the destination, or pass --skip-table " + t.name +
+                      " (or --skip-missing-tables) to leave it behind.");
+            continue;
+        }
+        if (o.skip_tables.count(lower(t.name))) continue;
+        for (const auto& c : t.columns) {
+            const Column* dc = d->find_column(c.name);
+            if (!dc) {
+                block(r, ExitCode::mismatch,
+                      "Column " + t.name + "." + c.name + " exists on the source but not on the destination (" +
+                          describe_version(r.dest) + "). Bring both sides to the same Mattermost version.");
+                continue;
+            }
+            if (!compatible(c.kind, dc->kind))
+                block(r, ExitCode::mismatch,
+                      "Column " + t.name + "." + c.name + " is " + c.type + " on the source but " + dc->type +
+                          " on the destination; mmmove cannot move " + column_kind_name(c.kind) + " values into a " +
+                          column_kind_name(dc->kind) + " column. Recreate the destination schema with the source's Mattermost version.");
+        }
+        for (const auto& dc : d->columns)
+            if (!t.find_column(dc.name) && !dc.nullable && !dc.has_default)
+                block(r, ExitCode::mismatch,
+                      "Column " + d->name + "." + dc.name + " exists only on the destination and is NOT NULL without a "
+                      "default, so no source row can fill it. Bring both sides to the same Mattermost version.");
+    }
+    for (const auto& t : dst.tables)
+        if (copied_role(t.name) && !src.find(t.name)) r.dest_only_tables.push_back(t.name);
+    if (!r.dest_only_tables.empty()) {
+        std::string names;
+        for (const auto& n : r.dest_only_tables) names += (names.empty() ? "" : ", ") + n;
+        info(r, "Tables only on the destination (left as they are): " + names + ".");
+    }
+}
+
+void check_destination_empty(CheckReport& r, Database& dest, const CheckOptions& o) {
+    for (const auto& t : r.dest.catalog.tables) {
+        if (table_role(t.name) != TableRole::content) continue;
+        if (dest.query("SELECT 1 FROM " + dest.quote_ident(t.name) + " LIMIT 1").empty()) continue;
+        auto n = dest.query("SELECT COUNT(*) FROM " + dest.quote_ident(t.name));
+        r.dest_rows.emplace_back(t.name, std::stoull(n.at(0).at(0).value_or("0")));
+    }
+    if (r.dest_rows.empty()) return;
+    std::string list;
+    for (size_t i = 0; i < r.dest_rows.size() && i < 10; ++i)
+        list += (i ? ", " : "") + r.dest_rows[i].first + " (" + std::to_string(r.dest_rows[i].second) + " rows)";
+    if (r.dest_rows.size() > 10) list += ", and " + std::to_string(r.dest_rows.size() - 10) + " more tables";
+    if (o.truncate) {
+        warn(r, "The destination holds data that --truncate will delete before the copy: " + list + ".");
+        return;
+    }
+    block(r, ExitCode::destination,
+          "The destination already holds Mattermost data: " + list +
+              ". A copy needs an empty destination (was a Mattermost server started against it, or is it the wrong "
+              "database?). Point --to at an empty database with the same schema, or pass --truncate to delete the "
+              "destination's data first.");
+}
+
+}  // namespace
+
+CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
+    CheckReport r;
+    r.source = read_side(source);
+    r.dest = read_side(dest);
+    info(r, std::string("Source: ") + r.source.label + ", server " + r.source.server_version + ", table names: " +
+                table_case_name(r.source.catalog.table_case) + ", " + describe_version(r.source) + ".");
+    info(r, std::string("Destination: ") + r.dest.label + ", server " + r.dest.server_version + ", table names: " +
+                table_case_name(r.dest.catalog.table_case) + ", " + describe_version(r.dest) + ".");
+    if (r.source.version.systems_version)
+        info(r, "The source's Systems table still has a Version row (" + *r.source.version.systems_version +
+                    "): it was last run by Mattermost 7.0 or older at some point; the version that counts is the migration set.");
+
+    if (!r.source.catalog.has_migrations_table || r.source.version.migrations.empty()) {
+        block(r, ExitCode::source,
+              "The source database holds no Mattermost schema (no db_migrations rows). Check that --from names the "
+              "Mattermost database, not an empty one or the server's default database.");
+        return r;
+    }
+    bool dest_empty = r.dest.catalog.tables.empty() && r.dest.catalog.views.empty();
+    if (dest_empty) {
+        if (!o.create_schema) {
+            block(r, ExitCode::destination,
+                  "The destination database has no tables. Create Mattermost's schema there first: pass --create-schema "
+                  "(mmmove builds the source's schema version), or start the same Mattermost version against it once and "
+                  "stop it before copying.");
+            return r;
+        }
+        r.create_model = find_model(r.dest.engine, r.source.version.migrations);
+        if (!r.create_model) {
+            block(r, ExitCode::mismatch,
+                  "mmmove has no " + std::string(engine_name(r.dest.engine)) + " schema model for the source's version (" +
+                      describe_version(r.source) + "); it knows levels 124, 141 and 159. Create the destination schema by "
+                      "starting the source's Mattermost version against it once, then copy without --create-schema.");
+            return r;
+        }
+        info(r, "The destination is empty: mmmove will create the Mattermost schema at migration " +
+                    std::to_string(r.create_model->level) + " (" + std::to_string(r.create_model->tables.size()) + " tables).");
+        return r;
+    }
+    if (!r.dest.catalog.has_migrations_table) {
+        block(r, ExitCode::destination,
+              "The destination database has tables but no Mattermost schema (no db_migrations table). Point --to at a "
+              "Mattermost database, or at an empty one with --create-schema.");
+        return r;
+    }
+    compare_versions(r);
+    compare_catalogs(r, o);
+    check_destination_empty(r, dest, o);
+    if (r.source.engine == Engine::mysql && r.dest.engine == Engine::postgres)
+        info(r, "After the move, start the newer Mattermost release on PostgreSQL: it applies the PostgreSQL-only "
+                "migrations after " + std::to_string(r.dest.version.highest()) + " itself.");
+    return r;
+}
+
+void print_check(const CheckReport& r, std::ostream& out) {
+    for (const auto& f : r.findings) {
+        const char* tag = f.severity == Finding::Severity::blocking ? "BLOCKING" : f.severity == Finding::Severity::warning ? "warning" : "ok";
+        out << "  [" << tag << "] " << f.text << "\n";
+    }
+    if (r.blocked())
+        out << "check: blocked; nothing was written to either side.\n";
+    else
+        out << "check: ready to copy.\n";
+}
+
+std::vector<const Table*> tables_to_copy(const CheckReport& r, const CheckOptions& o) {
+    std::vector<const Table*> tables;
+    for (const auto& t : r.source.catalog.tables)
+        if (copied_role(t.name) && !o.skip_tables.count(lower(t.name)) && (r.dest.catalog.find(t.name) || r.create_model))
+            tables.push_back(&t);
+    // A table goes after the tables its foreign keys point to (PostgreSQL checks them row by row).
+    const auto& fks = r.dest.catalog.foreign_keys.empty() ? r.source.catalog.foreign_keys : r.dest.catalog.foreign_keys;
+    std::vector<const Table*> ordered;
+    std::set<std::string> placed;
+    while (ordered.size() < tables.size()) {
+        size_t before = ordered.size();
+        for (const Table* t : tables) {
+            if (placed.count(lower(t->name))) continue;
+            bool ready = true;
+            for (const auto& [child, parent] : fks)
+                if (lower(child) == lower(t->name) && lower(parent) != lower(t->name) && !placed.count(lower(parent)) &&
+                    std::any_of(tables.begin(), tables.end(), [&](const Table* x) { return lower(x->name) == lower(parent); }))
+                    ready = false;
+            if (ready) {
+                ordered.push_back(t);
+                placed.insert(lower(t->name));
+            }
+        }
+        if (ordered.size() == before) {  // a cycle: keep the remaining tables in name order
+            for (const Table* t : tables)
+                if (!placed.count(lower(t->name))) ordered.push_back(t), placed.insert(lower(t->name));
+        }
+    }
+    return ordered;
+}
+
+}  // namespace mmmove

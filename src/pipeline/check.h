@@ -1,0 +1,53 @@
+#pragma once
+// `mmmove check`: everything that must hold before a copy, found before anything is written. Both
+// sides are read only. Each blocking finding names the problem and the fix.
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "catalog/schema_model.h"
+#include "db/database.h"
+
+namespace mmmove {
+
+struct SideState {
+    std::string label;
+    Engine engine = Engine::postgres;
+    std::string server_version;
+    Catalog catalog;
+    SchemaVersion version;
+};
+
+struct Finding {
+    enum class Severity { blocking, warning, info };
+    Severity severity;
+    ExitCode code;  // for blocking findings: the exit code the run ends with
+    std::string text;
+};
+
+struct CheckOptions {
+    bool truncate = false;        // a destination holding data will be emptied first
+    bool create_schema = false;   // an empty destination gets the source's schema level from the model
+    bool skip_missing_tables = false;
+    std::set<std::string> skip_tables;  // lower-case names
+};
+
+struct CheckReport {
+    SideState source, dest;
+    std::vector<Finding> findings;
+    std::vector<std::string> source_only_tables, dest_only_tables;
+    std::vector<std::pair<std::string, uint64_t>> dest_rows;  // content tables that hold rows
+    const SchemaModel* create_model = nullptr;                // set when --create-schema will run
+    bool blocked() const;
+    ExitCode exit_code() const;
+};
+
+CheckReport run_check(Database& source, Database& dest, const CheckOptions& options);
+void print_check(const CheckReport& report, std::ostream& out);
+
+// The source tables a copy moves, in load order (a table after those its foreign keys point to).
+std::vector<const Table*> tables_to_copy(const CheckReport& report, const CheckOptions& options);
+
+}  // namespace mmmove

@@ -236,9 +236,15 @@ std::vector<SchemaModel> builtin_models() {
     return models;
 }
 
-const SchemaModel* find_model(Engine engine, const std::map<int64_t, std::string>& migrations) {
+namespace {
+const std::vector<SchemaModel>& loaded_models() {
     static const std::vector<SchemaModel> models = builtin_models();
-    return find_in(models, engine, [&](const SchemaModel& m) {
+    return models;
+}
+}  // namespace
+
+const SchemaModel* find_model(Engine engine, const std::map<int64_t, std::string>& migrations) {
+    return find_in(loaded_models(), engine, [&](const SchemaModel& m) {
         if (m.migrations.size() != migrations.size()) return false;
         for (const auto& [v, name] : m.migrations)
             if (!migrations.count(v)) return false;
@@ -247,8 +253,7 @@ const SchemaModel* find_model(Engine engine, const std::map<int64_t, std::string
 }
 
 const SchemaModel* find_model(Engine engine, int level) {
-    static const std::vector<SchemaModel> models = builtin_models();
-    return find_in(models, engine, [&](const SchemaModel& m) { return m.label == level || m.level == level; });
+    return find_in(loaded_models(), engine, [&](const SchemaModel& m) { return m.label == level || m.level == level; });
 }
 
 SchemaModel dump_model(Database& db) {

@@ -425,14 +425,18 @@ private:
             r.emit();
         }
         r.finish();
-        TableFill s(db_, cat_, "Systems", result_);
-        s.set("Name", "DiagnosticId").set("Value", id("diagnostic", 0));
-        s.emit();
-        s.set("Name", "InstallationDate").set("Value", std::to_string(ts(0)));
-        s.emit();
-        s.set("Name", "AdvancedPermissionsMigrationComplete").set("Value", "true");
-        s.emit();
-        s.finish();
+        // A schema built by Mattermost itself already has its Systems rows: leave them alone there.
+        const Table* systems = cat_.find("Systems");
+        if (systems && db_.query("SELECT 1 FROM " + db_.quote_ident(systems->name) + " WHERE name = 'DiagnosticId'").empty()) {
+            TableFill s(db_, cat_, "Systems", result_);
+            s.set("Name", "DiagnosticId").set("Value", id("diagnostic", 0));
+            s.emit();
+            s.set("Name", "InstallationDate").set("Value", std::to_string(ts(0)));
+            s.emit();
+            s.set("Name", "AdvancedPermissionsMigrationComplete").set("Value", "true");
+            s.emit();
+            s.finish();
+        }
         TableFill d(db_, cat_, "Drafts", result_);
         for (uint64_t u = 0; u < s_.users; u += 9) {
             d.set("CreateAt", ts(u)).set("UpdateAt", ts(u)).set("DeleteAt", 0).set("UserId", user(u)).set("ChannelId", team_channel(0))

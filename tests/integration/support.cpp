@@ -1,0 +1,164 @@
+#include "support.h"
+
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "catalog/schema_model.h"
+#include "pipeline/convert.h"
+
+namespace mmmove::test {
+
+const Servers& servers() {
+    static Servers s = [] {
+        Servers out;
+        const char* pg = std::getenv("MMMOVE_PG_PORT");
+        const char* my = std::getenv("MMMOVE_MY_PORT");
+        const char* pw = std::getenv("MMMOVE_PASSWORD_FILE");
+        if (!pg || !my || !pw)
+            FAIL("The integration tests need the throwaway servers: run them through scripts/test, which starts "
+                 "PostgreSQL and MariaDB (scripts/servers start) and exports MMMOVE_PG_PORT, MMMOVE_MY_PORT and "
+                 "MMMOVE_PASSWORD_FILE.");
+        out.pg_port = std::atoi(pg);
+        out.my_port = std::atoi(my);
+        std::ifstream in(pw);
+        std::getline(in, out.password);
+        if (out.password.empty()) FAIL("The password file " << pw << " is empty; restart the servers with scripts/servers.");
+        setenv("MMMOVE_SOURCE_PASSWORD", out.password.c_str(), 1);
+        setenv("MMMOVE_DEST_PASSWORD", out.password.c_str(), 1);
+        return out;
+    }();
+    return s;
+}
+
+namespace {
+
+DataSource admin(Engine engine) {
+    DataSource ds;
+    ds.engine = engine;
+    ds.user = "mmuser";
+    ds.password = servers().password;
+    ds.host = "127.0.0.1";
+    ds.port = engine == Engine::postgres ? servers().pg_port : servers().my_port;
+    ds.database = engine == Engine::postgres ? "postgres" : "mysql";
+    if (engine == Engine::postgres) ds.params["sslmode"] = "disable";
+    return ds;
+}
+
+std::string unique_name(const std::string& tag) {
+    static std::atomic<int> counter{0};
+    return "mmt_" + tag + "_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+}
+
+}  // namespace
+
+ScratchDb::ScratchDb(Engine engine, const std::string& tag) : engine_(engine), name_(unique_name(tag)) {
+    auto db = Database::connect(admin(engine), Side::destination);
+    db->exec("CREATE DATABASE " + name_);
+}
+
+ScratchDb::~ScratchDb() {
+    try {
+        auto db = Database::connect(admin(engine_), Side::destination);
+        if (engine_ == Engine::postgres) db->exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+        else db->exec("DROP DATABASE IF EXISTS " + name_);
+    } catch (...) {
+    }
+}
+
+DataSource ScratchDb::data_source() const {
+    DataSource ds = admin(engine_);
+    ds.database = name_;
+    return ds;
+}
+
+std::string ScratchDb::dsn() const {
+    if (engine_ == Engine::postgres)
+        return "postgres://mmuser@127.0.0.1:" + std::to_string(servers().pg_port) + "/" + name_ + "?sslmode=disable";
+    return "mmuser@tcp(127.0.0.1:" + std::to_string(servers().my_port) + ")/" + name_ + "?charset=utf8mb4";
+}
+
+std::unique_ptr<Database> ScratchDb::connect(Side side) const { return Database::connect(data_source(), side); }
+
+CliRun run_mmmove(const std::vector<std::string>& args) {
+    servers();
+    std::string cmd = MMMOVE_BINARY;
+    for (const auto& a : args) {
+        std::string q = "'";
+        for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        cmd += " " + q + "'";
+    }
+    cmd += " 2>&1";
+    CliRun run;
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.output.append(buf, n);
+    int status = pclose(p);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+}
+
+namespace {
+
+std::string canonical(const Field& f, const Column& c, Engine engine, bool strip) {
+    if (f.null) return "NULL";
+    std::string v(f.view());
+    switch (c.kind) {
+        case ColumnKind::boolean: return v == "t" || v == "1" ? "true" : "false";
+        case ColumnKind::binary: return engine == Engine::postgres ? v : bytes_to_pg_hex(v);
+        case ColumnKind::text_array: {
+            if (engine == Engine::mysql) return nlohmann::json::parse(v).dump();
+            std::string json;
+            pg_array_to_json_array(v, json);
+            return json;
+        }
+        case ColumnKind::json: {
+            std::string cleaned;
+            if (strip) strip_json_nul_escapes(strip_nul(v), cleaned);
+            else cleaned = v;
+            auto j = nlohmann::json::parse(cleaned, nullptr, false);
+            return j.is_discarded() ? cleaned : j.dump();
+        }
+        default: return strip ? strip_nul(v) : v;
+    }
+}
+
+}  // namespace
+
+Content read_content(Database& db, bool strip) {
+    Content content;
+    Catalog cat = read_catalog(db);
+    for (const auto& t : cat.tables) {
+        TableRole role = table_role(t.name);
+        if (role == TableRole::per_instance || role == TableRole::schema_version) continue;
+        std::vector<const Column*> cols;
+        std::vector<std::string> names;
+        for (const auto& c : t.columns) cols.push_back(&c), names.push_back(c.name);
+        // Columns in name order so both engines line up however each orders them.
+        std::vector<size_t> order(cols.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lower(names[a]) < lower(names[b]); });
+        auto reader = db.read_table(t.name, names);
+        FieldRow row;
+        auto& rows = content[lower(t.name)];
+        while (reader->next(row)) {
+            std::string line;
+            for (size_t i : order) line += lower(names[i]) + "=" + canonical(row[i], *cols[i], db.engine(), strip) + "\x1f";
+            rows.push_back(std::move(line));
+        }
+        std::sort(rows.begin(), rows.end());
+    }
+    return content;
+}
+
+}  // namespace mmmove::test

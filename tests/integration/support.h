@@ -1,0 +1,51 @@
+#pragma once
+// What the integration tests share: the throwaway servers started by scripts/servers (a missing
+// server fails the test, it is never skipped), scratch databases that drop themselves, running the
+// mmmove binary, and reading a whole database into an engine-neutral form to compare content.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "db/database.h"
+
+namespace mmmove::test {
+
+struct Servers {
+    int pg_port = 0, my_port = 0;
+    std::string password;
+};
+// Reads MMMOVE_PG_PORT, MMMOVE_MY_PORT and MMMOVE_PASSWORD_FILE; fails the test when they are missing.
+const Servers& servers();
+
+// A database created for one test on one engine, dropped when the test ends.
+class ScratchDb {
+public:
+    explicit ScratchDb(Engine engine, const std::string& tag = "t");
+    ~ScratchDb();
+    ScratchDb(const ScratchDb&) = delete;
+    ScratchDb& operator=(const ScratchDb&) = delete;
+    Engine engine() const { return engine_; }
+    const std::string& name() const { return name_; }
+    DataSource data_source() const;       // with the password
+    std::string dsn() const;              // without the password (it comes from the environment)
+    std::unique_ptr<Database> connect(Side side = Side::destination) const;
+
+private:
+    Engine engine_;
+    std::string name_;
+};
+
+struct CliRun {
+    int exit_code = -1;
+    std::string output;  // stdout and stderr together
+};
+// Runs the mmmove binary with these arguments (shell-quoted here); both passwords come from the environment.
+CliRun run_mmmove(const std::vector<std::string>& args);
+
+// Every row of every copied table, as engine-neutral text, sorted: booleans as true/false, binary as
+// hex, JSON re-serialised, arrays as JSON, NUL bytes removed where the destination is PostgreSQL.
+using Content = std::map<std::string, std::vector<std::string>>;  // lower-case table → sorted rows
+Content read_content(Database& db, bool strip_nul_bytes);
+
+}  // namespace mmmove::test

@@ -1,7 +1,12 @@
-# Writes OUT, a C++ file holding every DIR/*.yaml as a string, looked up by file name.
-file(GLOB files ${DIR}/*.yaml)
+# Writes OUT, a C++ file holding every *.yaml of the folders in DIRS (schema/, mappings/) as a
+# string, looked up by file name.
+set(files)
+foreach(dir ${DIRS})
+  file(GLOB found ${dir}/*.yaml)
+  list(APPEND files ${found})
+endforeach()
 list(SORT files)
-set(body "// Generated from schema/*.yaml by cmake/embed_schema.cmake; do not edit.\n")
+set(body "// Generated from schema/*.yaml and mappings/*.yaml by cmake/embed_schema.cmake; do not edit.\n")
 string(APPEND body "#include \"catalog/embedded_schema.h\"\nnamespace mmmove {\n")
 string(APPEND body "const std::vector<EmbeddedFile>& embedded_schema_files() {\n")
 string(APPEND body "  static const std::vector<EmbeddedFile> files = {\n")

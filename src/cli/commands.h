@@ -18,5 +18,7 @@ void add_check(CLI::App& app, Action& action);
 void add_copy(CLI::App& app, Action& action);
 void add_schema(CLI::App& app, Action& action);
 void add_sample(CLI::App& app, Action& action);
+void add_config(CLI::App& app, Action& action);
+void add_files(CLI::App& app, Action& action);
 
 }  // namespace mmmove::cli

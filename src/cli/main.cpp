@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
     mmmove::cli::add_copy(app, action);
     mmmove::cli::add_schema(app, action);
     mmmove::cli::add_sample(app, action);
+    mmmove::cli::add_config(app, action);
+    mmmove::cli::add_files(app, action);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

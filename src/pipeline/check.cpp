@@ -151,6 +151,79 @@ void check_destination_empty(CheckReport& r, Database& dest, const CheckOptions&
               "destination's data first.");
 }
 
+// The privileges a copy needs on the destination, found before anything is written.
+void check_privileges(CheckReport& r, Database& dest, const CheckOptions& o, bool creating) {
+    std::string user = dest.data_source().user;
+    if (dest.engine() == Engine::postgres) {
+        if (creating) {
+            auto can = dest.query("SELECT has_schema_privilege(current_schema(), 'CREATE')::int, current_schema()");
+            if (!can.empty() && can[0][0].value_or("0") != "1")
+                block(r, ExitCode::destination,
+                      "User \"" + user + "\" may not create tables in schema " + can[0][1].value_or("public") +
+                          " of the destination (PostgreSQL 15 no longer lets every user create in public). As a "
+                          "superuser run: ALTER SCHEMA public OWNER TO " + user + "; or GRANT CREATE ON SCHEMA public TO " + user + ";");
+            return;
+        }
+        std::string missing;
+        for (const auto& row : dest.query(
+                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND NOT (has_table_privilege(c.oid, 'INSERT') "
+                 "AND has_table_privilege(c.oid, 'DELETE') AND has_table_privilege(c.oid, 'TRUNCATE')) ORDER BY 1")) {
+            std::string t = row[0].value_or("");
+            TableRole role = table_role(t);
+            if ((role == TableRole::content || role == TableRole::server_bootstrap) && !o.skip_tables.count(lower(t)))
+                missing += (missing.empty() ? "" : ", ") + t;
+        }
+        if (!missing.empty())
+            block(r, ExitCode::destination,
+                  "User \"" + user + "\" lacks INSERT, DELETE or TRUNCATE on destination tables: " + missing +
+                      ". Run mmmove as the user that owns Mattermost's tables, or GRANT INSERT, DELETE, TRUNCATE ON ALL "
+                      "TABLES IN SCHEMA public TO " + user + ";");
+        std::string not_owned;
+        for (const auto& row : dest.query("SELECT matviewname FROM pg_matviews WHERE schemaname = current_schema() AND "
+                                          "NOT pg_has_role(matviewowner, 'USAGE') ORDER BY 1"))
+            not_owned += (not_owned.empty() ? "" : ", ") + row[0].value_or("");
+        if (!not_owned.empty())
+            block(r, ExitCode::destination,
+                  "User \"" + user + "\" does not own the materialized views " + not_owned +
+                      ", so it cannot refresh them after the copy. Run mmmove as their owner (the user Mattermost runs as).");
+        return;
+    }
+    // MySQL / MariaDB: global and database-level grants of the current account.
+    const std::string grantee =
+        "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
+    auto rows = dest.query("SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = " + grantee +
+                           " UNION SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE TABLE_SCHEMA = "
+                           "DATABASE() AND GRANTEE = " + grantee);
+    std::set<std::string> have;
+    for (const auto& row : rows) have.insert(row[0].value_or(""));
+    std::vector<std::string> need = {"INSERT", "DELETE", "DROP"};
+    if (creating) need.insert(need.end(), {"CREATE", "INDEX", "CREATE VIEW"});
+    std::string missing;
+    for (const auto& p : need)
+        if (!have.count(p)) missing += (missing.empty() ? "" : ", ") + p;
+    if (!missing.empty())
+        warn(r, "mmmove could not confirm that user \"" + user + "\" holds " + missing + " on the destination database "
+                "(TRUNCATE needs DROP). If the copy is refused, GRANT ALL ON " + dest.data_source().database + ".* TO the user.");
+}
+
+// Names that MySQL matched case-insensitively become exact on PostgreSQL (webhooks, slash commands).
+void check_name_case(CheckReport& r, Database& source) {
+    const Table* channels = r.source.catalog.find("channels");
+    const Table* users = r.source.catalog.find("users");
+    if (!channels || !users) return;
+    auto n = [&](const std::string& sql) { return std::stoull(source.query(sql).at(0).at(0).value_or("0")); };
+    uint64_t upper_channels = n("SELECT COUNT(*) FROM " + source.quote_ident(channels->name) +
+                                " WHERE BINARY Name <> LOWER(Name) AND Type IN ('O', 'P')");
+    uint64_t upper_users = n("SELECT COUNT(*) FROM " + source.quote_ident(users->name) +
+                             " WHERE BINARY Username <> LOWER(Username) OR BINARY Email <> LOWER(Email)");
+    if (upper_channels || upper_users)
+        warn(r, "On PostgreSQL, names are matched case-sensitively: " + std::to_string(upper_channels) +
+                    " channel names and " + std::to_string(upper_users) + " usernames or emails contain capitals, "
+                    "and integrations (incoming webhooks, slash commands) that name them in another case will stop "
+                    "matching. Update those integrations to the exact names after the move.");
+}
+
 }  // namespace
 
 CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
@@ -188,6 +261,7 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
                       "starting the source's Mattermost version against it once, then copy without --create-schema.");
             return r;
         }
+        check_privileges(r, dest, o, true);
         info(r, "The destination is empty: mmmove will create the Mattermost schema at migration " +
                     std::to_string(r.create_model->level) + " (" + std::to_string(r.create_model->tables.size()) + " tables).");
         return r;
@@ -201,6 +275,8 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
     compare_versions(r);
     compare_catalogs(r, o);
     check_destination_empty(r, dest, o);
+    check_privileges(r, dest, o, false);
+    if (r.source.engine == Engine::mysql && r.dest.engine == Engine::postgres) check_name_case(r, source);
     if (r.source.engine == Engine::mysql && r.dest.engine == Engine::postgres)
         info(r, "After the move, start the newer Mattermost release on PostgreSQL: it applies the PostgreSQL-only "
                 "migrations after " + std::to_string(r.dest.version.highest()) + " itself.");

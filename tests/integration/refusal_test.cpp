@@ -202,3 +202,34 @@ TEST_CASE("invalid JSON stops the copy unless --on-invalid-json=repair", "[e2e][
     CHECK(*t->query("SELECT props::text FROM users WHERE id = '" + id + "'")[0][0] == "{}");
     CHECK_THAT(ok.output, Catch::Contains("invalid JSON, replaced with {}"));
 }
+
+TEST_CASE("missing destination privileges are found before anything is written", "[e2e][pg]") {
+    ScratchDb src(Engine::postgres, "priv"), dst(Engine::postgres, "privd"), empty(Engine::postgres, "prive");
+    fill(src, 141, 50);
+    auto t = dst.connect();
+    create_schema(*t, *find_model(Engine::postgres, 141), false);
+    std::string role = "mmt_limited_" + std::to_string(getpid());
+    t->exec("DROP ROLE IF EXISTS " + role);
+    t->exec("CREATE ROLE " + role + " LOGIN PASSWORD " + t->quote_literal(servers().password));
+    t->exec("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role);
+    auto limited = [&](const ScratchDb& db) {
+        std::string dsn = db.dsn();
+        return dsn.replace(dsn.find("mmuser@"), 6, role);
+    };
+    auto out = run_mmmove({"check", "--from", src.dsn(), "--to", limited(dst)});
+    auto create = run_mmmove({"copy", "--from", src.dsn(), "--to", limited(empty), "--create-schema"});
+    t.reset();
+    auto admin = empty.connect();
+    INFO(out.output);
+    CHECK(out.exit_code == 4);
+    CHECK_THAT(out.output, Catch::Contains("User \"" + role + "\" lacks INSERT, DELETE or TRUNCATE") && Catch::Contains("posts"));
+    INFO(create.output);
+    CHECK(create.exit_code == 4);
+    CHECK_THAT(create.output, Catch::Contains("may not create tables in schema public") && Catch::Contains("ALTER SCHEMA public OWNER TO"));
+    CHECK(read_catalog(*admin).tables.empty());
+    {
+        auto d = dst.connect();
+        d->exec("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM " + role);
+    }
+    admin->exec("DROP ROLE IF EXISTS " + role);
+}

@@ -1,0 +1,302 @@
+#include "config/config_merge.h"
+
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "catalog/catalog.h"
+#include "catalog/embedded_schema.h"
+#include "db/database.h"
+
+namespace mmmove {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct MergeRules {
+    std::vector<std::string> keep;
+    std::vector<std::string> secret_parts;
+};
+
+const MergeRules& rules() {
+    static const MergeRules r = [] {
+        MergeRules out;
+        for (const auto& f : embedded_schema_files()) {
+            if (f.name != "config.yaml") continue;
+            YAML::Node n = YAML::Load(f.content);
+            for (const auto& k : n["keep"]) out.keep.push_back(k.as<std::string>());
+            for (const auto& k : n["secret_name_parts"]) out.secret_parts.push_back(k.as<std::string>());
+        }
+        return out;
+    }();
+    return r;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string new_id() {
+    static const char* alphabet = "ybndrfg8ejkmcpqxot1uwisza345h769";
+    std::random_device rd;
+    std::string id;
+    for (int i = 0; i < 26; ++i) id += alphabet[rd() % 32];
+    return id;
+}
+
+std::string sha256_hex(const std::string& text) {
+    unsigned char sum[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), sum);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : sum) out += hex[c >> 4], out += hex[c & 15];
+    return out;
+}
+
+std::string timestamp() {
+    std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
+    return buf;
+}
+
+void merge_into(OrderedJson& out, const OrderedJson& src, const OrderedJson& dst, const std::vector<std::string>& keep,
+                const std::string& prefix) {
+    auto kept = [&](const std::string& path) { return std::find(keep.begin(), keep.end(), path) != keep.end(); };
+    for (auto it = dst.begin(); it != dst.end(); ++it) {
+        std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
+        auto s = src.find(it.key());
+        if (kept(path) || s == src.end()) {
+            out[it.key()] = it.value();
+        } else if (it.value().is_object() && s->is_object()) {
+            out[it.key()] = OrderedJson::object();
+            merge_into(out[it.key()], *s, it.value(), keep, path);
+        } else {
+            out[it.key()] = *s;
+        }
+    }
+    for (auto it = src.begin(); it != src.end(); ++it) {
+        std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
+        if (!dst.contains(it.key()) && !kept(path)) out[it.key()] = it.value();
+    }
+}
+
+void flatten(const OrderedJson& j, const std::string& prefix, std::vector<std::pair<std::string, const OrderedJson*>>& out) {
+    if (j.is_object() && !j.empty()) {
+        for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+        return;
+    }
+    out.emplace_back(prefix, &j);
+}
+
+}  // namespace
+
+std::string ConfigLocation::describe() const {
+    return in_database ? "the database configuration store at " + dsn.masked() : path;
+}
+
+ConfigLocation parse_config_location(const std::string& arg, Side side) {
+    ConfigLocation loc;
+    if (arg.rfind("postgres://", 0) == 0 || arg.rfind("postgresql://", 0) == 0 || arg.rfind("mysql://", 0) == 0) {
+        loc.in_database = true;
+        loc.dsn = resolve_data_source(arg, side);
+    } else {
+        loc.path = arg;
+    }
+    return loc;
+}
+
+ConfigDocument parse_config_text(const std::string& text, const std::string& origin) {
+    ConfigDocument doc;
+    try {
+        doc.json = OrderedJson::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        // Line and column of the byte the parser stopped at.
+        size_t line = 1, col = 1;
+        for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+            if (text[i] == '\n') line++, col = 1;
+            else col++;
+        }
+        throw Error(ExitCode::bad_input, origin + " is not valid JSON: error at line " + std::to_string(line) + ", column " +
+                                             std::to_string(col) + " (" + e.what() + "). Fix it; nothing was written.");
+    }
+    if (!doc.json.is_object())
+        throw Error(ExitCode::bad_input, origin + " is not a Mattermost configuration (a JSON object). Nothing was written.");
+    auto nl = text.find('\n');
+    if (nl != std::string::npos) {
+        size_t spaces = 0;
+        while (nl + 1 + spaces < text.size() && (text[nl + 1 + spaces] == ' ' || text[nl + 1 + spaces] == '\t')) ++spaces;
+        if (spaces) doc.indent = text.substr(nl + 1, spaces);
+    }
+    doc.trailing_newline = !text.empty() && text.back() == '\n';
+    return doc;
+}
+
+ConfigDocument load_config(const ConfigLocation& where, Side side) {
+    if (!where.in_database) {
+        if (!fs::exists(where.path))
+            throw Error(ExitCode::bad_input, std::string("The ") + side_name(side) + " config file " + where.path +
+                                                 " does not exist; pass the path of Mattermost's config.json.");
+        return parse_config_text(read_file(where.path), std::string("The ") + side_name(side) + " config file " + where.path);
+    }
+    auto db = Database::connect(where.dsn, side);
+    Catalog cat = read_catalog(*db);
+    const Table* t = cat.find("configurations");
+    if (!t)
+        throw Error(side_exit_code(side), std::string("The ") + side_name(side) + " database " + where.dsn.label() +
+                                              " has no Configurations table: it is not a Mattermost configuration store (MM_CONFIG).");
+    auto rows = db->query("SELECT value FROM " + db->quote_ident(t->name) + " WHERE active");
+    if (rows.empty() || !rows[0][0])
+        throw Error(side_exit_code(side), std::string("The ") + side_name(side) + " configuration store " + where.dsn.label() +
+                                              " has no active configuration.");
+    return parse_config_text(*rows[0][0], std::string("The active configuration in ") + where.describe());
+}
+
+std::vector<std::string> kept_settings(const std::vector<std::string>& extra) {
+    std::vector<std::string> keep = rules().keep;
+    for (const auto& k : extra)
+        if (std::find(keep.begin(), keep.end(), k) == keep.end()) keep.push_back(k);
+    return keep;
+}
+
+OrderedJson merge_configs(const OrderedJson& source, const OrderedJson& dest, const std::vector<std::string>& keep) {
+    OrderedJson out = OrderedJson::object();
+    merge_into(out, source, dest, keep, "");
+    return out;
+}
+
+bool is_secret_setting(const std::string& path) {
+    std::string l = lower(path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1));
+    for (const auto& part : rules().secret_parts)
+        if (l.find(part) != std::string::npos) return true;
+    return false;
+}
+
+std::vector<ConfigChange> diff_configs(const OrderedJson& before, const OrderedJson& after) {
+    std::vector<std::pair<std::string, const OrderedJson*>> a, b;
+    flatten(before, "", a);
+    flatten(after, "", b);
+    std::map<std::string, const OrderedJson*> old;
+    for (const auto& [p, v] : a) old[p] = v;
+    std::vector<ConfigChange> changes;
+    auto show = [](const std::string& path, const OrderedJson* v) -> std::string {
+        if (!v) return "(absent)";
+        if (is_secret_setting(path) && !(v->is_string() && v->get<std::string>().empty()) && !v->is_null() &&
+            !(v->is_array() && v->empty()))
+            return "****";
+        return v->dump();
+    };
+    for (const auto& [p, v] : b) {
+        auto it = old.find(p);
+        if (it != old.end() && *it->second == *v) {
+            old.erase(it);
+            continue;
+        }
+        changes.push_back({p, show(p, it == old.end() ? nullptr : it->second), show(p, v)});
+        if (it != old.end()) old.erase(it);
+    }
+    for (const auto& [p, v] : old) changes.push_back({p, show(p, v), "(absent)"});
+    return changes;
+}
+
+std::string render_config(const OrderedJson& json, const ConfigDocument& layout) {
+    std::string out = json.dump(static_cast<int>(layout.indent.size()), layout.indent.empty() ? ' ' : layout.indent[0],
+                                false, nlohmann::json::error_handler_t::strict);
+    // Go's encoding/json (which Mattermost writes with) escapes these; they only occur inside strings.
+    std::string escaped;
+    escaped.reserve(out.size());
+    for (char c : out) {
+        if (c == '<') escaped += "\\u003c";
+        else if (c == '>') escaped += "\\u003e";
+        else if (c == '&') escaped += "\\u0026";
+        else escaped += c;
+    }
+    if (layout.trailing_newline) escaped += '\n';
+    return escaped;
+}
+
+std::optional<std::string> driver_mismatch(const OrderedJson& config) {
+    auto sql = config.find("SqlSettings");
+    if (sql == config.end() || !sql->is_object()) return std::nullopt;
+    std::string driver = sql->value("DriverName", "");
+    std::string dsn = sql->value("DataSource", "");
+    if (driver.empty() || dsn.empty()) return std::nullopt;
+    Engine engine;
+    try {
+        engine = parse_data_source(dsn, Side::destination).engine;
+    } catch (const Error&) {
+        return "SqlSettings.DataSource is not a DSN mmmove can read, so it cannot confirm it matches DriverName \"" + driver + "\".";
+    }
+    Engine expected = driver == "mysql" ? Engine::mysql : Engine::postgres;
+    if (driver != "mysql" && driver != "postgres")
+        return "SqlSettings.DriverName is \"" + driver + "\"; Mattermost accepts \"postgres\" (and \"mysql\" up to v10).";
+    if (engine != expected)
+        return "SqlSettings.DriverName is \"" + driver + "\" but SqlSettings.DataSource is a " + engine_name(engine) +
+               " DSN: the server would not start. Set DriverName to \"" + (engine == Engine::postgres ? "postgres" : "mysql") +
+               "\" in the destination's config (after a MySQL to PostgreSQL move, both must name PostgreSQL).";
+    return std::nullopt;
+}
+
+std::string write_config(const ConfigLocation& where, const std::string& text) {
+    if (where.in_database) {
+        auto db = Database::connect(where.dsn, Side::destination);
+        Catalog cat = read_catalog(*db);
+        const Table* t = cat.find("configurations");
+        if (!t) throw Error(ExitCode::destination, "The destination configuration store lost its Configurations table.");
+        std::string table = db->quote_ident(t->name);
+        int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        std::string id = new_id();
+        db->begin();
+        db->exec("UPDATE " + table + " SET active = NULL WHERE active");
+        if (t->find_column("sha"))
+            db->exec("INSERT INTO " + table + " (id, value, createat, active, sha) VALUES (" + db->quote_literal(id) + ", " +
+                     db->quote_literal(text) + ", " + std::to_string(now) + ", TRUE, " + db->quote_literal(sha256_hex(text)) + ")");
+        else
+            db->exec("INSERT INTO " + table + " (id, value, createat, active) VALUES (" + db->quote_literal(id) + ", " +
+                     db->quote_literal(text) + ", " + std::to_string(now) + ", TRUE)");
+        db->commit();
+        return "Wrote the merged configuration to " + where.describe() + " as active row " + id +
+               " (the previous row stays in Configurations, inactive).";
+    }
+    fs::path target(where.path);
+    struct stat st {};
+    if (::stat(target.c_str(), &st) != 0)
+        throw Error(ExitCode::bad_input, "mmmove cannot read " + where.path + " any more; nothing was written.");
+    fs::path backup = target;
+    backup += ".mmmove-backup-" + timestamp();
+    fs::copy_file(target, backup, fs::copy_options::overwrite_existing);
+    fs::path tmp = target;
+    tmp += ".mmmove-tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 07777);
+    if (fd < 0) throw Error(ExitCode::bad_input, "mmmove cannot write next to " + where.path + "; nothing was written.");
+    size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n <= 0) {
+            ::close(fd);
+            fs::remove(tmp);
+            throw Error(ExitCode::bad_input, "Writing " + tmp.string() + " failed (disk full?); " + where.path + " is unchanged.");
+        }
+        done += static_cast<size_t>(n);
+    }
+    ::fsync(fd);
+    if (::fchown(fd, st.st_uid, st.st_gid) != 0) { /* not root: the file keeps the writer's owner */ }
+    ::fchmod(fd, st.st_mode & 07777);
+    ::close(fd);
+    fs::rename(tmp, target);
+    return "Wrote the merged configuration to " + where.path + " (the previous file is " + backup.string() + ").";
+}
+
+}  // namespace mmmove

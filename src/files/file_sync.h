@@ -1,0 +1,50 @@
+#pragma once
+// `mmmove files sync`: make a destination data directory hold the source's files. New and changed
+// files (size and mtime, or content with --checksum) are copied by N workers, each to a temporary
+// name that is renamed into place only once complete, with the source's mtime and permissions: an
+// interrupted sync never leaves a truncated file. Paths that are absolute, hold "..", or reach
+// outside a root through a symlink are refused and reported; nothing is written outside the
+// destination. With a database, every file the rows reference (FileInfo paths, profile pictures,
+// custom emoji, team icons) is checked on both sides.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "db/database.h"
+#include "files/file_system.h"
+
+namespace mmmove {
+
+struct SyncOptions {
+    std::filesystem::path from, to;
+    bool checksum = false;     // compare content, not size and mtime
+    bool remove_extra = false; // --delete: remove destination files the source lacks
+    bool dry_run = false;
+    unsigned jobs = 0;         // 0 = number of cores
+    bool quiet = false;
+};
+
+struct SyncResult {
+    uint64_t copied = 0, unchanged = 0, deleted = 0, bytes = 0;
+    std::vector<std::string> refused;  // hostile paths and symlinks, with the reason
+    std::vector<std::string> failed;   // files that could not be copied, with the reason
+};
+
+SyncResult sync_files(const SyncOptions& options, FileSystem& fs, std::ostream& log);
+
+// A relative path from the database or the disk that stays inside its root: not absolute, no "..",
+// no NUL. The reason when it is not.
+std::optional<std::string> unsafe_relative_path(const std::string& path);
+
+struct ReferenceReport {
+    uint64_t referenced = 0, missing_source_count = 0, missing_dest_count = 0, refused_count = 0;  // all of them
+    // The first few of each, for the admin (the counts above cover every one).
+    std::vector<std::string> missing_in_source, missing_in_dest, refused;
+};
+// Every file the database's rows name, checked under both roots.
+ReferenceReport check_references(Database& db, const std::filesystem::path& from, const std::filesystem::path& to);
+
+}  // namespace mmmove

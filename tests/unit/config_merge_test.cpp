@@ -1,0 +1,132 @@
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "config/config_merge.h"
+
+using namespace mmmove;
+
+namespace {
+
+OrderedJson fixture() {
+    std::ifstream in(std::string(MMMOVE_FIXTURES) + "/config-source.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_config_text(ss.str(), "fixture").json;
+}
+
+// Every leaf changed, so each value in the merge shows which side it came from.
+void mutate(OrderedJson& j) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        auto& v = it.value();
+        if (v.is_object() && !v.empty()) mutate(v);
+        else if (v.is_string()) v = v.get<std::string>() + "-new";
+        else if (v.is_boolean()) v = !v.get<bool>();
+        else if (v.is_number_integer()) v = v.get<int64_t>() + 1;
+        else if (v.is_array()) v.push_back("new-item");
+        else v = "new";
+    }
+}
+
+void leaves(const OrderedJson& j, const std::string& prefix, std::map<std::string, OrderedJson>& out) {
+    if (j.is_object() && !j.empty()) {
+        for (auto it = j.begin(); it != j.end(); ++it) leaves(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+    } else {
+        out[prefix] = j;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("config merge keeps exactly the destination's settings and takes every other value from the source", "[unit]") {
+    OrderedJson src = fixture();
+    OrderedJson dst = src;
+    mutate(dst);
+    dst["SqlSettings"]["DriverName"] = "postgres";
+    dst["SqlSettings"]["DataSource"] = "postgres://mmuser:newSecret@new-db:5432/mattermost?sslmode=disable";
+    dst["ServiceSettings"]["NewerSetting"] = true;        // a newer version's setting, only on the destination
+    dst["BrandNewSettings"] = {{"Enable", true}};
+    src["SqlSettings"].erase("DataSourceSearchReplicas");  // a kept key the source lacks stays the destination's
+
+    std::vector<std::string> keep = kept_settings({"ServiceSettings.SiteURL"});
+    OrderedJson merged = merge_configs(src, dst, keep);
+    std::map<std::string, OrderedJson> s, d, m;
+    leaves(src, "", s);
+    leaves(dst, "", d);
+    leaves(merged, "", m);
+    size_t from_source = 0, from_dest = 0;
+    for (const auto& [path, value] : m) {
+        INFO(path);
+        bool kept = std::find(keep.begin(), keep.end(), path) != keep.end();
+        if (kept || !s.count(path)) {
+            CHECK(value == d.at(path));
+            ++from_dest;
+        } else {
+            CHECK(value == s.at(path));
+            ++from_source;
+        }
+    }
+    for (const auto& [path, value] : s) {
+        INFO(path);
+        CHECK(m.count(path));
+    }
+    CHECK(m.size() == d.size());
+    CHECK(from_dest == 8);  // five kept settings, SiteURL, and the two destination-only ones
+    CHECK(from_source == m.size() - 8);
+    CHECK(merged["SqlSettings"]["DataSource"] == dst["SqlSettings"]["DataSource"]);
+    CHECK(merged["ServiceSettings"]["ListenAddress"] == dst["ServiceSettings"]["ListenAddress"]);
+    CHECK(merged["EmailSettings"]["SMTPPassword"] == "smtpOldSecret");
+    // Key order is the destination's.
+    std::vector<std::string> order_d, order_m;
+    for (auto it = dst.begin(); it != dst.end(); ++it) order_d.push_back(it.key());
+    for (auto it = merged.begin(); it != merged.end(); ++it) order_m.push_back(it.key());
+    CHECK(order_m == order_d);
+}
+
+TEST_CASE("the merged config is written in Mattermost's layout", "[unit]") {
+    OrderedJson src = fixture();
+    ConfigDocument layout;
+    std::string text = render_config(src, layout);
+    CHECK(text.rfind("{\n    \"ServiceSettings\": {\n        \"SiteURL\"", 0) == 0);
+    CHECK_THAT(text, Catch::Contains("Old Chat \\u003c\\u0026 Co\\u003e"));
+    CHECK(OrderedJson::parse(text) == src);
+    auto doc = parse_config_text("{\n  \"A\": 1\n}\n", "two-space file");
+    CHECK(doc.indent == "  ");
+    CHECK(doc.trailing_newline);
+    CHECK(render_config(doc.json, doc) == "{\n  \"A\": 1\n}\n");
+}
+
+TEST_CASE("the diff masks every secret", "[unit]") {
+    OrderedJson src = fixture();
+    OrderedJson dst = src;
+    mutate(dst);
+    OrderedJson merged = merge_configs(src, dst, kept_settings({}));
+    auto changes = diff_configs(dst, merged);
+    CHECK(changes.size() > 200);
+    std::string all;
+    for (const auto& c : changes) all += c.path + " " + c.before + " -> " + c.after + "\n";
+    for (const char* secret : {"smtpOldSecret", "ldapOldSecret", "esOldSecret", "gitlabOldSecret", "oldPublicLinkSalt",
+                               "oldAtRestKey", "oldSecret@"})
+        CHECK_THAT(all, !Catch::Contains(secret));
+    CHECK_THAT(all, Catch::Contains("EmailSettings.SMTPPassword **** -> ****"));
+    CHECK_THAT(all, Catch::Contains("TeamSettings.MaxUsersPerTeam 51 -> 50"));
+    CHECK_THAT(all, !Catch::Contains("SqlSettings.DataSource "));  // kept: not changed
+    CHECK(is_secret_setting("ElasticsearchSettings.Password"));
+    CHECK(is_secret_setting("SqlSettings.DataSourceReplicas"));
+    CHECK_FALSE(is_secret_setting("TeamSettings.SiteName"));
+}
+
+TEST_CASE("malformed config JSON is refused with its line and column", "[unit]") {
+    CHECK_THROWS_WITH(parse_config_text("{\n  \"A\": 1,\n  \"B\": [1, 2,,]\n}", "The destination config file x.json"),
+                      Catch::Contains("x.json is not valid JSON: error at line 3, column 14") && Catch::Contains("nothing was written"));
+    CHECK_THROWS_WITH(parse_config_text("[1]", "y.json"), Catch::Contains("not a Mattermost configuration"));
+}
+
+TEST_CASE("a DriverName that disagrees with the DataSource is caught", "[unit]") {
+    OrderedJson c = {{"SqlSettings", {{"DriverName", "mysql"}, {"DataSource", "postgres://u:p@h:5432/mm"}}}};
+    auto problem = driver_mismatch(c);
+    REQUIRE(problem);
+    CHECK_THAT(*problem, Catch::Contains("DriverName is \"mysql\"") && Catch::Contains("PostgreSQL DSN") && !Catch::Contains(":p@"));
+    c["SqlSettings"]["DriverName"] = "postgres";
+    CHECK_FALSE(driver_mismatch(c));
+}

@@ -148,6 +148,7 @@ const SchemaModel* find_in(const std::vector<SchemaModel>& models, Engine engine
 
 TableRole table_role(const std::string& name) {
     std::string l = lower(name);
+    if (l.rfind("mmmove_", 0) == 0) return TableRole::per_instance;  // mmmove's own checkpoint tables
     const TableRoles& r = roles();
     if (r.per_instance.count(l)) return TableRole::per_instance;
     if (r.schema_version.count(l)) return TableRole::schema_version;

@@ -1,4 +1,6 @@
 // mmmove copy: move a whole Mattermost database into an empty one.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/commands.h"
@@ -26,6 +28,12 @@ void add_copy(CLI::App& app, Action& action) {
         ->check(CLI::IsMember({"stop", "repair"}));
     cmd->add_option("--report", options.report_path, "where every changed value is listed (JSON lines)")->capture_default_str();
     cmd->add_flag("--quiet", options.quiet, "print only the summary");
+    static bool json = false, no_defer = false;
+    cmd->add_flag("--json", json, "print the summary as JSON on stdout (for scripts); progress stays on stderr");
+    cmd->add_option("--jobs", options.jobs, "parallel workers (default: number of cores)");
+    cmd->add_option("--chunk-rows", options.chunk_rows, "rows per chunk of a large table")->capture_default_str();
+    cmd->add_flag("--resume", options.resume, "finish a copy that was interrupted (killed, lost connection, server restart)");
+    cmd->add_flag("--no-defer-indexes", no_defer, "keep secondary indexes during the load instead of rebuilding them after");
     cmd->callback([&action] {
         action = [] {
             for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
@@ -33,15 +41,13 @@ void add_copy(CLI::App& app, Action& action) {
             options.policy.invalid_json = invalid_json == "repair" ? InvalidJsonPolicy::repair : InvalidJsonPolicy::stop;
             auto src = Database::connect(resolve_data_source(sides.from, Side::source, sides.from_password_file), Side::source);
             auto dst = Database::connect(resolve_data_source(sides.to, Side::destination, sides.to_password_file), Side::destination);
-            CopyResult result;
-            try {
-                result = run_copy(*src, *dst, options, std::cerr);
-            } catch (const Error& e) {
-                if (e.code() == ExitCode::data || e.code() == ExitCode::destination || e.code() == ExitCode::source)
-                    throw Error(e.code(), std::string(e.what()) + "\nThe tables loaded by this run were emptied again; the source was only read.");
-                throw;
-            }
-            print_copy_summary(result, std::cout);
+            options.defer_indexes = !no_defer;
+            options.progress = Progress::style_for(options.quiet, isatty(STDERR_FILENO));
+            CopyResult result = run_copy(*src, *dst, options, std::cerr);
+            if (json)
+                std::cout << copy_summary_json(result) << "\n";
+            else
+                print_copy_summary(result, std::cout);
             return result.counts_match() ? 0 : static_cast<int>(ExitCode::mismatch);
         };
     });

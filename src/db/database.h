@@ -3,6 +3,7 @@
 // queries return whole results; table data only ever streams through RowReader / RowWriter, so memory
 // does not grow with table size. Not thread-safe: one Database per thread.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,10 +37,21 @@ public:
     virtual bool next(FieldRow& row) = 0;
 };
 
+// Produces the next row to write into `row`; false at the end. Used by pull-based bulk loads.
+using RowSupplier = std::function<bool(FieldRow& row)>;
+
 class RowWriter {
 public:
     virtual ~RowWriter() = default;
     virtual void write(const FieldRow& row) = 0;
+    // Writes every row the supplier gives. Engines whose bulk path pulls data (MySQL's LOAD DATA LOCAL)
+    // override this; the default pushes row by row. Returns rows written.
+    virtual uint64_t write_all(const RowSupplier& next) {
+        FieldRow row;
+        uint64_t n = 0;
+        while (next(row)) write(row), ++n;
+        return n;
+    }
     // Sends what is buffered and ends the load; errors surface here. Returns rows written.
     virtual uint64_t finish() = 0;
 };
@@ -58,7 +70,18 @@ public:
     virtual void begin() = 0;
     virtual void commit() = 0;
     virtual void rollback() = 0;
-    virtual std::unique_ptr<RowReader> read_table(const std::string& table, const std::vector<std::string>& columns) = 0;
+    std::unique_ptr<RowReader> read_table(const std::string& table, const std::vector<std::string>& columns) {
+        return read_where(table, columns, "");
+    }
+    // Streams the rows matching `where` (SQL, empty for all rows).
+    virtual std::unique_ptr<RowReader> read_where(const std::string& table, const std::vector<std::string>& columns,
+                                                  const std::string& where) = 0;
+    // Snapshot sharing for parallel reads. PostgreSQL: the snapshot of this read transaction, for
+    // import_snapshot() on other connections. MySQL has none (see pipeline/snapshot.cpp).
+    virtual std::string export_snapshot() { return ""; }
+    virtual void import_snapshot(const std::string& id) { (void)id; }
+    // MySQL/MariaDB destinations: load with LOAD DATA LOCAL INFILE when the server allows it.
+    virtual bool enable_bulk_load() { return false; }
     virtual std::unique_ptr<RowWriter> write_table(const std::string& table, const std::vector<std::string>& columns,
                                                    const std::vector<ColumnKind>& kinds) = 0;
     virtual std::string quote_ident(const std::string& name) const = 0;

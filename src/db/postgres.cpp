@@ -126,9 +126,19 @@ public:
         return s;
     }
 
-    std::unique_ptr<RowReader> read_table(const std::string& table, const std::vector<std::string>& columns) override {
-        run("COPY " + quote_ident(table) + " (" + column_list(columns) + ") TO STDOUT", PGRES_COPY_OUT);
+    std::unique_ptr<RowReader> read_where(const std::string& table, const std::vector<std::string>& columns,
+                                          const std::string& where) override {
+        if (where.empty())
+            run("COPY " + quote_ident(table) + " (" + column_list(columns) + ") TO STDOUT", PGRES_COPY_OUT);
+        else
+            run("COPY (SELECT " + column_list(columns) + " FROM " + quote_ident(table) + " WHERE " + where + ") TO STDOUT",
+                PGRES_COPY_OUT);
         return std::make_unique<PgReader>(*this, conn_);
+    }
+    std::string export_snapshot() override { return query("SELECT pg_export_snapshot()").at(0).at(0).value_or(""); }
+    void import_snapshot(const std::string& id) override {
+        exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        exec("SET TRANSACTION SNAPSHOT " + quote_literal(id));
     }
     std::unique_ptr<RowWriter> write_table(const std::string& table, const std::vector<std::string>& columns,
                                            const std::vector<ColumnKind>&) override {

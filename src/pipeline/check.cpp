@@ -135,7 +135,7 @@ void check_destination_empty(CheckReport& r, Database& dest, const CheckOptions&
         auto n = dest.query("SELECT COUNT(*) FROM " + dest.quote_ident(t.name));
         r.dest_rows.emplace_back(t.name, std::stoull(n.at(0).at(0).value_or("0")));
     }
-    if (r.dest_rows.empty()) return;
+    if (r.dest_rows.empty() || o.resume) return;
     std::string list;
     for (size_t i = 0; i < r.dest_rows.size() && i < 10; ++i)
         list += (i ? ", " : "") + r.dest_rows[i].first + " (" + std::to_string(r.dest_rows[i].second) + " rows)";

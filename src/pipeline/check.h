@@ -31,6 +31,7 @@ struct CheckOptions {
     bool truncate = false;        // a destination holding data will be emptied first
     bool create_schema = false;   // an empty destination gets the source's schema level from the model
     bool skip_missing_tables = false;
+    bool resume = false;          // finishing an interrupted copy: the destination's rows are ours
     std::set<std::string> skip_tables;  // lower-case names
 };
 

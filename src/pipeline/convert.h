@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,7 @@ public:
 
 private:
     std::string path_;
+    std::mutex m_;  // workers report from several threads
     std::ofstream out_;
     uint64_t total_ = 0;
     std::map<std::string, uint64_t> counts_;

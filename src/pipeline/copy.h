@@ -1,15 +1,22 @@
 #pragma once
-// `mmmove copy`: the whole-database move. Reads the source inside one read-only snapshot transaction,
-// streams each table into the destination (PostgreSQL COPY / batched INSERT), converting at the edge,
-// then compares row counts. Content tables commit one by one; the tables a fresh server fills
-// (Systems, Roles…) are replaced in one final transaction. If anything fails after loading began, the
-// loaded tables are emptied again so the destination is left as it was found.
+// `mmmove copy`: the whole-database move. N workers read one consistent source snapshot (read-only
+// transactions) and load chunks (key ranges of the large tables, whole small tables) into the
+// destination, each chunk committed together with its checkpoint row. Secondary indexes of the large
+// tables are dropped before the load and rebuilt after it. The tables a fresh server fills (Systems,
+// Roles…) are replaced in one final transaction, materialized views refreshed, and every table's row
+// count compared with what was read.
+//
+// Failure: a value the policy refuses (ExitCode::data) empties what this run loaded and restores the
+// dropped indexes, leaving the destination as found. Anything else (a lost connection, a killed
+// process) keeps the committed chunks: the same command with --resume finishes the copy.
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "pipeline/check.h"
 #include "pipeline/convert.h"
+#include "pipeline/progress.h"
 
 namespace mmmove {
 
@@ -19,13 +26,20 @@ struct CopyOptions {
     ConvertPolicy policy;
     std::string report_path = "mmmove-report.jsonl";
     bool quiet = false;
+    unsigned jobs = 0;               // 0 = number of cores
+    uint64_t chunk_rows = 200000;    // target rows per chunk of a large table
+    bool resume = false;
+    bool defer_indexes = true;
+    uint64_t defer_indexes_min_rows = 20000;
+    Progress::Style progress = Progress::Style::quiet;
 };
 
 struct TableCopy {
     std::string source_table, dest_table;
     uint64_t rows_read = 0, rows_in_dest = 0;
-    double seconds = 0;
-    bool raw = false;  // moved as untouched COPY lines
+    double seconds = 0;   // summed over its chunks
+    size_t chunks = 0;
+    bool raw = false;     // moved as untouched COPY lines
 };
 
 struct CopyResult {
@@ -34,11 +48,14 @@ struct CopyResult {
     uint64_t issues = 0;
     std::map<std::string, uint64_t> issue_counts;
     std::string report_path;
-    double seconds = 0;
+    double seconds = 0, index_seconds = 0;
+    unsigned jobs = 1;
+    bool resumed = false;
     bool counts_match() const;
 };
 
 CopyResult run_copy(Database& source, Database& dest, const CopyOptions& options, std::ostream& log);
 void print_copy_summary(const CopyResult& result, std::ostream& out);
+std::string copy_summary_json(const CopyResult& result);
 
 }  // namespace mmmove

@@ -1,0 +1,39 @@
+#pragma once
+// Splits a copy into chunks: a large table becomes key ranges on the first column of its primary key,
+// a small table one chunk. Mattermost keys are random 26-character IDs, uniform over their base32
+// alphabet, so ranges cut at ID prefixes come out even without scanning the table; the first and
+// last ranges are open, so any key at all falls in exactly one chunk.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "pipeline/check.h"
+
+namespace mmmove {
+
+struct PlannedTable {
+    const Table* source = nullptr;
+    const Table* dest = nullptr;
+    std::string key_column;            // the source's first primary-key column ("" = one chunk)
+    bool numeric_key = false;
+    std::vector<std::string> bounds;   // n-1 cut points for n chunks, in key order
+    uint64_t estimated_rows = 0;
+    bool bootstrap = false;            // replaced at the end, in one transaction
+    std::vector<std::string> parents;  // lower-case tables whose rows must be in first (foreign keys)
+    size_t chunk_count() const { return bounds.size() + 1; }
+};
+
+struct CopyPlan {
+    std::vector<PlannedTable> tables;
+    uint64_t chunk_rows = 0;
+};
+
+CopyPlan plan_copy(const CheckReport& check, const CheckOptions& options, Database& source, uint64_t chunk_rows);
+// The SQL predicate that selects chunk `number` of `t` on the source ("" for a single-chunk table).
+std::string chunk_predicate(Database& source, const PlannedTable& t, size_t number);
+// The chunk boundaries, stored with the checkpoint so a resumed run cuts the same chunks.
+nlohmann::json plan_bounds(const CopyPlan& plan);
+void apply_bounds(CopyPlan& plan, const nlohmann::json& bounds);
+
+}  // namespace mmmove

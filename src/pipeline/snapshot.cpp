@@ -1,0 +1,65 @@
+#include "pipeline/snapshot.h"
+
+namespace mmmove {
+
+SourceSnapshot::SourceSnapshot(Database& coordinator, const Catalog& catalog, unsigned workers, std::ostream& log)
+    : coordinator_(coordinator) {
+    const DataSource& ds = coordinator.data_source();
+    if (coordinator.engine() == Engine::postgres) {
+        coordinator.begin_snapshot_read();
+        std::string id = coordinator.export_snapshot();
+        for (unsigned i = 0; i < workers; ++i) {
+            workers_.push_back(Database::connect(ds, Side::source));
+            workers_.back()->import_snapshot(id);
+        }
+        return;
+    }
+    bool locked = false;
+    try {
+        coordinator.exec("FLUSH TABLES WITH READ LOCK");
+        locked = true;
+    } catch (const Error&) {
+        if (workers > 1 && !catalog.tables.empty()) {
+            std::string list;
+            for (const auto& t : catalog.tables) list += (list.empty() ? "" : ", ") + coordinator.quote_ident(t.name) + " READ";
+            try {
+                coordinator.exec("LOCK TABLES " + list);
+                locked = true;
+            } catch (const Error&) {
+            }
+        }
+    }
+    if (!locked && workers > 1) {
+        log << "  [warning] The source account may neither FLUSH TABLES WITH READ LOCK (RELOAD) nor LOCK TABLES, so "
+               "parallel readers could not share one snapshot: reading with one connection. GRANT RELOAD or LOCK TABLES "
+               "to read in parallel.\n";
+        workers = 1;
+    }
+    try {
+        for (unsigned i = 0; i < workers; ++i) {
+            workers_.push_back(Database::connect(ds, Side::source));
+            workers_.back()->begin_snapshot_read();
+        }
+    } catch (...) {
+        if (locked) coordinator.exec("UNLOCK TABLES");
+        throw;
+    }
+    if (locked) coordinator.exec("UNLOCK TABLES");
+}
+
+SourceSnapshot::~SourceSnapshot() {
+    for (auto& w : workers_) {
+        try {
+            w->rollback();
+        } catch (...) {
+        }
+    }
+    if (coordinator_.engine() == Engine::postgres) {
+        try {
+            coordinator_.rollback();
+        } catch (...) {
+        }
+    }
+}
+
+}  // namespace mmmove

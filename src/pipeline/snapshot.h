@@ -1,0 +1,28 @@
+#pragma once
+// N source connections that all read one consistent snapshot, inside read-only transactions.
+// PostgreSQL: a coordinator exports its snapshot and every worker imports it. MySQL/MariaDB: the
+// coordinator blocks writes for a moment (FLUSH TABLES WITH READ LOCK, or LOCK TABLES … READ when the
+// account lacks RELOAD), every worker starts WITH CONSISTENT SNAPSHOT, then the lock is released.
+// Without either privilege a MySQL source is read by one connection.
+#include <memory>
+#include <ostream>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "db/database.h"
+
+namespace mmmove {
+
+class SourceSnapshot {
+public:
+    SourceSnapshot(Database& coordinator, const Catalog& catalog, unsigned workers, std::ostream& log);
+    ~SourceSnapshot();
+    size_t size() const { return workers_.size(); }
+    Database& worker(size_t i) { return *workers_.at(i); }
+
+private:
+    Database& coordinator_;
+    std::vector<std::unique_ptr<Database>> workers_;
+};
+
+}  // namespace mmmove

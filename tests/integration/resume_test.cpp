@@ -1,0 +1,172 @@
+// Kill-and-resume, for real: the mmmove process is killed with SIGKILL mid-copy, or its server
+// connections are terminated; the same command with --resume must finish the copy with every row
+// exactly once, the indexes back, and no checkpoint tables left.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "catalog/schema_model.h"
+#include "sample/generator.h"
+#include "support.h"
+
+using namespace mmmove;
+using namespace mmmove::test;
+
+namespace {
+
+void fill(const ScratchDb& db, uint64_t posts) {
+    auto conn = db.connect();
+    create_schema(*conn, *find_model(db.engine(), 141), false);
+    std::ostringstream quiet;
+    SampleOptions o;
+    o.posts = posts;
+    generate_sample(*conn, o, quiet);
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& output) {
+    servers();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        std::vector<char*> argv{const_cast<char*>(MMMOVE_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(MMMOVE_BINARY, argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+uint64_t committed_chunks(Database& dst) {
+    try {
+        auto r = dst.query("SELECT COUNT(*) FROM mmmove_copy_chunks");
+        return std::stoull(r[0][0].value_or("0"));
+    } catch (const Error&) {
+        return 0;  // not created yet
+    }
+}
+
+// Waits until the running copy has committed a few chunks.
+void wait_for_chunks(Database& dst, pid_t pid, uint64_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (committed_chunks(dst) < n) {
+        int status;
+        REQUIRE(waitpid(pid, &status, WNOHANG) == 0);  // still running
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+std::string slurp(const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void require_finished_like_an_uninterrupted_run(const ScratchDb& src, const ScratchDb& dst, bool strip) {
+    auto s = src.connect(Side::source);
+    auto d = dst.connect();
+    Content a = read_content(*s, strip), b = read_content(*d, strip);
+    REQUIRE(a.size() == b.size());
+    for (const auto& [table, rows] : a) {
+        INFO(table);
+        CHECK(rows == b.at(table));  // no duplicate, no missing row
+    }
+    CHECK_FALSE(read_catalog(*d).find("mmmove_copy_chunks"));
+    // Every index the load dropped is back, as defined.
+    ScratchDb fresh(dst.engine(), "fresh");
+    auto f = fresh.connect();
+    create_schema(*f, *find_model(dst.engine(), 141), false);
+    SchemaModel got = dump_model(*d), want = dump_model(*f);
+    CHECK(model_to_yaml(got).substr(model_to_yaml(got).find("tables:")) == model_to_yaml(want).substr(model_to_yaml(want).find("tables:")));
+}
+
+}  // namespace
+
+TEST_CASE("a copy killed with SIGKILL finishes with --resume, every row exactly once", "[e2e][resume][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "kill"), dst(Engine::postgres, "killd");
+    fill(src, 40000);
+    std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
+                                     "--chunk-rows", "500", "--quiet", "--report", "/tmp/" + dst.name() + ".jsonl"};
+    std::string out = "/tmp/" + dst.name() + ".out";
+    pid_t pid = spawn(args, out);
+    auto d = dst.connect();
+    wait_for_chunks(*d, pid, 5);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    uint64_t chunks_at_kill = committed_chunks(*d);
+    CHECK(chunks_at_kill >= 5);
+
+    auto again = run_mmmove(args);
+    INFO(again.output);
+    CHECK(again.exit_code == 4);
+    CHECK_THAT(again.output, Catch::Contains("did not finish") && Catch::Contains("--resume"));
+
+    args.push_back("--resume");
+    args.erase(std::find(args.begin(), args.end(), "--create-schema"));
+    auto resumed = run_mmmove(args);
+    INFO(resumed.output);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK_THAT(resumed.output, Catch::Contains("resumed") && Catch::Contains("Row counts match on every table."));
+    require_finished_like_an_uninterrupted_run(src, dst, true);
+}
+
+TEST_CASE("a copy whose server connections are terminated finishes with --resume", "[e2e][resume][pg][mysql]") {
+    for (Engine to : {Engine::postgres, Engine::mysql}) {
+        DYNAMIC_SECTION("destination " << engine_name(to)) {
+            ScratchDb src(Engine::postgres, "term"), dst(to, "termd");
+            fill(src, 30000);
+            std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "2",
+                                             "--chunk-rows", "500", "--quiet"};
+            std::string out = "/tmp/" + dst.name() + ".out";
+            pid_t pid = spawn(args, out);
+            auto d = dst.connect();
+            wait_for_chunks(*d, pid, 4);
+            if (to == Engine::postgres) {
+                d->query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mmmove' AND datname = " +
+                        d->quote_literal(dst.name()) + " AND pid <> pg_backend_pid()");
+            } else {
+                for (const auto& r : d->query("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = " + d->quote_literal(dst.name()) +
+                                              " AND ID <> CONNECTION_ID()"))
+                    try {
+                        d->exec("KILL CONNECTION " + r[0].value_or("0"));
+                    } catch (const Error&) {
+                    }
+            }
+            int status;
+            waitpid(pid, &status, 0);
+            std::string output = slurp(out);
+            INFO(output);
+            REQUIRE(WIFEXITED(status));
+            CHECK(WEXITSTATUS(status) == 4);
+            CHECK_THAT(output, Catch::Contains("run the same command with --resume"));
+
+            args.push_back("--resume");
+            args.erase(std::find(args.begin(), args.end(), "--create-schema"));
+            auto resumed = run_mmmove(args);
+            INFO(resumed.output);
+            REQUIRE(resumed.exit_code == 0);
+            require_finished_like_an_uninterrupted_run(src, dst, false);
+        }
+    }
+}
+
+TEST_CASE("--resume without an interrupted copy is refused", "[e2e][resume][pg]") {
+    ScratchDb src(Engine::postgres, "nores"), dst(Engine::postgres, "noresd");
+    fill(src, 100);
+    auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--resume"});
+    CHECK(out.exit_code == 2);
+    CHECK_THAT(out.output, Catch::Contains("no interrupted mmmove copy"));
+}

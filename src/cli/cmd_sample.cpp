@@ -19,6 +19,7 @@ void add_sample(CLI::App& app, Action& action) {
     cmd->add_option("--seed", options.seed, "seed: the same seed and scale give the same data")->capture_default_str();
     cmd->add_option("--create-schema", create_level, "first create the Mattermost schema at this level (124, 141, 159)");
     cmd->add_flag("--lower-case", lower_case, "with --create-schema on MySQL: Bitnami's lower-case table names");
+    cmd->add_option("--files", options.files_dir, "also write the files the rows reference into this data directory");
     cmd->add_flag("--no-hostile", tame, "leave out the hostile values (NUL bytes, 64 KiB messages, emoji…)");
     cmd->callback([&action] {
         action = [] {

@@ -1,5 +1,7 @@
 #include "sample/generator.h"
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
@@ -172,6 +174,14 @@ private:
         return m;
     }
 
+    // A small file at `rel` under --files, so the sample data directory matches the rows.
+    void write_file(const std::string& rel, const std::string& content) const {
+        if (o_.files_dir.empty()) return;
+        std::filesystem::path p = std::filesystem::path(o_.files_dir) / rel;
+        std::filesystem::create_directories(p.parent_path());
+        std::ofstream(p, std::ios::binary) << content;
+    }
+
     void log_table(const char* what, uint64_t n) { log_ << "  sample: " << n << " " << what << "\n"; }
 
     void teams() {
@@ -215,6 +225,7 @@ private:
                 .set("Timezone", R"({"automaticTimezone":"Europe/Berlin","manualTimezone":"","useAutomaticTimezone":"true"})")
                 .set("LastLogin", ts(u)).set("MfaUsedTimestamps", "[]");
             t.emit();
+            if (u % 4 == 0) write_file("users/" + user(u) + "/profile.png", "png " + user(u));
         }
         t.finish();
         TableFill b(db_, cat_, "Bots", result_);
@@ -363,6 +374,8 @@ private:
                 .set("Name", name).set("Extension", image ? "png" : "pdf").set("Size", 1024 + i).set("MimeType", image ? "image/png" : "application/pdf")
                 .set("Width", image ? 640 : 0).set("Height", image ? 480 : 0).flag("HasPreviewImage", image)
                 .set("Content", "").set("RemoteId", "").flag("Archived", false);
+            write_file(dir + name, "sample attachment " + std::to_string(i) + "\n");
+            if (image) write_file(dir + "screenshot_thumb.jpg", "thumb"), write_file(dir + "screenshot_preview.jpg", "preview");
             if (image) f.set("MiniPreview", pg_ ? "\\x00ff10" + std::string("7f80") : std::string("\0\xff\x10\x7f\x80", 5));
             f.emit();
         }
@@ -414,6 +427,7 @@ private:
             e.set("Id", id("emoji", i)).set("CreateAt", ts(i)).set("UpdateAt", ts(i)).set("DeleteAt", i == 9 ? ts(i + 1) : 0)
                 .set("CreatorId", user(i)).set("Name", i == 0 ? "sample_party" : "sample_emoji_" + std::to_string(i));
             e.emit();
+            if (i != 9) write_file("emoji/" + id("emoji", i) + "/image", "gif");
         }
         e.finish();
         TableFill r(db_, cat_, "Roles", result_);

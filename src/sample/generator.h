@@ -16,6 +16,7 @@ struct SampleOptions {
     uint64_t posts = 10000;
     uint64_t seed = 1;
     bool hostile = true;
+    std::string files_dir;  // when set: also write the files the rows reference (a sample ./data)
 };
 
 struct SampleResult {

@@ -292,3 +292,15 @@ TEST_CASE("files sync --db reports every referenced file missing on either side 
     CHECK_THAT(run.output, !Catch::Contains("deleted/long/ago.txt"));
     CHECK(slurp(dst.path / "data/users/u1/profile.png") == "p");
 }
+
+TEST_CASE("sample data with its files syncs with no referenced file missing", "[e2e][files][mysql]") {
+    ScratchDb db(Engine::mysql, "samplefiles");
+    TempDir src("sf-src"), dst("sf-dst");
+    auto run = run_mmmove({"sample", "--to", db.dsn(), "--posts", "2000", "--create-schema", "141", "--files", (src.path / "data").string()});
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    auto sync = run_mmmove({"files", "sync", "--from", (src.path / "data").string(), "--to", (dst.path / "data").string(), "--db", db.dsn()});
+    INFO(sync.output);
+    CHECK(sync.exit_code == 0);
+    CHECK_THAT(sync.output, Catch::Contains("The database references") && !Catch::Contains("missing"));
+}

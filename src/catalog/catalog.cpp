@@ -215,4 +215,20 @@ SchemaVersion read_schema_version(Database& db, const Catalog& cat) {
     return v;
 }
 
+std::map<std::string, uint64_t> estimate_row_counts(Database& db) {
+    std::map<std::string, uint64_t> rows;
+    if (db.engine() == Engine::postgres) {
+        // reltuples is -1 before the first ANALYZE; fall back to size / 200 bytes a row.
+        for (const auto& r : db.query("SELECT c.relname, CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint "
+                                      "ELSE pg_relation_size(c.oid) / 200 END FROM pg_class c JOIN pg_namespace n "
+                                      "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"))
+            rows[lower(val(r, 0))] = std::stoull(r[1].value_or("0"));
+    } else {
+        for (const auto& r : db.query("SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES "
+                                      "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"))
+            rows[lower(val(r, 0))] = std::stoull(r[1].value_or("0"));
+    }
+    return rows;
+}
+
 }  // namespace mmmove

@@ -53,5 +53,8 @@ struct Catalog {
 std::string lower(std::string s);
 Catalog read_catalog(Database& db);
 SchemaVersion read_schema_version(Database& db, const Catalog& catalog);
+// The engine's own row estimates per lower-case table name (PostgreSQL reltuples, MySQL TABLE_ROWS):
+// free to read, approximate; exact counts are taken where they matter (the end of a copy).
+std::map<std::string, uint64_t> estimate_row_counts(Database& db);
 
 }  // namespace mmmove

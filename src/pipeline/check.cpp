@@ -224,6 +224,23 @@ void check_name_case(CheckReport& r, Database& source) {
                     "matching. Update those integrations to the exact names after the move.");
 }
 
+// Row counts of the source, as the engine estimates them, for the plan.
+void describe_sizes(CheckReport& r, Database& source) {
+    auto rows = estimate_row_counts(source);
+    std::vector<std::pair<uint64_t, std::string>> sized;
+    uint64_t total = 0;
+    for (const auto& t : r.source.catalog.tables) {
+        uint64_t n = rows[lower(t.name)];
+        total += n;
+        if (n) sized.emplace_back(n, t.name);
+    }
+    std::sort(sized.rbegin(), sized.rend());
+    std::string top;
+    for (size_t i = 0; i < sized.size() && i < 6; ++i) top += (i ? ", " : "") + sized[i].second + " ~" + std::to_string(sized[i].first);
+    info(r, "The source holds about " + std::to_string(total) + " rows" + (top.empty() ? "" : " (largest: " + top + ")") +
+                "; exact counts are compared at the end of the copy.");
+}
+
 }  // namespace
 
 CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
@@ -274,6 +291,7 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
     }
     compare_versions(r);
     compare_catalogs(r, o);
+    describe_sizes(r, source);
     check_destination_empty(r, dest, o);
     check_privileges(r, dest, o, false);
     if (r.source.engine == Engine::mysql && r.dest.engine == Engine::postgres) check_name_case(r, source);

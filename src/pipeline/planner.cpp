@@ -27,28 +27,12 @@ std::vector<std::string> prefix_bounds(size_t chunks) {
     return out;
 }
 
-std::map<std::string, uint64_t> estimate_rows(Database& db) {
-    std::map<std::string, uint64_t> rows;
-    if (db.engine() == Engine::postgres) {
-        // reltuples is -1 before the first ANALYZE; fall back to size / 200 bytes a row.
-        for (const auto& r : db.query("SELECT c.relname, CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint "
-                                      "ELSE pg_relation_size(c.oid) / 200 END FROM pg_class c JOIN pg_namespace n "
-                                      "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"))
-            rows[lower(r[0].value_or(""))] = std::stoull(r[1].value_or("0"));
-    } else {
-        for (const auto& r : db.query("SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES "
-                                      "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"))
-            rows[lower(r[0].value_or(""))] = std::stoull(r[1].value_or("0"));
-    }
-    return rows;
-}
-
 }  // namespace
 
 CopyPlan plan_copy(const CheckReport& check, const CheckOptions& options, Database& source, uint64_t chunk_rows) {
     CopyPlan plan;
     plan.chunk_rows = chunk_rows;
-    auto estimates = estimate_rows(source);
+    auto estimates = estimate_row_counts(source);
     const auto& fks = check.dest.catalog.foreign_keys;
     for (const Table* st : tables_to_copy(check, options)) {
         PlannedTable p;

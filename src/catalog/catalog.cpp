@@ -98,7 +98,7 @@ ColumnKind pg_kind(const std::string& typname, const std::string& typtype, const
     return ColumnKind::text;
 }
 
-ColumnKind my_kind(const std::string& data_type, const std::string& column_type) {
+ColumnKind my_kind(const std::string& data_type) {
     if (data_type == "tinyint") return ColumnKind::boolean;  // Mattermost uses tinyint only for flags
     if (data_type == "bigint" || data_type == "int" || data_type == "smallint" || data_type == "mediumint")
         return ColumnKind::integer;
@@ -107,8 +107,19 @@ ColumnKind my_kind(const std::string& data_type, const std::string& column_type)
     if (data_type.find("blob") != std::string::npos || data_type == "binary" || data_type == "varbinary")
         return ColumnKind::binary;
     if (data_type == "enum") return ColumnKind::enumeration;
-    (void)column_type;
     return ColumnKind::text;
+}
+
+// Both engines' column queries start with: table, column, type, nullable, has default.
+Column column_of(const QueryRow& r, ColumnKind kind, const std::string& max_chars) {
+    Column c;
+    c.name = val(r, 1);
+    c.type = val(r, 2);
+    c.nullable = val(r, 3) == "1";
+    c.has_default = val(r, 4) == "1";
+    c.kind = kind;
+    c.max_chars = max_chars.empty() ? 0 : std::stoll(max_chars);
+    return c;
 }
 
 void sort_tables(Catalog& cat) {
@@ -143,17 +154,8 @@ Catalog read_catalog(Database& db) {
     Catalog cat;
     cat.engine = db.engine();
     if (cat.engine == Engine::postgres) {
-        for (const auto& r : db.query(kPgColumns)) {
-            Table& t = table_named(cat.tables, val(r, 0));
-            Column c;
-            c.name = val(r, 1);
-            c.type = val(r, 2);
-            c.nullable = val(r, 3) == "1";
-            c.has_default = val(r, 4) == "1";
-            c.kind = pg_kind(val(r, 5), val(r, 6), val(r, 7));
-            c.max_chars = std::stoll(val(r, 8));
-            t.columns.push_back(std::move(c));
-        }
+        for (const auto& r : db.query(kPgColumns))
+            table_named(cat.tables, val(r, 0)).columns.push_back(column_of(r, pg_kind(val(r, 5), val(r, 6), val(r, 7)), val(r, 8)));
         for (const auto& r : db.query(kPgPrimaryKeys))
             for (auto& t : cat.tables)
                 if (t.name == val(r, 0)) t.primary_key.push_back(val(r, 1));
@@ -167,17 +169,8 @@ Catalog read_catalog(Database& db) {
             if (val(r, 1) == "m") cat.materialized_views.push_back(val(r, 0));
         }
     } else {
-        for (const auto& r : db.query(kMyColumns)) {
-            Table& t = table_named(cat.tables, val(r, 0));
-            Column c;
-            c.name = val(r, 1);
-            c.type = val(r, 2);
-            c.nullable = val(r, 3) == "1";
-            c.has_default = val(r, 4) == "1";
-            c.kind = my_kind(val(r, 5), c.type);
-            c.max_chars = std::stoll(val(r, 6).empty() ? "0" : val(r, 6));
-            t.columns.push_back(std::move(c));
-        }
+        for (const auto& r : db.query(kMyColumns))
+            table_named(cat.tables, val(r, 0)).columns.push_back(column_of(r, my_kind(val(r, 5)), val(r, 6)));
         // MariaDB shows JSON columns as longtext guarded by CHECK (json_valid(`col`)).
         for (const auto& r : db.query(kMyJsonChecks)) {
             const std::string& clause = val(r, 1);

@@ -1,4 +1,6 @@
 #pragma once
+#include <yaml-cpp/yaml.h>
+
 #include <string>
 #include <vector>
 
@@ -9,4 +11,6 @@ struct EmbeddedFile {
 };
 // schema/*.yaml as they were when mmmove was built.
 const std::vector<EmbeddedFile>& embedded_schema_files();
+// One embedded file (schema/ or mappings/) by name, parsed; a null node when there is none.
+YAML::Node load_embedded_yaml(const std::string& name);
 }  // namespace mmmove

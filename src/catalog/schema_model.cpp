@@ -18,17 +18,14 @@ struct TableRoles {
 const TableRoles& roles() {
     static const TableRoles r = [] {
         TableRoles out;
-        for (const auto& f : embedded_schema_files()) {
-            if (f.name != "tables.yaml") continue;
-            YAML::Node n = YAML::Load(f.content);
-            auto fill = [&](const char* key, std::set<std::string>& into, bool fold) {
-                for (const auto& v : n[key]) into.insert(fold ? lower(v.as<std::string>()) : v.as<std::string>());
-            };
-            fill("per_instance", out.per_instance, true);
-            fill("schema_version", out.schema_version, true);
-            fill("server_bootstrap", out.server_bootstrap, true);
-            fill("migration_systems_rows", out.migration_systems_rows, false);
-        }
+        YAML::Node n = load_embedded_yaml("tables.yaml");
+        auto fill = [&](const char* key, std::set<std::string>& into, bool fold) {
+            for (const auto& v : n[key]) into.insert(fold ? lower(v.as<std::string>()) : v.as<std::string>());
+        };
+        fill("per_instance", out.per_instance, true);
+        fill("schema_version", out.schema_version, true);
+        fill("server_bootstrap", out.server_bootstrap, true);
+        fill("migration_systems_rows", out.migration_systems_rows, false);
         return out;
     }();
     return r;
@@ -145,6 +142,12 @@ const SchemaModel* find_in(const std::vector<SchemaModel>& models, Engine engine
 }
 
 }  // namespace
+
+YAML::Node load_embedded_yaml(const std::string& name) {
+    for (const auto& f : embedded_schema_files())
+        if (f.name == name) return YAML::Load(f.content);
+    return YAML::Node();
+}
 
 TableRole table_role(const std::string& name) {
     std::string l = lower(name);

@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "catalog/catalog.h"
+#include "core/clock.h"
+#include "core/text_file.h"
 #include "catalog/embedded_schema.h"
 #include "db/database.h"
 
@@ -30,22 +32,12 @@ struct MergeRules {
 const MergeRules& rules() {
     static const MergeRules r = [] {
         MergeRules out;
-        for (const auto& f : embedded_schema_files()) {
-            if (f.name != "config.yaml") continue;
-            YAML::Node n = YAML::Load(f.content);
-            for (const auto& k : n["keep"]) out.keep.push_back(k.as<std::string>());
-            for (const auto& k : n["secret_name_parts"]) out.secret_parts.push_back(k.as<std::string>());
-        }
+        YAML::Node n = load_embedded_yaml("config.yaml");
+        for (const auto& k : n["keep"]) out.keep.push_back(k.as<std::string>());
+        for (const auto& k : n["secret_name_parts"]) out.secret_parts.push_back(k.as<std::string>());
         return out;
     }();
     return r;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 std::string new_id() {
@@ -63,13 +55,6 @@ std::string sha256_hex(const std::string& text) {
     std::string out;
     for (unsigned char c : sum) out += hex[c >> 4], out += hex[c & 15];
     return out;
-}
-
-std::string timestamp() {
-    std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
-    return buf;
 }
 
 void merge_into(OrderedJson& out, const OrderedJson& src, const OrderedJson& dst, const std::vector<std::string>& keep,
@@ -149,7 +134,7 @@ ConfigDocument load_config(const ConfigLocation& where, Side side) {
         if (!fs::exists(where.path))
             throw Error(ExitCode::bad_input, std::string("The ") + side_name(side) + " config file " + where.path +
                                                  " does not exist; pass the path of Mattermost's config.json.");
-        return parse_config_text(read_file(where.path), std::string("The ") + side_name(side) + " config file " + where.path);
+        return parse_config_text(read_text_file(where.path), std::string("The ") + side_name(side) + " config file " + where.path);
     }
     auto db = Database::connect(where.dsn, side);
     Catalog cat = read_catalog(*db);
@@ -275,7 +260,7 @@ std::string write_config(const ConfigLocation& where, const std::string& text) {
     if (::stat(target.c_str(), &st) != 0)
         throw Error(ExitCode::bad_input, "mmmove cannot read " + where.path + " any more; nothing was written.");
     fs::path backup = target;
-    backup += ".mmmove-backup-" + timestamp();
+    backup += ".mmmove-backup-" + utc_timestamp("%Y%m%dT%H%M%SZ");
     fs::copy_file(target, backup, fs::copy_options::overwrite_existing);
     fs::path tmp = target;
     tmp += ".mmmove-tmp";

@@ -1,5 +1,7 @@
 #include "db/data_source.h"
 
+#include "core/text_file.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -143,13 +145,6 @@ DataSource parse_mysql_dsn(const std::string& text, Side side) {
     return ds;
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
     return s;
@@ -176,7 +171,7 @@ DataSource resolve_data_source(const std::string& arg, Side side, const std::str
                                                  " does not exist; pass the path of Mattermost's config.json.");
         nlohmann::json cfg;
         try {
-            cfg = nlohmann::json::parse(read_file(arg));
+            cfg = nlohmann::json::parse(read_text_file(arg));
         } catch (const nlohmann::json::parse_error& e) {
             throw Error(ExitCode::bad_input, std::string("The ") + side_name(side) + " config file " + arg +
                                                  " is not valid JSON (" + e.what() +
@@ -204,7 +199,7 @@ DataSource resolve_data_source(const std::string& arg, Side side, const std::str
         if (!std::filesystem::exists(password_file))
             throw Error(ExitCode::bad_input, std::string("The ") + side_name(side) + " password file " +
                                                  password_file + " does not exist.");
-        ds.password = trim(read_file(password_file));
+        ds.password = trim(read_text_file(password_file));
     }
     return ds;
 }

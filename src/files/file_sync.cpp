@@ -269,9 +269,7 @@ SyncResult sync_files(const SyncOptions& o, FileSystem& fsys, std::ostream& log)
 ReferenceReport check_references(Database& db, const fs::path& from, const fs::path& to) {
     ReferenceReport rep;
     Catalog cat = read_catalog(db);
-    YAML::Node rules;
-    for (const auto& f : embedded_schema_files())
-        if (f.name == "files.yaml") rules = YAML::Load(f.content)["references"];
+    YAML::Node rules = load_embedded_yaml("files.yaml")["references"];
     auto note = [&](std::vector<std::string>& list, const std::string& s) {
         if (list.size() < kMaxListed) list.push_back(s);
     };

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "catalog/schema_model.h"
+#include "core/clock.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/index_rebuild.h"
 #include "pipeline/planner.h"
@@ -162,13 +163,6 @@ std::unique_ptr<Database> open_loader(const DataSource& ds) {
     return db;
 }
 
-std::string timestamp_now() {
-    std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
-    return buf;
-}
-
 }  // namespace
 
 CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ostream& log) {
@@ -232,7 +226,7 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
             for (auto& i : secondary_indexes(dst, large))
                 if (!known.count(i.name)) deferred.push_back(std::move(i));
         }
-        checkpoint.create({{"started", timestamp_now()}, {"source", check.source.label}, {"bounds", plan_bounds(plan)},
+        checkpoint.create({{"started", utc_timestamp("%Y-%m-%d %H:%M:%S UTC")}, {"source", check.source.label}, {"bounds", plan_bounds(plan)},
                            {"indexes", indexes_to_json(deferred)}});
         drop_indexes(dst, deferred);
     }

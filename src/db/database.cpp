@@ -20,6 +20,16 @@ std::unique_ptr<Database> Database::connect(const DataSource& ds, Side side) {
     return ds.engine == Engine::postgres ? connect_postgres(ds, side) : connect_mysql(ds, side);
 }
 
+std::string Database::statement_for_message(const std::string& sql) {
+    std::string shown = sql;
+    auto values = shown.find(" VALUES ");
+    if (values != std::string::npos) shown = shown.substr(0, values) + " VALUES …";
+    auto literal = shown.find('\'');
+    if (shown.rfind("INSERT", 0) == 0 || shown.rfind("UPDATE", 0) == 0)
+        if (literal != std::string::npos) shown = shown.substr(0, literal) + "…";
+    return shown.size() > 200 ? shown.substr(0, 200) + "…" : shown;
+}
+
 void Database::fail(const std::string& what, const std::string& server_message) const {
     std::string msg = std::string("The ") + side_name(side_) + " database (" + ds_.label() + ") " + what;
     if (!server_message.empty()) msg += "\n  server said: " + mask_secrets(server_message, ds_);

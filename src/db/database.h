@@ -87,6 +87,9 @@ public:
     virtual std::string quote_ident(const std::string& name) const = 0;
     virtual std::string quote_literal(const std::string& value) = 0;
 
+    // A statement as error messages may show it: its head only, and never the values it carries (an
+    // INSERT can hold a whole configuration with its secrets).
+    static std::string statement_for_message(const std::string& sql);
     const DataSource& data_source() const { return ds_; }
     Side side() const { return side_; }
 

@@ -128,7 +128,7 @@ public:
 
     void run(const std::string& sql) {
         if (mysql_real_query(conn_, sql.data(), sql.size()) != 0)
-            fail("rejected a statement: " + (sql.size() > 200 ? sql.substr(0, 200) + "…" : sql), mysql_error(conn_));
+            fail("rejected a statement: " + statement_for_message(sql), mysql_error(conn_));
     }
     std::vector<QueryRow> query(const std::string& sql) override {
         run(sql);

@@ -91,7 +91,7 @@ public:
 
     Result run(const std::string& sql, ExecStatusType want) {
         Result r(PQexec(conn_, sql.c_str()));
-        if (!r || PQresultStatus(r.get()) != want) fail("rejected a statement: " + shorten(sql), PQerrorMessage(conn_));
+        if (!r || PQresultStatus(r.get()) != want) fail("rejected a statement: " + statement_for_message(sql), PQerrorMessage(conn_));
         return r;
     }
 
@@ -158,7 +158,6 @@ public:
     [[noreturn]] void copy_failed(const std::string& what) { fail(what, PQerrorMessage(conn_)); }
 
 private:
-    static std::string shorten(const std::string& sql) { return sql.size() > 200 ? sql.substr(0, 200) + "…" : sql; }
 
     [[noreturn]] void explain_connect_failure(const std::string& err) {
         std::string who = side_ == Side::source ? "MMMOVE_SOURCE_PASSWORD or --from-password-file"

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "db/data_source.h"
+#include "db/database.h"
 
 using namespace mmmove;
 
@@ -85,4 +86,12 @@ TEST_CASE("config.json gives DriverName and DataSource; the password can come fr
     CHECK_THROWS_WITH(resolve_data_source(cfg, Side::source), Catch::Contains("no SqlSettings.DataSource"));
     CHECK_THROWS_WITH(resolve_data_source((dir / "missing.json").string(), Side::source), Catch::Contains("does not exist"));
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("statements in error messages never carry their values", "[unit]") {
+    std::string shown = Database::statement_for_message(
+        "INSERT INTO configurations (id, value) VALUES ('x', '{\"SqlSettings\":{\"DataSource\":\"postgres://u:secret@h/db\"}}')");
+    CHECK(shown == "INSERT INTO configurations (id, value) VALUES …");
+    CHECK(Database::statement_for_message("UPDATE t SET a = 'secret'") == "UPDATE t SET a = …");
+    CHECK(Database::statement_for_message("CREATE TABLE x (a int)") == "CREATE TABLE x (a int)");
 }

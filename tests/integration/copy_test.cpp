@@ -1,7 +1,9 @@
 // Whole-database copies on real servers, in all four directions and both MySQL table cases, checked
 // by comparing the full content of every table, and the source before and after.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <sys/wait.h>
 
 #include "catalog/schema_model.h"
 #include "pipeline/copy.h"
@@ -154,4 +156,37 @@ TEST_CASE("secondary indexes dropped for the load come back exactly as defined",
             require_same_content(read_content(*s, false), read_content(*d, false));
         }
     }
+}
+
+TEST_CASE("progress: plain lines in a pipe, a live display on a terminal, JSON for scripts", "[e2e][pg]") {
+    ScratchDb src(Engine::postgres, "prog"), piped(Engine::postgres, "progp"), tty(Engine::postgres, "progt"), js(Engine::postgres, "progj");
+    fill(src, false, 20000);
+    setenv("MMMOVE_PROGRESS_SECONDS", "0.05", 1);
+    auto plain = run_mmmove({"copy", "--from", src.dsn(), "--to", piped.dsn(), "--create-schema", "--jobs", "1", "--chunk-rows", "2000"});
+    // `script` gives mmmove a pseudo-terminal, as an admin's shell would.
+    std::string cmd = std::string(MMMOVE_BINARY) + " copy --from '" + src.dsn() + "' --to '" + tty.dsn() +
+                      "' --create-schema --jobs 1 --chunk-rows 2000";
+    FILE* p = popen(("script -qec \"" + cmd + "\" /dev/null 2>&1").c_str(), "r");
+    std::string screen;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) screen.append(buf, n);
+    int status = pclose(p);
+    unsetenv("MMMOVE_PROGRESS_SECONDS");
+    INFO(plain.output);
+    REQUIRE(plain.exit_code == 0);
+    CHECK_THAT(plain.output, Catch::Contains("progress: ") && Catch::Contains(" rows/s, ETA ") && !Catch::Contains("\033["));
+    INFO(screen);
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK_THAT(screen, Catch::Contains("\033[K") && Catch::Contains("rows/s  ETA") && Catch::Contains("%  "));
+
+    auto json = run_mmmove({"copy", "--from", src.dsn(), "--to", js.dsn(), "--create-schema", "--quiet", "--json"});
+    INFO(json.output);
+    REQUIRE(json.exit_code == 0);
+    auto j = nlohmann::json::parse(json.output);
+    CHECK(j["counts_match"] == true);
+    CHECK(j["rows"].get<uint64_t>() > 20000);
+    bool posts = false;
+    for (const auto& t : j["tables"])
+        if (t["table"] == "posts") posts = t["rows"] == 20000 && t["rows_in_destination"] == 20000;
+    CHECK(posts);
 }

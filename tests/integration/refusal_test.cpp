@@ -233,3 +233,20 @@ TEST_CASE("missing destination privileges are found before anything is written",
     }
     admin->exec("DROP ROLE IF EXISTS " + role);
 }
+
+TEST_CASE("a MySQL source account without RELOAD or LOCK TABLES is read by one connection, and says so", "[e2e][mysql]") {
+    ScratchDb src(Engine::mysql, "norel"), dst(Engine::mysql, "noreld");
+    fill(src, 141, 300);
+    auto admin = src.connect();
+    std::string user = "mmt_ro_" + std::to_string(getpid());
+    admin->exec("DROP USER IF EXISTS '" + user + "'@'127.0.0.1'");
+    admin->exec("CREATE USER '" + user + "'@'127.0.0.1' IDENTIFIED BY " + admin->quote_literal(servers().password));
+    admin->exec("GRANT SELECT ON " + src.name() + ".* TO '" + user + "'@'127.0.0.1'");
+    std::string dsn = src.dsn();
+    dsn.replace(0, dsn.find('@'), user);
+    auto out = run_mmmove({"copy", "--from", dsn, "--to", dst.dsn(), "--create-schema", "--jobs", "2"});
+    admin->exec("DROP USER '" + user + "'@'127.0.0.1'");
+    INFO(out.output);
+    CHECK(out.exit_code == 0);
+    CHECK_THAT(out.output, Catch::Contains("parallel readers could not share one snapshot") && Catch::Contains("1 worker"));
+}

@@ -21,14 +21,6 @@ struct Direction {
     bool from_lower, to_lower;
 };
 
-void fill(const ScratchDb& db, bool lower_case, uint64_t posts = 3000) {
-    auto conn = db.connect();
-    create_schema(*conn, *find_model(db.engine(), 141), lower_case);
-    std::ostringstream quiet;
-    SampleOptions o;
-    o.posts = posts;
-    generate_sample(*conn, o, quiet);
-}
 
 void require_same_content(const Content& a, const Content& b) {
     REQUIRE(a.size() == b.size());
@@ -62,7 +54,7 @@ TEST_CASE("copy moves every row of every table, in all four directions and both 
     for (const auto& d : directions) {
         DYNAMIC_SECTION(d.name) {
             ScratchDb src(d.from, "src"), dst(d.to, "dst");
-            fill(src, d.from_lower);
+            fill_sample(src, 3000, 141, d.from_lower);
             auto s = src.connect(Side::source);
             bool strip = d.to == Engine::postgres;  // PostgreSQL cannot hold NUL bytes: they are removed (and reported)
             Content before = read_content(*s, strip);
@@ -100,7 +92,7 @@ TEST_CASE("copy moves every row of every table, in all four directions and both 
 
 TEST_CASE("a same-engine MySQL copy keeps NUL bytes, and PostgreSQL to PostgreSQL moves raw COPY lines", "[e2e][mysql][pg]") {
     ScratchDb src(Engine::mysql, "nul"), dst(Engine::mysql, "nuld");
-    fill(src, false, 1200);
+    fill_sample(src, 1200, 141, false);
     auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema"});
     INFO(out.output);
     REQUIRE(out.exit_code == 0);
@@ -110,7 +102,7 @@ TEST_CASE("a same-engine MySQL copy keeps NUL bytes, and PostgreSQL to PostgreSQ
     CHECK_THAT(out.output, Catch::Contains("No value needed changing."));
 
     ScratchDb psrc(Engine::postgres, "raw"), pdst(Engine::postgres, "rawd");
-    fill(psrc, false, 500);
+    fill_sample(psrc, 500, 141, false);
     auto pout = run_mmmove({"copy", "--from", psrc.dsn(), "--to", pdst.dsn(), "--create-schema"});
     INFO(pout.output);
     REQUIRE(pout.exit_code == 0);
@@ -119,7 +111,7 @@ TEST_CASE("a same-engine MySQL copy keeps NUL bytes, and PostgreSQL to PostgreSQ
 
 TEST_CASE("rows a freshly started server wrote are replaced by the source's", "[e2e][pg][mysql]") {
     ScratchDb src(Engine::mysql, "boot"), dst(Engine::postgres, "bootd");
-    fill(src, false, 300);
+    fill_sample(src, 300, 141, false);
     auto t = dst.connect();
     create_schema(*t, *find_model(Engine::postgres, 141), false);
     t->exec("INSERT INTO systems (name, value) VALUES ('DiagnosticId', 'destination-own-id')");
@@ -140,7 +132,7 @@ TEST_CASE("secondary indexes dropped for the load come back exactly as defined",
     for (Engine to : {Engine::postgres, Engine::mysql}) {
         DYNAMIC_SECTION("destination " << engine_name(to)) {
             ScratchDb src(Engine::postgres, "idx"), dst(to, "idxd"), fresh(to, "idxf");
-            fill(src, false, 25000);
+            fill_sample(src, 25000, 141, false);
             auto s = src.connect();
             s->exec("ANALYZE");  // row estimates decide which tables defer their indexes
             auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--chunk-rows", "5000",
@@ -160,7 +152,7 @@ TEST_CASE("secondary indexes dropped for the load come back exactly as defined",
 
 TEST_CASE("progress: plain lines in a pipe, a live display on a terminal, JSON for scripts", "[e2e][pg]") {
     ScratchDb src(Engine::postgres, "prog"), piped(Engine::postgres, "progp"), tty(Engine::postgres, "progt"), js(Engine::postgres, "progj");
-    fill(src, false, 20000);
+    fill_sample(src, 20000, 141, false);
     setenv("MMMOVE_PROGRESS_SECONDS", "0.05", 1);
     auto plain = run_mmmove({"copy", "--from", src.dsn(), "--to", piped.dsn(), "--create-schema", "--jobs", "1", "--chunk-rows", "2000"});
     // `script` gives mmmove a pseudo-terminal, as an admin's shell would.

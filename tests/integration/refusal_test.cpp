@@ -20,14 +20,6 @@ using namespace mmmove::test;
 
 namespace {
 
-void fill(const ScratchDb& db, int level = 141, uint64_t posts = 200, bool lower_case = false) {
-    auto conn = db.connect();
-    create_schema(*conn, *find_model(db.engine(), level), lower_case);
-    std::ostringstream quiet;
-    SampleOptions o;
-    o.posts = posts;
-    generate_sample(*conn, o, quiet);
-}
 
 uint64_t count(Database& db, const std::string& table) {
     return std::stoull(*db.query("SELECT COUNT(*) FROM " + db.quote_ident(table))[0][0]);
@@ -37,7 +29,7 @@ uint64_t count(Database& db, const std::string& table) {
 
 TEST_CASE("different schema versions are refused, naming both versions", "[e2e][mysql][pg]") {
     ScratchDb src(Engine::mysql, "v124"), dst(Engine::postgres, "v141");
-    fill(src, 124);
+    fill_sample(src, 200, 124);
     auto t = dst.connect();
     create_schema(*t, *find_model(Engine::postgres, 141), false);
     for (const char* cmd : {"check", "copy"}) {
@@ -52,7 +44,7 @@ TEST_CASE("different schema versions are refused, naming both versions", "[e2e][
 
 TEST_CASE("a missing table or column on the destination is named", "[e2e][pg]") {
     ScratchDb src(Engine::postgres, "cols"), dst(Engine::postgres, "colsd");
-    fill(src);
+    fill_sample(src, 200);
     auto t = dst.connect();
     create_schema(*t, *find_model(Engine::postgres, 141), false);
     t->exec("ALTER TABLE posts DROP COLUMN hashtags");
@@ -70,8 +62,8 @@ TEST_CASE("a missing table or column on the destination is named", "[e2e][pg]") 
 
 TEST_CASE("a destination holding data is refused unless --truncate", "[e2e][pg][mysql]") {
     ScratchDb src(Engine::mysql, "full"), dst(Engine::postgres, "fulld");
-    fill(src);
-    fill(dst, 141, 50);
+    fill_sample(src, 200);
+    fill_sample(dst, 50);
     auto t = dst.connect();
     uint64_t posts_before = count(*t, "posts");
     auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn()});
@@ -88,7 +80,7 @@ TEST_CASE("a destination holding data is refused unless --truncate", "[e2e][pg][
 
 TEST_CASE("an empty destination needs --create-schema; a source without Mattermost is refused", "[e2e][pg][mysql]") {
     ScratchDb src(Engine::mysql, "es"), dst(Engine::postgres, "ed"), nothing(Engine::mysql, "none");
-    fill(src);
+    fill_sample(src, 200);
     auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn()});
     CHECK(out.exit_code == 4);
     CHECK_THAT(out.output, Catch::Contains("has no tables") && Catch::Contains("--create-schema"));
@@ -157,7 +149,7 @@ TEST_CASE("the password never shows in ps while mmmove runs", "[e2e][pg]") {
 
 TEST_CASE("text longer than PostgreSQL's varchar stops the copy and leaves the destination empty", "[e2e][mysql][pg]") {
     ScratchDb src(Engine::mysql, "long"), dst(Engine::postgres, "longd");
-    fill(src);
+    fill_sample(src, 200);
     auto s = src.connect();
     auto id = *s->query("SELECT Id FROM Channels ORDER BY Id LIMIT 1")[0][0];
     s->exec("UPDATE Channels SET Header = REPEAT('h', 1500) WHERE Id = '" + id + "'");
@@ -183,7 +175,7 @@ TEST_CASE("text longer than PostgreSQL's varchar stops the copy and leaves the d
 
 TEST_CASE("invalid JSON stops the copy unless --on-invalid-json=repair", "[e2e][mysql][pg]") {
     ScratchDb src(Engine::mysql, "json"), dst(Engine::postgres, "jsond");
-    fill(src);
+    fill_sample(src, 200);
     auto s = src.connect();
     s->exec("ALTER TABLE Users MODIFY Props longtext");  // drops MariaDB's json_valid() check
     auto id = *s->query("SELECT Id FROM Users ORDER BY Id LIMIT 1")[0][0];
@@ -205,7 +197,7 @@ TEST_CASE("invalid JSON stops the copy unless --on-invalid-json=repair", "[e2e][
 
 TEST_CASE("missing destination privileges are found before anything is written", "[e2e][pg]") {
     ScratchDb src(Engine::postgres, "priv"), dst(Engine::postgres, "privd"), empty(Engine::postgres, "prive");
-    fill(src, 141, 50);
+    fill_sample(src, 50);
     auto t = dst.connect();
     create_schema(*t, *find_model(Engine::postgres, 141), false);
     std::string role = "mmt_limited_" + std::to_string(getpid());
@@ -236,7 +228,7 @@ TEST_CASE("missing destination privileges are found before anything is written",
 
 TEST_CASE("a MySQL source account without RELOAD or LOCK TABLES is read by one connection, and says so", "[e2e][mysql]") {
     ScratchDb src(Engine::mysql, "norel"), dst(Engine::mysql, "noreld");
-    fill(src, 141, 300);
+    fill_sample(src, 300);
     auto admin = src.connect();
     std::string user = "mmt_ro_" + std::to_string(getpid());
     admin->exec("DROP USER IF EXISTS '" + user + "'@'127.0.0.1'");

@@ -21,14 +21,6 @@ using namespace mmmove::test;
 
 namespace {
 
-void fill(const ScratchDb& db, uint64_t posts) {
-    auto conn = db.connect();
-    create_schema(*conn, *find_model(db.engine(), 141), false);
-    std::ostringstream quiet;
-    SampleOptions o;
-    o.posts = posts;
-    generate_sample(*conn, o, quiet);
-}
 
 pid_t spawn(const std::vector<std::string>& args, const std::string& output) {
     servers();
@@ -95,7 +87,7 @@ void require_finished_like_an_uninterrupted_run(const ScratchDb& src, const Scra
 
 TEST_CASE("a copy killed with SIGKILL finishes with --resume, every row exactly once", "[e2e][resume][mysql][pg]") {
     ScratchDb src(Engine::mysql, "kill"), dst(Engine::postgres, "killd");
-    fill(src, 40000);
+    fill_sample(src, 40000);
     std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
                                      "--chunk-rows", "500", "--quiet", "--report", "/tmp/" + dst.name() + ".jsonl"};
     std::string out = "/tmp/" + dst.name() + ".out";
@@ -127,7 +119,7 @@ TEST_CASE("a copy whose server connections are terminated finishes with --resume
     for (Engine to : {Engine::postgres, Engine::mysql}) {
         DYNAMIC_SECTION("destination " << engine_name(to)) {
             ScratchDb src(Engine::postgres, "term"), dst(to, "termd");
-            fill(src, 30000);
+            fill_sample(src, 30000);
             std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "2",
                                              "--chunk-rows", "500", "--quiet"};
             std::string out = "/tmp/" + dst.name() + ".out";
@@ -165,7 +157,7 @@ TEST_CASE("a copy whose server connections are terminated finishes with --resume
 
 TEST_CASE("--resume without an interrupted copy is refused", "[e2e][resume][pg]") {
     ScratchDb src(Engine::postgres, "nores"), dst(Engine::postgres, "noresd");
-    fill(src, 100);
+    fill_sample(src, 100);
     auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--resume"});
     CHECK(out.exit_code == 2);
     CHECK_THAT(out.output, Catch::Contains("no interrupted mmmove copy"));

@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "catalog/schema_model.h"
 #include "pipeline/convert.h"
+#include "sample/generator.h"
 
 namespace mmmove::test {
 
@@ -87,6 +89,15 @@ std::string ScratchDb::dsn() const {
 }
 
 std::unique_ptr<Database> ScratchDb::connect(Side side) const { return Database::connect(data_source(), side); }
+
+void fill_sample(const ScratchDb& db, uint64_t posts, int level, bool lower_case) {
+    auto conn = db.connect();
+    create_schema(*conn, *find_model(db.engine(), level), lower_case);
+    std::ostringstream quiet;
+    SampleOptions o;
+    o.posts = posts;
+    generate_sample(*conn, o, quiet);
+}
 
 CliRun run_mmmove(const std::vector<std::string>& args) {
     servers();

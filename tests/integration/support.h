@@ -36,6 +36,10 @@ private:
     std::string name_;
 };
 
+// Creates the Mattermost schema at `level` (lower-case table names on MySQL if asked) and fills it with
+// `posts` posts of sample data.
+void fill_sample(const ScratchDb& db, uint64_t posts, int level = 141, bool lower_case = false);
+
 struct CliRun {
     int exit_code = -1;
     std::string output;  // stdout and stderr together

@@ -16,6 +16,8 @@ SourceSnapshot::SourceSnapshot(Database& coordinator, const Catalog& catalog, un
     }
     bool locked = false;
     try {
+        // FLUSH TABLES WITH READ LOCK waits for running statements; never stall the server's writers long.
+        coordinator.exec("SET SESSION lock_wait_timeout = 60");
         coordinator.exec("FLUSH TABLES WITH READ LOCK");
         locked = true;
     } catch (const Error&) {

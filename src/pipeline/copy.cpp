@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <condition_variable>
 #include <iomanip>
 #include <mutex>
@@ -168,6 +169,12 @@ std::unique_ptr<Database> open_loader(const DataSource& ds) {
 CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ostream& log) {
     auto start = Clock::now();
     CopyResult result;
+    // The report is written only when a value changes, mid-copy: make sure it can be, before anything moves.
+    std::filesystem::path report_dir = std::filesystem::path(o.report_path).parent_path();
+    if (report_dir.empty()) report_dir = ".";
+    if (::access(report_dir.c_str(), W_OK) != 0)
+        throw Error(ExitCode::bad_input, "mmmove cannot write its report " + o.report_path + " (the folder " + report_dir.string() +
+                                             " is not writable); pass --report with a writable path.");
     Checkpoint checkpoint(dst);
     bool previous = checkpoint.exists();
     if (previous && !o.resume && !o.check.truncate) {

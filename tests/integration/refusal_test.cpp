@@ -242,3 +242,13 @@ TEST_CASE("a MySQL source account without RELOAD or LOCK TABLES is read by one c
     CHECK(out.exit_code == 0);
     CHECK_THAT(out.output, Catch::Contains("parallel readers could not share one snapshot") && Catch::Contains("1 worker"));
 }
+
+TEST_CASE("an unwritable report path is refused before anything is copied", "[e2e][pg]") {
+    ScratchDb src(Engine::postgres, "rep"), dst(Engine::postgres, "repd");
+    fill_sample(src, 50);
+    auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--report", "/proc/no-such-dir/r.jsonl"});
+    CHECK(out.exit_code == 2);
+    CHECK_THAT(out.output, Catch::Contains("cannot write its report") && Catch::Contains("--report"));
+    auto d = dst.connect();
+    CHECK(read_catalog(*d).tables.empty());
+}

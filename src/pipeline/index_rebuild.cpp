@@ -90,9 +90,12 @@ void drop_indexes(Database& db, const std::vector<SecondaryIndex>& indexes) {
         if (db.engine() == Engine::postgres) {
             for (const auto* i : list) db.exec("DROP INDEX IF EXISTS " + db.quote_ident(i->name));
         } else {
+            // Only those still there: a copy restarted with --truncate may find some already dropped.
+            std::set<std::string> have = existing_indexes(db, table);
             std::string drops;
-            for (const auto* i : list) drops += (drops.empty() ? "" : ", ") + std::string("DROP INDEX ") + db.quote_ident(i->name);
-            db.exec("ALTER TABLE " + db.quote_ident(table) + " " + drops);
+            for (const auto* i : list)
+                if (have.count(i->name)) drops += (drops.empty() ? "" : ", ") + std::string("DROP INDEX ") + db.quote_ident(i->name);
+            if (!drops.empty()) db.exec("ALTER TABLE " + db.quote_ident(table) + " " + drops);
         }
     }
 }

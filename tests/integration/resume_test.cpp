@@ -162,3 +162,26 @@ TEST_CASE("--resume without an interrupted copy is refused", "[e2e][resume][pg]"
     CHECK(out.exit_code == 2);
     CHECK_THAT(out.output, Catch::Contains("no interrupted mmmove copy"));
 }
+
+TEST_CASE("--truncate over an interrupted copy starts again and still restores every index", "[e2e][resume][pg][mysql]") {
+    ScratchDb src(Engine::postgres, "trunc"), dst(Engine::mysql, "truncd");
+    fill_sample(src, 30000);
+    auto s = src.connect();
+    s->exec("ANALYZE");
+    std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
+                                     "--chunk-rows", "500", "--quiet"};
+    pid_t pid = spawn(args, "/tmp/" + dst.name() + ".out");
+    auto d = dst.connect();
+    wait_for_chunks(*d, pid, 5);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+
+    args.erase(std::find(args.begin(), args.end(), "--create-schema"));
+    args.push_back("--truncate");
+    auto again = run_mmmove(args);
+    INFO(again.output);
+    REQUIRE(again.exit_code == 0);
+    require_finished_like_an_uninterrupted_run(src, dst, false);
+}

@@ -86,7 +86,6 @@ public:
         aborted_ = true;
         cv_.notify_all();
     }
-    size_t size() const { return jobs_.size(); }
 
 private:
     bool parents_done(size_t t) const {

@@ -44,7 +44,6 @@ public:
         writer_ = db_.write_table(table_->name, cols, kinds);
         ++result_.tables;
     }
-    bool present() const { return table_ != nullptr; }
     TableFill& set(const std::string& column, std::string value) {
         auto it = index_.find(lower(column));
         if (it != index_.end()) values_[it->second] = std::move(value), set_[it->second] = true;

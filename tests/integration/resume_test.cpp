@@ -58,6 +58,17 @@ void wait_for_chunks(Database& dst, pid_t pid, uint64_t n) {
     }
 }
 
+// Starts the copy, waits until it has committed `chunks` chunks, and kills it with SIGKILL.
+void kill_mid_copy(const std::vector<std::string>& args, const ScratchDb& dst, uint64_t chunks) {
+    pid_t pid = spawn(args, "/tmp/" + dst.name() + ".out");
+    auto d = dst.connect();
+    wait_for_chunks(*d, pid, chunks);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+}
+
 std::string slurp(const std::string& p) {
     std::ifstream in(p);
     std::stringstream ss;
@@ -90,14 +101,8 @@ TEST_CASE("a copy killed with SIGKILL finishes with --resume, every row exactly 
     fill_sample(src, 40000);
     std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
                                      "--chunk-rows", "500", "--quiet", "--report", "/tmp/" + dst.name() + ".jsonl"};
-    std::string out = "/tmp/" + dst.name() + ".out";
-    pid_t pid = spawn(args, out);
+    kill_mid_copy(args, dst, 5);
     auto d = dst.connect();
-    wait_for_chunks(*d, pid, 5);
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFSIGNALED(status));
     uint64_t chunks_at_kill = committed_chunks(*d);
     CHECK(chunks_at_kill >= 5);
 
@@ -170,13 +175,7 @@ TEST_CASE("--truncate over an interrupted copy starts again and still restores e
     s->exec("ANALYZE");
     std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
                                      "--chunk-rows", "500", "--quiet"};
-    pid_t pid = spawn(args, "/tmp/" + dst.name() + ".out");
-    auto d = dst.connect();
-    wait_for_chunks(*d, pid, 5);
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFSIGNALED(status));
+    kill_mid_copy(args, dst, 5);
 
     args.erase(std::find(args.begin(), args.end(), "--create-schema"));
     args.push_back("--truncate");

@@ -21,10 +21,17 @@ enum class ExitCode : int {
 class Error : public std::runtime_error {
 public:
     Error(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    // A database's refusal: its SQLSTATE and its own words (masked), so callers can tell a refused row
+    // from a failing server.
+    Error(ExitCode code, const std::string& message, std::string sqlstate, std::string server_message)
+        : std::runtime_error(message), code_(code), sqlstate_(std::move(sqlstate)), server_message_(std::move(server_message)) {}
     ExitCode code() const { return code_; }
+    const std::string& sqlstate() const { return sqlstate_; }
+    const std::string& server_message() const { return server_message_; }
 
 private:
     ExitCode code_;
+    std::string sqlstate_, server_message_;
 };
 
 }  // namespace mmmove

@@ -30,10 +30,16 @@ std::string Database::statement_for_message(const std::string& sql) {
     return shown.size() > 200 ? shown.substr(0, 200) + "…" : shown;
 }
 
-void Database::fail(const std::string& what, const std::string& server_message) const {
+void Database::fail(const std::string& what, const std::string& server_message, const std::string& sqlstate) const {
+    std::string said = mask_secrets(server_message, ds_);
     std::string msg = std::string("The ") + side_name(side_) + " database (" + ds_.label() + ") " + what;
-    if (!server_message.empty()) msg += "\n  server said: " + mask_secrets(server_message, ds_);
-    throw Error(side_exit_code(side_), msg);
+    if (!said.empty()) msg += "\n  server said: " + said;
+    throw Error(side_exit_code(side_), msg, sqlstate, said);
+}
+
+bool refused_rows(const Error& e) {
+    const std::string& s = e.sqlstate();
+    return e.code() == ExitCode::destination && s.size() == 5 && (s.rfind("22", 0) == 0 || s.rfind("23", 0) == 0 || s.rfind("54", 0) == 0);
 }
 
 }  // namespace mmmove

@@ -96,11 +96,16 @@ public:
 protected:
     Database(const DataSource& ds, Side side) : ds_(ds), side_(side) {}
     // Raises Error with this side's exit code and a message that never holds the password.
-    [[noreturn]] void fail(const std::string& what, const std::string& server_message) const;
+    // `sqlstate` is the server's code for the failure, when it gave one.
+    [[noreturn]] void fail(const std::string& what, const std::string& server_message, const std::string& sqlstate = "") const;
 
     DataSource ds_;
     Side side_;
 };
+
+// True when the destination refused rows it was sent (a value out of range, a NULL, a duplicate key,
+// a value too deep or too large) rather than failing as a server: SQLSTATE classes 22, 23 and 54.
+bool refused_rows(const Error& e);
 
 std::unique_ptr<Database> connect_postgres(const DataSource& ds, Side side);
 // PostgreSQL→PostgreSQL moves COPY lines untouched: these take a reader/writer made by a PostgreSQL Database.

@@ -128,7 +128,7 @@ public:
 
     void run(const std::string& sql) {
         if (mysql_real_query(conn_, sql.data(), sql.size()) != 0)
-            fail("rejected a statement: " + statement_for_message(sql), mysql_error(conn_));
+            fail("rejected a statement: " + statement_for_message(sql), mysql_error(conn_), mysql_sqlstate(conn_));
     }
     std::vector<QueryRow> query(const std::string& sql) override {
         run(sql);
@@ -205,7 +205,9 @@ public:
         out[at + 1 + w] = '\'';
         out.resize(at + 2 + w);
     }
-    [[noreturn]] void stream_failed(const std::string& what) { fail(what, mysql_error(conn_)); }
+    [[noreturn]] void stream_failed(const std::string& what) { fail(what, mysql_error(conn_), mysql_sqlstate(conn_)); }
+    // Rows a LOCAL load skipped (LOCAL turns row errors into warnings): a data exception, by SQLSTATE.
+    [[noreturn]] void rows_refused(const std::string& what, const std::string& warnings) { fail(what, warnings, "22000"); }
 
 private:
     [[noreturn]] void explain_connect_failure(unsigned err, const std::string& msg) {
@@ -329,8 +331,8 @@ uint64_t MyLoadWriter::write_all(const RowSupplier& next) {
     if (rc != 0) db_.stream_failed("refused table data.");
     if (mysql_warning_count(conn_) > 0) {
         std::string warnings;
-        for (const auto& w : db_.query("SHOW WARNINGS LIMIT 5")) warnings += "\n  " + w.at(2).value_or("");
-        db_.stream_failed("reported problems with loaded rows (a LOCAL load would otherwise skip them):" + warnings);
+        for (const auto& w : db_.query("SHOW WARNINGS LIMIT 5")) warnings += (warnings.empty() ? "" : "; ") + w.at(2).value_or("");
+        db_.rows_refused("reported problems with loaded rows (a LOCAL load would otherwise skip them).", warnings);
     }
     uint64_t loaded = mysql_affected_rows(conn_);
     if (loaded != feed.rows)

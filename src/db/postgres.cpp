@@ -90,8 +90,13 @@ public:
     }
 
     Result run(const std::string& sql, ExecStatusType want) {
-        Result r(PQexec(conn_, sql.c_str()));
-        if (!r || PQresultStatus(r.get()) != want) fail("rejected a statement: " + statement_for_message(sql), PQerrorMessage(conn_));
+        // The extended protocol runs exactly one statement: text read back from a server can never
+        // smuggle a second one in.
+        Result r(PQexecParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
+        if (!r || PQresultStatus(r.get()) != want) {
+            const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+            fail("rejected a statement: " + statement_for_message(sql), PQerrorMessage(conn_), state ? state : "");
+        }
         return r;
     }
 
@@ -155,7 +160,10 @@ public:
         for (char c : value) s += c == '\'' ? std::string("''") : std::string(1, c);
         return s + "'";
     }
-    [[noreturn]] void copy_failed(const std::string& what) { fail(what, PQerrorMessage(conn_)); }
+    [[noreturn]] void copy_failed(const std::string& what, const PGresult* result = nullptr) {
+        const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+        fail(what, result ? PQresultErrorMessage(result) : PQerrorMessage(conn_), state ? state : "");
+    }
 
 private:
 
@@ -248,9 +256,8 @@ uint64_t PgWriter::finish() {
     if (PQputCopyEnd(conn_, nullptr) != 1) db_.copy_failed("broke off at the end of a load.");
     Result r(PQgetResult(conn_));
     bool ok = r && PQresultStatus(r.get()) == PGRES_COMMAND_OK;
-    std::string err = ok ? "" : PQresultErrorMessage(r.get());
     while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
-    if (!ok) db_.copy_failed("refused table data.");
+    if (!ok) db_.copy_failed("refused table data.", r.get());
     return rows_;
 }
 

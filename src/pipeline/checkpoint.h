@@ -1,8 +1,12 @@
 #pragma once
-// The copy's progress log, kept on the destination in two small tables (mmmove_copy_state,
-// mmmove_copy_chunks). A chunk's rows and its checkpoint row commit in the same transaction, so
-// after a crash every chunk is either fully in and recorded, or absent: --resume copies exactly the
-// missing ones. The tables are dropped when a copy completes.
+// The copy's progress log, kept on the destination in small tables (mmmove_copy_state,
+// mmmove_copy_chunks, mmmove_copy_issues). A chunk's rows, its checkpoint row and the values it
+// changed commit in the same transaction, so after a crash every chunk is either fully in and
+// recorded, or absent: --resume copies exactly the missing ones. The tables are dropped when a copy
+// completes.
+//
+// What is read back is not trusted: the destination may not be the server mmmove wrote to. Chunk
+// bounds that go into the source's SQL are checked against what mmmove itself writes (see planner.h).
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -13,6 +17,11 @@
 
 namespace mmmove {
 
+struct ChunkDone {
+    uint64_t rows = 0;     // rows written
+    uint64_t skipped = 0;  // rows a policy left out (listed in the report)
+};
+
 class Checkpoint {
 public:
     explicit Checkpoint(Database& dest) : db_(dest) {}
@@ -20,10 +29,10 @@ public:
     void create(const nlohmann::json& state);
     nlohmann::json state();
     void set(const std::string& key, const nlohmann::json& value);
-    // Rows of every committed chunk: (lower-case table, chunk number) → rows.
-    std::map<std::pair<std::string, size_t>, uint64_t> done();
+    // Every committed chunk: (lower-case table, chunk number) → what it wrote.
+    std::map<std::pair<std::string, size_t>, ChunkDone> done();
     // Records a chunk on `conn`, inside the transaction that loaded it.
-    static void record(Database& conn, const std::string& table, size_t chunk, uint64_t rows);
+    static void record(Database& conn, const std::string& table, size_t chunk, const ChunkDone& done);
     void drop();
 
     static constexpr const char* kStateTable = "mmmove_copy_state";

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
+#include "catalog/secrets.h"
 #include "core/error.h"
 
 namespace mmmove {
@@ -187,21 +190,31 @@ bool pg_array_to_json_array(std::string_view pg, std::string& out) {
     return true;
 }
 
-void IssueLog::add(const std::string& table, const std::string& key, const std::string& column,
-                   const std::string& problem, const std::string& action) {
-    if (!out_.is_open()) {
-        out_.open(path_, std::ios::out | std::ios::trunc);
-        if (!out_) throw Error(ExitCode::bad_input, "mmmove cannot write its report file " + path_ + "; pass --report with a writable path.");
+const char* refused_policy_flag(RefusedPolicy p) {
+    switch (p) {
+        case RefusedPolicy::stop: return "stop";
+        case RefusedPolicy::repair: return "repair";
+        case RefusedPolicy::skip_row: return "skip-row";
     }
-    nlohmann::json line = {{"table", table}, {"key", key}, {"column", column}, {"problem", problem}, {"action", action}};
-    out_ << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-    ++total_;
-    ++counts_[table + "." + column + ": " + problem + ", " + action];
+    return "?";
+}
+
+bool integer_range(const std::string& type, long double& min, long double& max) {
+    std::string t = lower(type);
+    auto starts = [&](const char* p) { return t.rfind(p, 0) == 0; };
+    int bits = starts("bigint") ? 64 : starts("mediumint") ? 24 : starts("smallint") ? 16 : starts("tinyint") ? 8
+             : starts("integer") || starts("int") ? 32 : 0;
+    if (bits == 0) return false;
+    bool is_unsigned = t.find("unsigned") != std::string::npos;
+    long double span = std::pow(2.0L, bits);
+    min = is_unsigned ? 0 : -span / 2;
+    max = (is_unsigned ? span : span / 2) - 1;
+    return true;
 }
 
 RowConverter::RowConverter(const Table& source, const Table& dest, Engine from, Engine to, ConvertPolicy policy,
-                           IssueLog& log)
-    : source_(source), policy_(policy), log_(log) {
+                           ChunkIssues& log)
+    : source_(source), policy_(policy), log_(log), to_(to) {
     for (const auto& sc : source.columns) {
         const Column* dc = dest.find_column(sc.name);
         if (!dc) continue;  // the check has already refused tables whose columns are missing
@@ -226,7 +239,15 @@ RowConverter::RowConverter(const Table& source, const Table& dest, Engine from, 
         }
         bool source_fits = sc.max_chars > 0 && dc->max_chars >= sc.max_chars && plan.max_bytes == 0;
         if ((dc->max_chars > 0 || plan.max_bytes > 0) && !source_fits && from != to) plan.ops |= check_length;
+        // The two engines' schemas differ at the same level (e.g. PropertyValues' timestamps are NULL-able
+        // on MySQL only), and a hand-altered column may be narrower: check only where they differ.
+        if (sc.nullable && !dc->nullable) plan.ops |= check_not_null;
+        long double smin = 0, smax = 0;
+        if (dc->kind == ColumnKind::integer && integer_range(dc->type, plan.min, plan.max) &&
+            (sc.kind != ColumnKind::integer || !integer_range(sc.type, smin, smax) || smin < plan.min || smax > plan.max))
+            plan.ops |= check_range;
         if (plan.ops) identity_ = false;
+        secret_.push_back(is_secret_column(source.name, sc.name));
         source_columns_.push_back(sc.name);
         dest_columns_.push_back(dc->name);
         dest_kinds_.push_back(dc->kind);
@@ -241,7 +262,8 @@ std::string RowConverter::key_of(const FieldRow& row) const {
     std::string key;
     for (size_t i : key_columns_) {
         if (!key.empty()) key += ", ";
-        key += source_columns_[i] + "=" + (row[i].null ? "NULL" : repair_utf8(strip_nul(row[i].view())));
+        std::string shown = row[i].null ? "NULL" : secret_[i] ? masked_secret(row[i].view()) : repair_utf8(strip_nul(row[i].view()));
+        key += source_columns_[i] + "=" + shown;
     }
     return key.empty() ? "(no primary key)" : key;
 }
@@ -255,10 +277,89 @@ void RowConverter::problem(const FieldRow& row, size_t i, const std::string& wha
     log_.add(source_.name, key_of(row), source_columns_[i], what, action);
 }
 
-void RowConverter::convert(FieldRow& row) {
+std::string RowConverter::where(const FieldRow& row, size_t i) const {
+    return "Table " + source_.name + " (" + key_of(row) + ") column " + source_columns_[i];
+}
+
+std::string RowConverter::zero_value(const Column& dest) const {
+    switch (dest.kind) {
+        case ColumnKind::integer:
+        case ColumnKind::floating: return "0";
+        case ColumnKind::boolean: return to_ == Engine::postgres ? "f" : "0";
+        case ColumnKind::json: return "{}";
+        case ColumnKind::text_array: return to_ == Engine::postgres ? "{}" : "[]";
+        case ColumnKind::binary: return to_ == Engine::postgres ? "\\x" : "";
+        default: return "";
+    }
+}
+
+bool RowConverter::fit_null(FieldRow& row, size_t i) {
+    const Column& d = *plans_[i].dest;
+    const std::string problem_text = "NULL, but the destination's column is NOT NULL";
+    bool no_zero = d.kind == ColumnKind::enumeration;  // no member is "nothing"
+    if (policy_.refused == RefusedPolicy::stop)
+        throw Error(ExitCode::data, where(row, i) + " is NULL, but the destination's " + d.type + " column is NOT NULL (the two "
+                                    "Mattermost schemas differ here). Pass --on-refused-value=repair to write the column's zero "
+                                    "value instead, or --on-refused-value=skip-row to leave such rows out; each is listed in the report.");
+    if (policy_.refused == RefusedPolicy::skip_row || no_zero) {
+        problem(row, i, problem_text, "row skipped");
+        ++skipped_;
+        return false;
+    }
+    std::string zero = zero_value(d);
+    problem(row, i, problem_text, zero.empty() ? "replaced with an empty value" : "replaced with " + zero);
+    set(row, i, std::move(zero));
+    return true;
+}
+
+bool RowConverter::fit_range(FieldRow& row, size_t i) {
+    const ColumnPlan& p = plans_[i];
+    std::string text(row[i].view());
+    char* end = nullptr;
+    long double v = std::strtold(text.c_str(), &end);
+    if (end == text.c_str() || (v >= p.min && v <= p.max)) return true;
+    const std::string problem_text = "outside the range of " + p.dest->type;
+    if (policy_.refused == RefusedPolicy::stop)
+        throw Error(ExitCode::data, where(row, i) + " holds " + text + ", which the destination's " + p.dest->type + " column cannot "
+                                    "hold. Pass --on-refused-value=repair to write the nearest value it holds, or "
+                                    "--on-refused-value=skip-row to leave such rows out; each is listed in the report.");
+    if (policy_.refused == RefusedPolicy::skip_row) {
+        problem(row, i, problem_text, "row skipped");
+        ++skipped_;
+        return false;
+    }
+    char nearest[64];
+    std::snprintf(nearest, sizeof nearest, "%.0Lf", v < p.min ? p.min : p.max);
+    problem(row, i, problem_text, std::string("replaced with ") + nearest);
+    set(row, i, nearest);
+    return true;
+}
+
+bool RowConverter::refused_by_destination(const FieldRow& row, const std::string& reason) {
+    std::string shown;
+    for (char c : reason) shown.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
+    for (size_t i = 0; i < row.size() && i < secret_.size(); ++i) {
+        if (!secret_[i] || row[i].null || row[i].size == 0) continue;
+        std::string secret(row[i].view());
+        for (size_t at; (at = shown.find(secret)) != std::string::npos;) shown.replace(at, secret.size(), masked_secret(secret));
+    }
+    if (policy_.refused == RefusedPolicy::stop)
+        throw Error(ExitCode::data, "Table " + source_.name + " (" + key_of(row) + "): the destination refused this row: " + shown +
+                                        ". Fix the row at the source, or pass --on-refused-value=skip-row to leave such rows "
+                                        "out (each is listed in the report).");
+    log_.add(source_.name, key_of(row), "", "refused by the destination", "row skipped", shown);
+    ++skipped_;
+    return true;
+}
+
+bool RowConverter::convert(FieldRow& row) {
     for (size_t i = 0; i < plans_.size(); ++i) {
         ColumnPlan& p = plans_[i];
-        if (!p.ops || row[i].null) continue;
+        if (!p.ops) continue;
+        if (row[i].null) {
+            if ((p.ops & check_not_null) && !fit_null(row, i)) return false;
+            continue;
+        }
         std::string_view v = row[i].view();
         if (p.ops & to_pg_bool) {
             set(row, i, v == "0" ? "f" : "t");
@@ -275,7 +376,7 @@ void RowConverter::convert(FieldRow& row) {
         if (p.ops & to_my_binary) {
             std::string raw;
             if (!pg_hex_to_bytes(v, raw))
-                throw Error(ExitCode::data, "Table " + source_.name + " (" + key_of(row) + ") column " + source_columns_[i] +
+                throw Error(ExitCode::data, where(row, i) +
                                                 " holds a bytea value mmmove cannot read; report this as a bug.");
             set(row, i, std::move(raw));
             continue;
@@ -283,9 +384,13 @@ void RowConverter::convert(FieldRow& row) {
         if (p.ops & to_json_array) {
             std::string json;
             if (!pg_array_to_json_array(v, json))
-                throw Error(ExitCode::data, "Table " + source_.name + " (" + key_of(row) + ") column " + source_columns_[i] +
+                throw Error(ExitCode::data, where(row, i) +
                                                 " holds an array mmmove cannot read; report this as a bug.");
             set(row, i, std::move(json));
+            continue;
+        }
+        if (p.ops & check_range) {
+            if (!fit_range(row, i)) return false;
             continue;
         }
         std::string cleaned;
@@ -315,7 +420,7 @@ void RowConverter::convert(FieldRow& row) {
             if (!valid_json(v)) {
                 if (policy_.invalid_json == InvalidJsonPolicy::stop)
                     throw Error(ExitCode::data,
-                                "Table " + source_.name + " (" + key_of(row) + ") column " + source_columns_[i] +
+                                where(row, i) +
                                     " holds invalid JSON (" + std::to_string(v.size()) + " bytes) that PostgreSQL's jsonb refuses. "
                                     "Fix the row at the source, or pass --on-invalid-json=repair to write {} instead and list it in the report.");
                 problem(row, i, "invalid JSON", "replaced with {}");
@@ -327,7 +432,7 @@ void RowConverter::convert(FieldRow& row) {
         if (p.ops & to_pg_array) {
             std::string arr;
             if (!json_array_to_pg_array(v, arr))
-                throw Error(ExitCode::data, "Table " + source_.name + " (" + key_of(row) + ") column " + source_columns_[i] +
+                throw Error(ExitCode::data, where(row, i) +
                                                 " should hold a JSON array of IDs but does not; fix the row at the source.");
             cleaned = std::move(arr);
             changed = true;
@@ -340,7 +445,7 @@ void RowConverter::convert(FieldRow& row) {
                 std::string limit = max_chars ? std::to_string(max_chars) + " characters" : std::to_string(max_bytes) + " bytes";
                 if (policy_.overlong == OverlongPolicy::stop)
                     throw Error(ExitCode::data,
-                                "Table " + source_.name + " (" + key_of(row) + ") column " + source_columns_[i] + " holds " +
+                                where(row, i) + " holds " +
                                     std::to_string(utf8_length(v)) + " characters (" + std::to_string(v.size()) +
                                     " bytes), more than the destination's " + p.dest->type + " allows (" + limit +
                                     "). Shorten it at the source, or pass --on-overlong=truncate to cut it and list it in the report.");
@@ -353,6 +458,7 @@ void RowConverter::convert(FieldRow& row) {
         }
         if (changed) set(row, i, std::string(v));
     }
+    return true;
 }
 
 }  // namespace mmmove

@@ -6,9 +6,14 @@
 // Roles…) are replaced in one final transaction, materialized views refreshed, and every table's row
 // count compared with what was read.
 //
+// The run has three phases: prepare (check, schema, plan, checkpoint, deferred indexes), the chunks
+// (pipeline/chunk_runner.h), and finish (the server-bootstrap tables, indexes, views, counts, report).
+//
 // Failure: a value the policy refuses (ExitCode::data) empties what this run loaded and restores the
 // dropped indexes, leaving the destination as found. Anything else (a lost connection, a killed
-// process) keeps the committed chunks: the same command with --resume finishes the copy.
+// process, an index or view that fails after the rows are in) keeps the committed chunks: the same
+// command with --resume finishes the copy. The report lists every changed value of the whole copy,
+// across resumed runs, once.
 #include <map>
 #include <ostream>
 #include <string>
@@ -36,15 +41,18 @@ struct CopyOptions {
 
 struct TableCopy {
     std::string source_table, dest_table;
-    uint64_t rows_read = 0, rows_in_dest = 0;
+    uint64_t rows_read = 0, rows_in_dest = 0;  // rows_read: rows written from the source's snapshot
+    uint64_t rows_skipped = 0;                 // left out by --on-refused-value (listed in the report)
     double seconds = 0;   // summed over its chunks
     size_t chunks = 0;
     bool raw = false;     // moved as untouched COPY lines
+    bool careful = false; // the destination refused rows: loaded again row by row
 };
 
 struct CopyResult {
     CheckReport check;
     std::vector<TableCopy> tables;
+    std::vector<std::pair<std::string, uint64_t>> left_behind;  // --skip-table / --skip-missing-tables: source rows
     uint64_t issues = 0;
     std::map<std::string, uint64_t> issue_counts;
     std::string report_path;
@@ -56,6 +64,7 @@ struct CopyResult {
 
 CopyResult run_copy(Database& source, Database& dest, const CopyOptions& options, std::ostream& log);
 void print_copy_summary(const CopyResult& result, std::ostream& out);
+void print_table_line(const TableCopy& table, bool bootstrap, std::ostream& out);
 std::string copy_summary_json(const CopyResult& result);
 
 }  // namespace mmmove

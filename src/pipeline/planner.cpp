@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "catalog/schema_model.h"
+#include "core/error.h"
 
 namespace mmmove {
 namespace {
@@ -79,13 +80,57 @@ nlohmann::json plan_bounds(const CopyPlan& plan) {
     return j;
 }
 
+namespace {
+
+[[noreturn]] void altered_checkpoint(const std::string& table, const std::string& what) {
+    throw Error(ExitCode::destination, "The checkpoint of the interrupted copy on the destination does not hold what mmmove wrote "
+                                       "for table " + table + " (" + what + "); mmmove will not use it. Start the copy again "
+                                       "with --truncate instead of --resume.");
+}
+
+// A bound read back from the destination goes into SQL run on the source: only the forms mmmove
+// writes itself are accepted (a whole number, or a prefix of Mattermost's ID alphabet).
+bool valid_bound(const std::string& v, bool numeric) {
+    if (v.empty() || v.size() > 26) return false;
+    if (numeric) {
+        size_t digits = v[0] == '-' ? 1 : 0;
+        return v.size() > digits && v.find_first_not_of("0123456789", digits) == std::string::npos;
+    }
+    return v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string::npos;
+}
+
+}  // namespace
+
 void apply_bounds(CopyPlan& plan, const nlohmann::json& bounds) {
+    if (!bounds.is_object()) altered_checkpoint("all tables", "no chunk bounds");
     for (auto& t : plan.tables) {
         auto it = bounds.find(lower(t.source->name));
         if (it == bounds.end()) continue;
-        t.key_column = (*it)["key"].get<std::string>();
-        t.numeric_key = (*it)["numeric"].get<bool>();
-        t.bounds = (*it)["bounds"].get<std::vector<std::string>>();
+        const auto& b = *it;
+        if (!b.is_object() || !b.contains("key") || !b["key"].is_string() || !b.contains("bounds") || !b["bounds"].is_array())
+            altered_checkpoint(t.source->name, "malformed entry");
+        std::vector<std::string> cuts;
+        for (const auto& v : b["bounds"]) {
+            if (!v.is_string()) altered_checkpoint(t.source->name, "a bound that is not text");
+            cuts.push_back(v.get<std::string>());
+        }
+        std::string key = b["key"].get<std::string>();
+        if (cuts.empty()) {
+            t.key_column.clear();
+            t.bounds.clear();
+            continue;
+        }
+        // The key column and its kind come from the source's own catalog, never from the checkpoint.
+        if (t.source->primary_key.empty() || lower(key) != lower(t.source->primary_key.front()))
+            altered_checkpoint(t.source->name, "a key column that is not the table's primary key");
+        const Column* column = t.source->find_column(key);
+        bool numeric = column->kind == ColumnKind::integer;
+        if (cuts.size() > 100000) altered_checkpoint(t.source->name, "too many chunks");
+        for (const auto& c : cuts)
+            if (!valid_bound(c, numeric)) altered_checkpoint(t.source->name, "a chunk bound mmmove never writes");
+        t.key_column = column->name;
+        t.numeric_key = numeric;
+        t.bounds = std::move(cuts);
     }
 }
 

@@ -1,0 +1,261 @@
+#include "pipeline/chunk_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <optional>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "pipeline/snapshot.h"
+
+namespace mmmove {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct ChunkJob {
+    size_t table = 0, number = 0;
+};
+
+// Chunks in the order workers take them: the largest tables first, so the long ones start early. A
+// chunk waits until the tables its table's foreign keys point to are complete.
+class ChunkQueue {
+public:
+    ChunkQueue(const CopyPlan& plan, const DoneChunks& done) : plan_(plan) {
+        std::vector<size_t> order;
+        for (size_t i = 0; i < plan.tables.size(); ++i)
+            if (!plan.tables[i].bootstrap) order.push_back(i);
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return plan.tables[a].estimated_rows > plan.tables[b].estimated_rows;
+        });
+        remaining_.assign(plan.tables.size(), 0);
+        for (size_t t : order)
+            for (size_t c = 0; c < plan.tables[t].chunk_count(); ++c)
+                if (!done.count({lower(plan.tables[t].source->name), c})) {
+                    jobs_.push_back({t, c});
+                    ++remaining_[t];
+                }
+        taken_.assign(jobs_.size(), false);
+    }
+    bool next(ChunkJob& out) {
+        std::unique_lock lock(m_);
+        for (;;) {
+            if (aborted_) return false;
+            bool pending = false;
+            for (size_t i = 0; i < jobs_.size(); ++i) {
+                if (taken_[i]) continue;
+                pending = true;
+                if (!parents_done(jobs_[i].table)) continue;
+                taken_[i] = true;
+                out = jobs_[i];
+                return true;
+            }
+            if (!pending) return false;
+            cv_.wait(lock);
+        }
+    }
+    void finished(const ChunkJob& j) {
+        std::lock_guard lock(m_);
+        --remaining_[j.table];
+        cv_.notify_all();
+    }
+    void abort() {
+        std::lock_guard lock(m_);
+        aborted_ = true;
+        cv_.notify_all();
+    }
+
+private:
+    bool parents_done(size_t t) const {
+        for (const auto& parent : plan_.tables[t].parents)
+            for (size_t i = 0; i < plan_.tables.size(); ++i)
+                if (lower(plan_.tables[i].source->name) == parent && remaining_[i] > 0) return false;
+        return true;
+    }
+    const CopyPlan& plan_;
+    std::vector<ChunkJob> jobs_;
+    std::vector<bool> taken_;
+    std::vector<size_t> remaining_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool aborted_ = false;
+};
+
+// Streams one chunk: the fast path, where any refused row fails the whole load.
+ChunkOutcome stream_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, RowConverter& conv,
+                          Progress& progress, size_t progress_index) {
+    ChunkOutcome out;
+    auto reader = src.read_where(t.source->name, conv.source_columns(), chunk_predicate(src, t, number));
+    auto writer = dst.write_table(t.dest->name, conv.dest_columns(), conv.dest_kinds());
+    uint64_t unreported = 0;
+    auto tick = [&] {
+        if (++unreported == 5000) progress.add_rows(progress_index, unreported), unreported = 0;
+    };
+    if (src.engine() == Engine::postgres && dst.engine() == Engine::postgres && conv.identity()) {
+        out.raw = true;  // same engine, same types: COPY lines pass through untouched
+        std::string_view line;
+        while (pg_read_raw(*reader, line)) {
+            pg_write_raw(*writer, line);
+            ++out.rows;
+            tick();
+        }
+    } else {
+        out.rows = writer->write_all([&](FieldRow& row) {
+            while (reader->next(row)) {
+                tick();
+                if (conv.convert(row)) return true;
+            }
+            return false;
+        });
+    }
+    writer->finish();
+    progress.add_rows(progress_index, unreported);
+    out.skipped = conv.skipped();
+    return out;
+}
+
+// Rows that outlive the reader's buffers and the converter's scratch space.
+class OwnedRows {
+public:
+    void add(const FieldRow& row) {
+        std::vector<std::optional<std::string>> r;
+        r.reserve(row.size());
+        for (const auto& f : row) r.push_back(f.null ? std::nullopt : std::optional<std::string>(std::string(f.view())));
+        rows_.push_back(std::move(r));
+    }
+    size_t size() const { return rows_.size(); }
+    void clear() { rows_.clear(); }
+    FieldRow view(size_t i) const {
+        FieldRow row;
+        for (const auto& v : rows_[i]) row.push_back(v ? Field::of(*v) : Field{});
+        return row;
+    }
+
+private:
+    std::vector<std::vector<std::optional<std::string>>> rows_;
+};
+
+// Writes rows [from, to) of `rows` under a savepoint. False (rolled back, with the server's words in
+// `reason`) when the destination refuses them; any other failure is thrown.
+bool try_rows(Database& dst, const PlannedTable& t, const RowConverter& conv, const OwnedRows& rows, size_t from, size_t to,
+              std::string& reason) {
+    dst.exec("SAVEPOINT mmmove_rows");
+    try {
+        auto writer = dst.write_table(t.dest->name, conv.dest_columns(), conv.dest_kinds());
+        size_t next = from;
+        writer->write_all([&](FieldRow& row) {
+            if (next == to) return false;
+            row = rows.view(next++);
+            return true;
+        });
+        writer->finish();
+    } catch (const Error& e) {
+        if (!refused_rows(e)) throw;
+        reason = e.server_message();
+        dst.exec("ROLLBACK TO SAVEPOINT mmmove_rows");
+        return false;
+    }
+    dst.exec("RELEASE SAVEPOINT mmmove_rows");
+    return true;
+}
+
+// The careful load: batches under savepoints; a refused batch row by row, each refused row named.
+ChunkOutcome careful_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, RowConverter& conv) {
+    constexpr size_t kBatch = 500;
+    ChunkOutcome out;
+    out.careful = true;
+    auto reader = src.read_where(t.source->name, conv.source_columns(), chunk_predicate(src, t, number));
+    OwnedRows batch;
+    FieldRow row;
+    bool more = true;
+    std::string reason;
+    while (more) {
+        batch.clear();
+        while (batch.size() < kBatch && (more = reader->next(row)))
+            if (conv.convert(row)) batch.add(row);
+        if (batch.size() == 0) break;
+        if (try_rows(dst, t, conv, batch, 0, batch.size(), reason)) {
+            out.rows += batch.size();
+            continue;
+        }
+        for (size_t i = 0; i < batch.size(); ++i) {
+            if (try_rows(dst, t, conv, batch, i, i + 1, reason))
+                ++out.rows;
+            else
+                conv.refused_by_destination(batch.view(i), reason);  // throws under the stop policy
+        }
+    }
+    out.skipped = conv.skipped();
+    return out;
+}
+
+}  // namespace
+
+ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
+                        Progress& progress, size_t progress_index) {
+    ChunkIssues issues;
+    ChunkOutcome out;
+    dst.exec("SAVEPOINT mmmove_chunk");
+    try {
+        RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
+        out = stream_chunk(src, dst, t, number, conv, progress, progress_index);
+    } catch (const Error& e) {
+        if (!refused_rows(e)) throw;
+        dst.exec("ROLLBACK TO SAVEPOINT mmmove_chunk");
+        issues.clear();
+        RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
+        out = careful_chunk(src, dst, t, number, conv);
+    }
+    dst.exec("RELEASE SAVEPOINT mmmove_chunk");
+    issues.save(dst, t.source->name, number);
+    Checkpoint::record(dst, t.source->name, number, ChunkDone{out.rows, out.skipped});
+    return out;
+}
+
+ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, SourceSnapshot& snapshot,
+                    std::vector<std::unique_ptr<Database>>& loaders, const ConvertPolicy& policy, Progress& progress) {
+    ChunkRun run;
+    run.seconds.assign(plan.tables.size(), 0);
+    run.raw.assign(plan.tables.size(), false);
+    run.careful.assign(plan.tables.size(), false);
+    ChunkQueue queue(plan, done);
+    std::mutex m;
+    std::exception_ptr error;
+    std::vector<std::thread> workers;
+    for (size_t w = 0; w < loaders.size(); ++w)
+        workers.emplace_back([&, w] {
+            Database& s = snapshot.worker(w);
+            Database& d = *loaders[w];
+            ChunkJob job;
+            while (queue.next(job)) {
+                try {
+                    auto start = Clock::now();
+                    progress.set_active(job.table, +1);
+                    d.begin();
+                    ChunkOutcome c = load_chunk(s, d, plan.tables[job.table], job.number, policy, progress, job.table);
+                    d.commit();
+                    progress.set_active(job.table, -1);
+                    std::lock_guard lock(m);
+                    run.seconds[job.table] += std::chrono::duration<double>(Clock::now() - start).count();
+                    run.raw[job.table] = run.raw[job.table] || c.raw;
+                    run.careful[job.table] = run.careful[job.table] || c.careful;
+                } catch (...) {
+                    try {
+                        d.rollback();
+                    } catch (...) {
+                    }
+                    std::lock_guard lock(m);
+                    if (!error) error = std::current_exception();
+                    queue.abort();
+                    return;
+                }
+                queue.finished(job);
+            }
+        });
+    for (auto& t : workers) t.join();
+    if (error) std::rethrow_exception(error);
+    return run;
+}
+
+}  // namespace mmmove

@@ -1,0 +1,47 @@
+#pragma once
+// The middle phase of a copy: N workers take chunks from a queue and load each one into the
+// destination inside its own transaction, together with its checkpoint row and the values it changed.
+//
+// A chunk the destination refuses because of its rows (a NULL the destination's schema forbids, a
+// duplicate key, a value out of range…) is loaded again carefully: in batches under savepoints, and a
+// refused batch row by row, so the refused row is named and the policy decides (stop, or leave it out
+// and list it). Only a failing server or connection stops a chunk as such; --resume finishes it.
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pipeline/checkpoint.h"
+#include "pipeline/convert.h"
+#include "pipeline/planner.h"
+#include "pipeline/progress.h"
+
+namespace mmmove {
+
+class SourceSnapshot;
+
+struct ChunkOutcome {
+    uint64_t rows = 0, skipped = 0;
+    bool raw = false;      // moved as untouched COPY lines
+    bool careful = false;  // loaded again row by row after the destination refused rows
+};
+
+using DoneChunks = std::map<std::pair<std::string, size_t>, ChunkDone>;
+
+// Loads chunk `number` of `t` inside the caller's open destination transaction (under a savepoint,
+// falling back to the careful load), and records it with its issues in the checkpoint.
+ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
+                        Progress& progress, size_t progress_index);
+
+struct ChunkRun {
+    std::vector<double> seconds;  // per table, summed over its chunks
+    std::vector<bool> raw, careful;
+};
+
+// Runs every chunk not in `done` on the snapshot's workers, one loader connection each. The first
+// error stops the queue and is rethrown once every worker has stopped.
+ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, SourceSnapshot& snapshot,
+                    std::vector<std::unique_ptr<Database>>& loaders, const ConvertPolicy& policy, Progress& progress);
+
+}  // namespace mmmove

@@ -1,0 +1,253 @@
+// "Every row lands or is named": values the destination cannot hold, the report under several workers
+// and across resumed runs, secrets in the report, and failures after the rows are in. Real servers.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "catalog/schema_model.h"
+#include "catalog/secrets.h"
+#include "support.h"
+
+using namespace mmmove;
+using namespace mmmove::test;
+
+namespace {
+
+uint64_t count(Database& db, const std::string& table, const std::string& where = "") {
+    return std::stoull(*db.query("SELECT COUNT(*) FROM " + db.quote_ident(table) + (where.empty() ? "" : " WHERE " + where))[0][0]);
+}
+
+std::vector<nlohmann::json> read_report(const std::string& path) {
+    std::ifstream in(path);
+    REQUIRE(in);
+    std::vector<nlohmann::json> lines;
+    for (std::string line; std::getline(in, line);) {
+        INFO("report line: " << line);
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        REQUIRE_FALSE(j.is_discarded());  // every line whole, valid JSON
+        lines.push_back(std::move(j));
+    }
+    return lines;
+}
+
+std::string report_path(const ScratchDb& db) {
+    std::string p = "/tmp/" + db.name() + "-report.jsonl";
+    std::filesystem::remove(p);
+    return p;
+}
+
+// The posts whose Message holds a NUL byte (PostgreSQL cannot store one: each must be reported once).
+std::set<std::string> posts_with_nul(Database& mysql_source) {
+    std::set<std::string> ids;
+    for (const auto& r : mysql_source.query("SELECT Id FROM Posts WHERE LOCATE(CHAR(0), Message) > 0")) ids.insert(*r[0]);
+    return ids;
+}
+
+// A MySQL source at 141 whose every third post carries a NUL byte: many changed values, in many chunks.
+void fill_with_nul_posts(const ScratchDb& src, uint64_t posts) {
+    fill_sample(src, posts);
+    auto s = src.connect();
+    s->exec("UPDATE Posts SET Message = CONCAT(Message, CHAR(0), 'tail') WHERE CRC32(Id) % 3 = 0");
+}
+
+// The Posts.Message lines of a report, each key once: the set of post IDs.
+std::set<std::string> reported_posts(const std::vector<nlohmann::json>& lines) {
+    std::set<std::string> ids;
+    for (const auto& l : lines) {
+        if (l["table"] != "Posts" || l["column"] != "Message") continue;
+        std::string key = l["key"];
+        REQUIRE(key.rfind("Id=", 0) == 0);
+        INFO("reported twice: " << key);
+        REQUIRE(ids.insert(key.substr(3)).second);
+    }
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("the report lists every changed value once, with several workers and many chunks", "[e2e][values][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "rep"), dst(Engine::postgres, "repd");
+    fill_with_nul_posts(src, 3000);
+    auto s = src.connect(Side::source);
+    std::set<std::string> expected = posts_with_nul(*s);
+    REQUIRE(expected.size() > 500);
+    std::string report = report_path(dst);
+    auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "4", "--chunk-rows", "100",
+                           "--report", report, "--json"});
+    INFO(out.output.substr(0, 4000));
+    REQUIRE(out.exit_code == 0);
+    auto lines = read_report(report);
+    CHECK(reported_posts(lines) == expected);
+    auto summary = nlohmann::json::parse(out.output.substr(out.output.find("{\n")));
+    CHECK(summary["changed_values"].get<uint64_t>() == lines.size());
+    uint64_t counted = 0;
+    for (const auto& [what, n] : summary["changed_value_counts"].items()) counted += n.get<uint64_t>();
+    CHECK(counted == lines.size());
+    std::filesystem::remove(report);
+}
+
+TEST_CASE("a NULL where the destination says NOT NULL is named, and a policy stops, repairs or skips it", "[e2e][values][mysql][pg]") {
+    // PropertyFields.UpdateAt is NULL-able in Mattermost's MySQL schema and NOT NULL in its PostgreSQL one (level 141).
+    ScratchDb src(Engine::mysql, "nul"), dst(Engine::postgres, "nuld");
+    fill_sample(src, 100);
+    auto s = src.connect();
+    const std::string id = "pfnullupdateat000000000000";
+    s->exec("INSERT INTO PropertyFields (ID, GroupID, Name, Type, Attrs, TargetID, TargetType, CreateAt, UpdateAt, DeleteAt) VALUES ('" +
+            id + "', 'g0000000000000000000000000', 'department', 'text', '{}', '', '', 1700000000000, NULL, 0)");
+    auto d = dst.connect();
+    create_schema(*d, *find_model(Engine::postgres, 141), false);
+    std::string report = report_path(dst);
+
+    auto stop = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--report", report});
+    INFO(stop.output);
+    CHECK(stop.exit_code == 6);
+    CHECK_THAT(stop.output, Catch::Contains("Table PropertyFields (ID=" + id + ") column UpdateAt is NULL") &&
+                                Catch::Contains("--on-refused-value=repair") && Catch::Contains("emptied again"));
+    CHECK(count(*d, "users") == 0);
+    CHECK(count(*d, "posts") == 0);
+
+    auto repair = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--report", report, "--on-refused-value=repair"});
+    INFO(repair.output);
+    CHECK(repair.exit_code == 0);
+    CHECK(*d->query("SELECT updateat FROM propertyfields WHERE id = '" + id + "'")[0][0] == "0");
+    auto lines = read_report(report);
+    bool listed = false;
+    for (const auto& l : lines)
+        listed = listed || (l["table"] == "PropertyFields" && l["column"] == "UpdateAt" && l["action"] == "replaced with 0");
+    CHECK(listed);
+
+    auto skip = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--report", report, "--truncate", "--on-refused-value=skip-row"});
+    INFO(skip.output);
+    CHECK(skip.exit_code == 0);
+    CHECK(count(*d, "propertyfields", "id = '" + id + "'") == 0);
+    CHECK_THAT(skip.output, Catch::Contains("1 rows were left out by --on-refused-value"));
+    std::filesystem::remove(report);
+}
+
+TEST_CASE("an integer wider than the destination's column is named, and repair writes the nearest value", "[e2e][values][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "wide"), dst(Engine::postgres, "wided");
+    fill_sample(src, 100);
+    auto s = src.connect();
+    auto id = *s->query("SELECT Id FROM Channels ORDER BY Id LIMIT 1")[0][0];
+    s->exec("UPDATE Channels SET TotalMsgCount = 5000000000 WHERE Id = '" + id + "'");
+    auto d = dst.connect();
+    create_schema(*d, *find_model(Engine::postgres, 141), false);
+    d->exec("DROP MATERIALIZED VIEW IF EXISTS poststats");  // nothing depends on the column but views; keep it simple
+    d->exec("ALTER TABLE channels ALTER COLUMN totalmsgcount TYPE integer");
+    auto stop = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn()});
+    INFO(stop.output);
+    CHECK(stop.exit_code == 6);
+    CHECK_THAT(stop.output, Catch::Contains("Table Channels (Id=" + id + ") column TotalMsgCount holds 5000000000") &&
+                                Catch::Contains("integer"));
+    CHECK(count(*d, "channels") == 0);
+    std::string report = report_path(dst);
+    auto repair = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--on-refused-value=repair", "--report", report});
+    INFO(repair.output);
+    CHECK(repair.exit_code == 0);
+    CHECK(*d->query("SELECT totalmsgcount FROM channels WHERE id = '" + id + "'")[0][0] == "2147483647");
+    std::filesystem::remove(report);
+}
+
+TEST_CASE("rows the destination refuses (enum, duplicate after NUL removal) are named, never a stranded copy", "[e2e][values][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "enm"), dst(Engine::postgres, "enmd");
+    fill_sample(src, 100);
+    auto s = src.connect();
+    s->exec("ALTER TABLE Channels MODIFY Type varchar(1)");
+    auto channel = *s->query("SELECT Id FROM Channels ORDER BY Id LIMIT 1")[0][0];
+    s->exec("UPDATE Channels SET Type = 'X' WHERE Id = '" + channel + "'");
+    // Two emoji that differ only by a NUL byte: equal once PostgreSQL's NUL removal is done.
+    s->exec("INSERT INTO Emoji (Id, CreateAt, UpdateAt, DeleteAt, CreatorId, Name) VALUES "
+            "('emojidupa00000000000000000', 1, 1, 0, 'u', 'dupe'), ('emojidupb00000000000000000', 1, 1, 0, 'u', CONCAT('dupe', CHAR(0)))");
+    auto d = dst.connect();
+    create_schema(*d, *find_model(Engine::postgres, 141), false);
+
+    auto stop = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn()});
+    INFO(stop.output);
+    CHECK(stop.exit_code == 6);
+    CHECK_THAT(stop.output, Catch::Contains("the destination refused this row") && Catch::Contains("--on-refused-value=skip-row") &&
+                                Catch::Contains("emptied again"));
+    CHECK_THAT(stop.output, !Catch::Contains("--resume"));
+    CHECK(count(*d, "channels") == 0);
+
+    std::string report = report_path(dst);
+    auto skip = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--on-refused-value=skip-row", "--report", report});
+    INFO(skip.output);
+    CHECK(skip.exit_code == 0);
+    CHECK(count(*d, "channels", "id = '" + channel + "'") == 0);
+    CHECK(count(*d, "emoji", "name = 'dupe'") == 1);
+    std::set<std::string> skipped;
+    for (const auto& l : read_report(report))
+        if (l["action"] == "row skipped") skipped.insert(l["table"].get<std::string>() + " " + l["key"].get<std::string>());
+    CHECK(skipped == std::set<std::string>{"Channels Id=" + channel, "Emoji Id=emojidupb00000000000000000"});
+    CHECK_THAT(skip.output, Catch::Contains("2 rows were left out"));
+    std::filesystem::remove(report);
+}
+
+TEST_CASE("names equal under MySQL's collation are refused rows, named, not a failed destination", "[e2e][values][pg][mysql]") {
+    ScratchDb src(Engine::postgres, "coll"), dst(Engine::mysql, "colld");
+    fill_sample(src, 100);
+    auto s = src.connect();
+    s->exec("INSERT INTO emoji (id, createat, updateat, deleteat, creatorid, name) VALUES "
+            "('emojicasea0000000000000000', 1, 1, 0, 'u', 'party'), ('emojicaseb0000000000000000', 1, 1, 0, 'u', 'party ')");
+    auto d = dst.connect();
+    create_schema(*d, *find_model(Engine::mysql, 141), false);
+    auto stop = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn()});
+    INFO(stop.output);
+    CHECK(stop.exit_code == 6);
+    CHECK_THAT(stop.output, Catch::Contains("Table emoji (id=emojicase") && Catch::Contains("the destination refused this row"));
+    CHECK(count(*d, "Emoji") == 0);
+    std::string report = report_path(dst);
+    auto skip = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--on-refused-value=skip-row", "--report", report});
+    INFO(skip.output);
+    CHECK(skip.exit_code == 0);
+    CHECK(count(*d, "Emoji", "Name = 'party'") == 1);
+    std::filesystem::remove(report);
+}
+
+TEST_CASE("a secret that keys a row is masked in the report and in errors", "[e2e][values][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "sec"), dst(Engine::postgres, "secd");
+    fill_sample(src, 50);
+    auto s = src.connect();
+    const std::string token = "livepasswordrecoverytoken0123456789abcdefghijklmnopqrstuvwxyzABC";
+    s->exec("INSERT INTO Tokens (Token, CreateAt, Type, Extra) VALUES ('" + token + "', 1, 'password_recovery', CONCAT('{\"email\":\"a@b.c\"}', CHAR(0)))");
+    std::string report = report_path(dst);
+    auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--report", report});
+    INFO(out.output);
+    CHECK(out.exit_code == 0);
+    std::ifstream in(report);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_THAT(all, Catch::Contains("\"key\":\"Token=" + masked_secret(token) + "\""));
+    CHECK_THAT(all + out.output, !Catch::Contains(token));
+    std::filesystem::remove(report);
+}
+
+TEST_CASE("a materialized view that fails after the rows are in is explained, and --resume finishes the copy", "[e2e][values][resume][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "mv"), dst(Engine::postgres, "mvd");
+    fill_with_nul_posts(src, 300);
+    auto s = src.connect();
+    // A property value whose field is gone: AttributeView cannot name it, so refreshing the view fails.
+    s->exec("INSERT INTO PropertyValues (ID, TargetID, TargetType, GroupID, FieldID, Value, CreateAt, UpdateAt, DeleteAt) VALUES "
+            "('orphanvalue000000000000000', 'target', 'user', 'g0000000000000000000000000', 'nosuchfield000000000000000', '\"x\"', 1, 1, 0)");
+    std::set<std::string> expected = posts_with_nul(*s);
+    std::string report = report_path(dst);
+    std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--report", report};
+    auto first = run_mmmove(args);
+    INFO(first.output);
+    CHECK(first.exit_code == 4);
+    CHECK_THAT(first.output, Catch::Contains("Every row is in the destination, but refreshing the materialized view attributeview failed") &&
+                                 Catch::Contains("--resume"));
+    auto d = dst.connect();
+    // The admin's fix on the destination: mark the orphan deleted, as Mattermost does with values it drops.
+    d->exec("UPDATE propertyvalues SET deleteat = 1 WHERE id = 'orphanvalue000000000000000'");
+    args.push_back("--resume");
+    auto second = run_mmmove(args);
+    INFO(second.output);
+    CHECK(second.exit_code == 0);
+    CHECK_THAT(second.output, !Catch::Contains("No value needed changing"));
+    CHECK(reported_posts(read_report(report)) == expected);
+    CHECK_FALSE(read_catalog(*d).find("mmmove_copy_chunks"));
+    std::filesystem::remove(report);
+}

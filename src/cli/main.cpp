@@ -23,24 +23,36 @@ void add_side_flags(CLI::App& cmd, SideArgs& args, bool need_from, bool need_to)
 
 namespace {
 
-// DSNs can carry passwords: blank the password part of every --from/--to value in argv so that `ps`
-// shows only "****". The parsed copies are what mmmove uses from here on.
-void hide_passwords_from_ps(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
-        char* a = argv[i];
-        char* eq = std::strchr(a, '=');
-        bool dsn_flag = std::strncmp(a, "--from", 6) == 0 || std::strncmp(a, "--to", 4) == 0;
-        char* value = nullptr;
-        if (dsn_flag && eq && std::strstr(a, "password-file") == nullptr) value = eq + 1;
-        else if ((std::strcmp(a, "--from") == 0 || std::strcmp(a, "--to") == 0) && i + 1 < argc) value = argv[i + 1];
-        if (!value) continue;
-        char* at = std::strrchr(value, '@');
-        if (!at) continue;
+// Blanks, in place, the password a DSN carries: the user:password@ part of either form (the password
+// runs to the last '@', as both parsers read it) and any password= or sslpassword= parameter. Text that
+// only looks like a DSN is blanked too: that changes what `ps` shows, never what mmmove uses.
+void blank_dsn_password(char* value) {
+    if (char* at = std::strrchr(value, '@')) {
         char* scheme = std::strstr(value, "://");
         char* user_start = scheme && scheme < at ? scheme + 3 : value;
         char* colon = static_cast<char*>(std::memchr(user_start, ':', at - user_start));
-        if (!colon) continue;
-        for (char* p = colon + 1; p < at; ++p) *p = '*';
+        if (colon)
+            for (char* p = colon + 1; p < at; ++p) *p = '*';
+    }
+    for (const char* key : {"password=", "sslpassword="}) {
+        for (char* p = value; (p = std::strstr(p, key)) != nullptr;) {
+            bool is_parameter = p > value && (p[-1] == '?' || p[-1] == '&');
+            p += std::strlen(key);
+            if (is_parameter)
+                for (; *p && *p != '&'; ++p) *p = '*';
+        }
+    }
+}
+
+// DSNs can carry passwords, and every option that takes one (--from, --to, --db, in any subcommand,
+// as "--db DSN" or "--db=DSN") must not show it in `ps`: the password in every argument is blanked
+// once CLI11 has copied the arguments. The parsed copies are what mmmove uses from here on.
+void hide_passwords_from_ps(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        char* value = argv[i];
+        if (value[0] == '-')
+            if (char* eq = std::strchr(value, '=')) value = eq + 1;
+        blank_dsn_password(value);
     }
 }
 

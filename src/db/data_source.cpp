@@ -1,7 +1,11 @@
 #include "db/data_source.h"
 
 #include "core/text_file.h"
+#include "db/transport.h"
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -50,7 +54,8 @@ void parse_query(const std::string& q, DataSource& ds, Side side) {
 
 int parse_port(const std::string& p, Side side) {
     if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
-        bad(side, "has a port that is not a number (\"" + p + "\"); write host:port, e.g. db:5432.");
+        bad(side, "has a port that is not a number; write host:port, e.g. db:5432. (A user name or password "
+                  "holding : / ? # @ or % must write them percent-encoded, e.g. %3F for ?.)");
     int port = std::stoi(p);
     if (port < 1 || port > 65535) bad(side, "has a port outside 1-65535.");
     return port;
@@ -73,6 +78,12 @@ DataSource parse_postgres_url(const std::string& text, Side side) {
     ds.port = 5432;
     std::string rest = text.substr(text.find("://") + 3);
     auto q = rest.find('?');
+    // An '@' after the '?' means the user name or password holds an unencoded '?': the URL cannot be
+    // read as lib/pq would, and no part of it may be echoed (it would be part of the password).
+    if (q != std::string::npos && rest.find('@', q) != std::string::npos)
+        bad(side, "cannot be read: its user name or password holds a character that must be percent-encoded "
+                  "(write ? as %3F, # as %23, / as %2F, @ as %40, % as %25), or a parameter value holds an '@' "
+                  "(write it as %40).");
     if (q != std::string::npos) {
         parse_query(rest.substr(q + 1), ds, side);
         rest = rest.substr(0, q);
@@ -95,6 +106,12 @@ DataSource parse_postgres_url(const std::string& text, Side side) {
         }
     }
     if (ds.database.empty()) bad(side, "names no database; end the URL with /<database>, e.g. /mattermost.");
+    // lib/pq takes a password parameter as well as the user:password@ form; the parameter wins, and is
+    // kept only as the password (never among the parameters that masked() prints).
+    if (auto pw = ds.params.find("password"); pw != ds.params.end()) {
+        ds.password = pw->second;
+        ds.params.erase(pw);
+    }
     if (ds.params.count("host") && !ds.params["host"].empty() && ds.params["host"][0] == '/')
         ds.unix_socket = ds.params["host"];
     return ds;
@@ -145,6 +162,24 @@ DataSource parse_mysql_dsn(const std::string& text, Side side) {
     return ds;
 }
 
+// A password file other users can read is refused, as ssh refuses such a private key. The rule is
+// libpq's for its key files: no access at all for others; a root-owned file may also be read by its
+// group (0640, how secrets are shared with a service account). Pipes such as <(…) have no such bits.
+void check_password_file(const std::string& path, Side side) {
+    std::string what = std::string("The ") + side_name(side) + " password file " + path;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        throw Error(ExitCode::bad_input, what + " does not exist or cannot be opened; check the path.");
+    if (!S_ISREG(st.st_mode)) return;
+    mode_t forbidden = st.st_uid == 0 ? (S_IWGRP | S_IXGRP | S_IRWXO) : (S_IRWXG | S_IRWXO);
+    if ((st.st_mode & forbidden) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        throw Error(ExitCode::bad_input, what + " can be read or changed by other users (mode " + mode +
+                                             "); make it private with: chmod 600 " + path + " — then run mmmove again.");
+    }
+}
+
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
     return s;
@@ -154,12 +189,19 @@ std::string trim(std::string s) {
 
 DataSource parse_data_source(const std::string& text, Side side) {
     if (text.empty()) bad(side, "is empty; pass a DSN or the path of a config.json.");
+    DataSource ds;
     if (text.rfind("postgres://", 0) == 0 || text.rfind("postgresql://", 0) == 0)
-        return parse_postgres_url(text, side);
-    if (text.rfind("mysql://", 0) == 0) return parse_mysql_dsn(text.substr(8), side);
-    if (text.find("://") != std::string::npos)
+        ds = parse_postgres_url(text, side);
+    else if (text.rfind("mysql://", 0) == 0)
+        ds = parse_mysql_dsn(text.substr(8), side);
+    else if (text.find("://") != std::string::npos)
         bad(side, "uses an unknown scheme; Mattermost supports postgres:// and MySQL's user:pass@tcp(host)/db.");
-    return parse_mysql_dsn(text, side);
+    else
+        ds = parse_mysql_dsn(text, side);
+    // TLS and timeout values Mattermost's driver would refuse are refused here, before any connection.
+    if (ds.engine == Engine::mysql) mysql_transport(ds, side);
+    else postgres_transport(ds, side);
+    return ds;
 }
 
 DataSource resolve_data_source(const std::string& arg, Side side, const std::string& password_file) {
@@ -196,9 +238,7 @@ DataSource resolve_data_source(const std::string& arg, Side side, const std::str
     const char* env = std::getenv(side == Side::source ? "MMMOVE_SOURCE_PASSWORD" : "MMMOVE_DEST_PASSWORD");
     if (env && *env) ds.password = env;
     if (!password_file.empty()) {
-        if (!std::filesystem::exists(password_file))
-            throw Error(ExitCode::bad_input, std::string("The ") + side_name(side) + " password file " +
-                                                 password_file + " does not exist.");
+        check_password_file(password_file, side);
         ds.password = trim(read_text_file(password_file));
     }
     return ds;
@@ -207,7 +247,7 @@ DataSource resolve_data_source(const std::string& arg, Side side, const std::str
 std::string DataSource::masked() const {
     std::string pw = password.empty() ? "" : ":****";
     std::string q;
-    for (const auto& [k, v] : params) q += (q.empty() ? "?" : "&") + k + "=" + v;
+    for (const auto& [k, v] : params) q += (q.empty() ? "?" : "&") + k + "=" + (is_secret_parameter(k) ? "****" : v);
     if (engine == Engine::postgres)
         return "postgres://" + user + pw + "@" + host + ":" + std::to_string(port) + "/" + database + q;
     std::string addr = unix_socket.empty() ? "tcp(" + host + ":" + std::to_string(port) + ")" : "unix(" + unix_socket + ")";

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "db/database.h"
+#include "db/transport.h"
 
 namespace mmmove {
 namespace {
@@ -56,41 +57,66 @@ private:
     uint64_t rows_ = 0;
 };
 
+// Answers the server's LOCAL INFILE requests on one connection. It is installed on every connection
+// from the start, so libmariadb's default handler (which opens whatever file the server names) is
+// never used: outside a load, or for any name other than the one mmmove's own LOAD DATA statement
+// used, the request is refused and not one byte of a local file is sent.
+// The rows of one LOAD DATA LOCAL statement, turned into its text as the server reads it.
+struct LoadFeed {
+    const RowSupplier* next = nullptr;
+    FieldRow row;
+    std::string buf;
+    size_t pos = 0;
+    bool done = false;
+    uint64_t rows = 0;
+    std::exception_ptr error;
+};
+int read_load_block(LoadFeed& f, char* out, unsigned int len);
+
+struct InfileGate {
+    const char* expected = nullptr;  // the file name of the load in progress; null outside a load
+    LoadFeed* feed = nullptr;
+    std::string refused;  // the name of the last refused request, for the error message
+
+    static int init(void** ptr, const char* filename, void* userdata) {
+        auto* g = static_cast<InfileGate*>(userdata);
+        *ptr = g;
+        if (g->expected && g->feed && filename && std::strcmp(filename, g->expected) == 0) return 0;
+        g->refused = filename ? std::string(filename).substr(0, 200) : "";
+        return 1;
+    }
+    static int read(void* ptr, char* out, unsigned int len) {
+        return read_load_block(*static_cast<InfileGate*>(ptr)->feed, out, len);
+    }
+    static void end(void*) {}
+    static int error(void* ptr, char* msg, unsigned int len) {
+        auto* g = static_cast<InfileGate*>(ptr);
+        std::string m = "mmmove stopped the load";
+        if (!g->refused.empty()) m = "mmmove refused to send the local file \"" + g->refused + "\"";
+        else if (g->feed && g->feed->error)
+            try { std::rethrow_exception(g->feed->error); } catch (const std::exception& e) { m = e.what(); }
+        snprintf(msg, len, "%s", m.substr(0, 400).c_str());
+        return CR_UNKNOWN_ERROR;
+    }
+};
+
 // MySQL's fastest bulk path: LOAD DATA LOCAL INFILE, fed from memory by a local-infile handler that
 // pulls rows from the pipeline while the server reads. One statement per chunk. LOCAL loads turn
 // row errors into warnings, so any warning fails the load, and the row count is checked.
 class MyLoadWriter : public RowWriter {
 public:
-    MyLoadWriter(MyDatabase& db, MYSQL* conn, std::string sql) : db_(db), conn_(conn), sql_(std::move(sql)) {}
+    // The name LOAD DATA LOCAL asks for; the gate serves the stream only under this name.
+    static constexpr const char* kStreamName = "mmmove-stream";
+    MyLoadWriter(MyDatabase& db, MYSQL* conn, InfileGate& gate, std::string sql)
+        : db_(db), conn_(conn), gate_(gate), sql_(std::move(sql)) {}
     void write(const FieldRow&) override { throw Error(ExitCode::internal, "MyLoadWriter takes rows through write_all()."); }
     uint64_t finish() override { return rows_; }
     uint64_t write_all(const RowSupplier& next) override;
 
 private:
-    struct Feed {
-        const RowSupplier* next;
-        FieldRow row;
-        std::string buf;
-        size_t pos = 0;
-        bool done = false;
-        uint64_t rows = 0;
-        std::exception_ptr error;
-    };
-    static int init(void** ptr, const char*, void* userdata) {
-        *ptr = userdata;
-        return 0;
-    }
-    static int read(void* ptr, char* out, unsigned int len);
-    static void end(void*) {}
-    static int error(void* ptr, char* msg, unsigned int len) {
-        auto* f = static_cast<Feed*>(ptr);
-        std::string m = "mmmove stopped the load";
-        if (f->error) try { std::rethrow_exception(f->error); } catch (const std::exception& e) { m = e.what(); }
-        snprintf(msg, len, "%s", m.substr(0, 400).c_str());
-        return 2000;
-    }
     MyDatabase& db_;
     MYSQL* conn_;
+    InfileGate& gate_;
     std::string sql_;
     uint64_t rows_ = 0;
 };
@@ -98,13 +124,14 @@ private:
 class MyDatabase : public Database {
 public:
     MyDatabase(const DataSource& ds, Side side) : Database(ds, side) {
+        MysqlTransport t = mysql_transport(ds, side);
         conn_ = mysql_init(nullptr);
-        unsigned timeout = 10;
-        if (auto it = ds.params.find("timeout"); it != ds.params.end()) timeout = static_cast<unsigned>(std::atoi(it->second.c_str()));
-        mysql_options(conn_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+        mysql_options(conn_, MYSQL_OPT_CONNECT_TIMEOUT, &t.connect_timeout_seconds);
         mysql_options(conn_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-        unsigned local_infile = 1;  // used only through MyLoadWriter's own handler, never for a file on disk
-        mysql_options(conn_, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+        guard_file_requests();
+        apply_tls(t);
+        mysql_optionsv(conn_, MARIADB_OPT_RESTRICTED_AUTH,
+                       t.allow_cleartext_password ? kAnyPasswordPlugin : kHashedPasswordPlugins);
         const char* sock = ds.unix_socket.empty() ? nullptr : ds.unix_socket.c_str();
         if (!mysql_real_connect(conn_, sock ? nullptr : ds.host.c_str(), ds.user.c_str(), ds.password.c_str(),
                                 ds.database.c_str(), static_cast<unsigned>(ds.port), sock, 0)) {
@@ -112,12 +139,29 @@ public:
             std::string msg = mysql_error(conn_);
             mysql_close(conn_);
             conn_ = nullptr;
-            explain_connect_failure(err, msg);
+            explain_connect_failure(err, msg, t);
         }
-        // Strict mode: a value that does not fit is an error, never a silent truncation.
-        exec("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
-        exec("SET SESSION net_read_timeout = 3600, net_write_timeout = 3600");
-        exec("SET SESSION time_zone = '+00:00'");
+        // From here on every file request reaches the InfileGate (libmariadb's own refusal would be
+        // hidden behind the server's next error), which refuses all but a load's own stream.
+        unsigned on = 1;
+        mysql_options(conn_, MYSQL_OPT_LOCAL_INFILE, &on);
+        try {
+            // libmariadb refuses to log in without TLS only when it verifies the certificate; skip-verify
+            // must not fall back to plain text either (the login used no clear-text password: see
+            // MysqlTransport::allow_cleartext_password).
+            if (t.tls == MysqlTls::skip_verify && mysql_get_ssl_cipher(conn_) == nullptr)
+                fail("could not be reached over TLS as the DataSource's tls=" + ds.params.at("tls") +
+                     " asks: the server does not offer TLS. Enable TLS on the server (ssl_cert, ssl_key), or "
+                     "use tls=preferred if the network is trusted.", "");
+            // Strict mode: a value that does not fit is an error, never a silent truncation.
+            exec("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+            exec("SET SESSION net_read_timeout = 3600, net_write_timeout = 3600");
+            exec("SET SESSION time_zone = '+00:00'");
+        } catch (...) {
+            mysql_close(conn_);
+            conn_ = nullptr;
+            throw;
+        }
     }
     ~MyDatabase() override {
         if (conn_) mysql_close(conn_);
@@ -127,8 +171,16 @@ public:
     std::string server_version() override { return mysql_get_server_info(conn_); }
 
     void run(const std::string& sql) {
-        if (mysql_real_query(conn_, sql.data(), sql.size()) != 0)
+        if (mysql_real_query(conn_, sql.data(), sql.size()) != 0) {
+            if (!gate_.refused.empty() || std::strstr(mysql_error(conn_), "local infile forbidden"))
+                refused_file_request();
             fail("rejected a statement: " + statement_for_message(sql), mysql_error(conn_), mysql_sqlstate(conn_));
+        }
+    }
+    [[noreturn]] void refused_file_request() {
+        std::string name = gate_.refused.empty() ? "" : " \"" + gate_.refused + "\"";
+        fail("asked mmmove to send it the local file" + name + ", which mmmove never does except for the rows "
+             "of its own loads; it refused. Check that the DataSource names the real MySQL/MariaDB server.", "");
     }
     std::vector<QueryRow> query(const std::string& sql) override {
         run(sql);
@@ -174,6 +226,7 @@ public:
         return std::make_unique<MyReader>(*this, conn_, res);
     }
     bool enable_bulk_load() override {
+        if (side_ != Side::destination) return false;  // only destinations announced LOCAL INFILE at login
         auto v = query("SELECT @@local_infile");
         bulk_load_ = !v.empty() && v[0][0] && (*v[0][0] == "1" || *v[0][0] == "ON");
         return bulk_load_;
@@ -181,8 +234,8 @@ public:
     std::unique_ptr<RowWriter> write_table(const std::string& table, const std::vector<std::string>& columns,
                                            const std::vector<ColumnKind>& kinds) override {
         if (bulk_load_)
-            return std::make_unique<MyLoadWriter>(*this, conn_,
-                                                  "LOAD DATA LOCAL INFILE 'mmmove-stream' INTO TABLE " + quote_ident(table) +
+            return std::make_unique<MyLoadWriter>(*this, conn_, gate_,
+                                                  "LOAD DATA LOCAL INFILE '" + std::string(MyLoadWriter::kStreamName) + "' INTO TABLE " + quote_ident(table) +
                                                       " CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
                                                       "LINES TERMINATED BY '\\n' (" + column_list(columns) + ")");
         return std::make_unique<MyWriter>(*this, conn_, "INSERT INTO " + quote_ident(table) + " (" + column_list(columns) + ") VALUES ", kinds);
@@ -210,7 +263,47 @@ public:
     [[noreturn]] void rows_refused(const std::string& what, const std::string& warnings) { fail(what, warnings, "22000"); }
 
 private:
-    [[noreturn]] void explain_connect_failure(unsigned err, const std::string& msg) {
+    // Password exchanges that never give the server the password itself. mysql_clear_password and
+    // dialog (PAM, LDAP) do, so they are allowed only as MysqlTransport says.
+    static constexpr const char* kHashedPasswordPlugins =
+        "mysql_native_password,caching_sha2_password,sha256_password,client_ed25519,auth_gssapi_client";
+    static constexpr const char* kAnyPasswordPlugin =
+        "mysql_native_password,caching_sha2_password,sha256_password,client_ed25519,auth_gssapi_client,"
+        "mysql_clear_password,dialog";
+
+    // LOCAL INFILE is announced at login only by destination connections, which may become loaders
+    // (the server must know then); every connection answers file requests through its InfileGate alone.
+    void guard_file_requests() {
+        unsigned announce = side_ == Side::destination ? 1 : 0;
+        mysql_options(conn_, MYSQL_OPT_LOCAL_INFILE, &announce);
+        mysql_set_local_infile_handler(conn_, &InfileGate::init, &InfileGate::read, &InfileGate::end,
+                                       &InfileGate::error, &gate_);
+    }
+
+    // go-sql-driver's meanings: true verifies the certificate and host name against the system's
+    // trusted roots; skip-verify encrypts without verifying; preferred encrypts when the server offers
+    // TLS and otherwise falls back to plain text; false (the default) never encrypts.
+    void apply_tls(const MysqlTransport& t) {
+        if (t.tls == MysqlTls::off) return;
+        my_bool yes = 1, verify = t.tls == MysqlTls::verify;
+        if (t.tls == MysqlTls::preferred) {
+            mysql_ssl_set(conn_, nullptr, nullptr, nullptr, nullptr, nullptr);
+        } else {
+            mysql_optionsv(conn_, MYSQL_OPT_SSL_ENFORCE, &yes);
+        }
+        mysql_optionsv(conn_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+    }
+
+    [[noreturn]] void explain_connect_failure(unsigned err, const std::string& msg, const MysqlTransport& t) {
+        if (err == CR_PLUGIN_NOT_ALLOWED)
+            fail("asked for the password in clear text (mysql_clear_password or dialog), and mmmove did not send "
+                 "it. mmmove sends a password that way only over verified TLS: when the server really needs it (PAM, "
+                 "LDAP), write tls=true and allowCleartextPasswords=true in the DataSource.", msg);
+        if (t.tls != MysqlTls::off && t.tls != MysqlTls::preferred &&
+            (err == CR_SSL_CONNECTION_ERROR || msg.find("SSL") != std::string::npos || msg.find("TLS") != std::string::npos))
+            fail("could not be reached over TLS as the DataSource's tls=" + ds_.params.at("tls") +
+                 " asks. Enable TLS on the server (ssl_cert, ssl_key), make sure its certificate is trusted and "
+                 "names the host (tls=true), or use tls=skip-verify or tls=preferred if the network is trusted.", msg);
         std::string who = side_ == Side::source ? "MMMOVE_SOURCE_PASSWORD or --from-password-file"
                                                 : "MMMOVE_DEST_PASSWORD or --to-password-file";
         if (err == ER_ACCESS_DENIED_ERROR || err == ER_DBACCESS_DENIED_ERROR)
@@ -223,6 +316,7 @@ private:
              "it accepts TCP connections from this machine (bind-address).", msg);
     }
     MYSQL* conn_ = nullptr;
+    InfileGate gate_;
     bool bulk_load_ = false;
 };
 
@@ -276,8 +370,8 @@ void MyWriter::flush() {
     stmt_.clear();
 }
 
-int MyLoadWriter::read(void* ptr, char* out, unsigned int len) {
-    auto* f = static_cast<Feed*>(ptr);
+int read_load_block(LoadFeed& feed, char* out, unsigned int len) {
+    auto* f = &feed;
     try {
         while (f->pos == f->buf.size() && !f->done) {
             f->buf.clear();
@@ -321,13 +415,24 @@ int MyLoadWriter::read(void* ptr, char* out, unsigned int len) {
 }
 
 uint64_t MyLoadWriter::write_all(const RowSupplier& next) {
-    Feed feed;
+    LoadFeed feed;
     feed.next = &next;
-    mysql_set_local_infile_handler(conn_, &MyLoadWriter::init, &MyLoadWriter::read, &MyLoadWriter::end,
-                                   &MyLoadWriter::error, &feed);
+    // Open the gate for this statement's own stream only, and close it whatever happens.
+    struct Open {
+        InfileGate& g;
+        Open(InfileGate& gate, LoadFeed& f) : g(gate) {
+            g.expected = kStreamName;
+            g.feed = &f;
+            g.refused.clear();
+        }
+        ~Open() {
+            g.expected = nullptr;
+            g.feed = nullptr;
+        }
+    } open(gate_, feed);
     int rc = mysql_real_query(conn_, sql_.data(), sql_.size());
-    mysql_set_local_infile_default(conn_);
     if (feed.error) std::rethrow_exception(feed.error);
+    if (!gate_.refused.empty()) db_.refused_file_request();
     if (rc != 0) db_.stream_failed("refused table data.");
     if (mysql_warning_count(conn_) > 0) {
         std::string warnings;

@@ -7,6 +7,7 @@
 
 #include "db/copy_text.h"
 #include "db/database.h"
+#include "db/transport.h"
 
 namespace mmmove {
 namespace {
@@ -55,24 +56,25 @@ private:
 class PgDatabase : public Database {
 public:
     PgDatabase(const DataSource& ds, Side side) : Database(ds, side) {
+        PostgresTransport t = postgres_transport(ds, side);
         std::string port = std::to_string(ds.port);
         std::string host = ds.unix_socket.empty() ? ds.host : ds.unix_socket;
-        auto param = [&](const char* k, const char* dflt) {
-            auto it = ds.params.find(k);
-            return it == ds.params.end() ? std::string(dflt) : it->second;
-        };
-        std::string sslmode = param("sslmode", "prefer");
-        std::string timeout = param("connect_timeout", "10");
-        const char* keys[] = {"host", "port", "user", "password", "dbname", "sslmode", "connect_timeout",
-                              "application_name", "client_encoding", nullptr};
-        const char* vals[] = {host.c_str(), port.c_str(), ds.user.c_str(), ds.password.c_str(), ds.database.c_str(),
-                              sslmode.c_str(), timeout.c_str(), "mmmove", "UTF8", nullptr};
-        conn_ = PQconnectdbParams(keys, vals, 0);
+        std::vector<const char*> keys = {"host", "port", "user", "password", "dbname", "sslmode", "connect_timeout",
+                                         "application_name", "client_encoding"};
+        std::vector<const char*> vals = {host.c_str(), port.c_str(), ds.user.c_str(), ds.password.c_str(),
+                                         ds.database.c_str(), t.sslmode.c_str(), t.connect_timeout.c_str(), "mmmove", "UTF8"};
+        for (const auto& [k, v] : t.tls_files) {
+            keys.push_back(k.c_str());
+            vals.push_back(v.c_str());
+        }
+        keys.push_back(nullptr);
+        vals.push_back(nullptr);
+        conn_ = PQconnectdbParams(keys.data(), vals.data(), 0);
         if (PQstatus(conn_) != CONNECTION_OK) {
             std::string err = PQerrorMessage(conn_);
             PQfinish(conn_);
             conn_ = nullptr;
-            explain_connect_failure(err);
+            explain_connect_failure(err, t.sslmode);
         }
         // Server notices (e.g. "word is too long to be indexed" from full-text indexes) are not errors.
         PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
@@ -167,7 +169,7 @@ public:
 
 private:
 
-    [[noreturn]] void explain_connect_failure(const std::string& err) {
+    [[noreturn]] void explain_connect_failure(const std::string& err, const std::string& sslmode) {
         std::string who = side_ == Side::source ? "MMMOVE_SOURCE_PASSWORD or --from-password-file"
                                                 : "MMMOVE_DEST_PASSWORD or --to-password-file";
         if (err.find("password authentication failed") != std::string::npos ||
@@ -177,6 +179,13 @@ private:
         if (err.find("does not exist") != std::string::npos && err.find("database") != std::string::npos)
             fail("has no database \"" + ds_.database + "\". Create it (CREATE DATABASE " + ds_.database +
                  ") or fix the database name in the DSN.", err);
+        if (err.find("does not support SSL") != std::string::npos)
+            fail("does not offer TLS, and sslmode=" + sslmode + " requires it (with no sslmode in the DataSource, "
+                 "Mattermost's driver and mmmove require TLS). Enable ssl on the server, or write sslmode=disable "
+                 "in the DataSource if the network to it is trusted.", err);
+        if (err.find("SSL") != std::string::npos || err.find("certificate") != std::string::npos)
+            fail("could not be reached over TLS as sslmode=" + sslmode + " asks. Check the files named in the "
+                 "message (sslrootcert, sslcert, sslkey) and that the server's certificate matches its host name.", err);
         fail("cannot be reached. Check the host and port, that PostgreSQL is running and accepts TCP "
              "connections from this machine (listen_addresses, pg_hba.conf).", err);
     }

@@ -92,7 +92,7 @@ TEST_CASE("an empty destination needs --create-schema; a source without Mattermo
 TEST_CASE("wrong passwords, unreachable servers and malformed input are refused without leaking the password", "[e2e][pg][mysql]") {
     ScratchDb pg(Engine::postgres, "pw"), my(Engine::mysql, "pw");
     setenv("MMMOVE_SOURCE_PASSWORD", "", 1);
-    auto wrong_pg = run_mmmove({"check", "--from", "postgres://mmuser:Wr0ngSecret@127.0.0.1:" + std::to_string(servers().pg_port) + "/" + pg.name(), "--to", my.dsn()});
+    auto wrong_pg = run_mmmove({"check", "--from", "postgres://mmuser:Wr0ngSecret@127.0.0.1:" + std::to_string(servers().pg_port) + "/" + pg.name() + "?sslmode=disable", "--to", my.dsn()});
     auto wrong_my = run_mmmove({"check", "--from", "mmuser:Wr0ngSecret@tcp(127.0.0.1:" + std::to_string(servers().my_port) + ")/" + my.name(), "--to", pg.dsn()});
     auto closed = run_mmmove({"check", "--from", "postgres://mmuser:Wr0ngSecret@127.0.0.1:9/x?connect_timeout=3", "--to", pg.dsn()});
     setenv("MMMOVE_SOURCE_PASSWORD", servers().password.c_str(), 1);

@@ -71,6 +71,7 @@ TEST_CASE("config.json gives DriverName and DataSource; the password can come fr
     std::ofstream(cfg) << R"({"SqlSettings": {"DriverName": "mysql", "DataSource": "mmuser:old@tcp(db:3306)/mattermost"}})";
     auto pwfile = (dir / "pw").string();
     std::ofstream(pwfile) << "from-file\n";
+    std::filesystem::permissions(pwfile, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     auto ds = resolve_data_source(cfg, Side::source, pwfile);
     CHECK(ds.engine == Engine::mysql);
     CHECK(ds.host == "db");

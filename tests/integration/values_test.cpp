@@ -251,3 +251,27 @@ TEST_CASE("a materialized view that fails after the rows are in is explained, an
     CHECK_FALSE(read_catalog(*d).find("mmmove_copy_chunks"));
     std::filesystem::remove(report);
 }
+
+TEST_CASE("a 100,000-level JSON value that PostgreSQL refuses is a named value, not a stranded copy", "[e2e][values][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "deep"), dst(Engine::postgres, "deepd");
+    fill_sample(src, 50);
+    auto s = src.connect();
+    s->exec("ALTER TABLE Posts MODIFY Props longtext");  // MariaDB's json_valid() check stops at 32 levels
+    auto id = *s->query("SELECT Id FROM Posts ORDER BY Id LIMIT 1")[0][0];
+    std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    s->exec("UPDATE Posts SET Props = '" + deep + "' WHERE Id = '" + id + "'");
+    auto stop = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema"});
+    INFO(stop.output.substr(0, 3000));
+    CHECK(stop.exit_code == 6);
+    CHECK_THAT(stop.output, Catch::Contains("Table Posts (Id=" + id + "): the destination refused this row") &&
+                                Catch::Contains("emptied again"));
+    auto d = dst.connect();
+    CHECK(count(*d, "posts") == 0);
+    std::string report = report_path(dst);
+    auto skip = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--on-refused-value=skip-row", "--report", report});
+    INFO(skip.output.substr(0, 3000));
+    CHECK(skip.exit_code == 0);
+    CHECK(count(*d, "posts") + 1 == count(*s, "Posts"));
+    CHECK(count(*d, "posts", "id = '" + id + "'") == 0);
+    std::filesystem::remove(report);
+}

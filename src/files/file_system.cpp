@@ -33,7 +33,10 @@ std::string random_suffix() {
 int FileSystem::open_folder(int dir, const std::string& name) { return ::openat(dir, name.c_str(), kFolderFlags); }
 
 int FileSystem::make_folder(int dir, const std::string& name, const Attributes& attributes) {
-    if (::mkdirat(dir, name.c_str(), 0700) != 0 && errno != EEXIST) return -1;
+    if (::mkdirat(dir, name.c_str(), 0700) != 0) {
+        // Someone else made it since mmmove looked: use it as it is, as any existing folder.
+        return errno == EEXIST ? ::openat(dir, name.c_str(), kFolderFlags) : -1;
+    }
     int fd = ::openat(dir, name.c_str(), kFolderFlags);
     // Without root the folder must stay writable by mmmove's own account, or its files cannot follow.
     if (fd >= 0 && !apply_attributes(fd, attributes, attributes.keep_owner ? 0 : S_IRWXU)) {

@@ -75,11 +75,9 @@ public:
 
     void visit(const std::shared_ptr<FolderPair>& pair) {
         std::vector<FolderEntry> source, dest;
-        if (!fs_.list_folder(pair->src, source))
-            return tally_.fail(printable_path(pair->rel) + ": cannot read the source folder (" + std::strerror(errno) +
-                               "); its copies in the destination are kept");
+        if (!fs_.list_folder(pair->src, source)) return source_unreadable(pair->rel, errno);
         bool dest_listed = pair->dst < 0 || fs_.list_folder(pair->dst, dest);
-        if (!dest_listed) tally_.fail(why(printable_path(pair->rel) + ": cannot read the destination folder", errno));
+        if (!dest_listed) tally_.fail(why(shown(pair->rel) + ": cannot read the destination folder", errno));
         std::vector<std::string> folders;
         for (const auto& e : source) {
             if (is_temporary(e.name)) continue;
@@ -97,6 +95,14 @@ public:
     }
 
 private:
+    static std::string shown(const std::string& rel) { return rel.empty() ? "." : printable_path(rel); }
+
+    // The source's content there is unknown: a failure, and --delete removes nothing under it.
+    void source_unreadable(const std::string& rel, int error) {
+        tally_.fail(shown(rel) + ": cannot read the source folder (" + std::strerror(error) +
+                    "); its copies in the destination are kept");
+    }
+
     void refuse_symlink(const std::string& rel) {
         std::error_code ec;
         std::string target = fs::weakly_canonical(o_.from / rel, ec).string();
@@ -112,8 +118,7 @@ private:
         pair->src = fs_.open_folder(parent.src, name);
         struct stat st {};
         if (pair->src < 0 || ::fstat(pair->src, &st) != 0) {
-            tally_.fail(printable_path(pair->rel) + ": cannot read the source folder (" + std::strerror(errno) +
-                        "); its copies in the destination are kept");
+            source_unreadable(pair->rel, errno);
             return nullptr;
         }
         if (parent.dst < 0) {

@@ -74,42 +74,78 @@ CliRun run_mmmove_as_nobody(const std::vector<std::string>& args) {
     return run;
 }
 
+// Another account that can write in a data directory keeps exchanging `folder` and a symlink
+// named `link`, atomically, so at any moment the name is either the real folder or the link. The
+// link stays only for an instant, as a real attacker would time it; the folder for 200 µs.
+class FolderSwapper {
+public:
+    FolderSwapper(fs::path folder, fs::path link) : folder_(std::move(folder)), link_(std::move(link)) {
+        thread_ = std::thread([this] {
+            for (bool linked = false; !stop_;) {
+                if (exchange()) ++swaps, linked = !linked;
+                if (!linked) std::this_thread::sleep_for(std::chrono::microseconds(200));
+            }
+            if (fs::is_symlink(folder_)) exchange();
+        });
+    }
+    ~FolderSwapper() { stop(); }
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    std::atomic<long> swaps{0};
+
+private:
+    bool exchange() { return ::renameat2(AT_FDCWD, folder_.c_str(), AT_FDCWD, link_.c_str(), RENAME_EXCHANGE) == 0; }
+    fs::path folder_, link_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+SyncResult sync_under_attack(const fs::path& from, const fs::path& to, FolderSwapper& swapper) {
+    SyncOptions o;
+    o.from = from;
+    o.to = to;
+    o.quiet = true;
+    o.jobs = 64;  // more workers than cores: preempted between a check and a write, as on a busy host
+    std::ostringstream log;
+    SyncResult r = sync_files(o, real_file_system(), log);
+    swapper.stop();
+    return r;
+}
+
 }  // namespace
 
 TEST_CASE("files sync writes nothing outside the destination while a destination folder is swapped for a symlink",
           "[e2e][files]") {
     Scratch src("swap-src"), dst("swap-dst"), outside("swap-outside");
-    const int files = 3000;
-    for (int i = 0; i < files; ++i) spit(src.path / "data/users/u1" / ("f" + std::to_string(i)), "attachment");
+    for (int i = 0; i < 3000; ++i) spit(src.path / "data/users/u1" / ("f" + std::to_string(i)), "attachment");
     fs::create_directories(dst.path / "data/users/u1");
     fs::create_symlink(outside.path, dst.path / "data/users/bait");
-
-    // An account that owns the destination keeps exchanging users/u1 and a symlink to `outside`,
-    // atomically, so at any moment the name is either the real folder or the link.
-    std::atomic<bool> stop{false};
-    std::atomic<long> swaps{0};
-    std::thread swapper([&] {
-        fs::path folder = dst.path / "data/users/u1", link = dst.path / "data/users/bait";
-        // The link stays only for an instant, as a real attacker would time it; the folder for 200 µs.
-        for (bool linked = false; !stop;) {
-            if (::renameat2(AT_FDCWD, folder.c_str(), AT_FDCWD, link.c_str(), RENAME_EXCHANGE) == 0) ++swaps, linked = !linked;
-            if (!linked) std::this_thread::sleep_for(std::chrono::microseconds(200));
-        }
-        if (fs::is_symlink(folder)) ::renameat2(AT_FDCWD, folder.c_str(), AT_FDCWD, link.c_str(), RENAME_EXCHANGE);
-    });
-    SyncOptions o;
-    o.from = src.path / "data";
-    o.to = dst.path / "data";
-    o.quiet = true;
-    o.jobs = 64;  // more workers than cores: preempted between a check and a write, as on a busy host
-    std::ostringstream log;
-    SyncResult r = sync_files(o, real_file_system(), log);
-    stop = true;
-    swapper.join();
-    INFO("swaps: " << swaps << ", copied: " << r.copied << ", refused: " << r.refused.size() << ", failed: " << r.failed.size());
-    CHECK(swaps > 0);
+    FolderSwapper swapper(dst.path / "data/users/u1", dst.path / "data/users/bait");
+    SyncResult r = sync_under_attack(src.path / "data", dst.path / "data", swapper);
+    INFO("swaps: " << swapper.swaps << ", copied: " << r.copied << ", refused: " << r.refused.size() << ", failed: " << r.failed.size());
+    CHECK(swapper.swaps > 0);
     CHECK(r.copied > 0);  // the sync did write while the folder kept changing
     CHECK(everything_under(outside.path).empty());
+}
+
+TEST_CASE("files sync reads nothing outside the source while a source folder is swapped for a symlink", "[e2e][files]") {
+    Scratch src("swap-read-src"), dst("swap-read-dst"), outside("swap-read-outside");
+    for (int i = 0; i < 3000; ++i) {
+        spit(src.path / "data/users/u1" / ("f" + std::to_string(i)), "attachment");
+        spit(outside.path / ("f" + std::to_string(i)), "secret");
+    }
+    fs::create_symlink(outside.path, src.path / "data/users/bait");
+    FolderSwapper swapper(src.path / "data/users/u1", src.path / "data/users/bait");
+    SyncResult r = sync_under_attack(src.path / "data", dst.path / "data", swapper);
+    INFO("swaps: " << swapper.swaps << ", copied: " << r.copied << ", refused: " << r.refused.size() << ", failed: " << r.failed.size());
+    CHECK(swapper.swaps > 0);
+    CHECK(r.copied > 0);
+    long leaked = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dst.path))
+        if (e.is_regular_file() && slurp(e.path()) == "secret") ++leaked;
+    CHECK(leaked == 0);
 }
 
 TEST_CASE("files sync --delete keeps the copies of a source folder it cannot read, and reports it", "[e2e][files]") {

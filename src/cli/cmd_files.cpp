@@ -1,4 +1,6 @@
 // mmmove files sync: make the new server's data directory hold the old one's files.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/commands.h"
@@ -38,6 +40,9 @@ void add_files(CLI::App& app, Action& action) {
             std::cout << (options.dry_run ? "Would copy " : "Copied ") << r.copied << " files (" << r.bytes / 1024 << " KiB), "
                       << r.unchanged << " unchanged" << (options.remove_extra ? ", " + std::to_string(r.deleted) + " deleted" : "")
                       << ".\n";
+            std::cout << (::geteuid() == 0 ? "Copies and new folders keep the owner and group of their source (mmmove runs as root).\n"
+                                           : "Copies and new folders belong to the account running mmmove; run it as root to keep "
+                                             "the owner and group of the source.\n");
             print_list("refused", r.refused.size(), r.refused);
             print_list("failed", r.failed.size(), r.failed);
             int code = r.failed.empty() ? 0 : static_cast<int>(ExitCode::destination);

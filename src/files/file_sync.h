@@ -1,11 +1,14 @@
 #pragma once
 // `mmmove files sync`: make a destination data directory hold the source's files. New and changed
-// files (size and mtime, or content with --checksum) are copied by N workers, each to a temporary
-// name that is renamed into place only once complete, with the source's mtime and permissions: an
-// interrupted sync never leaves a truncated file. Paths that are absolute, hold "..", or reach
-// outside a root through a symlink are refused and reported; nothing is written outside the
-// destination. With a database, every file the rows reference (FileInfo paths, profile pictures,
-// custom emoji, team icons) is checked on both sides.
+// files (size and mtime, or content with --checksum) are copied by N workers, each to a short
+// temporary name that is renamed into place only once complete, with the source's mtime and
+// permissions (and, as root, its owner and group): an interrupted sync never leaves a truncated file.
+// Both trees are walked through folder descriptors without following symlinks, so nothing is read
+// from outside the source or written outside the destination, even when folders are swapped for
+// symlinks during the sync. A source folder that cannot be read is a failure, and --delete keeps
+// its copies. Every path in the result is printable (see printable_path.h). With a database, every
+// file the rows reference (FileInfo paths, profile pictures, custom emoji, team icons) is checked
+// on both sides.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -30,7 +33,7 @@ struct SyncOptions {
 struct SyncResult {
     uint64_t copied = 0, unchanged = 0, deleted = 0, bytes = 0;
     std::vector<std::string> refused;  // hostile paths and symlinks, with the reason
-    std::vector<std::string> failed;   // files that could not be copied, with the reason
+    std::vector<std::string> failed;   // files and folders that could not be copied or read, with the reason
 };
 
 SyncResult sync_files(const SyncOptions& options, FileSystem& fs, std::ostream& log);

@@ -1,26 +1,18 @@
 #include "config/config_merge.h"
 
-#include <fcntl.h>
 #include <openssl/sha.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
+#include <map>
 #include <random>
-#include <sstream>
 
 #include "catalog/catalog.h"
-#include "core/clock.h"
-#include "core/text_file.h"
 #include "catalog/embedded_schema.h"
+#include "config/config_file.h"
 #include "db/database.h"
 
 namespace mmmove {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -131,10 +123,8 @@ ConfigDocument parse_config_text(const std::string& text, const std::string& ori
 
 ConfigDocument load_config(const ConfigLocation& where, Side side) {
     if (!where.in_database) {
-        if (!fs::exists(where.path))
-            throw Error(ExitCode::bad_input, std::string("The ") + side_name(side) + " config file " + where.path +
-                                                 " does not exist; pass the path of Mattermost's config.json.");
-        return parse_config_text(read_text_file(where.path), std::string("The ") + side_name(side) + " config file " + where.path);
+        ConfigFile file = open_config_file(where.path, side);
+        return parse_config_text(read_config_file(file), std::string("The ") + side_name(side) + " config file " + file.where());
     }
     auto db = Database::connect(where.dsn, side);
     Catalog cat = read_catalog(*db);
@@ -255,33 +245,9 @@ std::string write_config(const ConfigLocation& where, const std::string& text) {
         return "Wrote the merged configuration to " + where.describe() + " as active row " + id +
                " (the previous row stays in Configurations, inactive).";
     }
-    fs::path target(where.path);
-    struct stat st {};
-    if (::stat(target.c_str(), &st) != 0)
-        throw Error(ExitCode::bad_input, "mmmove cannot read " + where.path + " any more; nothing was written.");
-    fs::path backup = target;
-    backup += ".mmmove-backup-" + utc_timestamp("%Y%m%dT%H%M%SZ");
-    fs::copy_file(target, backup, fs::copy_options::overwrite_existing);
-    fs::path tmp = target;
-    tmp += ".mmmove-tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 07777);
-    if (fd < 0) throw Error(ExitCode::bad_input, "mmmove cannot write next to " + where.path + "; nothing was written.");
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n <= 0) {
-            ::close(fd);
-            fs::remove(tmp);
-            throw Error(ExitCode::bad_input, "Writing " + tmp.string() + " failed (disk full?); " + where.path + " is unchanged.");
-        }
-        done += static_cast<size_t>(n);
-    }
-    ::fsync(fd);
-    if (::fchown(fd, st.st_uid, st.st_gid) != 0) { /* not root: the file keeps the writer's owner */ }
-    ::fchmod(fd, st.st_mode & 07777);
-    ::close(fd);
-    fs::rename(tmp, target);
-    return "Wrote the merged configuration to " + where.path + " (the previous file is " + backup.string() + ").";
+    ConfigFile file = open_config_file(where.path, Side::destination);
+    std::string backup = replace_config_file(file, text);
+    return "Wrote the merged configuration to " + file.where() + " (the previous file is " + backup + ").";
 }
 
 }  // namespace mmmove

@@ -3,16 +3,14 @@
 // belong to the destination (its database, its listen address, and any --keep), which keep their
 // values. Either side is a config.json file or Mattermost's database configuration store (the
 // Configurations table used when the server runs with MM_CONFIG set to a DSN).
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/ordered_json.h"
 #include "db/data_source.h"
 
 namespace mmmove {
-
-using OrderedJson = nlohmann::ordered_json;
 
 // Where a configuration lives: a file path, or a database DSN (postgres://, postgresql://, mysql://).
 struct ConfigLocation {

@@ -125,18 +125,7 @@ ConfigLocation parse_config_location(const std::string& arg, Side side) {
 
 ConfigDocument parse_config_text(const std::string& text, const std::string& origin) {
     ConfigDocument doc;
-    try {
-        doc.json = OrderedJson::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        // Line and column of the byte the parser stopped at.
-        size_t line = 1, col = 1;
-        for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-            if (text[i] == '\n') line++, col = 1;
-            else col++;
-        }
-        throw Error(ExitCode::bad_input, origin + " is not valid JSON: error at line " + std::to_string(line) + ", column " +
-                                             std::to_string(col) + " (" + e.what() + "). Fix it; nothing was written.");
-    }
+    doc.json = parse_config_json(text, origin);
     if (!doc.json.is_object())
         throw Error(ExitCode::bad_input, origin + " is not a Mattermost configuration (a JSON object). Nothing was written.");
     auto nl = text.find('\n');

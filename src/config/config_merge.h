@@ -27,6 +27,10 @@ struct ConfigDocument {
     bool trailing_newline = false;
 };
 
+// Parses JSON in time linear in its size. Malformed JSON is refused with its line and column, and so is
+// nesting deeper than 64 levels (before anything recurses into it).
+OrderedJson parse_config_json(const std::string& text, const std::string& origin);
+
 // Reads and parses; malformed JSON is refused with its line and column.
 ConfigDocument load_config(const ConfigLocation& where, Side side);
 ConfigDocument parse_config_text(const std::string& text, const std::string& origin);

@@ -183,3 +183,55 @@ TEST_CASE("config merge into a folder mmmove may not write names the folder and 
     CHECK(slurp(dir.path / "config/config.json") == before);
     CHECK(std::distance(fs::directory_iterator(dir.path / "config"), fs::directory_iterator()) == 1);
 }
+
+TEST_CASE("config merge refuses a config.json nested 100,000 levels deep instead of crashing", "[e2e][config]") {
+    Folder dir("cfg-deep");
+    write_pair(dir.path / "old.json", dir.path / "config.json");
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += "{\"PluginSettings\":";
+    spit(dir.path / "deep.json", deep + "{}" + std::string(100000, '}'));
+    std::string before = slurp(dir.path / "config.json");
+    for (bool deep_is_source : {true, false}) {
+        auto run = deep_is_source ? merge(dir.path / "deep.json", dir.path / "config.json") : merge(dir.path / "old.json", dir.path / "deep.json");
+        INFO(run.output);
+        CHECK(run.exit_code == 2);
+        CHECK_THAT(run.output, Catch::Contains((dir.path / "deep.json").string() + " nests settings more than 64 levels deep"));
+    }
+    CHECK(slurp(dir.path / "config.json") == before);
+}
+
+TEST_CASE("config merge carries a config with 200,000 plugin settings (about 20 MB) correctly", "[e2e][config]") {
+    Folder dir("cfg-large");
+    OrderedJson src = source_config(), dst = src;
+    dst["SqlSettings"]["DataSource"] = "postgres://mmuser:newDbSecret@new-db:5432/mattermost?sslmode=disable";
+    dst["SqlSettings"]["DriverName"] = "postgres";
+    dst["PluginSettings"]["Plugins"] = {{"com.example.only-on-new", {{"Enable", true}}}};
+    std::string plugins;
+    for (int i = 0; i < 200000; ++i) {
+        std::string id = "com.example.plugin-" + std::to_string(i);
+        plugins += (i ? ",\n" : "") + std::string("\"") + id + "\": {\"Enable\": true, \"ChannelId\": \"" + std::string(26, 'c') +
+                   "\", \"Webhook\": \"https://hooks.example.com/" + id + "\", \"Index\": " + std::to_string(i) + "}";
+    }
+    std::string src_text = src.dump(4);
+    const std::string marker = "\"com.mattermost.calls\": {";
+    size_t at = src_text.find(marker);
+    REQUIRE(at != std::string::npos);
+    src_text.insert(at, plugins + ",\n");
+    REQUIRE(src_text.size() > 20'000'000);
+    spit(dir.path / "old.json", src_text);
+    spit(dir.path / "config.json", dst.dump(4));
+
+    auto run = merge(dir.path / "old.json", dir.path / "config.json");
+    INFO(run.output.substr(run.output.size() > 2000 ? run.output.size() - 2000 : 0));
+    REQUIRE(run.exit_code == 0);
+    OrderedJson merged = parse_config_text(slurp(dir.path / "config.json"), "merged").json;
+    const OrderedJson& merged_plugins = merged["PluginSettings"]["Plugins"];
+    CHECK(merged_plugins.size() == 200002);  // the destination's own plugin, then the source's, in its order
+    CHECK(merged_plugins.begin().key() == "com.example.only-on-new");
+    CHECK((++merged_plugins.begin()).key() == "com.example.plugin-0");
+    CHECK(merged_plugins.back() == OrderedJson{{"defaultenabled", true}});
+    CHECK(merged_plugins.at("com.example.plugin-123456")["Index"] == 123456);
+    CHECK(merged_plugins.at("com.example.plugin-199999")["Webhook"] == "https://hooks.example.com/com.example.plugin-199999");
+    CHECK(merged["SqlSettings"]["DataSource"] == dst["SqlSettings"]["DataSource"]);
+    CHECK(merged["ServiceSettings"]["SiteURL"] == src["ServiceSettings"]["SiteURL"]);
+}

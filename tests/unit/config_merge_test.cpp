@@ -180,6 +180,24 @@ TEST_CASE("malformed config JSON is refused with its line and column", "[unit]")
     CHECK_THROWS_WITH(parse_config_text("[1]", "y.json"), Catch::Contains("not a Mattermost configuration"));
 }
 
+TEST_CASE("a config nested 100,000 levels deep is refused with its line and column, not a crash", "[unit]") {
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += "{\"a\":";
+    deep += "1" + std::string(100000, '}');
+    CHECK_THROWS_WITH(parse_config_text(deep, "The source config file deep.json"),
+                      Catch::Contains("deep.json nests settings more than 64 levels deep (at line 1, column 321)") &&
+                          Catch::Contains("nothing was written"));
+    std::string arrays = "{\"A\": " + std::string(65, '[') + std::string(65, ']') + "}";
+    CHECK_THROWS_WITH(parse_config_text(arrays, "arrays.json"), Catch::Contains("more than 64 levels"));
+    std::string ok = "{\"A\": " + std::string(63, '[') + std::string(63, ']') + "}";
+    CHECK(parse_config_text(ok, "ok.json").json.size() == 1);
+}
+
+TEST_CASE("a repeated config key keeps its first place and its last value, as Mattermost reads it", "[unit]") {
+    auto doc = parse_config_text(R"({"A": 1, "B": {"X": 1, "X": 2}, "A": 3})", "repeated.json");
+    CHECK(doc.json.dump() == R"({"A":3,"B":{"X":2}})");
+}
+
 TEST_CASE("a DriverName that disagrees with the DataSource is caught", "[unit]") {
     OrderedJson c = {{"SqlSettings", {{"DriverName", "mysql"}, {"DataSource", "postgres://u:p@h:5432/mm"}}}};
     auto problem = driver_mismatch(c);

@@ -1,32 +1,25 @@
 #include "config/config_merge.h"
 
-#include <fcntl.h>
 #include <openssl/sha.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
+#include <string_view>
+#include <unordered_map>
 #include <random>
-#include <sstream>
 
 #include "catalog/catalog.h"
-#include "core/clock.h"
-#include "core/text_file.h"
 #include "catalog/embedded_schema.h"
+#include "config/config_file.h"
+#include "config/config_secrets.h"
 #include "db/database.h"
 
 namespace mmmove {
-namespace fs = std::filesystem;
 
 namespace {
 
 struct MergeRules {
     std::vector<std::string> keep;
-    std::vector<std::string> secret_parts;
 };
 
 const MergeRules& rules() {
@@ -34,7 +27,6 @@ const MergeRules& rules() {
         MergeRules out;
         YAML::Node n = load_embedded_yaml("config.yaml");
         for (const auto& k : n["keep"]) out.keep.push_back(k.as<std::string>());
-        for (const auto& k : n["secret_name_parts"]) out.secret_parts.push_back(k.as<std::string>());
         return out;
     }();
     return r;
@@ -57,33 +49,61 @@ std::string sha256_hex(const std::string& text) {
     return out;
 }
 
+// Linear in the size of both configs: each object's source keys are indexed once, and members are
+// appended (every key of `dst` is new in `out`, and so is every key only `src` has).
 void merge_into(OrderedJson& out, const OrderedJson& src, const OrderedJson& dst, const std::vector<std::string>& keep,
                 const std::string& prefix) {
     auto kept = [&](const std::string& path) { return std::find(keep.begin(), keep.end(), path) != keep.end(); };
+    std::unordered_map<std::string_view, const OrderedJson*> in_src;
+    in_src.reserve(src.size());
+    for (auto it = src.begin(); it != src.end(); ++it) in_src.emplace(it.key(), &it.value());
     for (auto it = dst.begin(); it != dst.end(); ++it) {
         std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
-        auto s = src.find(it.key());
-        if (kept(path) || s == src.end()) {
-            out[it.key()] = it.value();
+        const OrderedJson* s = nullptr;
+        if (auto found = in_src.find(it.key()); found != in_src.end()) {
+            s = found->second;
+            in_src.erase(found);  // what stays in the index afterwards is what only the source has
+        }
+        if (kept(path) || !s) {
+            append_member(out, it.key(), it.value());
         } else if (it.value().is_object() && s->is_object()) {
-            out[it.key()] = OrderedJson::object();
-            merge_into(out[it.key()], *s, it.value(), keep, path);
+            append_member(out, it.key(), OrderedJson::object());
+            merge_into(out.get_ref<OrderedJson::object_t&>().back().second, *s, it.value(), keep, path);
         } else {
-            out[it.key()] = *s;
+            append_member(out, it.key(), *s);
         }
     }
     for (auto it = src.begin(); it != src.end(); ++it) {
         std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
-        if (!dst.contains(it.key()) && !kept(path)) out[it.key()] = it.value();
+        if (in_src.count(it.key()) && !kept(path)) append_member(out, it.key(), it.value());
     }
 }
 
-void flatten(const OrderedJson& j, const std::string& prefix, std::vector<std::pair<std::string, const OrderedJson*>>& out) {
+struct Leaf {
+    std::string path;
+    bool secret;
+    const OrderedJson* value;
+};
+
+// Every leaf setting (a value that is not a non-empty object), with whether it is a secret. The keys
+// are carried one by one, not split from the dotted path, because plugin IDs contain dots.
+void flatten(const OrderedJson& j, std::vector<std::string>& keys, const std::string& prefix, std::vector<Leaf>& out) {
     if (j.is_object() && !j.empty()) {
-        for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            keys.push_back(it.key());
+            flatten(it.value(), keys, prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+            keys.pop_back();
+        }
         return;
     }
-    out.emplace_back(prefix, &j);
+    out.push_back({prefix, is_secret_path(keys), &j});
+}
+
+std::vector<Leaf> leaves_of(const OrderedJson& j) {
+    std::vector<std::string> keys;
+    std::vector<Leaf> out;
+    flatten(j, keys, "", out);
+    return out;
 }
 
 }  // namespace
@@ -105,18 +125,7 @@ ConfigLocation parse_config_location(const std::string& arg, Side side) {
 
 ConfigDocument parse_config_text(const std::string& text, const std::string& origin) {
     ConfigDocument doc;
-    try {
-        doc.json = OrderedJson::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        // Line and column of the byte the parser stopped at.
-        size_t line = 1, col = 1;
-        for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-            if (text[i] == '\n') line++, col = 1;
-            else col++;
-        }
-        throw Error(ExitCode::bad_input, origin + " is not valid JSON: error at line " + std::to_string(line) + ", column " +
-                                             std::to_string(col) + " (" + e.what() + "). Fix it; nothing was written.");
-    }
+    doc.json = parse_config_json(text, origin);
     if (!doc.json.is_object())
         throw Error(ExitCode::bad_input, origin + " is not a Mattermost configuration (a JSON object). Nothing was written.");
     auto nl = text.find('\n');
@@ -131,10 +140,8 @@ ConfigDocument parse_config_text(const std::string& text, const std::string& ori
 
 ConfigDocument load_config(const ConfigLocation& where, Side side) {
     if (!where.in_database) {
-        if (!fs::exists(where.path))
-            throw Error(ExitCode::bad_input, std::string("The ") + side_name(side) + " config file " + where.path +
-                                                 " does not exist; pass the path of Mattermost's config.json.");
-        return parse_config_text(read_text_file(where.path), std::string("The ") + side_name(side) + " config file " + where.path);
+        ConfigFile file = open_config_file(where.path, side);
+        return parse_config_text(read_config_file(file), std::string("The ") + side_name(side) + " config file " + file.where());
     }
     auto db = Database::connect(where.dsn, side);
     Catalog cat = read_catalog(*db);
@@ -158,41 +165,36 @@ std::vector<std::string> kept_settings(const std::vector<std::string>& extra) {
 
 OrderedJson merge_configs(const OrderedJson& source, const OrderedJson& dest, const std::vector<std::string>& keep) {
     OrderedJson out = OrderedJson::object();
+    out.get_ref<OrderedJson::object_t&>().reserve(dest.size() + source.size());
     merge_into(out, source, dest, keep, "");
     return out;
 }
 
 bool is_secret_setting(const std::string& path) {
-    std::string l = lower(path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1));
-    for (const auto& part : rules().secret_parts)
-        if (l.find(part) != std::string::npos) return true;
-    return false;
+    std::vector<std::string> keys;
+    for (size_t start = 0, dot; start <= path.size(); start = dot + 1) {
+        dot = path.find('.', start);
+        if (dot == std::string::npos) dot = path.size();
+        keys.push_back(path.substr(start, dot - start));
+    }
+    return is_secret_path(keys);
 }
 
 std::vector<ConfigChange> diff_configs(const OrderedJson& before, const OrderedJson& after) {
-    std::vector<std::pair<std::string, const OrderedJson*>> a, b;
-    flatten(before, "", a);
-    flatten(after, "", b);
-    std::map<std::string, const OrderedJson*> old;
-    for (const auto& [p, v] : a) old[p] = v;
+    std::vector<Leaf> a = leaves_of(before), b = leaves_of(after);
+    std::unordered_map<std::string_view, const Leaf*> old;
+    old.reserve(a.size());
+    for (const auto& leaf : a) old.emplace(leaf.path, &leaf);
     std::vector<ConfigChange> changes;
-    auto show = [](const std::string& path, const OrderedJson* v) -> std::string {
-        if (!v) return "(absent)";
-        if (is_secret_setting(path) && !(v->is_string() && v->get<std::string>().empty()) && !v->is_null() &&
-            !(v->is_array() && v->empty()))
-            return "****";
-        return v->dump();
-    };
-    for (const auto& [p, v] : b) {
-        auto it = old.find(p);
-        if (it != old.end() && *it->second == *v) {
-            old.erase(it);
-            continue;
-        }
-        changes.push_back({p, show(p, it == old.end() ? nullptr : it->second), show(p, v)});
+    for (const auto& leaf : b) {
+        auto it = old.find(leaf.path);
+        const Leaf* was = it == old.end() ? nullptr : it->second;
         if (it != old.end()) old.erase(it);
+        if (was && *was->value == *leaf.value) continue;
+        changes.push_back({leaf.path, was ? show_setting(was->secret, *was->value) : "(absent)", show_setting(leaf.secret, *leaf.value)});
     }
-    for (const auto& [p, v] : old) changes.push_back({p, show(p, v), "(absent)"});
+    for (const auto& leaf : a)  // settings only `before` has, in its order
+        if (old.count(leaf.path)) changes.push_back({leaf.path, show_setting(leaf.secret, *leaf.value), "(absent)"});
     return changes;
 }
 
@@ -255,33 +257,9 @@ std::string write_config(const ConfigLocation& where, const std::string& text) {
         return "Wrote the merged configuration to " + where.describe() + " as active row " + id +
                " (the previous row stays in Configurations, inactive).";
     }
-    fs::path target(where.path);
-    struct stat st {};
-    if (::stat(target.c_str(), &st) != 0)
-        throw Error(ExitCode::bad_input, "mmmove cannot read " + where.path + " any more; nothing was written.");
-    fs::path backup = target;
-    backup += ".mmmove-backup-" + utc_timestamp("%Y%m%dT%H%M%SZ");
-    fs::copy_file(target, backup, fs::copy_options::overwrite_existing);
-    fs::path tmp = target;
-    tmp += ".mmmove-tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 07777);
-    if (fd < 0) throw Error(ExitCode::bad_input, "mmmove cannot write next to " + where.path + "; nothing was written.");
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n <= 0) {
-            ::close(fd);
-            fs::remove(tmp);
-            throw Error(ExitCode::bad_input, "Writing " + tmp.string() + " failed (disk full?); " + where.path + " is unchanged.");
-        }
-        done += static_cast<size_t>(n);
-    }
-    ::fsync(fd);
-    if (::fchown(fd, st.st_uid, st.st_gid) != 0) { /* not root: the file keeps the writer's owner */ }
-    ::fchmod(fd, st.st_mode & 07777);
-    ::close(fd);
-    fs::rename(tmp, target);
-    return "Wrote the merged configuration to " + where.path + " (the previous file is " + backup.string() + ").";
+    ConfigFile file = open_config_file(where.path, Side::destination);
+    std::string backup = replace_config_file(file, text);
+    return "Wrote the merged configuration to " + file.where() + " (the previous file is " + backup + ").";
 }
 
 }  // namespace mmmove

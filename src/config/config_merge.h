@@ -3,16 +3,14 @@
 // belong to the destination (its database, its listen address, and any --keep), which keep their
 // values. Either side is a config.json file or Mattermost's database configuration store (the
 // Configurations table used when the server runs with MM_CONFIG set to a DSN).
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/ordered_json.h"
 #include "db/data_source.h"
 
 namespace mmmove {
-
-using OrderedJson = nlohmann::ordered_json;
 
 // Where a configuration lives: a file path, or a database DSN (postgres://, postgresql://, mysql://).
 struct ConfigLocation {
@@ -28,6 +26,10 @@ struct ConfigDocument {
     std::string indent = "    ";       // Mattermost writes four spaces
     bool trailing_newline = false;
 };
+
+// Parses JSON in time linear in its size. Malformed JSON is refused with its line and column, and so is
+// nesting deeper than 64 levels (before anything recurses into it).
+OrderedJson parse_config_json(const std::string& text, const std::string& origin);
 
 // Reads and parses; malformed JSON is refused with its line and column.
 ConfigDocument load_config(const ConfigLocation& where, Side side);

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "config/config_merge.h"
+#include "config/config_secrets.h"
 
 using namespace mmmove;
 
@@ -71,8 +72,8 @@ TEST_CASE("config merge keeps exactly the destination's settings and takes every
         CHECK(m.count(path));
     }
     CHECK(m.size() == d.size());
-    CHECK(from_dest == 8);  // five kept settings, SiteURL, and the two destination-only ones
-    CHECK(from_source == m.size() - 8);
+    CHECK(from_dest == 9);  // six kept settings, SiteURL, and the two destination-only ones
+    CHECK(from_source == m.size() - 9);
     CHECK(merged["SqlSettings"]["DataSource"] == dst["SqlSettings"]["DataSource"]);
     CHECK(merged["ServiceSettings"]["ListenAddress"] == dst["ServiceSettings"]["ListenAddress"]);
     CHECK(merged["EmailSettings"]["SMTPPassword"] == "smtpOldSecret");
@@ -116,10 +117,85 @@ TEST_CASE("the diff masks every secret", "[unit]") {
     CHECK_FALSE(is_secret_setting("TeamSettings.SiteName"));
 }
 
+TEST_CASE("the diff masks secrets by path, inside arrays, plugin settings and URLs", "[unit]") {
+    OrderedJson before = OrderedJson::parse(R"({
+        "SqlSettings": {"ReplicaLagSettings": []},
+        "ElasticsearchSettings": {"ConnectionURL": "http://localhost:9200"},
+        "CacheSettings": {"RedisAddress": "localhost:6379"},
+        "LogSettings": {"AdvancedLoggingConfig": "", "AdvancedLoggingJSON": {}},
+        "ImageProxySettings": {"RemoteImageProxyOptions": ""},
+        "PasswordSettings": {"MinimumLength": 8, "Symbol": false},
+        "PluginSettings": {"Plugins": {}}
+    })");
+    OrderedJson after = OrderedJson::parse(R"({
+        "SqlSettings": {"ReplicaLagSettings": [{"DataSource": "postgres://mmuser:replicaSecret@replica-1:5432/mm",
+                                                "QueryAbsoluteLag": "SELECT 1", "QueryTimeLag": "SELECT 2"}]},
+        "ElasticsearchSettings": {"ConnectionURL": "https://elastic:esUrlSecret@search.example.com:9200"},
+        "CacheSettings": {"RedisAddress": "redis://:redisUrlSecret@cache.example.com:6379"},
+        "LogSettings": {"AdvancedLoggingConfig": "{\"db\": {\"Options\": {\"Conn\": \"logConfigSecret\"}}}",
+                        "AdvancedLoggingJSON": {"db": {"Type": "sql", "Options": {"Conn": "logJsonSecret"}}}},
+        "ImageProxySettings": {"RemoteImageProxyOptions": "camoSecret"},
+        "PasswordSettings": {"MinimumLength": 12, "Symbol": true},
+        "PluginSettings": {"Plugins": {"com.example.bridge": {
+            "WebhookSecret": "pluginSecret1",
+            "EncryptionKey": "pluginSecret2",
+            "servers": [{"name": "primary", "ApiToken": "pluginSecret3", "url": "https://bot:pluginSecret4@chat.example.com/hook"},
+                        {"name": "backup", "connection": "mmuser:pluginSecret5@tcp(db.example.com:3306)/bridge"},
+                        "https://pluginSecret6@git.example.com/repo.git"],
+            "EnableSync": true}}}
+    })");
+    std::string all;
+    for (const auto& c : diff_configs(before, after)) all += c.path + ": " + c.before + " -> " + c.after + "\n";
+    INFO(all);
+    for (const char* secret : {"replicaSecret", "esUrlSecret", "redisUrlSecret", "logConfigSecret", "logJsonSecret", "camoSecret",
+                               "pluginSecret1", "pluginSecret2", "pluginSecret3", "pluginSecret4", "pluginSecret5", "pluginSecret6"})
+        CHECK_THAT(all, !Catch::Contains(secret));
+    CHECK_THAT(all, Catch::Contains("SqlSettings.ReplicaLagSettings: [] -> ****"));
+    CHECK_THAT(all, Catch::Contains("ElasticsearchSettings.ConnectionURL: \"http://localhost:9200\" -> \"https://elastic:****@search.example.com:9200\""));
+    CHECK_THAT(all, Catch::Contains("\"redis://:****@cache.example.com:6379\""));
+    CHECK_THAT(all, Catch::Contains("ImageProxySettings.RemoteImageProxyOptions: \"\" -> ****"));
+    CHECK_THAT(all, Catch::Contains("PasswordSettings.MinimumLength: 8 -> 12") && Catch::Contains("PasswordSettings.Symbol: false -> true"));
+    CHECK_THAT(all, Catch::Contains("PluginSettings.Plugins.com.example.bridge.WebhookSecret: (absent) -> ****"));
+    CHECK_THAT(all, Catch::Contains("PluginSettings.Plugins.com.example.bridge.EnableSync: (absent) -> true"));
+    CHECK_THAT(all, Catch::Contains("\"name\":\"primary\"") && Catch::Contains("\"ApiToken\":\"****\"") &&
+                        Catch::Contains("https://bot:****@chat.example.com/hook") && Catch::Contains("mmuser:****@tcp(db.example.com:3306)/bridge") &&
+                        Catch::Contains("https://****@git.example.com/repo.git"));
+    CHECK(is_secret_setting("SqlSettings.ReplicaLagSettings"));
+    CHECK(is_secret_setting("NotificationLogSettings.AdvancedLoggingJSON"));
+    CHECK_FALSE(is_secret_setting("ServiceSettings.SiteURL"));
+    CHECK(mask_credentials_in_text("see admin@example.com at 10:30") == "see admin@example.com at 10:30");
+}
+
+TEST_CASE("config merge keeps the destination's replica lag settings, which name its databases", "[unit]") {
+    OrderedJson src = {{"SqlSettings", {{"ReplicaLagSettings", {{{"DataSource", "postgres://u:old@old-replica/mm"}}}}, {"Trace", true}}}};
+    OrderedJson dst = {{"SqlSettings", {{"ReplicaLagSettings", OrderedJson::array()}, {"Trace", false}}}};
+    OrderedJson merged = merge_configs(src, dst, kept_settings({}));
+    CHECK(merged["SqlSettings"]["ReplicaLagSettings"] == OrderedJson::array());
+    CHECK(merged["SqlSettings"]["Trace"] == true);
+}
+
 TEST_CASE("malformed config JSON is refused with its line and column", "[unit]") {
     CHECK_THROWS_WITH(parse_config_text("{\n  \"A\": 1,\n  \"B\": [1, 2,,]\n}", "The destination config file x.json"),
                       Catch::Contains("x.json is not valid JSON: error at line 3, column 14") && Catch::Contains("nothing was written"));
     CHECK_THROWS_WITH(parse_config_text("[1]", "y.json"), Catch::Contains("not a Mattermost configuration"));
+}
+
+TEST_CASE("a config nested 100,000 levels deep is refused with its line and column, not a crash", "[unit]") {
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += "{\"a\":";
+    deep += "1" + std::string(100000, '}');
+    CHECK_THROWS_WITH(parse_config_text(deep, "The source config file deep.json"),
+                      Catch::Contains("deep.json nests settings more than 64 levels deep (at line 1, column 321)") &&
+                          Catch::Contains("nothing was written"));
+    std::string arrays = "{\"A\": " + std::string(65, '[') + std::string(65, ']') + "}";
+    CHECK_THROWS_WITH(parse_config_text(arrays, "arrays.json"), Catch::Contains("more than 64 levels"));
+    std::string ok = "{\"A\": " + std::string(63, '[') + std::string(63, ']') + "}";
+    CHECK(parse_config_text(ok, "ok.json").json.size() == 1);
+}
+
+TEST_CASE("a repeated config key keeps its first place and its last value, as Mattermost reads it", "[unit]") {
+    auto doc = parse_config_text(R"({"A": 1, "B": {"X": 1, "X": 2}, "A": 3})", "repeated.json");
+    CHECK(doc.json.dump() == R"({"A":3,"B":{"X":2}})");
 }
 
 TEST_CASE("a DriverName that disagrees with the DataSource is caught", "[unit]") {

@@ -10,6 +10,7 @@
 
 #include "catalog/catalog.h"
 #include "core/error.h"
+#include "core/safe_file.h"
 
 namespace mmmove {
 
@@ -95,39 +96,26 @@ void check_report_path(const std::string& path) {
 
 void write_report(Database& dest, const std::string& path) {
     std::filesystem::path target(path);
-    std::filesystem::path dir = target.parent_path().empty() ? "." : target.parent_path();
-    std::string temp = (dir / ".mmmove-report-XXXXXX").string();
-    // mkostemp creates a new file under a random name with O_EXCL: it never opens through a link.
-    int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0)
-        throw Error(ExitCode::bad_input, "mmmove cannot create its report in " + dir.string() + ": " + std::strerror(errno) +
-                                             ". Pass --report with a path in a writable folder, then run the same command with --resume.");
-    bool ok = true;
-    auto reader = dest.read_table(ChunkIssues::kTable, {"line"});
-    FieldRow row;
-    std::string buf;
-    auto flush = [&] {
-        for (size_t off = 0; ok && off < buf.size();) {
-            ssize_t n = ::write(fd, buf.data() + off, buf.size() - off);
-            if (n < 0 && errno == EINTR) continue;
-            ok = n > 0;
-            off += n > 0 ? static_cast<size_t>(n) : 0;
+    std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
+    std::string name = target.filename().string();
+    FileHandle folder = open_folder(dir);
+    // A new, randomly named file created exclusively beside the report: never an existing file or a link.
+    NewFile temp = create_unique_file(folder.get(), dir, ".mmmove-report-", 0600);
+    try {
+        auto reader = dest.read_table(ChunkIssues::kTable, {"line"});
+        FieldRow row;
+        std::string buf;
+        while (reader->next(row)) {
+            buf.append(row[0].view()).push_back('\n');
+            if (buf.size() > (1u << 20)) write_all(temp.fd.get(), buf, path), buf.clear();
         }
-        buf.clear();
-    };
-    while (reader->next(row)) {
-        buf.append(row[0].view()).push_back('\n');
-        if (buf.size() > (1u << 20)) flush();
-    }
-    reader.reset();
-    flush();
-    ok = ok && ::fsync(fd) == 0;
-    ok = (::close(fd) == 0) && ok;
-    if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(temp.c_str());
-        throw Error(ExitCode::bad_input, "mmmove could not write its report " + path + ": " + std::strerror(err) +
-                                             ". Free some space or pass another --report, then run the same command with --resume.");
+        write_all(temp.fd.get(), buf, path);
+        if (::fsync(temp.fd.get()) != 0 || ::renameat(folder.get(), temp.name.c_str(), folder.get(), name.c_str()) != 0)
+            throw Error(ExitCode::bad_input, "mmmove could not write its report " + path + ": " + std::strerror(errno) +
+                                                 ". Free some space or pass another --report, then run the same command with --resume.");
+    } catch (...) {
+        ::unlinkat(folder.get(), temp.name.c_str(), 0);
+        throw;
     }
 }
 

@@ -275,3 +275,22 @@ TEST_CASE("a 100,000-level JSON value that PostgreSQL refuses is a named value, 
     CHECK(count(*d, "posts", "id = '" + id + "'") == 0);
     std::filesystem::remove(report);
 }
+
+TEST_CASE("the copy's report replaces a symlink planted at its path and never writes through it", "[e2e][values][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "lnk"), dst(Engine::postgres, "lnkd");
+    fill_with_nul_posts(src, 100);
+    std::string victim = "/tmp/" + dst.name() + "-victim", report = report_path(dst);
+    { std::ofstream(victim) << "precious\n"; }
+    std::filesystem::create_symlink(victim, report);
+    auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--report", report});
+    INFO(out.output.substr(0, 3000));
+    CHECK(out.exit_code == 0);
+    std::ifstream in(victim);
+    std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(kept == "precious\n");
+    CHECK_FALSE(std::filesystem::is_symlink(report));
+    auto s = src.connect(Side::source);
+    CHECK(reported_posts(read_report(report)) == posts_with_nul(*s));
+    std::filesystem::remove(report);
+    std::filesystem::remove(victim);
+}

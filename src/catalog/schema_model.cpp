@@ -3,10 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 
 #include "catalog/embedded_schema.h"
+#include "catalog/migrations.h"
 
 namespace mmmove {
 namespace {
@@ -232,7 +234,8 @@ std::string model_to_yaml(const SchemaModel& m) {
 std::vector<SchemaModel> builtin_models() {
     std::vector<SchemaModel> models;
     for (const auto& f : embedded_schema_files())
-        if (f.name.rfind("m", 0) == 0) {
+        // Model files are mLEVEL.ENGINE.yaml; other files of schema/ (migration_names.yaml) are not models.
+        if (f.name.size() > 1 && f.name[0] == 'm' && isdigit(static_cast<unsigned char>(f.name[1]))) {
             models.push_back(parse_model(f.content, "schema/" + f.name));
             // Files are named after the level admins know (m124 = v9.11 ESR, which also carries backport 127).
             models.back().label = std::atoi(f.name.c_str() + 1);
@@ -249,11 +252,17 @@ const std::vector<SchemaModel>& loaded_models() {
 
 const SchemaModel* find_model(Engine engine, const std::map<int64_t, std::string>& migrations) {
     return find_in(loaded_models(), engine, [&](const SchemaModel& m) {
-        if (m.migrations.size() != migrations.size()) return false;
-        for (const auto& [v, name] : m.migrations)
-            if (!migrations.count(v)) return false;
-        return true;
+        MigrationSet set(m.migrations.begin(), m.migrations.end());
+        return compare_migrations(set, migrations).same();
     });
+}
+
+std::vector<int> model_levels(Engine engine) {
+    std::vector<int> levels;
+    for (const auto& m : loaded_models())
+        if (m.engine == engine) levels.push_back(m.label);
+    std::sort(levels.begin(), levels.end());
+    return levels;
 }
 
 const SchemaModel* find_model(Engine engine, int level) {

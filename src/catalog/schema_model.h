@@ -48,9 +48,12 @@ TableRole table_role(const std::string& table_name);
 
 // The models compiled into this binary.
 std::vector<SchemaModel> builtin_models();
-// The built-in model for this engine whose migration set equals `migrations`, or nullptr.
+// The built-in model for this engine whose migrations are `migrations` (same numbers, same names up to
+// Mattermost's per-engine spellings), or nullptr.
 const SchemaModel* find_model(Engine engine, const std::map<int64_t, std::string>& migrations);
 const SchemaModel* find_model(Engine engine, int level);
+// The levels (model labels: 124, 141, …) mmmove can create on this engine, lowest first.
+std::vector<int> model_levels(Engine engine);
 
 SchemaModel parse_model(const std::string& yaml_text, const std::string& origin);
 std::string model_to_yaml(const SchemaModel& model);

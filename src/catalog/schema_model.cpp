@@ -14,7 +14,7 @@ namespace mmmove {
 namespace {
 
 struct TableRoles {
-    std::set<std::string> per_instance, schema_version, server_bootstrap, migration_systems_rows;
+    std::set<std::string> per_instance, schema_version, server_bootstrap, first_start_content, migration_systems_rows;
 };
 
 const TableRoles& roles() {
@@ -27,6 +27,7 @@ const TableRoles& roles() {
         fill("per_instance", out.per_instance, true);
         fill("schema_version", out.schema_version, true);
         fill("server_bootstrap", out.server_bootstrap, true);
+        fill("first_start_content", out.first_start_content, true);
         fill("migration_systems_rows", out.migration_systems_rows, false);
         return out;
     }();
@@ -160,6 +161,8 @@ TableRole table_role(const std::string& name) {
     if (r.server_bootstrap.count(l)) return TableRole::server_bootstrap;
     return TableRole::content;
 }
+
+bool written_by_first_start(const std::string& name) { return roles().first_start_content.count(lower(name)) > 0; }
 
 SchemaModel parse_model(const std::string& text, const std::string& origin) {
     SchemaModel m;

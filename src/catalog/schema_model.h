@@ -45,6 +45,9 @@ struct SchemaModel {
 // source's), per-instance state that never moves, or the migration record (compared, never copied).
 enum class TableRole { content, server_bootstrap, per_instance, schema_version };
 TableRole table_role(const std::string& table_name);
+// A content table a Mattermost server fills on its first start against an empty schema (its bot
+// accounts and their rows): rows found there do not make a destination "used".
+bool written_by_first_start(const std::string& table_name);
 
 // The models compiled into this binary.
 std::vector<SchemaModel> builtin_models();

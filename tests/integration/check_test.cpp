@@ -1,6 +1,6 @@
-// What `mmmove check` says about each side's Mattermost schema, on real servers: migrations that share
-// numbers but not names, databases from before db_migrations, and an empty destination whose engine has
-// no model for the source's version.
+// What `mmmove check` says about each side's Mattermost schema and rows, on real servers: a destination
+// a first Mattermost start prepared, migrations that share numbers but not names, databases from
+// before db_migrations, and an empty destination whose engine has no model for the source's version.
 #include <catch2/catch.hpp>
 
 #include <sstream>
@@ -14,6 +14,41 @@ using namespace mmmove::test;
 
 namespace {
 
+const std::string kBotId = "firststartbotuser000000001";
+
+uint64_t count(Database& db, const std::string& table) {
+    return std::stoull(*db.query("SELECT COUNT(*) FROM " + db.quote_ident(table))[0][0]);
+}
+
+// The stored name of a Mattermost table on this side (Users on MySQL, users on PostgreSQL).
+std::string table(Database& db, const std::string& name) { return db.quote_ident(read_catalog(db).find(name)->name); }
+
+// The rows a Mattermost server writes when it first starts against an empty schema: a bot account with
+// its Bots row, preferences and status, a default role and the server's Systems rows. Column names are
+// left unquoted: both engines match them case-insensitively.
+void write_first_start(Database& db) {
+    db.exec("INSERT INTO " + table(db, "users") + " (Id, CreateAt, UpdateAt, DeleteAt, Username, Email, Roles, Props, "
+            "NotifyProps) VALUES ('" + kBotId + "', 1, 1, 0, 'feedbackbot', 'feedbackbot@localhost', 'system_user', '{}', '{}')");
+    db.exec("INSERT INTO " + table(db, "bots") + " (UserId, Description, OwnerId, CreateAt, UpdateAt, DeleteAt) "
+            "VALUES ('" + kBotId + "', 'Feedbackbot collects user feedback', 'com.mattermost.nps', 1, 1, 0)");
+    db.exec("INSERT INTO " + table(db, "preferences") + " (UserId, Category, Name, Value) VALUES ('" + kBotId +
+            "', 'tutorial_step', '" + kBotId + "', '0'), ('" + kBotId + "', 'recommended_next_steps', 'hide', 'false')");
+    db.exec("INSERT INTO " + table(db, "status") + " (UserId, Status, Manual, LastActivityAt) VALUES ('" + kBotId +
+            "', 'online', false, 1)");
+    db.exec("INSERT INTO " + table(db, "roles") + " (Id, Name, DisplayName, Permissions, SchemeManaged, BuiltIn) VALUES "
+            "('firststartrole000000000001', 'system_user', 'System User', 'create_team', true, true)");
+    db.exec("INSERT INTO " + table(db, "systems") + " (Name, Value) VALUES ('DiagnosticId', 'firststartdiagnostic000001'), "
+            "('FirstServerRunTimestamp', '1700000000000'), ('AdvancedPermissionsMigrationComplete', 'true')");
+}
+
+// A destination schema made the way an admin would: `mmmove schema create`, then a first server start.
+void prepare_like_mattermost(const ScratchDb& db) {
+    auto made = run_mmmove({"schema", "create", "--to", db.dsn(), "--level", "141"});
+    INFO(made.output);
+    REQUIRE(made.exit_code == 0);
+    write_first_start(*db.connect());
+}
+
 std::string blocking_lines(const std::string& output) {
     std::istringstream in(output);
     std::string line, out;
@@ -23,6 +58,57 @@ std::string blocking_lines(const std::string& output) {
 }
 
 }  // namespace
+
+TEST_CASE("a destination a first Mattermost start prepared is copied into without --truncate", "[check][e2e][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "fs"), to_pg(Engine::postgres, "fsd"), to_my(Engine::mysql, "fsd");
+    fill_sample(src, 100);
+    uint64_t source_users = count(*src.connect(), "Users");
+    for (const ScratchDb* dst : {&to_pg, &to_my}) {
+        prepare_like_mattermost(*dst);
+        auto checked = run_mmmove({"check", "--from", src.dsn(), "--to", dst->dsn()});
+        INFO(checked.output);
+        CHECK(checked.exit_code == 0);
+        CHECK_THAT(checked.output, Catch::Contains("holds only rows a first Mattermost start writes"));
+        auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst->dsn()});
+        INFO(out.output);
+        REQUIRE(out.exit_code == 0);
+        bool pg = dst->engine() == Engine::postgres;
+        CHECK_THAT(out.output, Catch::Contains(std::string("replaced the rows a first server start wrote: ") +
+                                               (pg ? "bots (1), preferences (2), users (1 bot)" : "Bots (1), Preferences (2), Users (1 bot)")));
+        auto d = dst->connect();
+        CHECK(count(*d, pg ? "users" : "Users") == source_users);
+        CHECK(d->query("SELECT 1 FROM " + table(*d, "users") + " WHERE Id = '" + kBotId + "'").empty());
+        CHECK(d->query("SELECT 1 FROM " + table(*d, "systems") + " WHERE Value = 'firststartdiagnostic000001'").empty());
+    }
+}
+
+TEST_CASE("a destination with a person, a team or a post is refused, naming what it holds", "[check][e2e][pg][mysql]") {
+    ScratchDb src(Engine::mysql, "used");
+    fill_sample(src, 50);
+    struct Case {
+        std::string insert, named;
+    };
+    const std::vector<Case> cases = {
+        {"INSERT INTO users (id, username, email) VALUES ('humanuser00000000000000001', 'alice', 'alice@example.com')",
+         "users (1 user that is not a bot)"},
+        {"INSERT INTO teams (id, name, displayname) VALUES ('firstteam00000000000000001', 'team', 'Team')", "teams (1 row)"},
+        {"INSERT INTO posts (id, userid, channelid, message) VALUES ('firstpost00000000000000001', '" + kBotId +
+             "', 'nochannel0000000000000001', 'hello')",
+         "posts (1 row)"},
+    };
+    for (const auto& c : cases) {
+        ScratchDb dst(Engine::postgres, "usedd");
+        prepare_like_mattermost(dst);
+        auto d = dst.connect();
+        d->exec(c.insert);
+        auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn()});
+        INFO(out.output);
+        CHECK(out.exit_code == 4);
+        CHECK_THAT(out.output, Catch::Contains("More than a first Mattermost start writes: " + c.named) &&
+                                   Catch::Contains("--truncate"));
+        CHECK(count(*d, "users") == (c.named.rfind("users", 0) == 0 ? 2 : 1));  // nothing was replaced
+    }
+}
 
 TEST_CASE("the same migration numbers under different names are refused, naming both names", "[check][e2e][pg]") {
     ScratchDb src(Engine::postgres, "esr"), dst(Engine::postgres, "v11");

@@ -35,7 +35,8 @@ const char* table_case_name(TableCase c);
 
 struct SchemaVersion {
     std::map<int64_t, std::string> migrations;  // db_migrations: Version → Name
-    std::optional<std::string> systems_version; // Systems 'Version' row (servers last run by ≤ v7.0)
+    std::optional<std::string> systems_version; // Systems 'Version' row: written by servers up to v7.0 and left
+                                                // as it was since; informational only
     int64_t highest() const { return migrations.empty() ? 0 : migrations.rbegin()->first; }
 };
 

@@ -3,16 +3,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 
 #include "catalog/embedded_schema.h"
+#include "catalog/migrations.h"
 
 namespace mmmove {
 namespace {
 
 struct TableRoles {
-    std::set<std::string> per_instance, schema_version, server_bootstrap, migration_systems_rows;
+    std::set<std::string> per_instance, schema_version, server_bootstrap, first_start_content, migration_systems_rows;
 };
 
 const TableRoles& roles() {
@@ -25,6 +27,7 @@ const TableRoles& roles() {
         fill("per_instance", out.per_instance, true);
         fill("schema_version", out.schema_version, true);
         fill("server_bootstrap", out.server_bootstrap, true);
+        fill("first_start_content", out.first_start_content, true);
         fill("migration_systems_rows", out.migration_systems_rows, false);
         return out;
     }();
@@ -159,6 +162,8 @@ TableRole table_role(const std::string& name) {
     return TableRole::content;
 }
 
+bool written_by_first_start(const std::string& name) { return roles().first_start_content.count(lower(name)) > 0; }
+
 SchemaModel parse_model(const std::string& text, const std::string& origin) {
     SchemaModel m;
     try {
@@ -232,7 +237,8 @@ std::string model_to_yaml(const SchemaModel& m) {
 std::vector<SchemaModel> builtin_models() {
     std::vector<SchemaModel> models;
     for (const auto& f : embedded_schema_files())
-        if (f.name.rfind("m", 0) == 0) {
+        // Model files are mLEVEL.ENGINE.yaml; other files of schema/ (migration_names.yaml) are not models.
+        if (f.name.size() > 1 && f.name[0] == 'm' && isdigit(static_cast<unsigned char>(f.name[1]))) {
             models.push_back(parse_model(f.content, "schema/" + f.name));
             // Files are named after the level admins know (m124 = v9.11 ESR, which also carries backport 127).
             models.back().label = std::atoi(f.name.c_str() + 1);
@@ -249,11 +255,17 @@ const std::vector<SchemaModel>& loaded_models() {
 
 const SchemaModel* find_model(Engine engine, const std::map<int64_t, std::string>& migrations) {
     return find_in(loaded_models(), engine, [&](const SchemaModel& m) {
-        if (m.migrations.size() != migrations.size()) return false;
-        for (const auto& [v, name] : m.migrations)
-            if (!migrations.count(v)) return false;
-        return true;
+        MigrationSet set(m.migrations.begin(), m.migrations.end());
+        return compare_migrations(set, migrations).same();
     });
+}
+
+std::vector<int> model_levels(Engine engine) {
+    std::vector<int> levels;
+    for (const auto& m : loaded_models())
+        if (m.engine == engine) levels.push_back(m.label);
+    std::sort(levels.begin(), levels.end());
+    return levels;
 }
 
 const SchemaModel* find_model(Engine engine, int level) {

@@ -45,12 +45,18 @@ struct SchemaModel {
 // source's), per-instance state that never moves, or the migration record (compared, never copied).
 enum class TableRole { content, server_bootstrap, per_instance, schema_version };
 TableRole table_role(const std::string& table_name);
+// A content table a Mattermost server fills on its first start against an empty schema (its bot
+// accounts and their rows): rows found there do not make a destination "used".
+bool written_by_first_start(const std::string& table_name);
 
 // The models compiled into this binary.
 std::vector<SchemaModel> builtin_models();
-// The built-in model for this engine whose migration set equals `migrations`, or nullptr.
+// The built-in model for this engine whose migrations are `migrations` (same numbers, same names up to
+// Mattermost's per-engine spellings), or nullptr.
 const SchemaModel* find_model(Engine engine, const std::map<int64_t, std::string>& migrations);
 const SchemaModel* find_model(Engine engine, int level);
+// The levels (model labels: 124, 141, …) mmmove can create on this engine, lowest first.
+std::vector<int> model_levels(Engine engine);
 
 SchemaModel parse_model(const std::string& yaml_text, const std::string& origin);
 std::string model_to_yaml(const SchemaModel& model);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pipeline/check_steps.h"
+
 namespace mmmove {
 
 bool CheckReport::blocked() const {
@@ -15,13 +17,19 @@ ExitCode CheckReport::exit_code() const {
     return ExitCode::ok;
 }
 
-namespace {
+namespace check_steps {
 
 void block(CheckReport& r, ExitCode code, std::string text) {
     r.findings.push_back({Finding::Severity::blocking, code, std::move(text)});
 }
 void warn(CheckReport& r, std::string text) { r.findings.push_back({Finding::Severity::warning, ExitCode::ok, std::move(text)}); }
 void info(CheckReport& r, std::string text) { r.findings.push_back({Finding::Severity::info, ExitCode::ok, std::move(text)}); }
+
+}  // namespace check_steps
+
+namespace {
+
+using namespace check_steps;
 
 SideState read_side(Database& db) {
     SideState s;
@@ -49,36 +57,6 @@ bool compatible(ColumnKind a, ColumnKind b) {
         }
     };
     return family(a) == family(b);
-}
-
-std::string describe_version(const SideState& s) {
-    if (s.version.migrations.empty()) return "no applied migrations";
-    return "migration " + std::to_string(s.version.highest()) + " (" + std::to_string(s.version.migrations.size()) +
-           " applied)";
-}
-
-void compare_versions(CheckReport& r) {
-    const auto& a = r.source.version.migrations;
-    const auto& b = r.dest.version.migrations;
-    std::vector<int64_t> only_source, only_dest;
-    for (const auto& [v, n] : a)
-        if (!b.count(v)) only_source.push_back(v);
-    for (const auto& [v, n] : b)
-        if (!a.count(v)) only_dest.push_back(v);
-    if (only_source.empty() && only_dest.empty()) return;
-    auto list = [](const std::vector<int64_t>& v) {
-        std::string s;
-        for (size_t i = 0; i < v.size() && i < 8; ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-        if (v.size() > 8) s += ", … (" + std::to_string(v.size()) + " in all)";
-        return s;
-    };
-    std::string text = "The two sides are at different Mattermost schema versions: the source is at " +
-                       describe_version(r.source) + ", the destination at " + describe_version(r.dest) + ".";
-    if (!only_source.empty()) text += " Only the source has migrations " + list(only_source) + ".";
-    if (!only_dest.empty()) text += " Only the destination has migrations " + list(only_dest) + ".";
-    text += " Run the same Mattermost version on both (upgrade the older one, or create the destination's schema "
-            "with the source's version), then check again.";
-    block(r, ExitCode::mismatch, text);
 }
 
 void compare_catalogs(CheckReport& r, const CheckOptions& o) {
@@ -126,29 +104,6 @@ void compare_catalogs(CheckReport& r, const CheckOptions& o) {
         for (const auto& n : r.dest_only_tables) names += (names.empty() ? "" : ", ") + n;
         info(r, "Tables only on the destination (left as they are): " + names + ".");
     }
-}
-
-void check_destination_empty(CheckReport& r, Database& dest, const CheckOptions& o) {
-    for (const auto& t : r.dest.catalog.tables) {
-        if (table_role(t.name) != TableRole::content) continue;
-        if (dest.query("SELECT 1 FROM " + dest.quote_ident(t.name) + " LIMIT 1").empty()) continue;
-        auto n = dest.query("SELECT COUNT(*) FROM " + dest.quote_ident(t.name));
-        r.dest_rows.emplace_back(t.name, std::stoull(n.at(0).at(0).value_or("0")));
-    }
-    if (r.dest_rows.empty() || o.resume) return;
-    std::string list;
-    for (size_t i = 0; i < r.dest_rows.size() && i < 10; ++i)
-        list += (i ? ", " : "") + r.dest_rows[i].first + " (" + std::to_string(r.dest_rows[i].second) + " rows)";
-    if (r.dest_rows.size() > 10) list += ", and " + std::to_string(r.dest_rows.size() - 10) + " more tables";
-    if (o.truncate) {
-        warn(r, "The destination holds data that --truncate will delete before the copy: " + list + ".");
-        return;
-    }
-    block(r, ExitCode::destination,
-          "The destination already holds Mattermost data: " + list +
-              ". A copy needs an empty destination (was a Mattermost server started against it, or is it the wrong "
-              "database?). Point --to at an empty database with the same schema, or pass --truncate to delete the "
-              "destination's data first.");
 }
 
 // The privileges a copy needs on the destination, found before anything is written.
@@ -251,48 +206,18 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
                 table_case_name(r.source.catalog.table_case) + ", " + describe_version(r.source) + ".");
     info(r, std::string("Destination: ") + r.dest.label + ", server " + r.dest.server_version + ", table names: " +
                 table_case_name(r.dest.catalog.table_case) + ", " + describe_version(r.dest) + ".");
-    if (r.source.version.systems_version)
-        info(r, "The source's Systems table still has a Version row (" + *r.source.version.systems_version +
-                    "): it was last run by Mattermost 7.0 or older at some point; the version that counts is the migration set.");
-
-    if (!r.source.catalog.has_migrations_table || r.source.version.migrations.empty()) {
-        block(r, ExitCode::source,
-              "The source database holds no Mattermost schema (no db_migrations rows). Check that --from names the "
-              "Mattermost database, not an empty one or the server's default database.");
+    note_systems_versions(r);
+    if (!source_has_schema(r)) return r;
+    if (r.dest.catalog.tables.empty() && r.dest.catalog.views.empty()) {
+        plan_schema_creation(r, o);
+        if (r.create_model) check_privileges(r, dest, o, true);
         return r;
     }
-    bool dest_empty = r.dest.catalog.tables.empty() && r.dest.catalog.views.empty();
-    if (dest_empty) {
-        if (!o.create_schema) {
-            block(r, ExitCode::destination,
-                  "The destination database has no tables. Create Mattermost's schema there first: pass --create-schema "
-                  "(mmmove builds the source's schema version), or start the same Mattermost version against it once and "
-                  "stop it before copying.");
-            return r;
-        }
-        r.create_model = find_model(r.dest.engine, r.source.version.migrations);
-        if (!r.create_model) {
-            block(r, ExitCode::mismatch,
-                  "mmmove has no " + std::string(engine_name(r.dest.engine)) + " schema model for the source's version (" +
-                      describe_version(r.source) + "); it knows levels 124, 141 and 159. Create the destination schema by "
-                      "starting the source's Mattermost version against it once, then copy without --create-schema.");
-            return r;
-        }
-        check_privileges(r, dest, o, true);
-        info(r, "The destination is empty: mmmove will create the Mattermost schema at migration " +
-                    std::to_string(r.create_model->level) + " (" + std::to_string(r.create_model->tables.size()) + " tables).");
-        return r;
-    }
-    if (!r.dest.catalog.has_migrations_table) {
-        block(r, ExitCode::destination,
-              "The destination database has tables but no Mattermost schema (no db_migrations table). Point --to at a "
-              "Mattermost database, or at an empty one with --create-schema.");
-        return r;
-    }
+    if (!destination_has_schema(r)) return r;
     compare_versions(r);
     compare_catalogs(r, o);
     describe_sizes(r, source);
-    check_destination_empty(r, dest, o);
+    check_destination_rows(r, dest, o);
     check_privileges(r, dest, o, false);
     if (r.source.engine == Engine::mysql && r.dest.engine == Engine::postgres) check_name_case(r, source);
     if (r.source.engine == Engine::mysql && r.dest.engine == Engine::postgres)

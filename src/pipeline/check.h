@@ -40,6 +40,10 @@ struct CheckReport {
     std::vector<Finding> findings;
     std::vector<std::string> source_only_tables, dest_only_tables;
     std::vector<std::pair<std::string, uint64_t>> dest_rows;  // content tables that hold rows
+    // The destination's rows are only those a first Mattermost start writes (bots and their rows): the copy
+    // empties dest_rows' tables without --truncate. first_start_rows names them: "Users (2 bots), Bots (2)".
+    bool fresh_destination = false;
+    std::string first_start_rows;
     const SchemaModel* create_model = nullptr;                // set when --create-schema will run
     bool blocked() const;
     ExitCode exit_code() const;

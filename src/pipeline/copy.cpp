@@ -107,11 +107,14 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
             run.deferred = indexes_from_json(checkpoint.state()["indexes"]);
             checkpoint.drop();
         }
-        if (o.check.truncate && !check.dest_rows.empty()) {
+        if ((o.check.truncate || check.fresh_destination) && !check.dest_rows.empty()) {
             std::vector<std::string> names;
             for (const auto& [t, n] : check.dest_rows) names.push_back(t);
             empty_tables(dst, names);
-            if (!o.quiet) log << "  emptied " << names.size() << " destination tables (--truncate)\n";
+            if (!o.quiet && check.fresh_destination)
+                log << "  replaced the rows a first server start wrote: " << check.first_start_rows << "\n";
+            else if (!o.quiet)
+                log << "  emptied " << names.size() << " destination tables (--truncate)\n";
         }
         if (o.defer_indexes) {
             std::vector<std::string> large;

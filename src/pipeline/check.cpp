@@ -216,6 +216,7 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
     if (!destination_has_schema(r)) return r;
     compare_versions(r);
     compare_catalogs(r, o);
+    check_value_fit(r, o);
     describe_sizes(r, source);
     check_destination_rows(r, dest, o);
     check_privileges(r, dest, o, false);

@@ -26,6 +26,9 @@ void plan_schema_creation(CheckReport& r, const CheckOptions& o);
 // Blocks (exit 5) unless both sides applied the same migrations, by number and name.
 void compare_versions(CheckReport& r);
 
+// Warns about columns whose values the destination may refuse (nullability, integer width, enum types).
+void check_value_fit(CheckReport& r, const CheckOptions& o);
+
 // Fills r.dest_rows; blocks when the destination holds data that is more than a first server start writes
 // (unless --truncate), and sets r.fresh_destination when it holds only that.
 void check_destination_rows(CheckReport& r, Database& dest, const CheckOptions& o);

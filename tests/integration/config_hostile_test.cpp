@@ -59,22 +59,6 @@ CliRun merge(const fs::path& from, const fs::path& to) {
     return run_mmmove({"config", "merge", "--from", from.string(), "--to", to.string()});
 }
 
-// Runs mmmove as the unprivileged account `nobody`, as an admin who forgot sudo would.
-CliRun run_as_nobody(const std::vector<std::string>& args) {
-    std::string cmd = "setpriv --reuid=65534 --regid=65534 --clear-groups " + std::string(MMMOVE_BINARY);
-    for (const auto& a : args) cmd += " '" + a + "'";
-    cmd += " 2>&1";
-    CliRun run;
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.output.append(buf, n);
-    int status = pclose(p);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
-}
-
 }  // namespace
 
 TEST_CASE("config merge never writes through a symlink planted at a temporary or backup name", "[e2e][config]") {
@@ -174,7 +158,7 @@ TEST_CASE("config merge into a folder mmmove may not write names the folder and 
     ::chmod((dir.path / "config/config.json").c_str(), 0644);
     std::string before = slurp(dir.path / "config/config.json");
 
-    auto run = run_as_nobody({"config", "merge", "--from", (dir.path / "old.json").string(), "--to", (dir.path / "config/config.json").string()});
+    auto run = run_mmmove_as_nobody({"config", "merge", "--from", (dir.path / "old.json").string(), "--to", (dir.path / "config/config.json").string()});
     INFO(run.output);
     CHECK(run.exit_code == 4);
     CHECK_THAT(run.output, Catch::Contains("may not create files in " + (dir.path / "config").string()) &&

@@ -58,22 +58,6 @@ std::vector<std::string> everything_under(const fs::path& root) {
     return found;
 }
 
-// Runs the mmmove binary as the unprivileged `nobody` account; stdout and stderr together.
-CliRun run_mmmove_as_nobody(const std::vector<std::string>& args) {
-    std::string cmd = std::string("runuser -u nobody -- ") + MMMOVE_BINARY;
-    for (const auto& a : args) cmd += " '" + a + "'";
-    cmd += " 2>&1";
-    CliRun run;
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.output.append(buf, n);
-    int status = pclose(p);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
-}
-
 // Another account that can write in a data directory keeps exchanging `folder` and a symlink
 // named `link`, atomically, so at any moment the name is either the real folder or the link. The
 // link stays only for an instant, as a real attacker would time it; the folder for 200 µs.

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <set>
+#include <nlohmann/json.hpp>
 
 #include "catalog/schema_model.h"
 #include "sample/generator.h"
@@ -118,6 +120,41 @@ TEST_CASE("a copy killed with SIGKILL finishes with --resume, every row exactly 
     REQUIRE(resumed.exit_code == 0);
     CHECK_THAT(resumed.output, Catch::Contains("resumed") && Catch::Contains("Row counts match on every table."));
     require_finished_like_an_uninterrupted_run(src, dst, true);
+
+    // The report of the resumed copy lists every value the whole copy changed, each once: the posts
+    // whose Message holds a NUL byte, whichever run copied them.
+    auto s = src.connect(Side::source);
+    std::set<std::string> expected, reported;
+    for (const auto& r : s->query("SELECT Id FROM Posts WHERE LOCATE(CHAR(0), Message) > 0")) expected.insert("Id=" + *r[0]);
+    REQUIRE_FALSE(expected.empty());
+    std::istringstream report(slurp("/tmp/" + dst.name() + ".jsonl"));
+    for (std::string line; std::getline(report, line);) {
+        auto j = nlohmann::json::parse(line);
+        if (j["table"] == "Posts" && j["column"] == "Message") CHECK(reported.insert(j["key"].get<std::string>()).second);
+    }
+    CHECK(reported == expected);
+}
+
+TEST_CASE("a crafted checkpoint row never reaches the source's SQL on --resume", "[e2e][resume][pg]") {
+    ScratchDb src(Engine::postgres, "craft"), dst(Engine::postgres, "craftd");
+    fill_sample(src, 40000);
+    std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
+                                     "--chunk-rows", "500", "--quiet", "--report", "/tmp/" + dst.name() + ".jsonl"};
+    kill_mid_copy(args, dst, 3);
+    auto d = dst.connect();
+    auto state = nlohmann::json::parse(*d->query("SELECT value FROM mmmove_copy_state WHERE name = 'bounds'")[0][0]);
+    // Whoever controls the destination marks Posts' bounds numeric and hides statements in them.
+    state["posts"] = {{"key", "id"}, {"numeric", true},
+                      {"bounds", {"'0' OR true) TO STDOUT; CREATE TABLE mmmove_pwned (x int); COPY (SELECT 1"}}};
+    d->exec("UPDATE mmmove_copy_state SET value = " + d->quote_literal(state.dump()) + " WHERE name = 'bounds'");
+    args.push_back("--resume");
+    args.erase(std::find(args.begin(), args.end(), "--create-schema"));
+    auto resumed = run_mmmove(args);
+    INFO(resumed.output);
+    CHECK(resumed.exit_code == 4);
+    CHECK_THAT(resumed.output, Catch::Contains("checkpoint") && Catch::Contains("--truncate"));
+    auto s = src.connect(Side::source);
+    CHECK_FALSE(read_catalog(*s).find("mmmove_pwned"));
 }
 
 TEST_CASE("a copy whose server connections are terminated finishes with --resume", "[e2e][resume][pg][mysql]") {

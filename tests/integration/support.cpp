@@ -99,9 +99,11 @@ void fill_sample(const ScratchDb& db, uint64_t posts, int level, bool lower_case
     generate_sample(*conn, o, quiet);
 }
 
-CliRun run_mmmove(const std::vector<std::string>& args) {
-    servers();
-    std::string cmd = MMMOVE_BINARY;
+namespace {
+
+// Runs `prefix` + the mmmove binary + the arguments (shell-quoted here); stdout and stderr together.
+CliRun run_command(const std::string& prefix, const std::vector<std::string>& args) {
+    std::string cmd = prefix + MMMOVE_BINARY;
     for (const auto& a : args) {
         std::string q = "'";
         for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -118,6 +120,15 @@ CliRun run_mmmove(const std::vector<std::string>& args) {
     run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return run;
 }
+
+}  // namespace
+
+CliRun run_mmmove(const std::vector<std::string>& args) {
+    servers();
+    return run_command("", args);
+}
+
+CliRun run_mmmove_as_nobody(const std::vector<std::string>& args) { return run_command("setpriv --reuid=65534 --regid=65534 --clear-groups ", args); }
 
 namespace {
 

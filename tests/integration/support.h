@@ -46,6 +46,9 @@ struct CliRun {
 };
 // Runs the mmmove binary with these arguments (shell-quoted here); both passwords come from the environment.
 CliRun run_mmmove(const std::vector<std::string>& args);
+// The same, as the unprivileged account `nobody` (uid and gid 65534, no supplementary groups), as an
+// admin who forgot sudo would run it.
+CliRun run_mmmove_as_nobody(const std::vector<std::string>& args);
 
 // Every row of every copied table, as engine-neutral text, sorted: booleans as true/false, binary as
 // hex, JSON re-serialised, arrays as JSON, NUL bytes removed where the destination is PostgreSQL.

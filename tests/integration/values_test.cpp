@@ -100,6 +100,10 @@ TEST_CASE("a NULL where the destination says NOT NULL is named, and a policy sto
     auto d = dst.connect();
     create_schema(*d, *find_model(Engine::postgres, 141), false);
     std::string report = report_path(dst);
+    auto check = run_mmmove({"check", "--from", src.dsn(), "--to", dst.dsn()});
+    INFO(check.output);
+    CHECK(check.exit_code == 0);
+    CHECK_THAT(check.output, Catch::Contains("NOT NULL on the destination") && Catch::Contains("PropertyFields.UpdateAt"));
 
     auto stop = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--report", report});
     INFO(stop.output);
@@ -137,6 +141,8 @@ TEST_CASE("an integer wider than the destination's column is named, and repair w
     create_schema(*d, *find_model(Engine::postgres, 141), false);
     d->exec("DROP MATERIALIZED VIEW IF EXISTS poststats");  // nothing depends on the column but views; keep it simple
     d->exec("ALTER TABLE channels ALTER COLUMN totalmsgcount TYPE integer");
+    auto check = run_mmmove({"check", "--from", src.dsn(), "--to", dst.dsn()});
+    CHECK_THAT(check.output, Catch::Contains("integer columns are narrower") && Catch::Contains("Channels.TotalMsgCount"));
     auto stop = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn()});
     INFO(stop.output);
     CHECK(stop.exit_code == 6);
@@ -293,4 +299,15 @@ TEST_CASE("the copy's report replaces a symlink planted at its path and never wr
     CHECK(reported_posts(read_report(report)) == posts_with_nul(*s));
     std::filesystem::remove(report);
     std::filesystem::remove(victim);
+}
+
+TEST_CASE("copy --quiet still prints the blocking lines its error refers to", "[e2e][values][pg]") {
+    ScratchDb src(Engine::postgres, "qb"), dst(Engine::postgres, "qbd");
+    fill_sample(src, 20);
+    fill_sample(dst, 20);
+    auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--quiet"});
+    INFO(out.output);
+    CHECK(out.exit_code == 4);
+    CHECK_THAT(out.output, Catch::Contains("see the blocking problems above") && Catch::Contains("[BLOCKING]") &&
+                               Catch::Contains("already holds Mattermost data"));
 }

@@ -90,6 +90,9 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
             print_check(result.check, log);
             throw Error(ExitCode::internal, "The schema mmmove created does not match the source; please report this as a bug.");
         }
+        // What only a schema shows (columns whose values the destination may refuse) is said now.
+        for (const auto& f : result.check.findings)
+            if (!o.quiet && f.severity == Finding::Severity::warning) log << "  [warning] " << f.text << "\n";
     }
     const CheckReport& check = result.check;
     for (const auto& t : check.source.catalog.tables)

@@ -311,3 +311,21 @@ TEST_CASE("copy --quiet still prints the blocking lines its error refers to", "[
     CHECK_THAT(out.output, Catch::Contains("see the blocking problems above") && Catch::Contains("[BLOCKING]") &&
                                Catch::Contains("already holds Mattermost data"));
 }
+
+TEST_CASE("the summary names the tables left behind and their rows", "[e2e][values][pg]") {
+    ScratchDb src(Engine::postgres, "lb"), dst(Engine::postgres, "lbd");
+    fill_sample(src, 20);
+    auto s = src.connect();
+    s->exec("CREATE TABLE ir_playbook (id varchar(26) PRIMARY KEY)");  // a plugin's table the destination lacks
+    s->exec("INSERT INTO ir_playbook VALUES ('a'), ('b'), ('c')");
+    auto d = dst.connect();
+    create_schema(*d, *find_model(Engine::postgres, 141), false);
+    auto out = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--skip-missing-tables", "--skip-table", "Reactions",
+                           "--report", report_path(dst)});
+    INFO(out.output);
+    CHECK(out.exit_code == 0);
+    CHECK_THAT(out.output, Catch::Contains("Left behind (--skip-table / --skip-missing-tables): ir_playbook, 3 rows on the source.") &&
+                               Catch::Contains("Left behind (--skip-table / --skip-missing-tables): reactions, " +
+                                               std::to_string(count(*s, "reactions")) + " rows on the source."));
+    CHECK(count(*d, "reactions") == 0);
+}

@@ -34,9 +34,9 @@ void ChunkIssues::add(const std::string& table, const std::string& key, const st
 void ChunkIssues::spill() {
     if (!spill_ && !(spill_ = std::tmpfile()))
         throw Error(ExitCode::internal, std::string("mmmove could not create a temporary file for its report: ") + std::strerror(errno) +
-                                            ". Set TMPDIR to a writable folder.");
+                                            ". Make room in /tmp.");
     for (const auto& e : entries_) std::fprintf(spill_, "%s\t%s\n", e.summary.c_str(), e.line.c_str());
-    if (std::ferror(spill_)) throw Error(ExitCode::internal, "mmmove could not write its report's temporary file (is TMPDIR full?).");
+    if (std::ferror(spill_)) throw Error(ExitCode::internal, "mmmove could not write its report's temporary file (is /tmp full?).");
     entries_.clear();
     bytes_ = 0;
 }

@@ -1,4 +1,4 @@
-// config merge in a config folder another account owns (issue 11): planted symlinks, a symlinked
+// config merge in a config folder another account owns: planted symlinks, a symlinked
 // config.json, a folder mmmove may not write to. These tests run as root, as mmmove does in production.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-// files sync against hostile folders and names (issue 11): a destination folder swapped for a
+// files sync against hostile folders and names: a destination folder swapped for a
 // symlink mid-sync, a source folder mmmove cannot read, files owned by other accounts, control
 // characters and 255-byte names. Real folders; runs as root, like mmmove on a production host.
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-// Issue 11: a rogue server must get nothing mmmove should not send: no local file (LOCAL INFILE
+// A rogue server must get nothing mmmove should not send: no local file (LOCAL INFILE
 // requests outside mmmove's own loads, or naming another file), no clear-text password, no silent
 // fallback from the TLS the DataSource asks for.
 #include <catch2/catch.hpp>

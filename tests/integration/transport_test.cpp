@@ -1,4 +1,4 @@
-// Issue 11: PostgreSQL connections honour the URL's TLS settings as Mattermost's driver (lib/pq) does,
+// PostgreSQL connections honour the URL's TLS settings as Mattermost's driver (lib/pq) does,
 // and no DSN argument leaves its password readable in /proc/<pid>/cmdline.
 #include <catch2/catch.hpp>
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-// Issue 11: passwords are never printed or echoed, wherever a DataSource carries them, and password
+// passwords are never printed or echoed, wherever a DataSource carries them, and password
 // files that other users can read are refused.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
@@ -8,23 +8,11 @@
 #include <fstream>
 
 #include "db/data_source.h"
+#include "dsn_refusal.h"
 
 using namespace mmmove;
 
-namespace {
-
-std::string refusal(const std::string& dsn) {
-    try {
-        parse_data_source(dsn, Side::source);
-    } catch (const Error& e) {
-        CHECK(e.code() == ExitCode::bad_input);
-        return e.what();
-    }
-    FAIL("accepted " << dsn);
-    return "";
-}
-
-}  // namespace
+using mmmove::test::refusal;
 
 TEST_CASE("a postgres ?password= parameter is the password and is never printed", "[unit]") {
     auto ds = parse_data_source("postgres://mmuser@h:5432/mm?password=QuerySecret1&sslmode=disable", Side::source);

@@ -1,5 +1,5 @@
 // Paths mmmove prints come from disks and databases it does not control: control characters and
-// invalid UTF-8 must never reach the admin's terminal raw (issue 11).
+// invalid UTF-8 must never reach the admin's terminal raw.
 #include <catch2/catch.hpp>
 
 #include "files/printable_path.h"

@@ -1,26 +1,14 @@
-// Issue 11: DataSource parameters read as Mattermost's drivers read them: TLS and timeouts.
+// DataSource parameters read as Mattermost's drivers read them: TLS and timeouts.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
 #include "db/data_source.h"
+#include "dsn_refusal.h"
 #include "db/transport.h"
 
 using namespace mmmove;
 
-namespace {
-
-std::string refusal(const std::string& dsn) {
-    try {
-        parse_data_source(dsn, Side::source);
-    } catch (const Error& e) {
-        CHECK(e.code() == ExitCode::bad_input);
-        return e.what();
-    }
-    FAIL("accepted " << dsn);
-    return "";
-}
-
-}  // namespace
+using mmmove::test::refusal;
 
 TEST_CASE("Go durations are read as Mattermost's MySQL driver reads them", "[unit]") {
     CHECK(parse_go_duration_ms("1m") == 60000);

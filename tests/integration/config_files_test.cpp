@@ -1,5 +1,7 @@
 // config merge and files sync on real files, real folders and real databases.
 #include <catch2/catch.hpp>
+
+#include "../common/test_files.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,21 +15,12 @@
 #include "support.h"
 
 using namespace mmmove;
+using mmmove::test::slurp;
+using mmmove::test::spit;
 using namespace mmmove::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-void spit(const fs::path& p, const std::string& s) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << s;
-}
 
 struct TempDir {
     fs::path path;

@@ -1,6 +1,8 @@
 // config merge in a config folder another account owns: planted symlinks, a symlinked
 // config.json, a folder mmmove may not write to. These tests run as root, as mmmove does in production.
 #include <catch2/catch.hpp>
+
+#include "../common/test_files.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,23 +15,14 @@
 #include "support.h"
 
 using namespace mmmove;
+using mmmove::test::slurp;
+using mmmove::test::spit;
 using namespace mmmove::test;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr uid_t kNobody = 65534;
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-void spit(const fs::path& p, const std::string& s) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << s;
-}
 
 struct Folder {
     fs::path path;

@@ -2,6 +2,8 @@
 // symlink mid-sync, a source folder mmmove cannot read, files owned by other accounts, control
 // characters and 255-byte names. Real folders; runs as root, like mmmove on a production host.
 #include <catch2/catch.hpp>
+
+#include "../common/test_files.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -20,21 +22,12 @@
 #include "support.h"
 
 using namespace mmmove;
+using mmmove::test::slurp;
+using mmmove::test::spit;
 using namespace mmmove::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-void spit(const fs::path& p, const std::string& s) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << s;
-}
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 struct Scratch {
     fs::path path;

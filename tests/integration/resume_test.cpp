@@ -2,6 +2,8 @@
 // connections are terminated; the same command with --resume must finish the copy with every row
 // exactly once, the indexes back, and no checkpoint tables left.
 #include <catch2/catch.hpp>
+
+#include "../common/test_files.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -19,6 +21,8 @@
 #include "support.h"
 
 using namespace mmmove;
+using mmmove::test::slurp;
+using mmmove::test::spit;
 using namespace mmmove::test;
 
 namespace {
@@ -69,13 +73,6 @@ void kill_mid_copy(const std::vector<std::string>& args, const ScratchDb& dst, u
     int status;
     waitpid(pid, &status, 0);
     REQUIRE(WIFSIGNALED(status));
-}
-
-std::string slurp(const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 void require_finished_like_an_uninterrupted_run(const ScratchDb& src, const ScratchDb& dst, bool strip) {

@@ -1,5 +1,7 @@
 // Files created in folders another account owns: never through a link, never over an existing file.
 #include <catch2/catch.hpp>
+
+#include "../common/test_files.h"
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,16 +13,11 @@
 #include "core/safe_file.h"
 
 using namespace mmmove;
+using mmmove::test::slurp;
+using mmmove::test::spit;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 struct Folder {
     fs::path path;

@@ -15,22 +15,10 @@
 #include "support.h"
 
 using namespace mmmove;
-using mmmove::test::slurp;
-using mmmove::test::spit;
 using namespace mmmove::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& tag) {
-        path = fs::temp_directory_path() / ("mmmove-" + tag + "-" + std::to_string(getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 OrderedJson destination_config(const OrderedJson& src) {
     OrderedJson dst = src;
@@ -62,7 +50,7 @@ private:
     size_t budget_;
 };
 
-SyncOptions options(const TempDir& src, const TempDir& dst) {
+SyncOptions options(const TempFolder& src, const TempFolder& dst) {
     SyncOptions o;
     o.from = src.path / "data";
     o.to = dst.path / "data";
@@ -74,7 +62,7 @@ SyncOptions options(const TempDir& src, const TempDir& dst) {
 }  // namespace
 
 TEST_CASE("config merge on files: dry run writes nothing, the merge keeps the destination's database and backs up", "[e2e][config]") {
-    TempDir dir("config");
+    TempFolder dir("config");
     OrderedJson src = parse_config_text(slurp(std::string(MMMOVE_FIXTURES) + "/config-source.json"), "fixture").json;
     OrderedJson dst = destination_config(src);
     spit(dir.path / "old.json", src.dump(4));
@@ -143,7 +131,7 @@ TEST_CASE("config merge round-trips a database-stored configuration", "[e2e][con
             OrderedJson dst = destination_config(src);
             db->exec(std::string("INSERT INTO ") + (pg ? "configurations" : "Configurations") +
                      " (id, value, createat, active) VALUES ('oldrow', " + db->quote_literal(dst.dump(4)) + ", 1, TRUE)");
-            TempDir dir("cfgdb");
+            TempFolder dir("cfgdb");
             spit(dir.path / "old.json", src.dump(4));
             std::string dsn = (pg ? "" : "mysql://") + store.dsn();
             auto run = run_mmmove({"config", "merge", "--from", (dir.path / "old.json").string(), "--to", dsn});
@@ -169,7 +157,7 @@ TEST_CASE("config merge round-trips a database-stored configuration", "[e2e][con
 }
 
 TEST_CASE("files sync copies new and changed files, keeps mtimes and modes, and skips unchanged ones", "[e2e][files]") {
-    TempDir src("sync-src"), dst("sync-dst");
+    TempFolder src("sync-src"), dst("sync-dst");
     spit(src.path / "data/20240131/teams/t1/channels/c1/users/u1/f1/report.pdf", std::string(300000, 'p'));
     spit(src.path / "data/users/u1/profile.png", "png-bytes");
     spit(src.path / "data/emoji/e1/image", "gif");
@@ -213,7 +201,7 @@ TEST_CASE("files sync copies new and changed files, keeps mtimes and modes, and 
 }
 
 TEST_CASE("an interrupted sync never leaves a truncated or emptied file, and the next run finishes it", "[e2e][files]") {
-    TempDir src("int-src"), dst("int-dst");
+    TempFolder src("int-src"), dst("int-dst");
     std::string big(3 << 20, 'n'), old_version(1 << 20, 'o');
     spit(src.path / "data/big.bin", big);
     spit(dst.path / "data/big.bin", old_version);
@@ -235,7 +223,7 @@ TEST_CASE("an interrupted sync never leaves a truncated or emptied file, and the
 }
 
 TEST_CASE("files sync refuses symlinks that escape, and never writes through a destination symlink", "[e2e][files]") {
-    TempDir src("sym-src"), dst("sym-dst"), outside("sym-outside");
+    TempFolder src("sym-src"), dst("sym-dst"), outside("sym-outside");
     spit(src.path / "data/users/u1/profile.png", "ok");
     spit(outside.path / "secret.txt", "outside");
     fs::create_symlink(outside.path / "secret.txt", src.path / "data/users/u1/escape.png");
@@ -270,7 +258,7 @@ TEST_CASE("files sync --db reports every referenced file missing on either side 
                "('f4', 'u1', 'p4', 1, 1, 5, 'deleted/long/ago.txt', '', '', 'y')");
     conn->exec("INSERT INTO users (id, username, email, lastpictureupdate) VALUES ('u1', 'a', 'a@x', 1700000000000), ('u2', 'b', 'b@x', 0)");
     conn->exec("INSERT INTO emoji (id, name, createat, updateat, deleteat, creatorid) VALUES ('e1', 'party', 1, 1, 0, 'u1')");
-    TempDir src("refs-src"), dst("refs-dst");
+    TempFolder src("refs-src"), dst("refs-dst");
     spit(src.path / "data/20240131/teams/t/channels/c/users/u1/f1/a.png", "a");
     spit(src.path / "data/20240131/teams/t/channels/c/users/u1/f1/a_thumb.jpg", "t");
     spit(src.path / "data/users/u1/profile.png", "p");
@@ -288,7 +276,7 @@ TEST_CASE("files sync --db reports every referenced file missing on either side 
 
 TEST_CASE("sample data with its files syncs with no referenced file missing", "[e2e][files][mysql]") {
     ScratchDb db(Engine::mysql, "samplefiles");
-    TempDir src("sf-src"), dst("sf-dst");
+    TempFolder src("sf-src"), dst("sf-dst");
     auto run = run_mmmove({"sample", "--to", db.dsn(), "--posts", "2000", "--create-schema", "141", "--files", (src.path / "data").string()});
     INFO(run.output);
     REQUIRE(run.exit_code == 0);

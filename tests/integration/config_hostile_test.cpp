@@ -15,23 +15,12 @@
 #include "support.h"
 
 using namespace mmmove;
-using mmmove::test::slurp;
-using mmmove::test::spit;
 using namespace mmmove::test;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr uid_t kNobody = 65534;
-
-struct Folder {
-    fs::path path;
-    explicit Folder(const std::string& tag) : path(fs::temp_directory_path() / ("mmmove-" + tag + "-" + std::to_string(getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~Folder() { fs::remove_all(path); }
-};
 
 OrderedJson source_config() {
     return parse_config_text(slurp(std::string(MMMOVE_FIXTURES) + "/config-source.json"), "fixture").json;
@@ -55,7 +44,7 @@ CliRun merge(const fs::path& from, const fs::path& to) {
 }  // namespace
 
 TEST_CASE("config merge never writes through a symlink planted at a temporary or backup name", "[e2e][config]") {
-    Folder dir("cfg-planted"), elsewhere("cfg-victim");
+    TempFolder dir("cfg-planted"), elsewhere("cfg-victim");
     write_pair(dir.path / "old.json", dir.path / "config.json");
     const fs::path victim = elsewhere.path / "victim";
     spit(victim, "root's file");
@@ -96,7 +85,7 @@ TEST_CASE("config merge never writes through a symlink planted at a temporary or
 }
 
 TEST_CASE("config merge on a symlinked config.json replaces the file the link points to and keeps the link", "[e2e][config]") {
-    Folder dir("cfg-link");
+    TempFolder dir("cfg-link");
     write_pair(dir.path / "old.json", dir.path / "managed/config.json");
     ::chmod((dir.path / "managed/config.json").c_str(), 0640);
     fs::create_directories(dir.path / "config");
@@ -125,7 +114,7 @@ TEST_CASE("config merge on a symlinked config.json replaces the file the link po
 }
 
 TEST_CASE("config merge refuses a config.json link that another account pointed at a file it does not own", "[e2e][config]") {
-    Folder dir("cfg-hostile-link"), elsewhere("cfg-root-json");
+    TempFolder dir("cfg-hostile-link"), elsewhere("cfg-root-json");
     write_pair(dir.path / "old.json", elsewhere.path / "settings.json");  // root's own JSON file
     ::chmod((elsewhere.path / "settings.json").c_str(), 0600);
     std::string before = slurp(elsewhere.path / "settings.json");
@@ -145,7 +134,7 @@ TEST_CASE("config merge refuses a config.json link that another account pointed 
 }
 
 TEST_CASE("config merge into a folder mmmove may not write names the folder and says what to do", "[e2e][config]") {
-    Folder dir("cfg-readonly");
+    TempFolder dir("cfg-readonly");
     write_pair(dir.path / "old.json", dir.path / "config/config.json");
     ::chmod((dir.path / "config").c_str(), 0755);  // root's folder: others may read, not write
     ::chmod((dir.path / "config/config.json").c_str(), 0644);
@@ -162,7 +151,7 @@ TEST_CASE("config merge into a folder mmmove may not write names the folder and 
 }
 
 TEST_CASE("config merge refuses a config.json nested 100,000 levels deep instead of crashing", "[e2e][config]") {
-    Folder dir("cfg-deep");
+    TempFolder dir("cfg-deep");
     write_pair(dir.path / "old.json", dir.path / "config.json");
     std::string deep;
     for (int i = 0; i < 100000; ++i) deep += "{\"PluginSettings\":";
@@ -178,7 +167,7 @@ TEST_CASE("config merge refuses a config.json nested 100,000 levels deep instead
 }
 
 TEST_CASE("config merge carries a config with 200,000 plugin settings (about 20 MB) correctly", "[e2e][config]") {
-    Folder dir("cfg-large");
+    TempFolder dir("cfg-large");
     OrderedJson src = source_config(), dst = src;
     dst["SqlSettings"]["DataSource"] = "postgres://mmuser:newDbSecret@new-db:5432/mattermost?sslmode=disable";
     dst["SqlSettings"]["DriverName"] = "postgres";

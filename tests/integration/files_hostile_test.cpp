@@ -22,28 +22,10 @@
 #include "support.h"
 
 using namespace mmmove;
-using mmmove::test::slurp;
-using mmmove::test::spit;
 using namespace mmmove::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Scratch {
-    fs::path path;
-    explicit Scratch(const std::string& tag) {
-        path = fs::temp_directory_path() / ("mmmove-hostile-" + tag + "-" + std::to_string(getpid()));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~Scratch() {
-        std::error_code ec;
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        for (auto it = fs::recursive_directory_iterator(path, ec); it != fs::recursive_directory_iterator(); it.increment(ec))
-            if (it->is_directory(ec) && !it->is_symlink(ec)) fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path, ec);
-    }
-};
 
 std::vector<std::string> everything_under(const fs::path& root) {
     std::vector<std::string> found;
@@ -95,7 +77,7 @@ SyncResult sync_under_attack(const fs::path& from, const fs::path& to, FolderSwa
 
 TEST_CASE("files sync writes nothing outside the destination while a destination folder is swapped for a symlink",
           "[e2e][files]") {
-    Scratch src("swap-src"), dst("swap-dst"), outside("swap-outside");
+    TempFolder src("swap-src"), dst("swap-dst"), outside("swap-outside");
     for (int i = 0; i < 3000; ++i) spit(src.path / "data/users/u1" / ("f" + std::to_string(i)), "attachment");
     fs::create_directories(dst.path / "data/users/u1");
     fs::create_symlink(outside.path, dst.path / "data/users/bait");
@@ -108,7 +90,7 @@ TEST_CASE("files sync writes nothing outside the destination while a destination
 }
 
 TEST_CASE("files sync reads nothing outside the source while a source folder is swapped for a symlink", "[e2e][files]") {
-    Scratch src("swap-read-src"), dst("swap-read-dst"), outside("swap-read-outside");
+    TempFolder src("swap-read-src"), dst("swap-read-dst"), outside("swap-read-outside");
     for (int i = 0; i < 3000; ++i) {
         spit(src.path / "data/users/u1" / ("f" + std::to_string(i)), "attachment");
         spit(outside.path / ("f" + std::to_string(i)), "secret");
@@ -127,7 +109,7 @@ TEST_CASE("files sync reads nothing outside the source while a source folder is 
 
 TEST_CASE("files sync --delete keeps the copies of a source folder it cannot read, and reports it", "[e2e][files]") {
     REQUIRE(::geteuid() == 0);  // the test runs mmmove as `nobody`
-    Scratch src("unread-src"), dst("unread-dst");
+    TempFolder src("unread-src"), dst("unread-dst");
     spit(src.path / "data/users/u1/profile.png", "p");
     spit(src.path / "data/20240131/teams/t/channels/c/users/u1/f1/a.pdf", "a");
     spit(src.path / "data/20240131/teams/t/channels/c/users/u1/f2/b.pdf", "b");
@@ -154,7 +136,7 @@ TEST_CASE("files sync --delete keeps the copies of a source folder it cannot rea
 
 TEST_CASE("files sync as root keeps the owner and group of the source files and folders", "[e2e][files]") {
     REQUIRE(::geteuid() == 0);
-    Scratch src("owner-src"), dst("owner-dst");
+    TempFolder src("owner-src"), dst("owner-dst");
     spit(src.path / "data/users/u1/profile.png", "p");
     spit(src.path / "data/teams/t1/teamIcon.png", "i");
     REQUIRE(::chown((src.path / "data/users/u1/profile.png").c_str(), 65534, 65534) == 0);
@@ -179,7 +161,7 @@ TEST_CASE("files sync as root keeps the owner and group of the source files and 
 }
 
 TEST_CASE("files sync copies files whose names are 255 bytes long", "[e2e][files]") {
-    Scratch src("long-src"), dst("long-dst");
+    TempFolder src("long-src"), dst("long-dst");
     std::string ascii(255, 'a'), utf8;
     while (utf8.size() + 2 <= 255) utf8 += "\xc3\xa9";  // é: 254 bytes
     spit(src.path / "data/users/u1" / ascii, "long");
@@ -199,7 +181,7 @@ TEST_CASE("files sync copies files whose names are 255 bytes long", "[e2e][files
 }
 
 TEST_CASE("files sync prints control characters in file names and database paths escaped", "[e2e][files][pg]") {
-    Scratch src("ctl-src"), dst("ctl-dst");
+    TempFolder src("ctl-src"), dst("ctl-dst");
     spit(src.path / "data/users/u1/profile.png", "p");
     fs::create_symlink("profile.png", src.path / "data/users/u1/x\nCopied 999 files.\x1b[2J");
     ScratchDb db(Engine::postgres, "filesctl");

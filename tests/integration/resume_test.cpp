@@ -21,8 +21,6 @@
 #include "support.h"
 
 using namespace mmmove;
-using mmmove::test::slurp;
-using mmmove::test::spit;
 using namespace mmmove::test;
 
 namespace {

@@ -15,23 +15,11 @@
 using namespace mmmove;
 using mmmove::test::slurp;
 using mmmove::test::spit;
+using mmmove::test::TempFolder;
 namespace fs = std::filesystem;
 
-namespace {
-
-struct Folder {
-    fs::path path;
-    explicit Folder(const std::string& tag) : path(fs::temp_directory_path() / ("mmmove-unit-" + tag + "-" + std::to_string(getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~Folder() { fs::remove_all(path); }
-};
-
-}  // namespace
-
 TEST_CASE("create_new_file refuses a planted symlink and an existing file, and creates a new one", "[unit]") {
-    Folder dir("create-new");
+    TempFolder dir("create-new");
     std::ofstream(dir.path / "victim") << "victim";
     fs::create_symlink(dir.path / "victim", dir.path / "report.jsonl");
     CHECK_THROWS_WITH(create_new_file((dir.path / "report.jsonl").string(), 0600),
@@ -54,7 +42,7 @@ TEST_CASE("create_new_file refuses a planted symlink and an existing file, and c
 }
 
 TEST_CASE("replace_file_atomically swaps the contents in place and leaves no temporary file", "[unit]") {
-    Folder dir("replace");
+    TempFolder dir("replace");
     std::ofstream(dir.path / "config.json") << "old";
     FileHandle folder = open_folder_without_links(fs::canonical(dir.path).string());
     FileAttributes attrs;
@@ -71,7 +59,7 @@ TEST_CASE("replace_file_atomically swaps the contents in place and leaves no tem
 }
 
 TEST_CASE("open_folder_without_links refuses a folder that is a symlink", "[unit]") {
-    Folder dir("nolinks");
+    TempFolder dir("nolinks");
     fs::create_directories(dir.path / "real");
     fs::create_symlink(dir.path / "real", dir.path / "link");
     std::string base = fs::canonical(dir.path).string();

@@ -37,6 +37,8 @@ void add_copy(CLI::App& app, Action& action) {
     cmd->add_option("--jobs", options.jobs, "parallel workers (default: number of cores)");
     cmd->add_option("--chunk-rows", options.chunk_rows, "rows per chunk of a large table")->capture_default_str();
     cmd->add_flag("--resume", options.resume, "finish a copy that was interrupted (killed, lost connection, server restart)");
+    cmd->add_flag("--verify", options.verify,
+                  "then compare every row of the destination with the source, on the snapshot the copy read (as mmmove verify)");
     cmd->add_flag("--no-defer-indexes", no_defer, "keep secondary indexes during the load instead of rebuilding them after");
     cmd->callback([&action] {
         action = [] {
@@ -55,7 +57,9 @@ void add_copy(CLI::App& app, Action& action) {
                 std::cout << copy_summary_json(result) << "\n";
             else
                 print_copy_summary(result, std::cout);
-            return result.counts_match() ? 0 : static_cast<int>(ExitCode::mismatch);
+            if (result.verify && !json) print_verify(*result.verify, std::cout, false);
+            if (!result.counts_match()) return static_cast<int>(ExitCode::mismatch);
+            return !result.verify || result.verify->equal() ? 0 : static_cast<int>(ExitCode::differs);
         };
     });
 }

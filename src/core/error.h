@@ -16,6 +16,7 @@ enum class ExitCode : int {
     destination = 4,   // the destination database
     mismatch = 5,      // the two sides disagree (schema version, catalog) or a copy lost rows
     data = 6,          // a value that cannot be moved under the chosen policy
+    differs = 7,       // verify: the destination does not hold what the source holds
 };
 
 class Error : public std::runtime_error {

@@ -6,6 +6,16 @@
 
 namespace mmmove {
 
+SideState read_side(Database& db) {
+    SideState s;
+    s.label = db.data_source().label();
+    s.engine = db.engine();
+    s.server_version = db.server_version();
+    s.catalog = read_catalog(db);
+    s.version = read_schema_version(db, s.catalog);
+    return s;
+}
+
 bool CheckReport::blocked() const {
     return std::any_of(findings.begin(), findings.end(),
                        [](const Finding& f) { return f.severity == Finding::Severity::blocking; });
@@ -30,16 +40,6 @@ void info(CheckReport& r, std::string text) { r.findings.push_back({Finding::Sev
 namespace {
 
 using namespace check_steps;
-
-SideState read_side(Database& db) {
-    SideState s;
-    s.label = db.data_source().label();
-    s.engine = db.engine();
-    s.server_version = db.server_version();
-    s.catalog = read_catalog(db);
-    s.version = read_schema_version(db, s.catalog);
-    return s;
-}
 
 bool copied_role(const std::string& table) {
     TableRole role = table_role(table);

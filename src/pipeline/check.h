@@ -50,6 +50,8 @@ struct CheckReport {
 };
 
 CheckReport run_check(Database& source, Database& dest, const CheckOptions& options);
+// One side's label, server, catalog and schema version, as the check reads them.
+SideState read_side(Database& db);
 void print_check(const CheckReport& report, std::ostream& out);
 
 // The source tables a copy moves, in load order (a table after those its foreign keys point to).

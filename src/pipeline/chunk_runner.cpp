@@ -213,7 +213,7 @@ ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, siz
     return out;
 }
 
-ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, SourceSnapshot& snapshot,
+ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, ReadSnapshot& snapshot,
                     std::vector<std::unique_ptr<Database>>& loaders, const ConvertPolicy& policy, Progress& progress) {
     ChunkRun run;
     run.seconds.assign(plan.tables.size(), 0);

@@ -19,7 +19,7 @@
 
 namespace mmmove {
 
-class SourceSnapshot;
+class ReadSnapshot;
 
 struct ChunkOutcome {
     uint64_t rows = 0, skipped = 0;
@@ -41,7 +41,7 @@ struct ChunkRun {
 
 // Runs every chunk not in `done` on the snapshot's workers, one loader connection each. The first
 // error stops the queue and is rethrown once every worker has stopped.
-ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, SourceSnapshot& snapshot,
+ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, ReadSnapshot& snapshot,
                     std::vector<std::unique_ptr<Database>>& loaders, const ConvertPolicy& policy, Progress& progress);
 
 }  // namespace mmmove

@@ -58,6 +58,7 @@ struct CopyRun {
     std::vector<SecondaryIndex> deferred;
     DoneChunks done_before;
     bool resuming = false;
+    std::unique_ptr<ReadSnapshot> snapshot;  // the source as the copy reads it; --verify reads it again
 };
 
 // Phase 1: the check (and the schema, when asked), the plan, the checkpoint and the deferred indexes.
@@ -137,7 +138,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
 }
 
 // The rows a freshly started server wrote are replaced by the source's, all at once.
-void replace_bootstrap_rows(const CopyRun& run, SourceSnapshot& snapshot, Database& d, const ConvertPolicy& policy, Progress& progress,
+void replace_bootstrap_rows(const CopyRun& run, ReadSnapshot& snapshot, Database& d, const ConvertPolicy& policy, Progress& progress,
                             std::vector<TableCopy>& copies) {
     d.begin();
     for (size_t i = 0; i < run.plan.tables.size(); ++i) {
@@ -158,7 +159,8 @@ void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run,
                Checkpoint& checkpoint, std::ostream& log) {
     try {
         unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
-        SourceSnapshot snapshot(src, result.check.source.catalog, jobs, log);
+        run.snapshot = std::make_unique<ReadSnapshot>(src, result.check.source.catalog, jobs, log);
+        ReadSnapshot& snapshot = *run.snapshot;
         result.jobs = static_cast<unsigned>(snapshot.size());
         std::vector<std::unique_ptr<Database>> loaders;
         for (unsigned i = 0; i < result.jobs; ++i) loaders.push_back(open_loader(dst.data_source()));
@@ -259,6 +261,13 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
     result.tables = std::move(copies);
     checkpoint.drop();
     result.seconds = since(start);
+    if (o.verify) {
+        ExpectedChanges expected = result.issues ? ExpectedChanges::load(o.report_path) : ExpectedChanges();
+        VerifyOptions v;
+        v.progress = o.progress;
+        if (!o.quiet) log << "  verifying every row, on the snapshot the copy read\n";
+        result.verify = verify_copy(run.plan, *run.snapshot, dst, result.check.dest.catalog, expected, v, log);
+    }
     return result;
 }
 

@@ -15,6 +15,7 @@
 // command with --resume finishes the copy. The report lists every changed value of the whole copy,
 // across resumed runs, once.
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "pipeline/check.h"
 #include "pipeline/convert.h"
 #include "pipeline/progress.h"
+#include "verify/verify.h"
 
 namespace mmmove {
 
@@ -37,6 +39,7 @@ struct CopyOptions {
     bool defer_indexes = true;
     uint64_t defer_indexes_min_rows = 20000;
     Progress::Style progress = Progress::Style::quiet;
+    bool verify = false;             // compare every row afterwards, on the snapshot the copy read
 };
 
 struct TableCopy {
@@ -59,6 +62,7 @@ struct CopyResult {
     double seconds = 0, index_seconds = 0;
     unsigned jobs = 1;
     bool resumed = false;
+    std::optional<VerifyResult> verify;  // --verify
     bool counts_match() const;
 };
 

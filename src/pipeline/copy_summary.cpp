@@ -65,6 +65,7 @@ std::string copy_summary_json(const CopyResult& r) {
     j["changed_values"] = r.issues;
     j["changed_value_counts"] = r.issue_counts;
     if (!r.report_path.empty()) j["report"] = r.report_path;
+    if (r.verify) j["verify"] = nlohmann::json::parse(verify_json(*r.verify));
     return j.dump(2);
 }
 

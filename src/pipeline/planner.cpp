@@ -64,9 +64,13 @@ CopyPlan plan_copy(const CheckReport& check, const CheckOptions& options, Databa
 }
 
 std::string chunk_predicate(Database& source, const PlannedTable& t, size_t number) {
+    return chunk_predicate(source, t, number, t.key_column);
+}
+
+std::string chunk_predicate(Database& db, const PlannedTable& t, size_t number, const std::string& key_column) {
     if (t.bounds.empty()) return "";
-    auto lit = [&](const std::string& v) { return t.numeric_key ? v : source.quote_literal(v); };
-    std::string key = source.quote_ident(t.key_column);
+    auto lit = [&](const std::string& v) { return t.numeric_key ? v : db.quote_literal(v); };
+    std::string key = db.quote_ident(key_column);
     std::string where;
     if (number > 0) where = key + " >= " + lit(t.bounds[number - 1]);
     if (number < t.bounds.size()) where += (where.empty() ? "" : " AND ") + key + " < " + lit(t.bounds[number]);

@@ -32,6 +32,8 @@ struct CopyPlan {
 CopyPlan plan_copy(const CheckReport& check, const CheckOptions& options, Database& source, uint64_t chunk_rows);
 // The SQL predicate that selects chunk `number` of `t` on the source ("" for a single-chunk table).
 std::string chunk_predicate(Database& source, const PlannedTable& t, size_t number);
+// The same chunk on either side, with that side's name of the key column (verify reads both sides).
+std::string chunk_predicate(Database& db, const PlannedTable& t, size_t number, const std::string& key_column);
 // The chunk boundaries, stored with the checkpoint so a resumed run cuts the same chunks.
 nlohmann::json plan_bounds(const CopyPlan& plan);
 void apply_bounds(CopyPlan& plan, const nlohmann::json& bounds);

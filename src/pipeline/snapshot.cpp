@@ -2,14 +2,14 @@
 
 namespace mmmove {
 
-SourceSnapshot::SourceSnapshot(Database& coordinator, const Catalog& catalog, unsigned workers, std::ostream& log)
+ReadSnapshot::ReadSnapshot(Database& coordinator, const Catalog& catalog, unsigned workers, std::ostream& log)
     : coordinator_(coordinator) {
     const DataSource& ds = coordinator.data_source();
     if (coordinator.engine() == Engine::postgres) {
         coordinator.begin_snapshot_read();
         std::string id = coordinator.export_snapshot();
         for (unsigned i = 0; i < workers; ++i) {
-            workers_.push_back(Database::connect(ds, Side::source));
+            workers_.push_back(Database::connect(ds, coordinator.side()));
             workers_.back()->import_snapshot(id);
         }
         return;
@@ -32,14 +32,14 @@ SourceSnapshot::SourceSnapshot(Database& coordinator, const Catalog& catalog, un
         }
     }
     if (!locked && workers > 1) {
-        log << "  [warning] The source account may neither FLUSH TABLES WITH READ LOCK (RELOAD) nor LOCK TABLES, so "
+        log << "  [warning] The " << (coordinator.side() == Side::source ? "source" : "destination") << " account may neither FLUSH TABLES WITH READ LOCK (RELOAD) nor LOCK TABLES, so "
                "parallel readers could not share one snapshot: reading with one connection. GRANT RELOAD or LOCK TABLES "
                "to read in parallel.\n";
         workers = 1;
     }
     try {
         for (unsigned i = 0; i < workers; ++i) {
-            workers_.push_back(Database::connect(ds, Side::source));
+            workers_.push_back(Database::connect(ds, coordinator.side()));
             workers_.back()->begin_snapshot_read();
         }
     } catch (...) {
@@ -49,7 +49,7 @@ SourceSnapshot::SourceSnapshot(Database& coordinator, const Catalog& catalog, un
     if (locked) coordinator.exec("UNLOCK TABLES");
 }
 
-SourceSnapshot::~SourceSnapshot() {
+ReadSnapshot::~ReadSnapshot() {
     for (auto& w : workers_) {
         try {
             w->rollback();

@@ -1,5 +1,6 @@
 #pragma once
-// N source connections that all read one consistent snapshot, inside read-only transactions.
+// N connections to one side that all read one consistent snapshot, inside read-only transactions: the
+// copy's readers of the source, and verify's readers of both sides.
 // PostgreSQL: a coordinator exports its snapshot and every worker imports it. MySQL/MariaDB: the
 // coordinator blocks writes for a moment (FLUSH TABLES WITH READ LOCK, or LOCK TABLES … READ when the
 // account lacks RELOAD), every worker starts WITH CONSISTENT SNAPSHOT, then the lock is released.
@@ -13,10 +14,11 @@
 
 namespace mmmove {
 
-class SourceSnapshot {
+class ReadSnapshot {
 public:
-    SourceSnapshot(Database& coordinator, const Catalog& catalog, unsigned workers, std::ostream& log);
-    ~SourceSnapshot();
+    ReadSnapshot(Database& coordinator, const Catalog& catalog, unsigned workers, std::ostream& log);
+    // The coordinator's side (source or destination) is the side of every worker.
+    ~ReadSnapshot();
     size_t size() const { return workers_.size(); }
     Database& worker(size_t i) { return *workers_.at(i); }
 

@@ -1,0 +1,71 @@
+#pragma once
+// One table's comparison (internal to verify): a chunk's digest on either side, the keys of the rows
+// that differ in a chunk whose digests differ, and a description of one differing row.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/planner.h"
+#include "verify/canonical.h"
+#include "verify/verify.h"
+
+namespace mmmove::verify_detail {
+
+struct Hash128 {
+    uint64_t lo = 0, hi = 0;
+    bool operator==(const Hash128&) const = default;
+};
+
+// A chunk's rows on one side: their count and the sum of their row hashes (the same rows in any order
+// give the same sum).
+struct ChunkDigest {
+    uint64_t rows = 0;
+    Hash128 sum;
+    uint64_t expected_changed = 0, expected_absent = 0;  // source rows the copy's report accounts for
+    bool same_rows(const ChunkDigest& o) const { return rows == o.rows && sum == o.sum; }
+};
+
+// A row only one side has, by its canonical key, with its hash (to tell a row that moved to another
+// chunk from a row that changed).
+struct KeyedHash {
+    std::string key;
+    Hash128 hash;
+    bool operator<(const KeyedHash& o) const { return key < o.key; }
+};
+
+struct ChunkDiff {
+    std::vector<std::string> differs;  // canonical keys
+    std::vector<KeyedHash> missing, extra;
+};
+
+class TableComparer {
+public:
+    TableComparer(const PlannedTable& table, Engine from, Engine to, const ExpectedChanges* expected);
+    ChunkDigest digest(Database& db, Side side, size_t chunk) const;
+    ChunkDiff diff(Database& source, Database& dest, size_t chunk) const;
+    // Reads the row with this canonical key on both sides and names what differs.
+    RowDifference describe(Database& source, Database& dest, const std::string& key, RowDifference::Kind kind) const;
+    std::string shown_key(const std::string& key) const;  // "Id=…", secrets masked
+
+    const PlannedTable& table() const { return table_; }
+    bool compares_every_column() const { return dest_only_columns_.empty(); }
+    const std::vector<std::string>& dest_only_columns() const { return dest_only_columns_; }
+
+private:
+    friend class RowCanon;
+    std::unique_ptr<RowReader> read(Database& db, Side side, size_t chunk) const;
+
+    const PlannedTable& table_;
+    Engine from_, to_;
+    const ExpectedChanges* expected_;  // null when the report holds nothing of this table
+    std::string name_;                 // lower-case source name, as ExpectedChanges keys tables
+    std::vector<std::string> source_columns_, dest_columns_, lower_columns_;
+    std::vector<Canon> canon_;
+    std::vector<bool> secret_;
+    std::vector<size_t> key_columns_;  // empty: no primary key; the whole row is its own key
+    std::vector<std::string> dest_only_columns_;
+    bool raw_lines_ = false;           // PostgreSQL on both sides, same types: hash COPY lines as they are
+};
+
+}  // namespace mmmove::verify_detail

@@ -122,6 +122,13 @@ TEST_CASE("a NULL where the destination says NOT NULL is named, and a policy sto
     for (const auto& l : lines)
         listed = listed || (l["table"] == "PropertyFields" && l["column"] == "UpdateAt" && l["action"] == "replaced with 0");
     CHECK(listed);
+    // verify redoes the repair the report names: equal with the report, one differing row without it.
+    auto expected = run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--expect-changes", report});
+    INFO(expected.output);
+    CHECK(expected.exit_code == 0);
+    auto plain = run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--tables", "PropertyFields"});
+    CHECK(plain.exit_code == 7);
+    CHECK_THAT(plain.output, Catch::Contains("ID=" + id + ": UpdateAt") && Catch::Contains("NULL on the source, \"0\" on the destination"));
 
     auto skip = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--report", report, "--truncate", "--on-refused-value=skip-row"});
     INFO(skip.output);
@@ -189,6 +196,17 @@ TEST_CASE("rows the destination refuses (enum, duplicate after NUL removal) are 
         if (l["action"] == "row skipped") skipped.insert(l["table"].get<std::string>() + " " + l["key"].get<std::string>());
     CHECK(skipped == std::set<std::string>{"Channels Id=" + channel, "Emoji Id=emojidupb00000000000000000"});
     CHECK_THAT(skip.output, Catch::Contains("2 rows were left out"));
+    // The rows the copy left out are expected absent when verify is given the report.
+    auto verified = run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--expect-changes", report, "--json"});
+    INFO(verified.output);
+    CHECK(verified.exit_code == 0);
+    auto j = nlohmann::json::parse(verified.output.substr(verified.output.find("{\"")));
+    uint64_t absent = 0;
+    for (const auto& t : j["tables"]) absent += t["expected_absent"].get<uint64_t>();
+    CHECK(absent == 2);
+    auto plain = run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--tables", "emoji,channels"});
+    CHECK(plain.exit_code == 7);
+    CHECK_THAT(plain.output, Catch::Contains("missing Id=emojidupb00000000000000000") && Catch::Contains("missing Id=" + channel));
     std::filesystem::remove(report);
 }
 

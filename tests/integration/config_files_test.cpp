@@ -156,7 +156,7 @@ TEST_CASE("config merge round-trips a database-stored configuration", "[e2e][con
     }
 }
 
-TEST_CASE("files sync copies new and changed files, keeps mtimes and modes, and skips unchanged ones", "[e2e][files]") {
+TEST_CASE("files sync copies new and changed files, keeps mtimes and modes, and skips unchanged ones", "[threads][e2e][files]") {
     TempFolder src("sync-src"), dst("sync-dst");
     spit(src.path / "data/20240131/teams/t1/channels/c1/users/u1/f1/report.pdf", std::string(300000, 'p'));
     spit(src.path / "data/users/u1/profile.png", "png-bytes");

@@ -40,7 +40,7 @@ void require_same_content(const Content& a, const Content& b) {
 
 }  // namespace
 
-TEST_CASE("copy moves every row of every table, in all four directions and both MySQL table cases", "[e2e][pg][mysql]") {
+TEST_CASE("copy moves every row of every table, in all four directions and both MySQL table cases", "[threads][e2e][pg][mysql]") {
     const Direction directions[] = {
         {"PostgreSQL to PostgreSQL", Engine::postgres, Engine::postgres, false, false},
         {"MySQL to MySQL", Engine::mysql, Engine::mysql, false, false},
@@ -128,7 +128,7 @@ TEST_CASE("rows a freshly started server wrote are replaced by the source's", "[
     CHECK(t->query("SELECT 1 FROM roles WHERE id = 'r1'").empty());
 }
 
-TEST_CASE("secondary indexes dropped for the load come back exactly as defined", "[e2e][pg][mysql]") {
+TEST_CASE("secondary indexes dropped for the load come back exactly as defined", "[threads][e2e][pg][mysql]") {
     for (Engine to : {Engine::postgres, Engine::mysql}) {
         DYNAMIC_SECTION("destination " << engine_name(to)) {
             ScratchDb src(Engine::postgres, "idx"), dst(to, "idxd"), fresh(to, "idxf");
@@ -150,7 +150,7 @@ TEST_CASE("secondary indexes dropped for the load come back exactly as defined",
     }
 }
 
-TEST_CASE("progress: plain lines in a pipe, a live display on a terminal, JSON for scripts", "[e2e][pg]") {
+TEST_CASE("progress: plain lines in a pipe, a live display on a terminal, JSON for scripts", "[threads][e2e][pg]") {
     ScratchDb src(Engine::postgres, "prog"), piped(Engine::postgres, "progp"), tty(Engine::postgres, "progt"), js(Engine::postgres, "progj");
     fill_sample(src, 20000, 141, false);
     setenv("MMMOVE_PROGRESS_SECONDS", "0.05", 1);

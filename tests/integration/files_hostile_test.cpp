@@ -76,7 +76,7 @@ SyncResult sync_under_attack(const fs::path& from, const fs::path& to, FolderSwa
 }  // namespace
 
 TEST_CASE("files sync writes nothing outside the destination while a destination folder is swapped for a symlink",
-          "[e2e][files]") {
+          "[threads][e2e][files]") {
     TempFolder src("swap-src"), dst("swap-dst"), outside("swap-outside");
     for (int i = 0; i < 3000; ++i) spit(src.path / "data/users/u1" / ("f" + std::to_string(i)), "attachment");
     fs::create_directories(dst.path / "data/users/u1");
@@ -89,7 +89,7 @@ TEST_CASE("files sync writes nothing outside the destination while a destination
     CHECK(everything_under(outside.path).empty());
 }
 
-TEST_CASE("files sync reads nothing outside the source while a source folder is swapped for a symlink", "[e2e][files]") {
+TEST_CASE("files sync reads nothing outside the source while a source folder is swapped for a symlink", "[threads][e2e][files]") {
     TempFolder src("swap-read-src"), dst("swap-read-dst"), outside("swap-read-outside");
     for (int i = 0; i < 3000; ++i) {
         spit(src.path / "data/users/u1" / ("f" + std::to_string(i)), "attachment");

@@ -93,7 +93,7 @@ void require_finished_like_an_uninterrupted_run(const ScratchDb& src, const Scra
 
 }  // namespace
 
-TEST_CASE("a copy killed with SIGKILL finishes with --resume, every row exactly once", "[e2e][resume][mysql][pg]") {
+TEST_CASE("a copy killed with SIGKILL finishes with --resume, every row exactly once", "[threads][e2e][resume][mysql][pg]") {
     ScratchDb src(Engine::mysql, "kill"), dst(Engine::postgres, "killd");
     fill_sample(src, 40000);
     std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
@@ -152,7 +152,7 @@ TEST_CASE("a crafted checkpoint row never reaches the source's SQL on --resume",
     CHECK_FALSE(read_catalog(*s).find("mmmove_pwned"));
 }
 
-TEST_CASE("a copy whose server connections are terminated finishes with --resume", "[e2e][resume][pg][mysql]") {
+TEST_CASE("a copy whose server connections are terminated finishes with --resume", "[threads][e2e][resume][pg][mysql]") {
     for (Engine to : {Engine::postgres, Engine::mysql}) {
         DYNAMIC_SECTION("destination " << engine_name(to)) {
             ScratchDb src(Engine::postgres, "term"), dst(to, "termd");

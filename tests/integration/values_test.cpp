@@ -68,7 +68,7 @@ std::set<std::string> reported_posts(const std::vector<nlohmann::json>& lines) {
 
 }  // namespace
 
-TEST_CASE("the report lists every changed value once, with several workers and many chunks", "[e2e][values][mysql][pg]") {
+TEST_CASE("the report lists every changed value once, with several workers and many chunks", "[threads][e2e][values][mysql][pg]") {
     ScratchDb src(Engine::mysql, "rep"), dst(Engine::postgres, "repd");
     fill_with_nul_posts(src, 3000);
     auto s = src.connect(Side::source);

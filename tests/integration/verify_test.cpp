@@ -101,7 +101,7 @@ std::string reversed_keys(const std::string& json) {
 
 }  // namespace
 
-TEST_CASE("verify says equal after a copy in each direction and from Bitnami, the copy's changes expected", "[e2e][verify][mysql][pg]") {
+TEST_CASE("verify says equal after a copy in each direction and from Bitnami, the copy's changes expected", "[threads][e2e][verify][mysql][pg]") {
     struct Case {
         Engine from, to;
         bool lower_case;
@@ -140,7 +140,7 @@ TEST_CASE("verify says equal after a copy in each direction and from Bitnami, th
     }
 }
 
-TEST_CASE("verify names a changed value, a deleted row and an added row; a reordered JSON object is equal", "[e2e][verify][mysql][pg]") {
+TEST_CASE("verify names a changed value, a deleted row and an added row; a reordered JSON object is equal", "[threads][e2e][verify][mysql][pg]") {
     for (auto [from, to] : {std::pair{Engine::mysql, Engine::postgres}, std::pair{Engine::postgres, Engine::mysql}}) {
         DYNAMIC_SECTION(engine_name(from) << " -> " << engine_name(to)) {
             ScratchDb src(from, "vds"), dst(to, "vdd");
@@ -196,7 +196,7 @@ TEST_CASE("verify names a changed value, a deleted row and an added row; a reord
     }
 }
 
-TEST_CASE("copy --verify compares on the copy's snapshot, with the copy's own report", "[e2e][verify][mysql][pg]") {
+TEST_CASE("copy --verify compares on the copy's snapshot, with the copy's own report", "[threads][e2e][verify][mysql][pg]") {
     ScratchDb src(Engine::mysql, "vcs"), dst(Engine::postgres, "vcd");
     fill_sample(src, 1500);
     std::string report = report_file(dst);

@@ -12,11 +12,12 @@ namespace mmmove::cli {
 void add_verify(CLI::App& app, Action& action) {
     static SideArgs sides;
     static VerifyOptions options;
-    static std::vector<std::string> tables;
+    static std::vector<std::string> tables, skip;
     static bool json = false, quiet = false;
     auto* cmd = app.add_subcommand("verify", "compare every row of the source with the destination (reads both, writes neither)");
     add_side_flags(*cmd, sides, true, true);
     cmd->add_option("--tables", tables, "compare only these tables (repeatable, or comma-separated)")->delimiter(',');
+    cmd->add_option("--skip-table", skip, "a table to leave out, as copy --skip-table left it behind (repeatable)");
     cmd->add_option("--expect-changes", options.expect_changes,
                     "the copy's report (JSON lines): the values it changed on purpose are compared with what the copy made of them");
     cmd->add_option("--jobs", options.jobs, "parallel workers on each side (default: number of cores)");
@@ -27,6 +28,7 @@ void add_verify(CLI::App& app, Action& action) {
     cmd->callback([&action] {
         action = [] {
             for (const auto& t : tables) options.tables.insert(lower(t));
+            for (const auto& t : skip) options.skip_tables.insert(lower(t));
             options.progress = Progress::style_for(quiet, isatty(STDERR_FILENO));
             auto src = Database::connect(resolve_data_source(sides.from, Side::source, sides.from_password_file), Side::source);
             auto dst = Database::connect(resolve_data_source(sides.to, Side::destination, sides.to_password_file), Side::destination);

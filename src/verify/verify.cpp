@@ -15,7 +15,7 @@
 namespace mmmove {
 
 bool VerifyResult::equal() const {
-    return std::all_of(tables.begin(), tables.end(), [](const TableVerify& t) { return t.equal(); });
+    return source_only.empty() && std::all_of(tables.begin(), tables.end(), [](const TableVerify& t) { return t.equal(); });
 }
 
 namespace {
@@ -180,12 +180,19 @@ VerifyResult run_verify(Database& source, Database& dest, const VerifyOptions& o
     sides.dest = read_side(dest);
     if (sides.source.catalog.table_case == TableCase::empty)
         throw Error(ExitCode::source, "The source (" + sides.source.label + ") holds no Mattermost tables: there is nothing to verify.");
+    if (sides.dest.catalog.table_case == TableCase::empty)
+        throw Error(ExitCode::destination, "The destination (" + sides.dest.label + ") holds no Mattermost tables: it holds none of the "
+                                           "source's rows. Copy into it first (mmmove copy).");
     CheckOptions selection;
+    selection.skip_tables = o.skip_tables;
     for (const auto& name : o.tables)
         if (!sides.source.catalog.find(name) || !sides.dest.catalog.find(name))
             throw Error(ExitCode::bad_input, "--tables names " + name + ", which is not a table both sides hold.");
     for (const auto& t : sides.source.catalog.tables)
         if (!o.tables.empty() && !o.tables.count(lower(t.name))) selection.skip_tables.insert(lower(t.name));
+    for (const auto& name : o.skip_tables)
+        if (!sides.source.catalog.find(name) && !sides.dest.catalog.find(name))
+            throw Error(ExitCode::bad_input, "--skip-table names " + name + ", which neither side holds.");
 
     VerifyResult result;
     for (const auto& t : sides.source.catalog.tables)

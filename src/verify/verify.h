@@ -25,6 +25,7 @@ class ReadSnapshot;
 
 struct VerifyOptions {
     std::set<std::string> tables;  // lower-case names to compare; empty = every table both sides hold
+    std::set<std::string> skip_tables;  // lower-case names left out (as copy --skip-table left them behind)
     unsigned jobs = 0;             // 0 = number of cores
     uint64_t chunk_rows = 200000;
     std::string expect_changes;    // the copy's report: values it changed on purpose
@@ -54,7 +55,9 @@ struct TableVerify {
 struct VerifyResult {
     std::string source_label, dest_label;  // DSNs without passwords
     std::vector<TableVerify> tables;
-    std::vector<std::string> source_only, dest_only;  // tables one side lacks: not compared
+    // Tables one side lacks, not compared. A source table the destination lacks is a difference (its rows
+    // are not there) unless it was left out with skip_tables; one only the destination has is not.
+    std::vector<std::string> source_only, dest_only;
     std::vector<std::string> notes;                   // what the reader should know (versions, columns not compared)
     uint64_t expected_lines = 0;
     unsigned jobs = 1;

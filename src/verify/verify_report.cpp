@@ -62,7 +62,9 @@ void print_verify(const VerifyResult& r, std::ostream& out, bool every_table) {
         uint64_t listed = t->differing + t->missing + t->extra;
         if (listed > t->examples.size()) out << "      … and " << listed - t->examples.size() << " more\n";
     }
-    for (const auto& n : r.source_only) out << "  " << padded(n, 30) << "only on the source: not compared\n";
+    for (const auto& n : r.source_only)
+        out << "  " << padded(n, 30) << "only on the source: its rows are not in the destination (--skip-table " << n
+            << " if it was left behind on purpose)\n";
     for (const auto& n : r.dest_only) out << "  " << padded(n, 30) << "only on the destination: not compared\n";
     for (const auto& n : r.notes) out << "  [note] " << n << "\n";
     if (r.expected_lines)
@@ -73,7 +75,8 @@ void print_verify(const VerifyResult& r, std::ostream& out, bool every_table) {
     if (r.equal())
         out << "verify: equal: " << tables.size() << " tables, " << rows << " source rows, " << r.jobs << " workers, " << secs << " s\n";
     else
-        out << "verify: DIFFERENT: " << differing_tables << " of " << tables.size() << " tables differ (" << secs << " s)\n";
+        out << "verify: DIFFERENT: " << differing_tables << " of " << tables.size() << " tables differ"
+            << (r.source_only.empty() ? "" : ", " + std::to_string(r.source_only.size()) + " source tables missing") << " (" << secs << " s)\n";
 }
 
 std::string verify_json(const VerifyResult& r) {

@@ -255,3 +255,21 @@ TEST_CASE("verify refuses a report that is not one, naming the file and line", "
     CHECK(from_fifo.exit_code == 2);
     CHECK(from_fifo.output.find("not a regular file") != std::string::npos);
 }
+
+TEST_CASE("a table the destination lacks is a difference unless skipped; a destination without Mattermost is refused", "[e2e][verify][pg]") {
+    ScratchDb src(Engine::postgres, "vts"), dst(Engine::postgres, "vtd"), empty(Engine::postgres, "vte");
+    fill_sample(src, 100);
+    std::string report = report_file(dst);
+    REQUIRE(copy(src, dst, report).exit_code == 0);
+    dst.connect()->exec("DROP TABLE emoji");
+    auto out = run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet"});
+    INFO(out.output);
+    CHECK(out.exit_code == 7);
+    CHECK_THAT(out.output, Catch::Contains("emoji") && Catch::Contains("only on the source") && Catch::Contains("--skip-table emoji"));
+    auto skipped = run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--skip-table", "Emoji"});
+    INFO(skipped.output);
+    CHECK(skipped.exit_code == 0);
+    auto nothing = run_mmmove({"verify", "--from", src.dsn(), "--to", empty.dsn(), "--quiet"});
+    CHECK(nothing.exit_code == 4);
+    CHECK_THAT(nothing.output, Catch::Contains("holds no Mattermost tables"));
+}

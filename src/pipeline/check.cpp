@@ -16,6 +16,11 @@ SideState read_side(Database& db) {
     return s;
 }
 
+bool copied_role(const std::string& table) {
+    TableRole role = table_role(table);
+    return role == TableRole::content || role == TableRole::server_bootstrap;
+}
+
 bool CheckReport::blocked() const {
     return std::any_of(findings.begin(), findings.end(),
                        [](const Finding& f) { return f.severity == Finding::Severity::blocking; });
@@ -40,11 +45,6 @@ void info(CheckReport& r, std::string text) { r.findings.push_back({Finding::Sev
 namespace {
 
 using namespace check_steps;
-
-bool copied_role(const std::string& table) {
-    TableRole role = table_role(table);
-    return role == TableRole::content || role == TableRole::server_bootstrap;
-}
 
 // Kinds that hold the same values on both engines. Older schemas keep JSON in text columns.
 bool compatible(ColumnKind a, ColumnKind b) {

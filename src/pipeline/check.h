@@ -54,6 +54,10 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& opti
 SideState read_side(Database& db);
 void print_check(const CheckReport& report, std::ostream& out);
 
+// True for the tables a copy moves (and verify compares): content and the rows a first server start
+// writes; not per-instance tables or the schema's migration records.
+bool copied_role(const std::string& table);
+
 // The source tables a copy moves, in load order (a table after those its foreign keys point to).
 std::vector<const Table*> tables_to_copy(const CheckReport& report, const CheckOptions& options);
 

@@ -91,13 +91,15 @@ public:
         if (side == Side::source && tc.expected_)
             conv_ = std::make_unique<RowConverter>(*tc.table_.source, *tc.table_.dest, tc.from_, tc.to_, kRedo, issues_);
     }
+    // Builds the row's canonical bytes, and its key when `with_key` (only the row-by-row pass needs it).
     // False when the copy's report says it left this row out.
-    bool build(const FieldRow& row, ChunkDigest& d) {
+    bool build(const FieldRow& row, ChunkDigest& d, bool with_key) {
         const ExpectedChanges::Row* expected = expectation(row, d);
         if (expected && expected->left_out) return false;
         bytes_.clear();
-        key_.clear();
         for (size_t i = 0; i < row.size(); ++i) append(bytes_, row, i, expected);
+        if (!with_key) return true;
+        key_.clear();
         if (tc_.key_columns_.empty())
             key_ = bytes_;
         else
@@ -110,9 +112,11 @@ public:
         const ExpectedChanges::Row* expected = expectation(row, unused);
         std::vector<std::optional<std::string>> out;
         for (size_t i = 0; i < row.size(); ++i) {
-            std::string one;
-            append(one, row, i, expected);
-            out.push_back(decode_values(one).at(0));
+            auto [f, engine] = value(row, i, expected);
+            if (f.null)
+                out.emplace_back();
+            else
+                out.emplace_back(std::string(canonical_value(f.view(), tc_.canon_[i], engine, scratch_)));
         }
         return out;
     }
@@ -138,9 +142,15 @@ private:
         ++d.expected_changed;
         return e;
     }
-    void append(std::string& out, const FieldRow& row, size_t i, const ExpectedChanges::Row* expected) {
+    // Column i as it is compared: the copy's conversion of it (in the destination's spelling) when the
+    // report lists it, else the value as this side holds it.
+    std::pair<const Field&, Engine> value(const FieldRow& row, size_t i, const ExpectedChanges::Row* expected) const {
         bool redo = expected && std::find(expected->columns.begin(), expected->columns.end(), tc_.lower_columns_[i]) != expected->columns.end();
-        append_value(out, redo ? converted_[i] : row[i], tc_.canon_[i], redo ? tc_.to_ : engine_, scratch_);
+        return {redo ? converted_[i] : row[i], redo ? tc_.to_ : engine_};
+    }
+    void append(std::string& out, const FieldRow& row, size_t i, const ExpectedChanges::Row* expected) {
+        auto [f, engine] = value(row, i, expected);
+        append_value(out, f, tc_.canon_[i], engine, scratch_);
     }
 
     const TableComparer& tc_;
@@ -199,7 +209,7 @@ ChunkDigest TableComparer::digest(Database& db, Side side, size_t chunk) const {
     RowCanon canon(*this, side);
     FieldRow row;
     while (reader->next(row))
-        if (canon.build(row, d)) ++d.rows, add(d.sum, hash_of(canon.bytes()));
+        if (canon.build(row, d, false)) ++d.rows, add(d.sum, hash_of(canon.bytes()));
     return d;
 }
 
@@ -215,7 +225,7 @@ ChunkDiff TableComparer::diff(Database& source, Database& dest, size_t chunk) co
         RowCanon canon(*this, Side::source);
         auto reader = read(source, Side::source, chunk);
         while (reader->next(row))
-            if (canon.build(row, unused)) {
+            if (canon.build(row, unused, true)) {
                 Seen& s = source_rows[canon.key()];
                 s.hash = hash_of(canon.bytes());
                 ++s.count;
@@ -225,7 +235,7 @@ ChunkDiff TableComparer::diff(Database& source, Database& dest, size_t chunk) co
     RowCanon canon(*this, Side::destination);
     auto reader = read(dest, Side::destination, chunk);
     while (reader->next(row)) {
-        canon.build(row, unused);
+        canon.build(row, unused, true);
         Hash128 h = hash_of(canon.bytes());
         auto it = source_rows.find(canon.key());
         if (it == source_rows.end()) {
@@ -273,7 +283,7 @@ RowDifference TableComparer::describe(Database& source, Database& dest, const st
         FieldRow row;
         ChunkDigest unused;
         while (reader->next(row))  // a case-insensitive collation may match more than this key
-            if (canon.build(row, unused) && canon.key() == key) {
+            if (canon.build(row, unused, true) && canon.key() == key) {
                 auto cols = canon.columns(row);
                 while (reader->next(row)) {
                 }

@@ -4,10 +4,10 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "catalog/migrations.h"
-#include "catalog/schema_model.h"
 #include "pipeline/check.h"
 #include "pipeline/snapshot.h"
 #include "verify/table_compare.h"
@@ -166,11 +166,6 @@ VerifyResult compare(const CopyPlan& plan, ReadSnapshot& src, ReadSnapshot& dst,
 
 unsigned worker_count(unsigned jobs) { return jobs ? jobs : std::max(1u, std::thread::hardware_concurrency()); }
 
-bool compared_role(const std::string& table) {
-    TableRole role = table_role(table);
-    return role == TableRole::content || role == TableRole::server_bootstrap;
-}
-
 }  // namespace
 
 VerifyResult run_verify(Database& source, Database& dest, const VerifyOptions& o, std::ostream& log) {
@@ -196,10 +191,10 @@ VerifyResult run_verify(Database& source, Database& dest, const VerifyOptions& o
 
     VerifyResult result;
     for (const auto& t : sides.source.catalog.tables)
-        if (compared_role(t.name) && !sides.dest.catalog.find(t.name) && !selection.skip_tables.count(lower(t.name)))
+        if (copied_role(t.name) && !sides.dest.catalog.find(t.name) && !selection.skip_tables.count(lower(t.name)))
             result.source_only.push_back(t.name);
     for (const auto& t : sides.dest.catalog.tables)
-        if (compared_role(t.name) && !sides.source.catalog.find(t.name) && o.tables.empty()) result.dest_only.push_back(t.name);
+        if (copied_role(t.name) && !sides.source.catalog.find(t.name) && o.tables.empty()) result.dest_only.push_back(t.name);
     if (!compare_migrations(sides.source.version.migrations, sides.dest.version.migrations).same())
         result.notes.push_back("The two sides are not at the same Mattermost schema version (source migration " +
                                std::to_string(sides.source.version.highest()) + ", destination " +

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -122,6 +123,12 @@ CliRun run_command(const std::string& prefix, const std::vector<std::string>& ar
 }
 
 }  // namespace
+
+std::string report_path(const ScratchDb& db) {
+    std::string p = "/tmp/" + db.name() + "-report.jsonl";
+    std::filesystem::remove(p);
+    return p;
+}
 
 CliRun run_mmmove(const std::vector<std::string>& args) {
     servers();

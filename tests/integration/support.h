@@ -40,6 +40,9 @@ private:
 // `posts` posts of sample data.
 void fill_sample(const ScratchDb& db, uint64_t posts, int level = 141, bool lower_case = false);
 
+// A path in /tmp for the copy's report of a test using `db`, with no report left there by an earlier run.
+std::string report_path(const ScratchDb& db);
+
 struct CliRun {
     int exit_code = -1;
     std::string output;  // stdout and stderr together

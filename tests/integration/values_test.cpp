@@ -33,12 +33,6 @@ std::vector<nlohmann::json> read_report(const std::string& path) {
     return lines;
 }
 
-std::string report_path(const ScratchDb& db) {
-    std::string p = "/tmp/" + db.name() + "-report.jsonl";
-    std::filesystem::remove(p);
-    return p;
-}
-
 // The posts whose Message holds a NUL byte (PostgreSQL cannot store one: each must be reported once).
 std::set<std::string> posts_with_nul(Database& mysql_source) {
     std::set<std::string> ids;

@@ -34,12 +34,6 @@ const nlohmann::json& table_of(const nlohmann::json& result, const std::string& 
     throw std::logic_error("unreachable");
 }
 
-std::string report_file(const ScratchDb& db) {
-    std::string p = "/tmp/" + db.name() + "-report.jsonl";
-    std::filesystem::remove(p);
-    return p;
-}
-
 // Copies with every policy that changes values rather than stopping, so hostile rows land changed.
 CliRun copy(const ScratchDb& src, const ScratchDb& dst, const std::string& report, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--quiet", "--report", report,
@@ -118,7 +112,7 @@ TEST_CASE("verify says equal after a copy in each direction and from Bitnami, th
         DYNAMIC_SECTION(engine_name(c.from) << " -> " << engine_name(c.to) << (c.lower_case ? " (Bitnami)" : "")) {
             ScratchDb src(c.from, "ves"), dst(c.to, "ved");
             fill_sample(src, 1500, 141, c.lower_case);
-            std::string report = report_file(dst);
+            std::string report = report_path(dst);
             auto copied = copy(src, dst, report);
             INFO(copied.output);
             REQUIRE(copied.exit_code == 0);
@@ -149,7 +143,7 @@ TEST_CASE("verify names a changed value, a deleted row and an added row; a reord
         DYNAMIC_SECTION(engine_name(from) << " -> " << engine_name(to)) {
             ScratchDb src(from, "vds"), dst(to, "vdd");
             fill_sample(src, 1500);
-            std::string report = report_file(dst);
+            std::string report = report_path(dst);
             REQUIRE(copy(src, dst, report).exit_code == 0);
             auto d = dst.connect();
             std::string posts = posts_table(*d, false), id = d->quote_ident(col(*d, "Id"));
@@ -202,7 +196,7 @@ TEST_CASE("verify names a changed value, a deleted row and an added row; a reord
 TEST_CASE("copy --verify compares on the copy's snapshot, with the copy's own report", "[threads][e2e][verify][mysql][pg]") {
     ScratchDb src(Engine::mysql, "vcs"), dst(Engine::postgres, "vcd");
     fill_sample(src, 1500);
-    std::string report = report_file(dst);
+    std::string report = report_path(dst);
     auto out = copy(src, dst, report, {"--verify", "--json", "--jobs", "3"});
     INFO(out.output.substr(0, 4000));
     REQUIRE(out.exit_code == 0);
@@ -225,7 +219,7 @@ TEST_CASE("verify shows secrets by hash and never their values", "[e2e][verify][
     auto s = src.connect();
     const std::string token = "resettoken0123456789abcdefghij";
     s->exec("INSERT INTO tokens (token, createat, type, extra) VALUES ('" + token + "', 1, 'password_recovery', '{}')");
-    std::string report = report_file(dst);
+    std::string report = report_path(dst);
     REQUIRE(copy(src, dst, report).exit_code == 0);
     auto d = dst.connect();
     d->exec("UPDATE tokens SET extra = '{\"changed\": true}'");
@@ -244,7 +238,7 @@ TEST_CASE("verify shows secrets by hash and never their values", "[e2e][verify][
 TEST_CASE("verify refuses a report that is not one, naming the file and line", "[e2e][verify][pg]") {
     ScratchDb src(Engine::postgres, "vrs"), dst(Engine::postgres, "vrd");
     fill_sample(src, 100);
-    std::string report = report_file(dst);
+    std::string report = report_path(dst);
     REQUIRE(copy(src, dst, report).exit_code == 0);
     TempFolder dir("verify-report");
     std::string bad = dir.path.string() + "/report.jsonl";
@@ -262,7 +256,7 @@ TEST_CASE("verify refuses a report that is not one, naming the file and line", "
 TEST_CASE("a table the destination lacks is a difference unless skipped; a destination without Mattermost is refused", "[e2e][verify][pg]") {
     ScratchDb src(Engine::postgres, "vts"), dst(Engine::postgres, "vtd"), empty(Engine::postgres, "vte");
     fill_sample(src, 100);
-    std::string report = report_file(dst);
+    std::string report = report_path(dst);
     REQUIRE(copy(src, dst, report).exit_code == 0);
     dst.connect()->exec("DROP TABLE emoji");
     auto out = run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet"});

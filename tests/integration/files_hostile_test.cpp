@@ -75,36 +75,55 @@ SyncResult sync_under_attack(const fs::path& from, const fs::path& to, FolderSwa
 
 }  // namespace
 
+// Whether one sync reaches a folder while it is the real one or the link is down to timing: when
+// the walker meets the link it refuses the whole folder and copies nothing from it. So each test
+// attacks up to five syncs, asserts that none wrote or read outside, and that at least one of them
+// copied files while the folder kept changing (the race was run, not sidestepped).
+constexpr int kAttempts = 5;
+
 TEST_CASE("files sync writes nothing outside the destination while a destination folder is swapped for a symlink",
           "[threads][e2e][files]") {
-    TempFolder src("swap-src"), dst("swap-dst"), outside("swap-outside");
+    TempFolder src("swap-src"), outside("swap-outside");
     for (int i = 0; i < 3000; ++i) spit(src.path / "data/users/u1" / ("f" + std::to_string(i)), "attachment");
-    fs::create_directories(dst.path / "data/users/u1");
-    fs::create_symlink(outside.path, dst.path / "data/users/bait");
-    FolderSwapper swapper(dst.path / "data/users/u1", dst.path / "data/users/bait");
-    SyncResult r = sync_under_attack(src.path / "data", dst.path / "data", swapper);
-    INFO("swaps: " << swapper.swaps << ", copied: " << r.copied << ", refused: " << r.refused.size() << ", failed: " << r.failed.size());
-    CHECK(swapper.swaps > 0);
-    CHECK(r.copied > 0);  // the sync did write while the folder kept changing
-    CHECK(everything_under(outside.path).empty());
+    long copied_under_attack = 0;
+    for (int attempt = 0; attempt < kAttempts && copied_under_attack == 0; ++attempt) {
+        TempFolder dst("swap-dst");
+        fs::create_directories(dst.path / "data/users/u1");
+        fs::create_symlink(outside.path, dst.path / "data/users/bait");
+        FolderSwapper swapper(dst.path / "data/users/u1", dst.path / "data/users/bait");
+        SyncResult r = sync_under_attack(src.path / "data", dst.path / "data", swapper);
+        INFO("attempt " << attempt << " swaps: " << swapper.swaps << ", copied: " << r.copied << ", refused: "
+                        << r.refused.size() << ", failed: " << r.failed.size());
+        REQUIRE(swapper.swaps > 0);
+        REQUIRE(everything_under(outside.path).empty());
+        copied_under_attack = r.copied;
+    }
+    CHECK(copied_under_attack > 0);  // some sync did write while the folder kept changing
 }
 
 TEST_CASE("files sync reads nothing outside the source while a source folder is swapped for a symlink", "[threads][e2e][files]") {
-    TempFolder src("swap-read-src"), dst("swap-read-dst"), outside("swap-read-outside");
+    TempFolder src("swap-read-src"), outside("swap-read-outside");
     for (int i = 0; i < 3000; ++i) {
         spit(src.path / "data/users/u1" / ("f" + std::to_string(i)), "attachment");
         spit(outside.path / ("f" + std::to_string(i)), "secret");
     }
     fs::create_symlink(outside.path, src.path / "data/users/bait");
-    FolderSwapper swapper(src.path / "data/users/u1", src.path / "data/users/bait");
-    SyncResult r = sync_under_attack(src.path / "data", dst.path / "data", swapper);
-    INFO("swaps: " << swapper.swaps << ", copied: " << r.copied << ", refused: " << r.refused.size() << ", failed: " << r.failed.size());
-    CHECK(swapper.swaps > 0);
-    CHECK(r.copied > 0);
-    long leaked = 0;
-    for (const auto& e : fs::recursive_directory_iterator(dst.path))
-        if (e.is_regular_file() && slurp(e.path()) == "secret") ++leaked;
-    CHECK(leaked == 0);
+    long copied_under_attack = 0;
+    for (int attempt = 0; attempt < kAttempts && copied_under_attack == 0; ++attempt) {
+        TempFolder dst("swap-read-dst");
+        FolderSwapper swapper(src.path / "data/users/u1", src.path / "data/users/bait");
+        SyncResult r = sync_under_attack(src.path / "data", dst.path / "data", swapper);
+        INFO("attempt " << attempt << " swaps: " << swapper.swaps << ", copied: " << r.copied << ", refused: "
+                        << r.refused.size() << ", failed: " << r.failed.size());
+        REQUIRE(swapper.swaps > 0);
+        long leaked = 0;
+        if (fs::exists(dst.path))
+            for (const auto& e : fs::recursive_directory_iterator(dst.path))
+                if (e.is_regular_file() && slurp(e.path()) == "secret") ++leaked;
+        REQUIRE(leaked == 0);
+        copied_under_attack = r.copied;
+    }
+    CHECK(copied_under_attack > 0);
 }
 
 TEST_CASE("files sync --delete keeps the copies of a source folder it cannot read, and reports it", "[e2e][files]") {

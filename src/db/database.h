@@ -65,6 +65,9 @@ public:
     virtual std::string server_version() = 0;
     virtual std::vector<QueryRow> query(const std::string& sql) = 0;
     virtual void exec(const std::string& sql) = 0;
+    // Runs a statement that changes rows and returns how many it changed (MySQL: rows it inserted or
+    // really updated; an ON DUPLICATE KEY UPDATE that changes nothing counts 0).
+    virtual uint64_t exec_count(const std::string& sql) = 0;
     // Starts a read-only transaction on one consistent snapshot; everything read until commit() sees it.
     virtual void begin_snapshot_read() = 0;
     virtual void begin() = 0;

@@ -205,6 +205,12 @@ public:
         run(sql);
         if (MYSQL_RES* res = mysql_store_result(conn_)) mysql_free_result(res);
     }
+    uint64_t exec_count(const std::string& sql) override {
+        run(sql);
+        if (MYSQL_RES* res = mysql_store_result(conn_)) mysql_free_result(res);
+        my_ulonglong n = mysql_affected_rows(conn_);
+        return n == static_cast<my_ulonglong>(-1) ? 0 : static_cast<uint64_t>(n);
+    }
     void begin_snapshot_read() override {
         exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
         exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");

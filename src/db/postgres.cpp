@@ -3,6 +3,7 @@
 // same-engine path must move COPY data without touching it; libpq's PQgetCopyData/PQputCopyData do.
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "db/copy_text.h"
@@ -120,6 +121,11 @@ public:
         return rows;
     }
     void exec(const std::string& sql) override { run(sql, PGRES_COMMAND_OK); }
+    uint64_t exec_count(const std::string& sql) override {
+        Result r = run(sql, PGRES_COMMAND_OK);
+        const char* n = PQcmdTuples(r.get());
+        return n && *n ? std::strtoull(n, nullptr, 10) : 0;
+    }
     void begin_snapshot_read() override { exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"); }
     void begin() override { exec("BEGIN"); }
     void commit() override { exec("COMMIT"); }

@@ -3,7 +3,7 @@
 // MySQL only), or a column was altered by hand. Found from the catalogs alone, without reading rows;
 // the copy names each refused value and --on-refused-value decides.
 #include "pipeline/check_steps.h"
-#include "pipeline/convert.h"
+#include "transform/convert.h"
 
 namespace mmmove::check_steps {
 namespace {

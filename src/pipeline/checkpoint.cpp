@@ -29,7 +29,7 @@ void Checkpoint::create(const nlohmann::json& state) {
     db_.exec(std::string("CREATE TABLE ") + kStateTable + " (name varchar(64) NOT NULL PRIMARY KEY, value " + text + " NOT NULL)");
     db_.exec(std::string("CREATE TABLE ") + kChunkTable +
              " (table_name varchar(128) NOT NULL, chunk integer NOT NULL, row_count bigint NOT NULL, "
-             "skipped bigint NOT NULL, PRIMARY KEY (table_name, chunk))");
+             "skipped bigint NOT NULL, matched bigint NOT NULL, PRIMARY KEY (table_name, chunk))");
     db_.exec(std::string("CREATE TABLE ") + ChunkIssues::kTable + " (table_name varchar(128) NOT NULL, chunk integer NOT NULL, "
              "seq integer NOT NULL, summary " + text + " NOT NULL, line " + text + " NOT NULL, PRIMARY KEY (table_name, chunk, seq))");
     for (auto it = state.begin(); it != state.end(); ++it) set(it.key(), it.value());
@@ -55,15 +55,15 @@ void Checkpoint::set(const std::string& key, const nlohmann::json& value) {
 
 std::map<std::pair<std::string, size_t>, ChunkDone> Checkpoint::done() {
     std::map<std::pair<std::string, size_t>, ChunkDone> out;
-    for (const auto& r : db_.query(std::string("SELECT table_name, chunk, row_count, skipped FROM ") + kChunkTable))
-        out[{r[0].value_or(""), read_count(r[1])}] = ChunkDone{read_count(r[2]), read_count(r[3])};
+    for (const auto& r : db_.query(std::string("SELECT table_name, chunk, row_count, skipped, matched FROM ") + kChunkTable))
+        out[{r[0].value_or(""), read_count(r[1])}] = ChunkDone{read_count(r[2]), read_count(r[3]), read_count(r[4])};
     return out;
 }
 
 void Checkpoint::record(Database& conn, const std::string& table, size_t chunk, const ChunkDone& done) {
-    conn.exec(std::string("INSERT INTO ") + kChunkTable + " (table_name, chunk, row_count, skipped) VALUES (" +
+    conn.exec(std::string("INSERT INTO ") + kChunkTable + " (table_name, chunk, row_count, skipped, matched) VALUES (" +
               conn.quote_literal(lower(table)) + ", " + std::to_string(chunk) + ", " + std::to_string(done.rows) + ", " +
-              std::to_string(done.skipped) + ")");
+              std::to_string(done.skipped) + ", " + std::to_string(done.matched) + ")");
 }
 
 void Checkpoint::drop() {

@@ -20,6 +20,7 @@ namespace mmmove {
 struct ChunkDone {
     uint64_t rows = 0;     // rows written
     uint64_t skipped = 0;  // rows a policy left out (listed in the report)
+    uint64_t matched = 0;  // a merge: source rows the destination already had (mapped onto its rows)
 };
 
 class Checkpoint {

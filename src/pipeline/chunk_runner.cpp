@@ -8,6 +8,8 @@
 
 #include "catalog/catalog.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/staging.h"
+#include "transform/transform.h"
 
 namespace mmmove {
 namespace {
@@ -82,18 +84,47 @@ private:
     bool aborted_ = false;
 };
 
+// One chunk on its way: the table, its transforms (ending in the edge conversion) and where its rows go.
+struct ChunkWay {
+    const PlannedTable& t;
+    size_t number;
+    RowConverter& conv;
+    TransformChain chain;
+    WritePlan plan;
+    std::string target;  // the table the writer fills: the table itself, a staging table or the hold table
+
+    ChunkWay(Database& dst, const PlannedTable& table, size_t n, RowConverter& c, const LoadStage* stage, ChunkIssues& issues)
+        : t(table), number(n), conv(c) {
+        if (stage) {
+            chain = stage->chain(t, RowColumns(conv.source_columns()), issues);
+            plan = stage->write_plan(t);
+        }
+        target = plan.kind == WritePlan::Kind::insert ? t.dest->name
+                 : plan.kind == WritePlan::Kind::hold ? plan.hold_table
+                                                      : open_staging(dst, t.dest->name);
+    }
+    // Runs the row through the chain, then the edge conversion; false when the row is not written.
+    bool pass(FieldRow& row) { return chain.apply(row) && conv.convert(row); }
+    // After the rows are in the target: staged rows join the table, minus those already there.
+    void settle(Database& dst, ChunkOutcome& out) {
+        if (plan.kind != WritePlan::Kind::skip_existing) return;
+        uint64_t inserted = settle_staging(dst, t.dest->name, conv.dest_columns());
+        out.existing += out.rows - inserted;
+    }
+};
+
 // Streams one chunk: the fast path, where any refused row fails the whole load.
-ChunkOutcome stream_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, RowConverter& conv,
-                          Progress& progress, size_t progress_index) {
+ChunkOutcome stream_chunk(Database& src, Database& dst, ChunkWay& way, Progress& progress, size_t progress_index) {
     ChunkOutcome out;
-    auto reader = src.read_where(t.source->name, conv.source_columns(), chunk_predicate(src, t, number));
-    auto writer = dst.write_table(t.dest->name, conv.dest_columns(), conv.dest_kinds());
+    RowConverter& conv = way.conv;
+    auto reader = src.read_where(way.t.source->name, conv.source_columns(), chunk_predicate(src, way.t, way.number));
+    auto writer = dst.write_table(way.target, conv.dest_columns(), conv.dest_kinds());
     uint64_t unreported = 0;
     auto tick = [&] {
         if (++unreported == 5000) progress.add_rows(progress_index, unreported), unreported = 0;
     };
-    if (src.engine() == Engine::postgres && dst.engine() == Engine::postgres && conv.identity()) {
-        out.raw = true;  // same engine, same types: COPY lines pass through untouched
+    if (src.engine() == Engine::postgres && dst.engine() == Engine::postgres && conv.identity() && way.chain.empty()) {
+        out.raw = true;  // same engine, same types, nothing to transform: COPY lines pass through untouched
         std::string_view line;
         while (pg_read_raw(*reader, line)) {
             pg_write_raw(*writer, line);
@@ -104,14 +135,16 @@ ChunkOutcome stream_chunk(Database& src, Database& dst, const PlannedTable& t, s
         out.rows = writer->write_all([&](FieldRow& row) {
             while (reader->next(row)) {
                 tick();
-                if (conv.convert(row)) return true;
+                if (way.pass(row)) return true;
             }
             return false;
         });
     }
     writer->finish();
+    way.settle(dst, out);
     progress.add_rows(progress_index, unreported);
     out.skipped = conv.skipped();
+    out.dropped = way.chain.dropped();
     return out;
 }
 
@@ -138,11 +171,11 @@ private:
 
 // Writes rows [from, to) of `rows` under a savepoint. False (rolled back, with the server's words in
 // `reason`) when the destination refuses them; any other failure is thrown.
-bool try_rows(Database& dst, const PlannedTable& t, const RowConverter& conv, const OwnedRows& rows, size_t from, size_t to,
+bool try_rows(Database& dst, const std::string& target, const RowConverter& conv, const OwnedRows& rows, size_t from, size_t to,
               std::string& reason) {
     dst.exec("SAVEPOINT mmmove_rows");
     try {
-        auto writer = dst.write_table(t.dest->name, conv.dest_columns(), conv.dest_kinds());
+        auto writer = dst.write_table(target, conv.dest_columns(), conv.dest_kinds());
         size_t next = from;
         writer->write_all([&](FieldRow& row) {
             if (next == to) return false;
@@ -161,11 +194,12 @@ bool try_rows(Database& dst, const PlannedTable& t, const RowConverter& conv, co
 }
 
 // The careful load: batches under savepoints; a refused batch row by row, each refused row named.
-ChunkOutcome careful_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, RowConverter& conv) {
+ChunkOutcome careful_chunk(Database& src, Database& dst, ChunkWay& way) {
     constexpr size_t kBatch = 500;
     ChunkOutcome out;
     out.careful = true;
-    auto reader = src.read_where(t.source->name, conv.source_columns(), chunk_predicate(src, t, number));
+    RowConverter& conv = way.conv;
+    auto reader = src.read_where(way.t.source->name, conv.source_columns(), chunk_predicate(src, way.t, way.number));
     OwnedRows batch;
     FieldRow row;
     bool more = true;
@@ -173,48 +207,53 @@ ChunkOutcome careful_chunk(Database& src, Database& dst, const PlannedTable& t, 
     while (more) {
         batch.clear();
         while (batch.size() < kBatch && (more = reader->next(row)))
-            if (conv.convert(row)) batch.add(row);
+            if (way.pass(row)) batch.add(row);
         if (batch.size() == 0) break;
-        if (try_rows(dst, t, conv, batch, 0, batch.size(), reason)) {
+        if (try_rows(dst, way.target, conv, batch, 0, batch.size(), reason)) {
             out.rows += batch.size();
             continue;
         }
         for (size_t i = 0; i < batch.size(); ++i) {
-            if (try_rows(dst, t, conv, batch, i, i + 1, reason))
+            if (try_rows(dst, way.target, conv, batch, i, i + 1, reason))
                 ++out.rows;
             else
                 conv.refused_by_destination(batch.view(i), reason);  // throws under the stop policy
         }
     }
+    way.settle(dst, out);
     out.skipped = conv.skipped();
+    out.dropped = way.chain.dropped();
     return out;
 }
 
 }  // namespace
 
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
-                        Progress& progress, size_t progress_index) {
+                        Progress& progress, size_t progress_index, const LoadStage* stage) {
     ChunkIssues issues;
     ChunkOutcome out;
     dst.exec("SAVEPOINT mmmove_chunk");
     try {
         RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
-        out = stream_chunk(src, dst, t, number, conv, progress, progress_index);
+        ChunkWay way(dst, t, number, conv, stage, issues);
+        out = stream_chunk(src, dst, way, progress, progress_index);
     } catch (const Error& e) {
         if (!refused_rows(e)) throw;
         dst.exec("ROLLBACK TO SAVEPOINT mmmove_chunk");
         issues.clear();
         RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
-        out = careful_chunk(src, dst, t, number, conv);
+        ChunkWay way(dst, t, number, conv, stage, issues);
+        out = careful_chunk(src, dst, way);
     }
     dst.exec("RELEASE SAVEPOINT mmmove_chunk");
     issues.save(dst, t.source->name, number);
-    Checkpoint::record(dst, t.source->name, number, ChunkDone{out.rows, out.skipped});
+    Checkpoint::record(dst, t.source->name, number, ChunkDone{out.rows - out.existing, out.skipped, out.dropped + out.existing});
     return out;
 }
 
 ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, ReadSnapshot& snapshot,
-                    std::vector<std::unique_ptr<Database>>& loaders, const ConvertPolicy& policy, Progress& progress) {
+                    std::vector<std::unique_ptr<Database>>& loaders, const ConvertPolicy& policy, Progress& progress,
+                    const LoadStage* stage) {
     ChunkRun run;
     run.seconds.assign(plan.tables.size(), 0);
     run.raw.assign(plan.tables.size(), false);
@@ -233,7 +272,7 @@ ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, ReadSnapshot& 
                     auto start = Clock::now();
                     progress.set_active(job.table, +1);
                     d.begin();
-                    ChunkOutcome c = load_chunk(s, d, plan.tables[job.table], job.number, policy, progress, job.table);
+                    ChunkOutcome c = load_chunk(s, d, plan.tables[job.table], job.number, policy, progress, job.table, stage);
                     d.commit();
                     progress.set_active(job.table, -1);
                     std::lock_guard lock(m);

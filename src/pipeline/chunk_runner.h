@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "pipeline/checkpoint.h"
-#include "pipeline/convert.h"
+#include "transform/convert.h"
 #include "pipeline/planner.h"
 #include "pipeline/progress.h"
 
@@ -21,8 +21,12 @@ namespace mmmove {
 
 class ReadSnapshot;
 
+class LoadStage;
+
 struct ChunkOutcome {
     uint64_t rows = 0, skipped = 0;
+    uint64_t dropped = 0;   // left out by a transform (a merge: the destination has the row already)
+    uint64_t existing = 0;  // written to staging, then left out because the destination had the key
     bool raw = false;      // moved as untouched COPY lines
     bool careful = false;  // loaded again row by row after the destination refused rows
 };
@@ -31,8 +35,9 @@ using DoneChunks = std::map<std::pair<std::string, size_t>, ChunkDone>;
 
 // Loads chunk `number` of `t` inside the caller's open destination transaction (under a savepoint,
 // falling back to the careful load), and records it with its issues in the checkpoint.
+// `stage` (a merge's transforms and write plan) may be null: a plain copy.
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
-                        Progress& progress, size_t progress_index);
+                        Progress& progress, size_t progress_index, const LoadStage* stage = nullptr);
 
 struct ChunkRun {
     std::vector<double> seconds;  // per table, summed over its chunks
@@ -42,6 +47,7 @@ struct ChunkRun {
 // Runs every chunk not in `done` on the snapshot's workers, one loader connection each. The first
 // error stops the queue and is rethrown once every worker has stopped.
 ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, ReadSnapshot& snapshot,
-                    std::vector<std::unique_ptr<Database>>& loaders, const ConvertPolicy& policy, Progress& progress);
+                    std::vector<std::unique_ptr<Database>>& loaders, const ConvertPolicy& policy, Progress& progress,
+                    const LoadStage* stage = nullptr);
 
 }  // namespace mmmove

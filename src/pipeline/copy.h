@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "pipeline/check.h"
-#include "pipeline/convert.h"
+#include "transform/convert.h"
 #include "pipeline/progress.h"
 #include "verify/verify.h"
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/convert.h"
+#include "transform/convert.h"
 
 namespace mmmove {
 

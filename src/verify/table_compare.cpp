@@ -9,7 +9,7 @@
 
 #include "catalog/secrets.h"
 #include "files/printable_path.h"
-#include "pipeline/convert.h"
+#include "transform/convert.h"
 
 namespace mmmove::verify_detail {
 namespace {

@@ -15,7 +15,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/schema_model.h"
-#include "pipeline/convert.h"
+#include "transform/convert.h"
 #include "sample/generator.h"
 
 namespace mmmove::test {

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "db/copy_text.h"
-#include "pipeline/convert.h"
+#include "transform/convert.h"
 
 using namespace mmmove;
 using namespace std::string_literals;

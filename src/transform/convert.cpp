@@ -1,4 +1,4 @@
-#include "pipeline/convert.h"
+#include "transform/convert.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,0 +1,45 @@
+#include "pipeline/staging.h"
+
+namespace mmmove {
+namespace {
+
+constexpr const char* kStaging = "mmmove_stage";
+
+std::string column_list(const Database& db, const std::vector<std::string>& columns) {
+    std::string s;
+    for (const auto& c : columns) s += (s.empty() ? "" : ", ") + db.quote_ident(c);
+    return s;
+}
+
+}  // namespace
+
+std::string open_staging(Database& dst, const std::string& table) {
+    if (dst.engine() == Engine::postgres) {
+        dst.exec(std::string("DROP TABLE IF EXISTS pg_temp.") + kStaging);
+        dst.exec(std::string("CREATE TEMPORARY TABLE ") + kStaging + " (LIKE " + dst.quote_ident(table) + ")");
+    } else {
+        dst.exec(std::string("DROP TEMPORARY TABLE IF EXISTS ") + kStaging);
+        dst.exec(std::string("CREATE TEMPORARY TABLE ") + kStaging + " LIKE " + dst.quote_ident(table));
+    }
+    return kStaging;
+}
+
+uint64_t settle_staging(Database& dst, const std::string& table, const std::vector<std::string>& columns) {
+    const std::string cols = column_list(dst, columns);
+    uint64_t inserted = 0;
+    if (dst.engine() == Engine::postgres) {
+        inserted = dst.exec_count("INSERT INTO " + dst.quote_ident(table) + " (" + cols + ") SELECT " + cols + " FROM pg_temp." +
+                                  kStaging + " ON CONFLICT DO NOTHING");
+        dst.exec(std::string("DROP TABLE pg_temp.") + kStaging);
+    } else {
+        // Assigning a column its own value changes nothing: the row already there stays as it is (and
+        // counts 0 affected rows), unlike INSERT IGNORE, which would also hide conversion errors.
+        const std::string first = dst.quote_ident(columns.at(0));
+        inserted = dst.exec_count("INSERT INTO " + dst.quote_ident(table) + " (" + cols + ") SELECT " + cols + " FROM " + kStaging +
+                                  " ON DUPLICATE KEY UPDATE " + first + " = " + dst.quote_ident(table) + "." + first);
+        dst.exec(std::string("DROP TEMPORARY TABLE ") + kStaging);
+    }
+    return inserted;
+}
+
+}  // namespace mmmove

@@ -1,0 +1,77 @@
+#pragma once
+// The transform stage of the pipeline. Between reading a source row and writing it, each table has a
+// chain of transforms: the merge's ID remap, later anonymisation, and last the engine-edge conversion
+// (transform/convert.h). A transform sees a row together with its column names, and may leave it as it
+// is, change values, or drop the row (a user the destination already has is not written again).
+//
+// Rows stay views into the reader's buffers: a transform that changes a value keeps the new bytes in
+// its own storage until its next call, when the row has been written. A chain is built per chunk, so
+// transforms need no locks.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/database.h"
+
+namespace mmmove {
+
+class RowConverter;
+class ChunkIssues;
+struct PlannedTable;
+
+// The names of a row's columns, in the order the reader returns them; found in either case.
+class RowColumns {
+public:
+    explicit RowColumns(std::vector<std::string> names);
+    const std::vector<std::string>& names() const { return names_; }
+    size_t size() const { return names_.size(); }
+    int find(std::string_view name) const;  // -1 when the row has no such column
+
+private:
+    std::vector<std::string> names_, lower_;
+};
+
+class Transform {
+public:
+    enum class Result { unchanged, changed, drop };
+    virtual ~Transform() = default;
+    virtual Result apply(FieldRow& row) = 0;
+};
+
+// One table's transforms for one chunk, applied in order; the first drop ends the row's way.
+class TransformChain {
+public:
+    void add(std::unique_ptr<Transform> t) { links_.push_back(std::move(t)); }
+    bool empty() const { return links_.empty(); }
+    // False when a transform dropped the row (counted in dropped()).
+    bool apply(FieldRow& row);
+    uint64_t dropped() const { return dropped_; }
+    uint64_t changed() const { return changed_; }
+
+private:
+    std::vector<std::unique_ptr<Transform>> links_;
+    uint64_t dropped_ = 0, changed_ = 0;
+};
+
+// Where a chunk's rows go once transformed.
+struct WritePlan {
+    enum class Kind {
+        insert,         // straight into the table
+        skip_existing,  // rows whose key (or another unique key) is already there are left out
+        hold,           // into `hold_table` on the destination, settled once every chunk is in
+    };
+    Kind kind = Kind::insert;
+    std::string hold_table;
+};
+
+// What a merge (or an anonymised refresh) adds to loading a table: the chain before the edge
+// conversion, and where the rows go. Shared by every worker: both calls must be thread-safe.
+class LoadStage {
+public:
+    virtual ~LoadStage() = default;
+    virtual TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const = 0;
+    virtual WritePlan write_plan(const PlannedTable& table) const = 0;
+};
+
+}  // namespace mmmove

@@ -1,5 +1,6 @@
 #include "sample/generator.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -9,6 +10,7 @@
 
 #include "catalog/catalog.h"
 #include "core/error.h"
+#include "transform/id_values.h"
 
 namespace mmmove {
 namespace {
@@ -160,6 +162,18 @@ private:
         if (c < s_.team_channels()) return std::min<uint64_t>(s_.users, 12);
         return c < s_.team_channels() + s_.dms ? 2 : 3;
     }
+    // A channel's members as the ChannelMembers rows list them: user ids, each once.
+    std::vector<std::string> member_ids(uint64_t c) const {
+        std::vector<uint64_t> seen;
+        std::vector<std::string> ids;
+        for (uint64_t k = 0; k < members_in(c); ++k) {
+            uint64_t u = member_of(c, k);
+            if (std::find(seen.begin(), seen.end(), u) != seen.end()) continue;
+            seen.push_back(u);
+            ids.push_back(user(u));
+        }
+        return ids;
+    }
     std::string message(uint64_t i) const {
         std::string m;
         uint64_t n = 3 + pick("len", i, 20);
@@ -258,17 +272,14 @@ private:
             uint64_t ch = s_.team_channels() + d;
             std::string a = user(member_of(ch, 0)), b = user(member_of(ch, 1));
             common(ch);
-            c.set("TeamId", "").set("Type", "D").set("DeleteAt", 0).set("DisplayName", "").set("Name", a < b ? a + "__" + b : b + "__" + a);
+            c.set("TeamId", "").set("Type", "D").set("DeleteAt", 0).set("DisplayName", "").set("Name", dm_channel_name(a, b));
             c.emit();
         }
         for (uint64_t g = 0; g < s_.gms; ++g) {
             uint64_t ch = s_.team_channels() + s_.dms + g;
             common(ch);
-            char hex[41];
-            uint64_t h1 = hash_of(o_.seed, "gm", g), h2 = mix(h1), h3 = mix(h2);
-            snprintf(hex, sizeof hex, "%016llx%016llx%08llx", (unsigned long long)h1, (unsigned long long)h2, (unsigned long long)(h3 & 0xffffffffULL));
             c.set("TeamId", "").set("Type", "G").set("DeleteAt", 0).set("DisplayName", username(member_of(ch, 0)) + ", " + username(member_of(ch, 1)))
-                .set("Name", hex);
+                .set("Name", gm_channel_name(member_ids(ch)));
             c.emit();
         }
         c.finish();

@@ -21,5 +21,6 @@ void add_sample(CLI::App& app, Action& action);
 void add_config(CLI::App& app, Action& action);
 void add_files(CLI::App& app, Action& action);
 void add_verify(CLI::App& app, Action& action);
+void add_merge(CLI::App& app, Action& action);
 
 }  // namespace mmmove::cli

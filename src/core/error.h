@@ -17,6 +17,7 @@ enum class ExitCode : int {
     mismatch = 5,      // the two sides disagree (schema version, catalog) or a copy lost rows
     data = 6,          // a value that cannot be moved under the chosen policy
     differs = 7,       // verify: the destination does not hold what the source holds
+    conflict = 8,      // merge: a conflict its rules give no policy for (nothing was written)
 };
 
 class Error : public std::runtime_error {

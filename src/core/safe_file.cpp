@@ -10,6 +10,28 @@
 
 namespace mmmove {
 
+std::string read_input_file(const std::string& path, const std::string& what, size_t max_bytes) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) throw Error(ExitCode::bad_input, "Cannot open the " + what + " " + path + ": " + std::strerror(errno) + ". Check the path.");
+    FileHandle file(fd);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        throw Error(ExitCode::bad_input, "The " + what + " " + path + " is not a regular file. Give the path of a file.");
+    if (static_cast<uint64_t>(st.st_size) > max_bytes)
+        throw Error(ExitCode::bad_input, "The " + what + " " + path + " is larger than " + std::to_string(max_bytes) + " bytes; is it the right file?");
+    std::string text;
+    char buf[65536];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw Error(ExitCode::bad_input, "Cannot read the " + what + " " + path + ": " + std::strerror(errno));
+        }
+        text.append(buf, static_cast<size_t>(n));
+        if (text.size() > max_bytes) throw Error(ExitCode::bad_input, "The " + what + " " + path + " grew while it was read.");
+    }
+    return text;
+}
+
 namespace {
 
 // What the admin can do about a folder that refuses a new file.

@@ -34,6 +34,10 @@ private:
     int fd_ = -1;
 };
 
+// The whole of a small input file (a rules or job file): refused, naming `what` and the path, when it is
+// missing, not a regular file (a FIFO must not hang the run) or larger than `max_bytes`.
+std::string read_input_file(const std::string& path, const std::string& what, size_t max_bytes = 4 << 20);
+
 // Creates `path` as a new, empty file open for writing, with permissions `mode` (less the umask):
 // O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, so an existing file is never opened and a symlink at `path` is
 // never followed. Throws Error(code) naming the path when anything (file, folder or link) is already

@@ -32,6 +32,7 @@ struct CheckOptions {
     bool create_schema = false;   // an empty destination gets the source's schema level from the model
     bool skip_missing_tables = false;
     bool resume = false;          // finishing an interrupted copy: the destination's rows are ours
+    bool merge = false;           // a merge: the destination holds a live instance's data, by design
     std::set<std::string> skip_tables;  // lower-case names
 };
 

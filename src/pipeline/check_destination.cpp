@@ -66,7 +66,7 @@ void check_destination_rows(CheckReport& r, Database& dest, const CheckOptions& 
         if (dest.query("SELECT 1 FROM " + dest.quote_ident(t.name) + " LIMIT 1").empty()) continue;
         r.dest_rows.emplace_back(t.name, count(dest, "SELECT COUNT(*) FROM " + dest.quote_ident(t.name)));
     }
-    if (r.dest_rows.empty() || o.resume) return;
+    if (r.dest_rows.empty() || o.resume || o.merge) return;
     FirstStartVerdict v = classify_rows(r, dest);
     if (v.beyond.empty()) {
         r.fresh_destination = true;

@@ -228,6 +228,15 @@ ChunkOutcome careful_chunk(Database& src, Database& dst, ChunkWay& way) {
 
 }  // namespace
 
+std::unique_ptr<Database> open_loader(const DataSource& ds) {
+    auto db = Database::connect(ds, Side::destination);
+    if (db->engine() == Engine::mysql) {
+        db->exec("SET SESSION foreign_key_checks = 0");
+        db->enable_bulk_load();
+    }
+    return db;
+}
+
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
                         Progress& progress, size_t progress_index, const LoadStage* stage) {
     ChunkIssues issues;

@@ -35,6 +35,9 @@ using DoneChunks = std::map<std::pair<std::string, size_t>, ChunkDone>;
 
 // Loads chunk `number` of `t` inside the caller's open destination transaction (under a savepoint,
 // falling back to the careful load), and records it with its issues in the checkpoint.
+// A destination connection for loading chunks (MySQL: foreign key checks off, LOAD DATA when allowed).
+std::unique_ptr<Database> open_loader(const DataSource& ds);
+
 // `stage` (a merge's transforms and write plan) may be null: a plain copy.
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
                         Progress& progress, size_t progress_index, const LoadStage* stage = nullptr);

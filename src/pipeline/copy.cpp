@@ -43,15 +43,6 @@ void empty_tables(Database& dst, const std::vector<std::string>& tables) {
     }
 }
 
-std::unique_ptr<Database> open_loader(const DataSource& ds) {
-    auto db = Database::connect(ds, Side::destination);
-    if (db->engine() == Engine::mysql) {
-        db->exec("SET SESSION foreign_key_checks = 0");
-        db->enable_bulk_load();
-    }
-    return db;
-}
-
 // What the phases share.
 struct CopyRun {
     CopyPlan plan;

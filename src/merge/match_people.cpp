@@ -1,0 +1,146 @@
+// Planning a merge: users (and their bots) and teams.
+#include <set>
+
+#include "catalog/catalog.h"
+#include "merge/matching.h"
+
+namespace mmmove::matching {
+
+std::string Sides::src_table(const std::string& name) const {
+    const Table* t = check.source.catalog.find(name);
+    return t ? t->name : "";
+}
+std::string Sides::dst_table(const std::string& name) const {
+    const Table* t = check.dest.catalog.find(name);
+    return t ? t->name : "";
+}
+
+namespace {
+
+struct UserRow {
+    std::string id, username, email, roles;
+    bool bot = false;
+};
+
+std::vector<UserRow> read_users(Database& db, const std::string& users, const std::string& bots) {
+    std::string sql = "SELECT u.Id, u.Username, u.Email, u.Roles, " +
+                      (bots.empty() ? std::string("0") : "CASE WHEN b.UserId IS NULL THEN 0 ELSE 1 END") + " FROM " +
+                      db.quote_ident(users) + " u" + (bots.empty() ? "" : " LEFT JOIN " + db.quote_ident(bots) + " b ON b.UserId = u.Id");
+    std::vector<UserRow> out;
+    for (auto& r : db.query(sql))
+        out.push_back({r[0].value_or(""), r[1].value_or(""), lower(r[2].value_or("")), r[3].value_or(""), r[4].value_or("0") == "1"});
+    return out;
+}
+
+bool has_role(const std::string& roles, const std::string& role) {
+    return (" " + roles + " ").find(" " + role + " ") != std::string::npos;
+}
+
+// A name no row on either side uses: `name` + suffix (+ a number when even that is taken), at most 64 characters.
+std::string unused_name(const std::string& name, const std::string& suffix, const std::set<std::string>& taken) {
+    for (int n = 1;; ++n) {
+        std::string tail = suffix + (n == 1 ? "" : std::to_string(n));
+        std::string candidate = name.substr(0, 64 - tail.size()) + tail;
+        if (!taken.count(lower(candidate))) return candidate;
+    }
+}
+
+struct UserIndex {
+    std::vector<UserRow> rows;
+    std::map<std::string, size_t> by_username, by_email;
+    std::set<std::string> names;  // lower-case usernames on both sides, for renames
+};
+
+void note_roles(MergePlan& plan, const UserRow& s, const UserRow& d) {
+    if (has_role(d.roles, "system_admin") && !has_role(s.roles, "system_admin"))
+        plan.notes.push_back("user " + d.username + " stays a system admin: the destination's roles are kept (a plain user on the source)");
+    else if (has_role(s.roles, "system_admin") && !has_role(d.roles, "system_admin"))
+        plan.notes.push_back("user " + d.username + " is a system admin on the source only: the destination's roles are kept");
+}
+
+void rename_user(const Sides& s, MergePlan& plan, UserIndex& dest, const UserRow& u) {
+    std::string renamed = unused_name(u.username, s.rules.user_suffix, dest.names);
+    dest.names.insert(lower(renamed));
+    plan.new_names["users"][u.id] = renamed;
+    plan.renames.users[lower(u.username)] = renamed;
+    plan.conflicts.push_back({"same username, other email",
+                              "user " + u.username + " (source " + u.email + ", destination " + dest.rows[dest.by_username[lower(u.username)]].email + ")",
+                              "the source's user joins as " + renamed + "; @" + u.username + " in moved messages becomes @" + renamed,
+                              "users.same_username_other_email: rename-source (set)", false});
+}
+
+void match_user(const Sides& s, MergePlan& plan, UserIndex& dest, const UserRow& u) {
+    using R = MergeRules;
+    auto un = dest.by_username.find(lower(u.username));
+    auto em = dest.by_email.find(u.email);
+    const UserRow* du = un == dest.by_username.end() ? nullptr : &dest.rows[un->second];
+    const UserRow* de = em == dest.by_email.end() ? nullptr : &dest.rows[em->second];
+    auto match = [&](const UserRow& d, const std::string& how) {
+        plan.ids.match("users", u.id, d.id);
+        plan.matches.push_back({"Users", u.username == d.username ? u.username : u.username + " → " + d.username, how});
+        note_roles(plan, u, d);
+    };
+    if (du && (du == de || (u.bot && du->bot))) return match(*du, u.bot ? "bot with the same username" : "same username and email");
+    if (du && s.rules.same_username_other_email == R::UsernameClash::trust_username)
+        return match(*du, "same username, other email (trust-username)");
+    if (de && s.rules.other_username_same_email == R::EmailClash::map_by_email)
+        return match(*de, "same email, other username (map-by-email)");
+    if (du && !de && s.rules.same_username_other_email == R::UsernameClash::rename_source) return rename_user(s, plan, dest, u);
+    if (du && de)
+        plan.conflicts.push_back({"username and email of two destination users",
+                                  "user " + u.username + " <" + u.email + ">: destination user " + du->username + " has the username, " +
+                                      de->username + " the email",
+                                  "the merge is refused", "users.other_username_same_email: map-by-email (the email decides)", true});
+    else if (du)
+        plan.conflicts.push_back({"same username, other email",
+                                  "user " + u.username + " (source " + u.email + ", destination " + du->email + ")", "the merge is refused",
+                                  "users.same_username_other_email: rename-source, or trust-username when they are one person", true});
+    else if (de)
+        plan.conflicts.push_back({"other username, same email",
+                                  "user " + u.username + " <" + u.email + "> is destination user " + de->username, "the merge is refused",
+                                  "users.other_username_same_email: map-by-email when they are one person", true});
+}
+
+}  // namespace
+
+void match_users(const Sides& s, MergePlan& plan) {
+    UserIndex dest;
+    dest.rows = read_users(s.dst, s.dst_table("users"), s.dst_table("bots"));
+    for (size_t i = 0; i < dest.rows.size(); ++i) {
+        dest.by_username[lower(dest.rows[i].username)] = i;
+        if (!dest.rows[i].email.empty()) dest.by_email[dest.rows[i].email] = i;
+        dest.names.insert(lower(dest.rows[i].username));
+    }
+    std::vector<UserRow> source = read_users(s.src, s.src_table("users"), s.src_table("bots"));
+    for (const auto& u : source) dest.names.insert(lower(u.username));
+    for (const auto& u : source) match_user(s, plan, dest, u);
+}
+
+void match_teams(const Sides& s, MergePlan& plan) {
+    std::map<std::string, std::string> dest;  // lower Name → Id
+    std::set<std::string> names;
+    for (auto& r : s.dst.query("SELECT Id, Name FROM " + s.dst.quote_ident(s.dst_table("teams")))) {
+        dest[lower(r[1].value_or(""))] = r[0].value_or("");
+        names.insert(lower(r[1].value_or("")));
+    }
+    for (auto& r : s.src.query("SELECT Id, Name FROM " + s.src.quote_ident(s.src_table("teams")))) {
+        const std::string id = r[0].value_or(""), name = r[1].value_or("");
+        auto rename = s.rules.team_renames.find(lower(name));
+        if (rename != s.rules.team_renames.end()) {
+            if (names.count(lower(rename->second))) {
+                plan.conflicts.push_back({"team rename onto a used name", "team " + name + " → " + rename->second,
+                                          "the merge is refused", "teams.rename: choose a name the destination does not use", true});
+                continue;
+            }
+            names.insert(lower(rename->second));
+            plan.new_names["teams"][id] = rename->second;
+            plan.renames.teams[lower(name)] = rename->second;
+            plan.notes.push_back("team " + name + " joins as a new team, " + rename->second + " (teams.rename)");
+        } else if (auto d = dest.find(lower(name)); d != dest.end()) {
+            plan.ids.match("teams", id, d->second);
+            plan.matches.push_back({"Teams", name, "same name: the source's channels and members join it"});
+        }
+    }
+}
+
+}  // namespace mmmove::matching

@@ -1,0 +1,28 @@
+#pragma once
+// The steps of planning a merge (merge_plan.h), one per kind of row. Each reads what it needs from
+// both sides, adds to the plan's ID map, names, matches and conflicts, and writes nothing.
+#include "merge/merge_plan.h"
+
+namespace mmmove::matching {
+
+struct Sides {
+    Database& src;
+    Database& dst;
+    const CheckReport& check;
+    const MergeRules& rules;
+    // The stored name of a table on each side ("" when that side has none).
+    std::string src_table(const std::string& name) const;
+    std::string dst_table(const std::string& name) const;
+};
+
+void match_users(const Sides& s, MergePlan& plan);
+void match_teams(const Sides& s, MergePlan& plan);
+void match_channels(const Sides& s, MergePlan& plan);
+void match_direct_channels(const Sides& s, MergePlan& plan);
+void match_emoji(const Sides& s, MergePlan& plan);
+// Roles, Schemes, UserGroups, PropertyGroups: the same Name is the same row.
+void match_by_name(const Sides& s, MergePlan& plan, const std::string& table);
+// Source ids that another destination row already uses get a new id (every table keyed by its own id).
+void renumber_collisions(const Sides& s, MergePlan& plan, const std::string& table, const std::string& key_column);
+
+}  // namespace mmmove::matching

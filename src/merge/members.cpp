@@ -1,0 +1,104 @@
+#include "merge/members.h"
+
+#include "catalog/catalog.h"
+#include "merge/merge_stage.h"
+
+namespace mmmove {
+namespace {
+
+constexpr const char* kChannels = "mmmove_merge_channels";
+
+}  // namespace
+
+void save_channel_totals(Database& dst, const MergePlan& plan) {
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kChannels);
+    dst.exec(std::string("CREATE TABLE ") + kChannels + " (dest_id varchar(26) NOT NULL PRIMARY KEY, dest_total bigint NOT NULL, "
+             "dest_total_root bigint NOT NULL, source_total bigint NOT NULL, source_total_root bigint NOT NULL, "
+             "source_last_post bigint NOT NULL, source_last_root_post bigint NOT NULL)");
+    std::string values;
+    size_t n = 0;
+    auto flush = [&] {
+        if (!values.empty()) dst.exec(std::string("INSERT INTO ") + kChannels + " VALUES " + values);
+        values.clear();
+        n = 0;
+    };
+    for (const auto& c : plan.merged_channels) {
+        values += (values.empty() ? "(" : ", (") + dst.quote_literal(c.dest_id);
+        for (int64_t v : {c.dest_total, c.dest_total_root, c.source_total, c.source_total_root, c.source_last_post, c.source_last_root_post})
+            values += ", " + std::to_string(v);
+        values += ")";
+        if (++n == 500) flush();
+    }
+    flush();
+}
+
+namespace {
+
+struct Sql {
+    Database& db;
+    bool pg;
+    std::string q(const std::string& s) const { return db.quote_ident(s); }
+    std::string col(const Table& t, const char* name) const { return t.find_column(name) ? t.find_column(name)->name : ""; }
+    std::string greatest(const std::string& a, const std::string& b) const { return "GREATEST(COALESCE(" + a + ", 0), COALESCE(" + b + ", 0))"; }
+    std::string sum(const std::string& a, const std::string& b) const { return "COALESCE(" + a + ", 0) + COALESCE(" + b + ", 0)"; }
+};
+
+// UPDATE `target` d from `from` (aliased as given) on `on`, setting `sets`, where `where` — in each engine's form.
+void update_join(const Sql& s, const std::string& target, const std::string& from, const std::string& on,
+                 const std::vector<std::pair<std::string, std::string>>& sets, const std::string& where = "") {
+    std::string set_list;
+    for (const auto& [c, v] : sets) set_list += (set_list.empty() ? "" : ", ") + std::string(s.pg ? "" : "d.") + s.q(c) + " = " + v;
+    if (s.pg)
+        s.db.exec("UPDATE " + s.q(target) + " d SET " + set_list + " FROM " + from + " WHERE " + on + (where.empty() ? "" : " AND " + where));
+    else
+        s.db.exec("UPDATE " + s.q(target) + " d JOIN " + from + " ON " + on + " SET " + set_list + (where.empty() ? "" : " WHERE " + where));
+}
+
+}  // namespace
+
+void settle_memberships(Database& dst, const Catalog& cat, const MergePlan& plan) {
+    const Table* cm = cat.find("channelmembers");
+    const Table* ch = cat.find("channels");
+    if (!cm || !ch) return;
+    Sql s{dst, dst.engine() == Engine::postgres};
+    (void)plan;  // its channel totals were saved with the checkpoint (save_channel_totals)
+    const std::string hold = MergeStage::kHeldMembers, mc = kChannels;
+    const std::string same = "d." + s.q(s.col(*cm, "channelid")) + " = h." + s.q(s.col(*cm, "channelid")) + " AND d." +
+                             s.q(s.col(*cm, "userid")) + " = h." + s.q(s.col(*cm, "userid"));
+    // 1. Members on both sides: their counts add up, their last view is the later one.
+    std::vector<std::pair<std::string, std::string>> sets;
+    for (const char* c : {"msgcount", "msgcountroot", "mentioncount", "mentioncountroot", "urgentmentioncount"})
+        if (!s.col(*cm, c).empty()) sets.push_back({s.col(*cm, c), s.sum("d." + s.q(s.col(*cm, c)), "h." + s.q(s.col(*cm, c)))});
+    for (const char* c : {"lastviewedat", "lastupdateat"})
+        if (!s.col(*cm, c).empty()) sets.push_back({s.col(*cm, c), s.greatest("d." + s.q(s.col(*cm, c)), "h." + s.q(s.col(*cm, c)))});
+    update_join(s, cm->name, hold + " h", same, sets);
+    // 2. Destination-only members of a merged channel have read the source's posts: nothing new is unread.
+    const std::string msg = s.col(*cm, "msgcount"), msg_root = s.col(*cm, "msgcountroot");
+    std::vector<std::pair<std::string, std::string>> seen = {{msg, s.sum("d." + s.q(msg), "c.source_total")},
+                                                             {msg_root, s.sum("d." + s.q(msg_root), "c.source_total_root")}};
+    const std::string in_channel = "d." + s.q(s.col(*cm, "channelid")) + " = c.dest_id";
+    const std::string not_held = "NOT EXISTS (SELECT 1 FROM " + hold + " h WHERE " + same + ")";
+    update_join(s, cm->name, mc + " c", in_channel, seen, not_held);
+    // 3. Source-only members: inserted; in a merged channel they have read the destination's posts.
+    std::string cols, select;
+    for (const auto& c : cm->columns) {
+        cols += (cols.empty() ? "" : ", ") + s.q(c.name);
+        std::string v = "h." + s.q(c.name);
+        if (lower(c.name) == "msgcount") v = s.sum(v, "c.dest_total");
+        if (lower(c.name) == "msgcountroot") v = s.sum(v, "c.dest_total_root");
+        select += (select.empty() ? "" : ", ") + v;
+    }
+    dst.exec("INSERT INTO " + s.q(cm->name) + " (" + cols + ") SELECT " + select + " FROM " + hold + " h LEFT JOIN " + mc +
+             " c ON c.dest_id = h." + s.q(s.col(*cm, "channelid")) + " WHERE NOT EXISTS (SELECT 1 FROM " + s.q(cm->name) + " d WHERE " + same + ")");
+    // 4. Merged channels: both sides' totals, the later last post.
+    const std::vector<std::pair<std::string, std::string>> totals = {
+        {s.col(*ch, "totalmsgcount"), s.sum("d." + s.q(s.col(*ch, "totalmsgcount")), "c.source_total")},
+        {s.col(*ch, "totalmsgcountroot"), s.sum("d." + s.q(s.col(*ch, "totalmsgcountroot")), "c.source_total_root")},
+        {s.col(*ch, "lastpostat"), s.greatest("d." + s.q(s.col(*ch, "lastpostat")), "c.source_last_post")},
+        {s.col(*ch, "lastrootpostat"), s.greatest("d." + s.q(s.col(*ch, "lastrootpostat")), "c.source_last_root_post")}};
+    update_join(s, ch->name, mc + " c", "d." + s.q(s.col(*ch, "id")) + " = c.dest_id", totals);
+    dst.exec("DELETE FROM " + hold);
+    dst.exec("DELETE FROM " + mc);
+}
+
+}  // namespace mmmove

@@ -1,0 +1,196 @@
+#include "merge/merge.h"
+
+#include <chrono>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "core/clock.h"
+#include "merge/members.h"
+#include "merge/merge_stage.h"
+#include "pipeline/checkpoint.h"
+#include "pipeline/chunk_runner.h"
+#include "pipeline/planner.h"
+#include "pipeline/snapshot.h"
+
+namespace mmmove {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kMerges = "mmmove_merges";  // one row per finished merge: the same source is not merged twice
+
+std::string source_identity(Database& src, const Catalog& cat) {
+    const Table* systems = cat.find("systems");
+    if (!systems) return "";
+    auto r = src.query("SELECT Value FROM " + src.quote_ident(systems->name) + " WHERE Name = 'DiagnosticId'");
+    return r.empty() ? "" : r[0][0].value_or("");
+}
+
+bool table_exists(Database& db, const std::string& name) {
+    std::string q = db.engine() == Engine::postgres
+                        ? "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = " + db.quote_literal(name)
+                        : "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = " + db.quote_literal(name);
+    return !db.query(q).empty();
+}
+
+void refuse_second_merge(Database& dst, const std::string& identity) {
+    if (identity.empty() || !table_exists(dst, kMerges)) return;
+    auto r = dst.query(std::string("SELECT finished FROM ") + kMerges + " WHERE source_id = " + dst.quote_literal(identity));
+    if (!r.empty())
+        throw Error(ExitCode::destination, "This source (Mattermost instance " + identity + ") was already merged into the destination, on " +
+                                               r[0][0].value_or("?") + ". Merging it again would duplicate its posts; nothing was written.");
+}
+
+void record_merge(Database& dst, const std::string& identity, const std::string& label) {
+    if (identity.empty()) return;
+    if (!table_exists(dst, kMerges))
+        dst.exec(std::string("CREATE TABLE ") + kMerges + " (source_id varchar(64) NOT NULL PRIMARY KEY, source varchar(512) NOT NULL, "
+                 "finished varchar(64) NOT NULL)");
+    dst.exec(std::string("INSERT INTO ") + kMerges + " (source_id, source, finished) VALUES (" + dst.quote_literal(identity) + ", " +
+             dst.quote_literal(label) + ", " + dst.quote_literal(utc_timestamp("%Y-%m-%d %H:%M:%S UTC")) + ")");
+}
+
+// The chunks a merge loads: every table the plan merges, none replaced at the end.
+CopyPlan merge_chunks(const MergeResult& r, const MergeOptions& o, Database& src, const CheckOptions& check) {
+    CopyPlan plan = plan_copy(r.check, check, src, o.chunk_rows);
+    std::erase_if(plan.tables, [&](const PlannedTable& t) {
+        for (const auto& tp : r.plan.tables)
+            if (lower(tp.table) == lower(t.source->name)) return !tp.merged;
+        return true;
+    });
+    for (auto& t : plan.tables) t.bootstrap = false;
+    return plan;
+}
+
+void create_hold(Database& dst, const Catalog& cat) {
+    const Table* cm = cat.find("channelmembers");
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + MergeStage::kHeldMembers);
+    if (dst.engine() == Engine::postgres)
+        dst.exec(std::string("CREATE TABLE ") + MergeStage::kHeldMembers + " (LIKE " + dst.quote_ident(cm->name) + " INCLUDING ALL)");
+    else
+        dst.exec(std::string("CREATE TABLE ") + MergeStage::kHeldMembers + " LIKE " + dst.quote_ident(cm->name));
+}
+
+void drop_merge_state(Database& dst, Checkpoint& checkpoint) {
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + MergeStage::kHeldMembers);
+    dst.exec("DROP TABLE IF EXISTS mmmove_merge_channels");
+    IdMap::drop(dst);
+    checkpoint.drop();
+}
+
+// Phase 1: the check and the plan (or the saved plan of an interrupted merge).
+bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r, Checkpoint& checkpoint, ReadSnapshot*& snap,
+             std::unique_ptr<ReadSnapshot>& owned, std::ostream& log) {
+    bool previous = checkpoint.exists();
+    if (previous && !o.resume && !o.plan_only)
+        throw Error(ExitCode::destination, "A previous mmmove run into this destination (started " +
+                                               checkpoint.state().value("started", std::string("?")) +
+                                               ") did not finish. Run the same merge with --resume to finish it.");
+    if (!previous && o.resume) throw Error(ExitCode::bad_input, "There is no interrupted mmmove merge in the destination to resume; run the merge without --resume.");
+    if (previous && o.resume && checkpoint.state().value("kind", std::string()) != "merge")
+        throw Error(ExitCode::destination, "The interrupted run in the destination is a copy, not a merge: finish it with mmmove copy --resume.");
+    r.resumed = previous && o.resume;
+    CheckOptions co = o.check;
+    co.merge = true;
+    co.resume = r.resumed;
+    r.check = run_check(src, dst, co);
+    if (!o.quiet || r.check.blocked()) print_check(r.check, log);
+    if (r.check.blocked()) throw Error(r.check.exit_code(), "The merge did not start: see the blocking problems above.");
+    if (!r.resumed) refuse_second_merge(dst, source_identity(src, r.check.source.catalog));
+    unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+    owned = std::make_unique<ReadSnapshot>(src, r.check.source.catalog, o.plan_only ? 1 : jobs, log);
+    snap = owned.get();
+    if (r.resumed) {
+        r.plan.ids = IdMap::load(dst);
+        r.plan.restore(checkpoint.state()["plan"]);
+        return true;
+    }
+    r.plan = plan_merge(snap->worker(0), dst, r.check, o.rules);
+    if (!o.quiet || o.plan_only || r.plan.blocked()) print_merge_plan(r.plan, log, o.examples);
+    if (o.plan_only) return false;
+    if (r.plan.blocked()) throw Error(ExitCode::conflict, "The merge did not start: the plan above has conflicts without a policy. Nothing was written.");
+    return true;
+}
+
+void save_plan(Database& dst, const MergeResult& r, const CopyPlan& chunks, Checkpoint& checkpoint) {
+    IdMap::drop(dst);
+    r.plan.ids.save(dst);
+    create_hold(dst, r.check.dest.catalog);
+    save_channel_totals(dst, r.plan);  // DDL here: MySQL commits at every CREATE, so none may happen while settling
+    checkpoint.create({{"kind", "merge"}, {"started", utc_timestamp("%Y-%m-%d %H:%M:%S UTC")}, {"source", r.check.source.label},
+                       {"bounds", plan_bounds(chunks)}, {"plan", r.plan.state()}, {"settled", false}});
+}
+
+}  // namespace
+
+MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::ostream& log) {
+    auto start = Clock::now();
+    MergeResult r;
+    Checkpoint checkpoint(dst);
+    ReadSnapshot* snapshot = nullptr;
+    std::unique_ptr<ReadSnapshot> owned;
+    if (!prepare(src, dst, o, r, checkpoint, snapshot, owned, log)) return r;
+
+    CheckOptions co = o.check;
+    co.merge = true;
+    CopyPlan chunks = merge_chunks(r, o, src, co);
+    if (r.resumed) apply_bounds(chunks, checkpoint.state()["bounds"]);
+    else save_plan(dst, r, chunks, checkpoint);
+
+    MergeStage stage(r.plan);
+    std::vector<std::unique_ptr<Database>> loaders;
+    for (size_t i = 0; i < snapshot->size(); ++i) loaders.push_back(open_loader(dst.data_source()));
+    Progress progress(log, o.progress);
+    for (const auto& t : chunks.tables) progress.add_table(t.dest->name, t.estimated_rows);
+    progress.start();
+    try {
+        run_chunks(chunks, checkpoint.done(), *snapshot, loaders, o.policy, progress, &stage);
+    } catch (const Error& e) {
+        progress.stop();
+        throw Error(e.code(), std::string(e.what()) + "\nThe chunks merged so far are kept with the merge's ID map: run the same merge "
+                                                      "with --resume to finish it. The source was only read.");
+    }
+    progress.stop();
+
+    if (!checkpoint.state().value("settled", false)) {
+        dst.begin();
+        settle_memberships(dst, r.check.dest.catalog, r.plan);
+        checkpoint.set("settled", true);
+        dst.commit();
+    }
+    for (const auto& t : chunks.tables) {
+        MergedTable m{t.dest->name, 0, 0, 0};
+        for (const auto& [key, done] : checkpoint.done())
+            if (key.first == lower(t.source->name)) m.inserted += done.rows, m.matched += done.matched, m.skipped += done.skipped;
+        r.tables.push_back(m);
+    }
+    record_merge(dst, source_identity(snapshot->worker(0), r.check.source.catalog), r.check.source.label);
+    drop_merge_state(dst, checkpoint);
+    r.applied = true;
+    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return r;
+}
+
+void print_merge_summary(const MergeResult& r, std::ostream& out) {
+    if (!r.applied) return;
+    out << "Merged" << (r.resumed ? " (resumed)" : "") << " in " << static_cast<int>(r.seconds + 0.5) << " s:\n";
+    for (const auto& t : r.tables) {
+        if (!t.inserted && !t.matched && !t.skipped) continue;
+        out << "  " << t.table << ": " << t.inserted << " rows added";
+        if (t.matched) out << ", " << t.matched << " already there (mapped onto the destination's rows)";
+        if (t.skipped) out << ", " << t.skipped << " left out (see the report)";
+        out << "\n";
+    }
+}
+
+std::string merge_summary_json(const MergeResult& r) {
+    nlohmann::json j = merge_plan_json(r.plan);
+    j["applied"] = r.applied;
+    j["resumed"] = r.resumed;
+    j["seconds"] = r.seconds;
+    j["merged"] = nlohmann::json::array();
+    for (const auto& t : r.tables)
+        j["merged"].push_back({{"table", t.table}, {"inserted", t.inserted}, {"matched", t.matched}, {"skipped", t.skipped}});
+    return j.dump(2);
+}
+
+}  // namespace mmmove

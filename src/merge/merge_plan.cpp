@@ -1,0 +1,147 @@
+#include "merge/merge_plan.h"
+
+#include <set>
+
+#include "catalog/catalog.h"
+#include "catalog/references.h"
+#include "catalog/schema_model.h"
+#include "merge/matching.h"
+
+namespace mmmove {
+
+bool MergePlan::blocked() const {
+    for (const auto& c : conflicts)
+        if (c.blocking) return true;
+    return false;
+}
+
+const std::string* MergePlan::new_name(const std::string& table, std::string_view source_id) const {
+    auto t = new_names.find(table);
+    if (t == new_names.end()) return nullptr;
+    auto it = t->second.find(source_id);
+    return it == t->second.end() ? nullptr : &it->second;
+}
+
+nlohmann::json MergePlan::state() const {
+    nlohmann::json j;
+    for (const auto& [table, names] : new_names)
+        for (const auto& [id, name] : names) j["new_names"][table][id] = name;
+    auto map_json = [](const std::unordered_map<std::string, std::string>& m) {
+        nlohmann::json o = nlohmann::json::object();
+        for (const auto& [k, v] : m) o[k] = v;
+        return o;
+    };
+    j["renames"] = {{"users", map_json(renames.users)}, {"channels", map_json(renames.channels)}, {"emoji", map_json(renames.emoji)},
+                    {"teams", map_json(renames.teams)}, {"posts", map_json(renames.posts)}};
+    j["channels"] = nlohmann::json::array();
+    for (const auto& c : merged_channels)
+        j["channels"].push_back({c.dest_id, c.dest_total, c.dest_total_root, c.source_total, c.source_total_root, c.source_last_post,
+                                 c.source_last_root_post});
+    return j;
+}
+
+void MergePlan::restore(const nlohmann::json& j) {
+    if (j.contains("new_names"))
+        for (const auto& [table, names] : j["new_names"].items())
+            for (const auto& [id, name] : names.items()) new_names[table][id] = name.get<std::string>();
+    auto map_from = [&](const char* key, std::unordered_map<std::string, std::string>& m) {
+        for (const auto& [k, v] : j["renames"][key].items()) m[k] = v.get<std::string>();
+    };
+    map_from("users", renames.users);
+    map_from("channels", renames.channels);
+    map_from("emoji", renames.emoji);
+    map_from("teams", renames.teams);
+    map_from("posts", renames.posts);
+    for (const auto& c : j["channels"])
+        merged_channels.push_back({c.at(0).get<std::string>(), c.at(1).get<int64_t>(), c.at(2).get<int64_t>(), c.at(3).get<int64_t>(),
+                                   c.at(4).get<int64_t>(), c.at(5).get<int64_t>(), c.at(6).get<int64_t>()});
+}
+
+namespace {
+
+std::set<std::string> known_tables(Engine engine) {
+    std::set<std::string> known;
+    for (const auto& m : builtin_models())
+        if (m.engine == engine)
+            for (const auto& t : m.tables) known.insert(lower(t.name));
+    return known;
+}
+
+// True when the table's primary key is its own id (not a reference to another table's row).
+// True when the table's primary key is its own id: neither a reference to another table's row nor
+// built from other ids (a default sidebar category's id is <type>_<user>_<team>: the destination's
+// category of a user both sides know is the same row, not a collision).
+bool keyed_by_own_id(const Table& t) {
+    if (t.primary_key.size() != 1) return false;
+    const std::string key = lower(t.primary_key[0]);
+    for (const auto* ref : references_from(t.name))
+        if (lower(ref->column) == key) return false;
+    for (const auto& d : references().derived)
+        if (lower(d.table) == lower(t.name) && lower(d.column) == key) return false;
+    return true;
+}
+
+void plan_tables(const matching::Sides& s, MergePlan& plan) {
+    const std::set<std::string> known = known_tables(s.check.source.engine);
+    for (const auto& t : s.check.source.catalog.tables) {
+        const std::string name = lower(t.name);
+        if (table_role(t.name) == TableRole::schema_version || table_role(t.name) == TableRole::per_instance) continue;
+        if (!s.check.dest.catalog.find(t.name)) continue;  // the check names tables only one side has
+        TablePlan tp{t.name, 0, 0, 0, "insert", true};
+        if (s.rules.keep_destination.count(name)) {
+            tp.how = "keep the destination's rows", tp.merged = false;
+        } else if (s.rules.skip.count(name)) {
+            tp.how = "skip (rules)", tp.merged = false;
+        } else if (!known.count(name)) {
+            if (s.rules.copy_as_is.count(name)) {
+                tp.how = "copy as is (rules)";
+            } else {
+                tp.merged = false;
+                plan.conflicts.push_back({"unknown table", "table " + t.name + " (a plugin's, or a newer Mattermost's)",
+                                          "the merge is refused: mmmove does not know which of its columns hold ids",
+                                          "tables.copy_as_is: [" + t.name + "] or tables.skip: [" + t.name + "]", true});
+            }
+        } else if (name == "channelmembers") {
+            tp.how = "combine memberships";
+        } else if (!keyed_by_own_id(t)) {
+            tp.how = "insert, skip existing keys";
+        }
+        plan.tables.push_back(tp);
+    }
+}
+
+void count_rows(const matching::Sides& s, MergePlan& plan) {
+    for (auto& tp : plan.tables) {
+        if (!tp.merged) continue;
+        tp.source_rows = std::stoull(s.src.query("SELECT COUNT(*) FROM " + s.src.quote_ident(tp.table)).at(0).at(0).value_or("0"));
+        const std::string t = lower(tp.table);
+        if (const StringSet* m = plan.ids.matches(t)) tp.matched = m->size();
+        if (const StringMap* c = plan.ids.changes(t))
+            for (const auto& [from, to] : *c)
+                if (!plan.ids.matched(t, from)) ++tp.renumbered;
+    }
+}
+
+}  // namespace
+
+MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules) {
+    MergePlan plan;
+    matching::Sides s{src, dst, check, rules};
+    plan_tables(s, plan);
+    matching::match_users(s, plan);
+    matching::match_teams(s, plan);
+    matching::match_channels(s, plan);
+    matching::match_direct_channels(s, plan);
+    matching::match_emoji(s, plan);
+    for (const char* t : {"Roles", "Schemes", "UserGroups", "PropertyGroups"}) matching::match_by_name(s, plan, t);
+    for (const auto& tp : plan.tables) {
+        const Table* t = check.source.catalog.find(tp.table);
+        if (tp.merged && t && keyed_by_own_id(*t)) matching::renumber_collisions(s, plan, tp.table, t->primary_key[0]);
+    }
+    if (const StringMap* posts = plan.ids.changes("posts"))
+        for (const auto& [from, to] : *posts) plan.renames.posts[from] = to;  // permalinks to renumbered posts follow
+    count_rows(s, plan);
+    return plan;
+}
+
+}  // namespace mmmove

@@ -1,0 +1,69 @@
+#pragma once
+// What a merge will do, decided before anything is written: which source rows are rows the
+// destination already has (identity matches), which get a new id (collisions) or a new name (clashes
+// a policy settles), the conflicts no policy settles, and per table how many rows are inserted or
+// mapped onto existing ones. `mmmove merge --plan` prints it; `mmmove merge` applies it.
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "merge/id_map.h"
+#include "merge/rules.h"
+#include "pipeline/check.h"
+#include "transform/text_refs.h"
+
+namespace mmmove {
+
+struct MergeConflict {
+    std::string kind;     // "same username, other email"
+    std::string subject;  // "user alice (source alice@a.example, destination alice@b.example)"
+    std::string action;   // what happens under the current policy
+    std::string fix;      // the rules setting that settles it
+    bool blocking = false;
+};
+
+struct MergeMatch {
+    std::string table, subject, how;  // Users, "alice", "same username and email"
+};
+
+// A channel both sides have: the totals that members' read state is computed from.
+struct MergedChannel {
+    std::string dest_id;
+    int64_t dest_total = 0, dest_total_root = 0;
+    int64_t source_total = 0, source_total_root = 0, source_last_post = 0, source_last_root_post = 0;
+};
+
+struct TablePlan {
+    std::string table;  // the source's name
+    uint64_t source_rows = 0, matched = 0, renumbered = 0;
+    std::string how;    // "insert", "insert, skip existing keys", "combine members", "keep destination's", "copy as is"
+    bool merged = true; // rows move (false: the destination keeps its own)
+};
+
+struct MergePlan {
+    IdMap ids;
+    // New values for renamed rows, per lower-case table: source id → new name (Users.Username,
+    // Teams.Name, Channels.Name (renamed and rebuilt DM/GM names), Emoji.Name).
+    std::map<std::string, StringMap> new_names;
+    TextRenames renames;  // names in moved messages that follow
+    std::vector<MergedChannel> merged_channels;
+    std::vector<MergeConflict> conflicts;
+    std::vector<MergeMatch> matches;
+    std::vector<std::string> notes;
+    std::vector<TablePlan> tables;
+    bool blocked() const;
+    const std::string* new_name(const std::string& table, std::string_view source_id) const;
+    // The parts of the plan a resumed merge needs that the ID map does not hold (names, channel totals).
+    nlohmann::json state() const;
+    void restore(const nlohmann::json& state);
+};
+
+// Reads both sides' identities and decides. `src` reads the source's snapshot; nothing is written.
+MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules);
+void print_merge_plan(const MergePlan& plan, std::ostream& out, size_t examples);
+nlohmann::json merge_plan_json(const MergePlan& plan);
+
+}  // namespace mmmove

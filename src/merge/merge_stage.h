@@ -1,0 +1,31 @@
+#pragma once
+// The merge's part of the pipeline: for each table, the transform that rewrites a source row for the
+// destination (ids through the ID map, wherever mappings/references.yaml says they hide; renamed
+// users, channels, teams and emoji; names in messages), drops rows the destination already has, and
+// says where the rows go (insert, skip existing keys, or the memberships held for combining).
+#include <map>
+#include <memory>
+#include <string>
+
+#include "merge/merge_plan.h"
+#include "transform/transform.h"
+
+namespace mmmove {
+
+struct TableRemap;  // what to do to one table's rows (merge_stage.cpp)
+
+class MergeStage : public LoadStage {
+public:
+    static constexpr const char* kHeldMembers = "mmmove_merge_members";
+    explicit MergeStage(const MergePlan& plan);
+    ~MergeStage() override;
+    TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const override;
+    WritePlan write_plan(const PlannedTable& table) const override;
+
+private:
+    const MergePlan& plan_;
+    std::map<std::string, std::unique_ptr<TableRemap>> remaps_;  // lower-case table → its remap
+    std::map<std::string, WritePlan::Kind> writes_;
+};
+
+}  // namespace mmmove

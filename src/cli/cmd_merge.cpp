@@ -40,7 +40,7 @@ void add_merge(CLI::App& app, Action& action) {
                 std::cout << merge_summary_json(result) << "\n";
             else
                 print_merge_summary(result, std::cout);
-            return 0;
+            return result.plan.blocked() ? static_cast<int>(ExitCode::conflict) : 0;
         };
     });
 }

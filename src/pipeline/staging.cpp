@@ -19,7 +19,8 @@ std::string open_staging(Database& dst, const std::string& table) {
         dst.exec(std::string("CREATE TEMPORARY TABLE ") + kStaging + " (LIKE " + dst.quote_ident(table) + ")");
     } else {
         dst.exec(std::string("DROP TEMPORARY TABLE IF EXISTS ") + kStaging);
-        dst.exec(std::string("CREATE TEMPORARY TABLE ") + kStaging + " LIKE " + dst.quote_ident(table));
+        // Not LIKE: a temporary InnoDB table cannot carry the FULLTEXT indexes Mattermost's tables have.
+        dst.exec(std::string("CREATE TEMPORARY TABLE ") + kStaging + " AS SELECT * FROM " + dst.quote_ident(table) + " WHERE 1 = 0");
     }
     return kStaging;
 }

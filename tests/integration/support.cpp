@@ -91,12 +91,14 @@ std::string ScratchDb::dsn() const {
 
 std::unique_ptr<Database> ScratchDb::connect(Side side) const { return Database::connect(data_source(), side); }
 
-void fill_sample(const ScratchDb& db, uint64_t posts, int level, bool lower_case) {
+void fill_sample(const ScratchDb& db, uint64_t posts, int level, bool lower_case, uint64_t seed, bool hostile) {
     auto conn = db.connect();
     create_schema(*conn, *find_model(db.engine(), level), lower_case);
     std::ostringstream quiet;
     SampleOptions o;
     o.posts = posts;
+    o.seed = seed;
+    o.hostile = hostile;
     generate_sample(*conn, o, quiet);
 }
 

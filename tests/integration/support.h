@@ -38,7 +38,8 @@ private:
 
 // Creates the Mattermost schema at `level` (lower-case table names on MySQL if asked) and fills it with
 // `posts` posts of sample data.
-void fill_sample(const ScratchDb& db, uint64_t posts, int level = 141, bool lower_case = false);
+void fill_sample(const ScratchDb& db, uint64_t posts, int level = 141, bool lower_case = false, uint64_t seed = 1,
+                 bool hostile = true);
 
 // A path in /tmp for the copy's report of a test using `db`, with no report left there by an earlier run.
 std::string report_path(const ScratchDb& db);

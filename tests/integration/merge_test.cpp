@@ -1,0 +1,178 @@
+// mmmove merge on real servers: two sample instances (different seeds: the same usernames, teams and
+// channel names, other ids) with the cases an admin meets — a username on both sides with another
+// email, an email on both sides under another username, a destination admin who is a plain user on
+// the source, a colliding post id, emoji on both sides, town-square on both sides, DMs between people
+// both sides know — merged in three engine pairs. Each case is asserted on the resulting rows.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "catalog/catalog.h"
+#include "support.h"
+
+using namespace mmmove;
+using namespace mmmove::test;
+
+namespace {
+
+struct Side {
+    const ScratchDb& db;
+    bool lower_case;
+    std::unique_ptr<Database> conn;
+    Side(const ScratchDb& d, bool lower) : db(d), lower_case(lower), conn(d.connect()) {}
+    std::string t(const std::string& name) const {
+        return conn->quote_ident(db.engine() == Engine::postgres || lower_case ? lower(name) : name);
+    }
+    std::string one(const std::string& sql) const {
+        auto r = conn->query(sql);
+        return r.empty() ? "" : r[0][0].value_or("NULL");
+    }
+    int64_t num(const std::string& sql) const { return std::stoll(one(sql)); }
+    std::string lit(const std::string& v) const { return conn->quote_literal(v); }
+    std::string user_id(const std::string& username) const {
+        return one("SELECT Id FROM " + t("Users") + " WHERE Username = " + lit(username));
+    }
+    std::string town_square() const {  // of the first team, by name
+        return one("SELECT c.Id FROM " + t("Channels") + " c JOIN " + t("Teams") + " tm ON tm.Id = c.TeamId WHERE tm.Name = " +
+                   one("SELECT MIN(Name) FROM " + t("Teams")) + " AND c.Name = 'town-square'");
+    }
+    std::string first_team_name() const { return lit(one("SELECT MIN(Name) FROM " + t("Teams"))); }
+    std::string town_square_id() const {
+        return one("SELECT c.Id FROM " + t("Channels") + " c JOIN " + t("Teams") + " tm ON tm.Id = c.TeamId WHERE tm.Name = " +
+                   first_team_name() + " AND c.Name = 'town-square'");
+    }
+    int64_t mmmove_tables() const {
+        return num(db.engine() == Engine::postgres
+                       ? "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'mmmove%'"
+                       : "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'mmmove%'");
+    }
+};
+
+struct Scenario {
+    std::string pinned_post, colliding_post, colliding_message;
+    int64_t colliding_reactions = 0, source_posts = 0, dest_posts = 0;
+    int64_t ts = 0, td = 0, ms = 0, md = 0;  // town-square totals and a shared member's counts
+    std::string shared_member;
+};
+
+// Shapes the two sample instances into the cases above; returns what the assertions compare with.
+Scenario shape(Side& s, Side& d) {
+    Scenario sc;
+    d.conn->exec("UPDATE " + d.t("Users") + " SET Email = 'user5.elsewhere@example.com' WHERE Username = 'user5'");
+    s.conn->exec("UPDATE " + s.t("Users") + " SET Username = 'user21x' WHERE Username = 'user21'");
+    d.conn->exec("UPDATE " + d.t("Users") + " SET Roles = 'system_user system_admin' WHERE Username = 'user9'");
+    s.conn->exec("UPDATE " + s.t("Users") + " SET Roles = 'system_user' WHERE Username = 'user9'");
+    const std::string square = s.town_square_id();
+    sc.pinned_post = s.one("SELECT MIN(Id) FROM " + s.t("Posts") + " WHERE ChannelId = " + s.lit(square));
+    s.conn->exec("UPDATE " + s.t("Posts") + " SET Message = 'hello @user5 and :sample_party:', IsPinned = (1 = 1), EditAt = 1700000000999, "
+                 "UserId = " + s.lit(s.user_id("user9")) + " WHERE Id = " + s.lit(sc.pinned_post));
+    s.conn->exec("INSERT INTO " + s.t("Preferences") + " (UserId, Category, Name, Value) VALUES (" + s.lit(s.user_id("user9")) +
+                 ", 'flagged_post', " + s.lit(sc.pinned_post) + ", 'true')");
+    sc.colliding_post = s.one("SELECT MIN(p.Id) FROM " + s.t("Posts") + " p JOIN " + s.t("Reactions") + " r ON r.PostId = p.Id");
+    sc.colliding_message = s.one("SELECT Message FROM " + s.t("Posts") + " WHERE Id = " + s.lit(sc.colliding_post));
+    sc.colliding_reactions = s.num("SELECT COUNT(*) FROM " + s.t("Reactions") + " WHERE PostId = " + s.lit(sc.colliding_post));
+    d.conn->exec("UPDATE " + d.t("Posts") + " SET Id = " + d.lit(sc.colliding_post) + ", Message = 'the destination''s own post' WHERE Id = " +
+                 d.lit(d.one("SELECT MIN(Id) FROM " + d.t("Posts"))));
+    sc.source_posts = s.num("SELECT COUNT(*) FROM " + s.t("Posts"));
+    sc.dest_posts = d.num("SELECT COUNT(*) FROM " + d.t("Posts"));
+    // A member of town-square on both sides, and the counts their unread badge comes from.
+    const std::string dsquare = d.town_square_id();
+    sc.ts = s.num("SELECT TotalMsgCount FROM " + s.t("Channels") + " WHERE Id = " + s.lit(square));
+    sc.td = d.num("SELECT TotalMsgCount FROM " + d.t("Channels") + " WHERE Id = " + d.lit(dsquare));
+    for (auto& r : s.conn->query("SELECT u.Username, m.MsgCount FROM " + s.t("ChannelMembers") + " m JOIN " + s.t("Users") +
+                                 " u ON u.Id = m.UserId WHERE m.ChannelId = " + s.lit(square) + " ORDER BY u.Username")) {
+        auto dm = d.conn->query("SELECT m.MsgCount FROM " + d.t("ChannelMembers") + " m JOIN " + d.t("Users") + " u ON u.Id = m.UserId WHERE m.ChannelId = " +
+                                d.lit(dsquare) + " AND u.Username = " + d.lit(*r[0]));
+        if (dm.empty() || *r[0] == "user5") continue;
+        sc.shared_member = *r[0], sc.ms = std::stoll(*r[1]), sc.md = std::stoll(*dm[0][0]);
+        break;
+    }
+    return sc;
+}
+
+std::string write_rules(const ScratchDb& db) {
+    std::string path = "/tmp/mmmove-merge-rules-" + db.name() + ".yaml";
+    std::ofstream(path) << "users:\n  same_username_other_email: rename-source\n  other_username_same_email: map-by-email\n";
+    return path;
+}
+
+void merge_case(Engine from, Engine to, bool lower_case) {
+    ScratchDb src(from, "mgs"), dst(to, "mgd");
+    fill_sample(src, 1500, 141, lower_case, 1, false);
+    fill_sample(dst, 1000, 141, lower_case && to == Engine::mysql, 2, false);
+    Side s(src, lower_case), d(dst, lower_case && to == Engine::mysql);
+    Scenario sc = shape(s, d);
+    REQUIRE_FALSE(sc.shared_member.empty());
+
+    // The default rules refuse both user conflicts; the plan names them and their fixes, and writes nothing.
+    auto plan = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--plan"});
+    INFO(plan.output);
+    CHECK(plan.exit_code == 8);
+    CHECK_THAT(plan.output, Catch::Contains("[blocks] same username, other email: user user5 (source user5@example.com, destination "
+                                            "user5.elsewhere@example.com)"));
+    CHECK_THAT(plan.output, Catch::Contains("[blocks] other username, same email: user user21x <user21@example.com> is destination user user21"));
+    CHECK_THAT(plan.output, Catch::Contains("fix: users.same_username_other_email: rename-source"));
+    CHECK_THAT(plan.output, Catch::Contains("[settled] custom emoji on both sides: :sample_party:"));
+    CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts")) == sc.dest_posts);
+    CHECK(d.mmmove_tables() == 0);
+
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", write_rules(dst), "--quiet"});
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    CHECK(d.mmmove_tables() == 1);  // only the record of finished merges stays
+    // Every source post landed, and the destination's own post with the colliding id is untouched.
+    CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts")) == sc.dest_posts + sc.source_posts);
+    CHECK(d.one("SELECT Message FROM " + d.t("Posts") + " WHERE Id = " + d.lit(sc.colliding_post)) == "the destination's own post");
+    const std::string moved = d.one("SELECT Id FROM " + d.t("Posts") + " WHERE Message = " + d.lit(sc.colliding_message) + " AND Id <> " +
+                                    d.lit(sc.colliding_post));
+    REQUIRE(moved.size() == 26);
+    CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Reactions") + " WHERE PostId = " + d.lit(moved)) == sc.colliding_reactions);
+    // Users: user5 of the source joined under a new name, user21x is the destination's user21, user9 stays an admin.
+    CHECK(d.one("SELECT Email FROM " + d.t("Users") + " WHERE Username = 'user5-merged'") == "user5@example.com");
+    CHECK(d.one("SELECT COUNT(*) FROM " + d.t("Users") + " WHERE Username = 'user21x'") == "0");
+    CHECK(d.one("SELECT Roles FROM " + d.t("Users") + " WHERE Username = 'user9'") == "system_user system_admin");
+    // The pinned, edited post: in the destination's town-square, by the destination's user9, mention rewritten.
+    const std::string dsquare = d.town_square_id();
+    auto p = d.conn->query("SELECT ChannelId, UserId, Message, EditAt FROM " + d.t("Posts") + " WHERE Id = " + d.lit(sc.pinned_post));
+    REQUIRE(p.size() == 1);
+    CHECK(*p[0][0] == dsquare);
+    CHECK(*p[0][1] == d.user_id("user9"));
+    CHECK(*p[0][2] == "hello @user5-merged and :sample_party:");
+    CHECK(*p[0][3] == "1700000000999");
+    CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts") + " WHERE Id = " + d.lit(sc.pinned_post) + " AND IsPinned = (1 = 1)") == 1);
+    CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Preferences") + " WHERE Category = 'flagged_post' AND Name = " + d.lit(sc.pinned_post) +
+                " AND UserId = " + d.lit(d.user_id("user9"))) == 1);
+    // One town-square; its total adds both sides'; a member of both keeps exactly the unread count of both.
+    CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Channels") + " WHERE Name = 'town-square' AND TeamId = (SELECT Id FROM " + d.t("Teams") +
+                " WHERE Name = " + d.first_team_name() + ")") == 1);
+    const int64_t total = d.num("SELECT TotalMsgCount FROM " + d.t("Channels") + " WHERE Id = " + d.lit(dsquare));
+    CHECK(total == sc.td + sc.ts);
+    const int64_t count = d.num("SELECT m.MsgCount FROM " + d.t("ChannelMembers") + " m WHERE m.ChannelId = " + d.lit(dsquare) +
+                                " AND m.UserId = " + d.lit(d.user_id(sc.shared_member)));
+    CHECK(total - count == (sc.td - sc.md) + (sc.ts - sc.ms));
+    // DM channels: one per pair of people; none carries a source user id that was mapped away.
+    CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Channels") + " WHERE Type = 'D' AND Name LIKE " + d.lit("%" + s.user_id("user9") + "%")) ==
+          (s.user_id("user9") == d.user_id("user9") ? d.num("SELECT COUNT(*) FROM " + d.t("Channels") + " WHERE Type = 'D' AND Name LIKE " +
+                                                                d.lit("%" + d.user_id("user9") + "%"))
+                                                      : 0));
+
+    // The same source again: refused, nothing written.
+    auto again = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", write_rules(dst), "--quiet"});
+    CHECK(again.exit_code == 4);
+    CHECK_THAT(again.output, Catch::Contains("was already merged into the destination"));
+    CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts")) == sc.dest_posts + sc.source_posts);
+}
+
+}  // namespace
+
+TEST_CASE("merge PostgreSQL into PostgreSQL keeps every case of the scenario", "[e2e][merge][threads]") {
+    merge_case(Engine::postgres, Engine::postgres, false);
+}
+
+TEST_CASE("merge MySQL into PostgreSQL keeps every case of the scenario", "[e2e][merge]") {
+    merge_case(Engine::mysql, Engine::postgres, false);
+}
+
+TEST_CASE("merge Bitnami's lower-case MySQL into MySQL keeps every case of the scenario", "[e2e][merge]") {
+    merge_case(Engine::mysql, Engine::mysql, true);
+}

@@ -101,7 +101,13 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     snap = owned.get();
     if (r.resumed) {
         r.plan.ids = IdMap::load(dst);
-        r.plan.restore(checkpoint.state()["plan"]);
+        try {
+            r.plan.restore(checkpoint.state()["plan"]);
+        } catch (const nlohmann::json::exception&) {
+            throw Error(ExitCode::destination, std::string("The saved plan of the interrupted merge (table ") + Checkpoint::kStateTable +
+                                                   " on the destination) is damaged or was not written by mmmove. Restore the destination "
+                                                   "from its backup and merge again.");
+        }
         return true;
     }
     r.plan = plan_merge(snap->worker(0), dst, r.check, o.rules);

@@ -33,6 +33,8 @@ nlohmann::json MergePlan::state() const {
     };
     j["renames"] = {{"users", map_json(renames.users)}, {"channels", map_json(renames.channels)}, {"emoji", map_json(renames.emoji)},
                     {"teams", map_json(renames.teams)}, {"posts", map_json(renames.posts)}};
+    j["tables"] = nlohmann::json::array();
+    for (const auto& t : tables) j["tables"].push_back({t.table, t.how, t.merged});
     j["channels"] = nlohmann::json::array();
     for (const auto& c : merged_channels)
         j["channels"].push_back({c.dest_id, c.dest_total, c.dest_total_root, c.source_total, c.source_total_root, c.source_last_post,
@@ -52,6 +54,11 @@ void MergePlan::restore(const nlohmann::json& j) {
     map_from("emoji", renames.emoji);
     map_from("teams", renames.teams);
     map_from("posts", renames.posts);
+    for (const auto& t : j["tables"]) {
+        TablePlan tp;
+        tp.table = t.at(0).get<std::string>(), tp.how = t.at(1).get<std::string>(), tp.merged = t.at(2).get<bool>();
+        tables.push_back(tp);
+    }
     for (const auto& c : j["channels"])
         merged_channels.push_back({c.at(0).get<std::string>(), c.at(1).get<int64_t>(), c.at(2).get<int64_t>(), c.at(3).get<int64_t>(),
                                    c.at(4).get<int64_t>(), c.at(5).get<int64_t>(), c.at(6).get<int64_t>()});

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "catalog/catalog.h"
 #include "support.h"
@@ -15,11 +17,11 @@ using namespace mmmove::test;
 
 namespace {
 
-struct Side {
+struct Instance {
     const ScratchDb& db;
     bool lower_case;
     std::unique_ptr<Database> conn;
-    Side(const ScratchDb& d, bool lower) : db(d), lower_case(lower), conn(d.connect()) {}
+    Instance(const ScratchDb& d, bool lower) : db(d), lower_case(lower), conn(d.connect()) {}
     std::string t(const std::string& name) const {
         return conn->quote_ident(db.engine() == Engine::postgres || lower_case ? lower(name) : name);
     }
@@ -56,7 +58,7 @@ struct Scenario {
 };
 
 // Shapes the two sample instances into the cases above; returns what the assertions compare with.
-Scenario shape(Side& s, Side& d) {
+Scenario shape(Instance& s, Instance& d) {
     Scenario sc;
     d.conn->exec("UPDATE " + d.t("Users") + " SET Email = 'user5.elsewhere@example.com' WHERE Username = 'user5'");
     s.conn->exec("UPDATE " + s.t("Users") + " SET Username = 'user21x' WHERE Username = 'user21'");
@@ -100,7 +102,7 @@ void merge_case(Engine from, Engine to, bool lower_case) {
     ScratchDb src(from, "mgs"), dst(to, "mgd");
     fill_sample(src, 1500, 141, lower_case, 1, false);
     fill_sample(dst, 1000, 141, lower_case && to == Engine::mysql, 2, false);
-    Side s(src, lower_case), d(dst, lower_case && to == Engine::mysql);
+    Instance s(src, lower_case), d(dst, lower_case && to == Engine::mysql);
     Scenario sc = shape(s, d);
     REQUIRE_FALSE(sc.shared_member.empty());
 
@@ -175,4 +177,96 @@ TEST_CASE("merge MySQL into PostgreSQL keeps every case of the scenario", "[e2e]
 
 TEST_CASE("merge Bitnami's lower-case MySQL into MySQL keeps every case of the scenario", "[e2e][merge]") {
     merge_case(Engine::mysql, Engine::mysql, true);
+}
+
+namespace {
+
+// Everything but mmmove's own record of the merge (which holds the time it finished).
+Content merged_content(const ScratchDb& db) {
+    auto c = db.connect();
+    Content content = read_content(*c, false);
+    std::erase_if(content, [](const auto& t) { return t.first.rfind("mmmove_", 0) == 0; });
+    return content;
+}
+
+}  // namespace
+
+TEST_CASE("a merge killed with SIGKILL finishes with --resume exactly as an uninterrupted merge", "[threads][e2e][merge][resume]") {
+    ScratchDb src(Engine::postgres, "mks"), whole(Engine::postgres, "mkw"), killed(Engine::postgres, "mkk");
+    fill_sample(src, 20000, 141, false, 1, false);
+    fill_sample(whole, 5000, 141, false, 2, false);
+    fill_sample(killed, 5000, 141, false, 2, false);
+    auto args = [&](const ScratchDb& dst) {
+        return std::vector<std::string>{"merge", "--from", src.dsn(), "--to", dst.dsn(), "--jobs", "1", "--chunk-rows", "500", "--quiet"};
+    };
+    REQUIRE(run_mmmove(args(whole)).exit_code == 0);
+
+    kill_mid_run(args(killed), killed, 5);
+    auto k = killed.connect();
+    CHECK(committed_chunks(*k) >= 5);
+    auto again = run_mmmove(args(killed));
+    INFO(again.output);
+    CHECK(again.exit_code == 4);
+    CHECK_THAT(again.output, Catch::Contains("did not finish") && Catch::Contains("--resume"));
+    auto v = args(killed);
+    v.push_back("--resume");
+    auto resumed = run_mmmove(v);
+    INFO(resumed.output);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK_THAT(resumed.output, Catch::Contains("Merged (resumed)"));
+
+    Content a = merged_content(whole), b = merged_content(killed);
+    REQUIRE(a.size() == b.size());
+    for (const auto& [table, rows] : a) {
+        INFO(table);
+        CHECK(rows == b.at(table));  // no duplicate, no missing row, the same remapped references and counts
+    }
+    CHECK(committed_chunks(*k) == 0);  // the checkpoint is gone
+}
+
+TEST_CASE("merge rules settle archived channels, emoji and team clashes, and unknown tables block until listed", "[e2e][merge]") {
+    ScratchDb src(Engine::postgres, "mrs"), dst(Engine::postgres, "mrd");
+    fill_sample(src, 1000, 141, false, 1, false);
+    fill_sample(dst, 1000, 141, false, 2, false);
+    Instance s(src, false), d(dst, false);
+    const std::string team0 = d.one("SELECT Id FROM teams WHERE Name = 'team-0'");
+    d.conn->exec("UPDATE channels SET DeleteAt = 1700000000000 WHERE Name = 'off-topic' AND TeamId = " + d.lit(team0));
+    for (Instance* side : {&s, &d}) side->conn->exec("CREATE TABLE focalboard_blocks (id varchar(26) PRIMARY KEY, title text)");
+    s.conn->exec("INSERT INTO focalboard_blocks VALUES ('b1', 'a board')");
+    const int64_t party = s.num("SELECT COUNT(*) FROM reactions WHERE EmojiName = 'sample_party'");
+    REQUIRE(party > 0);
+    const std::string off_topic = s.one("SELECT c.Id FROM channels c JOIN teams t ON t.Id = c.TeamId WHERE t.Name = 'team-0' AND c.Name = 'off-topic'");
+    const int64_t off_topic_posts = s.num("SELECT COUNT(*) FROM posts WHERE ChannelId = " + s.lit(off_topic));
+    const int64_t team1_channels = s.num("SELECT COUNT(*) FROM channels c JOIN teams t ON t.Id = c.TeamId WHERE t.Name = 'team-1'");
+
+    auto plan = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--plan", "--json"});
+    INFO(plan.output);
+    CHECK(plan.exit_code == 8);
+    auto j = nlohmann::json::parse(plan.output.substr(plan.output.find("\n{") + 1));
+    CHECK(j["blocked"] == true);
+    std::set<std::string> blocking;
+    for (const auto& c : j["conflicts"])
+        if (c["blocking"] == true) blocking.insert(c["kind"].get<std::string>() + ": " + c["subject"].get<std::string>());
+    CHECK(blocking.count("archived destination channel: channel team-0/off-topic is archived on the destination, active on the source"));
+    CHECK(blocking.count("unknown table: table focalboard_blocks (a plugin's, or a newer Mattermost's)"));
+    CHECK(d.mmmove_tables() == 0);
+
+    std::string rules = "/tmp/mmmove-merge-rules-" + dst.name() + ".yaml";
+    std::ofstream(rules) << "channels:\n  archived_destination: rename-source\nemoji:\n  same_name: rename-source\n"
+                            "teams:\n  rename: {team-1: team-1-acme}\ntables:\n  copy_as_is: [focalboard_blocks]\n";
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", rules, "--quiet"});
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    // The source's active off-topic joined team-0 as a new active channel with all its posts.
+    auto renamed = d.conn->query("SELECT Id, DeleteAt FROM channels WHERE TeamId = " + d.lit(team0) + " AND Name = 'off-topic-merged'");
+    REQUIRE(renamed.size() == 1);
+    CHECK(*renamed[0][1] == "0");
+    CHECK(d.num("SELECT COUNT(*) FROM posts WHERE ChannelId = " + d.lit(*renamed[0][0])) == off_topic_posts);
+    CHECK(d.one("SELECT DeleteAt FROM channels WHERE TeamId = " + d.lit(team0) + " AND Name = 'off-topic'") == "1700000000000");
+    // The source's emoji joined under a new name, and its reactions follow it.
+    CHECK(d.num("SELECT COUNT(*) FROM emoji WHERE Name = 'sample_party_merged' AND DeleteAt = 0") == 1);
+    CHECK(d.num("SELECT COUNT(*) FROM reactions WHERE EmojiName = 'sample_party_merged'") == party);
+    // team-1 of the source is a new team, with every one of its channels.
+    CHECK(d.num("SELECT COUNT(*) FROM channels c JOIN teams t ON t.Id = c.TeamId WHERE t.Name = 'team-1-acme'") == team1_channels);
+    CHECK(d.one("SELECT title FROM focalboard_blocks WHERE id = 'b1'") == "a board");
 }

@@ -26,53 +26,6 @@ using namespace mmmove::test;
 namespace {
 
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& output) {
-    servers();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        std::vector<char*> argv{const_cast<char*>(MMMOVE_BINARY)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execv(MMMOVE_BINARY, argv.data());
-        _exit(127);
-    }
-    return pid;
-}
-
-uint64_t committed_chunks(Database& dst) {
-    try {
-        auto r = dst.query("SELECT COUNT(*) FROM mmmove_copy_chunks");
-        return std::stoull(r[0][0].value_or("0"));
-    } catch (const Error&) {
-        return 0;  // not created yet
-    }
-}
-
-// Waits until the running copy has committed a few chunks.
-void wait_for_chunks(Database& dst, pid_t pid, uint64_t n) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (committed_chunks(dst) < n) {
-        int status;
-        REQUIRE(waitpid(pid, &status, WNOHANG) == 0);  // still running
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-
-// Starts the copy, waits until it has committed `chunks` chunks, and kills it with SIGKILL.
-void kill_mid_copy(const std::vector<std::string>& args, const ScratchDb& dst, uint64_t chunks) {
-    pid_t pid = spawn(args, "/tmp/" + dst.name() + ".out");
-    auto d = dst.connect();
-    wait_for_chunks(*d, pid, chunks);
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
-    REQUIRE(WIFSIGNALED(status));
-}
-
 void require_finished_like_an_uninterrupted_run(const ScratchDb& src, const ScratchDb& dst, bool strip) {
     auto s = src.connect(Side::source);
     auto d = dst.connect();
@@ -98,7 +51,7 @@ TEST_CASE("a copy killed with SIGKILL finishes with --resume, every row exactly 
     fill_sample(src, 40000);
     std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
                                      "--chunk-rows", "500", "--quiet", "--report", "/tmp/" + dst.name() + ".jsonl"};
-    kill_mid_copy(args, dst, 5);
+    kill_mid_run(args, dst, 5);
     auto d = dst.connect();
     uint64_t chunks_at_kill = committed_chunks(*d);
     CHECK(chunks_at_kill >= 5);
@@ -135,7 +88,7 @@ TEST_CASE("a crafted checkpoint row never reaches the source's SQL on --resume",
     fill_sample(src, 40000);
     std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
                                      "--chunk-rows", "500", "--quiet", "--report", "/tmp/" + dst.name() + ".jsonl"};
-    kill_mid_copy(args, dst, 3);
+    kill_mid_run(args, dst, 3);
     auto d = dst.connect();
     auto state = nlohmann::json::parse(*d->query("SELECT value FROM mmmove_copy_state WHERE name = 'bounds'")[0][0]);
     // Whoever controls the destination marks Posts' bounds numeric and hides statements in them.
@@ -160,7 +113,7 @@ TEST_CASE("a copy whose server connections are terminated finishes with --resume
             std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "2",
                                              "--chunk-rows", "500", "--quiet"};
             std::string out = "/tmp/" + dst.name() + ".out";
-            pid_t pid = spawn(args, out);
+            pid_t pid = spawn_mmmove(args, out);
             auto d = dst.connect();
             wait_for_chunks(*d, pid, 4);
             if (to == Engine::postgres) {
@@ -207,7 +160,7 @@ TEST_CASE("--truncate over an interrupted copy starts again and still restores e
     s->exec("ANALYZE");
     std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
                                      "--chunk-rows", "500", "--quiet"};
-    kill_mid_copy(args, dst, 5);
+    kill_mid_run(args, dst, 5);
 
     args.erase(std::find(args.begin(), args.end(), "--create-schema"));
     args.push_back("--truncate");

@@ -1,16 +1,20 @@
 #include "support.h"
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
@@ -190,6 +194,53 @@ Content read_content(Database& db, bool strip) {
         std::sort(rows.begin(), rows.end());
     }
     return content;
+}
+
+pid_t spawn_mmmove(const std::vector<std::string>& args, const std::string& output) {
+    servers();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        std::vector<char*> argv{const_cast<char*>(MMMOVE_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(MMMOVE_BINARY, argv.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+uint64_t committed_chunks(Database& dst) {
+    try {
+        auto r = dst.query("SELECT COUNT(*) FROM mmmove_copy_chunks");
+        return std::stoull(r[0][0].value_or("0"));
+    } catch (const Error&) {
+        return 0;  // not created yet
+    }
+}
+
+// Waits until the running copy has committed a few chunks.
+void wait_for_chunks(Database& dst, pid_t pid, uint64_t n) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (committed_chunks(dst) < n) {
+        int status;
+        REQUIRE(waitpid(pid, &status, WNOHANG) == 0);  // still running
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+// Starts mmmove (a copy or a merge), waits until it has committed `chunks` chunks, and kills it with SIGKILL.
+void kill_mid_run(const std::vector<std::string>& args, const ScratchDb& dst, uint64_t chunks) {
+    pid_t pid = spawn_mmmove(args, "/tmp/" + dst.name() + ".out");
+    auto d = dst.connect();
+    wait_for_chunks(*d, pid, chunks);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
 }
 
 }  // namespace mmmove::test

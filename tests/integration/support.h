@@ -2,6 +2,8 @@
 // What the integration tests share: the throwaway servers started by scripts/servers (a missing
 // server fails the test, it is never skipped), scratch databases that drop themselves, running the
 // mmmove binary, and reading a whole database into an engine-neutral form to compare content.
+#include <sys/types.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -58,5 +60,15 @@ CliRun run_mmmove_as_nobody(const std::vector<std::string>& args);
 // hex, JSON re-serialised, arrays as JSON, NUL bytes removed where the destination is PostgreSQL.
 using Content = std::map<std::string, std::vector<std::string>>;  // lower-case table → sorted rows
 Content read_content(Database& db, bool strip_nul_bytes);
+
+// Starts the mmmove binary with `args` in a child process, its stdout and stderr going to `output`.
+pid_t spawn_mmmove(const std::vector<std::string>& args, const std::string& output);
+// Starts mmmove with `args` (output to a file), waits until it has committed `chunks` chunks into
+// `dst` (its checkpoint table mmmove_copy_chunks), and kills it with SIGKILL.
+void kill_mid_run(const std::vector<std::string>& args, const ScratchDb& dst, uint64_t chunks);
+// Waits (at most 120 s) until the mmmove process `pid`, still running, has committed `n` chunks into `dst`.
+void wait_for_chunks(Database& dst, pid_t pid, uint64_t n);
+// The chunks a running or killed copy or merge has committed into `dst` (0 before its checkpoint exists).
+uint64_t committed_chunks(Database& dst);
 
 }  // namespace mmmove::test

@@ -24,11 +24,15 @@ void add_merge(CLI::App& app, Action& action) {
     cmd->add_option("--examples", options.examples, "matches printed in the plan")->capture_default_str();
     cmd->add_option("--jobs", options.jobs, "parallel workers (default: number of cores)");
     cmd->add_option("--chunk-rows", options.chunk_rows, "rows per chunk of a large table")->capture_default_str();
+    cmd->add_option("--files-from", options.files_from, "the source's data directory: its files join the destination's (needs --files-to)");
+    cmd->add_option("--files-to", options.files_to, "the destination's data directory (never a file replaced)");
     cmd->add_flag("--resume", options.resume, "finish a merge that was interrupted, with the plan it saved");
     cmd->add_flag("--quiet", options.quiet, "print only the plan's conflicts and the summary");
     cmd->add_flag("--json", json, "print the plan and the result as JSON on stdout (for scripts)");
     cmd->callback([&action] {
         action = [] {
+            if (options.files_from.empty() != options.files_to.empty())
+                throw Error(ExitCode::bad_input, "--files-from and --files-to go together: give both data directories, or neither.");
             if (!rules.empty()) options.rules = MergeRules::load(rules);
             for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
             options.progress = Progress::style_for(options.quiet, isatty(STDERR_FILENO));

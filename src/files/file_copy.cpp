@@ -114,6 +114,10 @@ void copy_file(const SyncOptions& o, bool keep_owner, SyncTally& tally, const Fo
         ++tally.unchanged;
         return;
     }
+    if (exists && o.keep_existing) {
+        ++tally.kept;
+        return;
+    }
     uint64_t copied = static_cast<uint64_t>(s.st_size);
     if (!o.dry_run) {
         std::string error = write_copy(fs, keep_owner, pair, name, copied);

@@ -35,7 +35,7 @@ struct SyncTally {
     static constexpr size_t kMaxRefused = 200;  // the list is for the admin; the walk goes on
     std::mutex m;
     SyncResult result;
-    std::atomic<uint64_t> copied{0}, unchanged{0}, bytes{0}, deleted{0};
+    std::atomic<uint64_t> copied{0}, unchanged{0}, bytes{0}, deleted{0}, kept{0};
     void refuse(const std::string& what);
     void fail(const std::string& what);
 };

@@ -113,9 +113,15 @@ private:
 
     // The folder's pair, or null when the source folder cannot be read (reported; nothing under it
     // is deleted from the destination, since the source's content is unknown).
-    std::shared_ptr<FolderPair> open_pair(const FolderPair& parent, const std::string& name) {
+    std::shared_ptr<FolderPair> open_pair(const FolderPair& parent, const std::string& source_name) {
+        std::string name = source_name;
+        if (o_.folder_name)
+            if (auto renamed = o_.folder_name(parent.child(source_name))) {
+                if (renamed->empty()) return nullptr;  // the destination's own folder wins
+                name = *renamed;
+            }
         auto pair = std::make_shared<FolderPair>(fs_, parent.child(name));
-        pair->src = fs_.open_folder(parent.src, name);
+        pair->src = fs_.open_folder(parent.src, source_name);
         struct stat st {};
         if (pair->src < 0 || ::fstat(pair->src, &st) != 0) {
             source_unreadable(pair->rel, errno);
@@ -274,6 +280,7 @@ SyncResult sync_files(const SyncOptions& o, FileSystem& fsys, std::ostream& log)
     SyncResult r = std::move(tally.result);
     r.copied = tally.copied;
     r.unchanged = tally.unchanged;
+    r.kept = tally.kept;
     r.bytes = tally.bytes;
     r.deleted = tally.deleted;
     return r;

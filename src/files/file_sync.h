@@ -11,6 +11,7 @@
 // on both sides.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -28,10 +29,17 @@ struct SyncOptions {
     bool dry_run = false;
     unsigned jobs = 0;         // 0 = number of cores
     bool quiet = false;
+    // A merge: a destination file is never replaced (the destination's differs: it is kept and
+    // counted), and source folders may land under another name. `folder_name(rel)` gets a source
+    // folder's path from the root ("users/<id>") and returns nothing to keep the name, a new name for
+    // the folder, or "" to leave the folder out (the destination's own copy of it wins).
+    bool keep_existing = false;
+    std::function<std::optional<std::string>(const std::string& rel)> folder_name;
 };
 
 struct SyncResult {
     uint64_t copied = 0, unchanged = 0, deleted = 0, bytes = 0;
+    uint64_t kept = 0;  // keep_existing: destination files that differ from the source's, left as they are
     std::vector<std::string> refused;  // hostile paths and symlinks, with the reason
     std::vector<std::string> failed;   // files and folders that could not be copied or read, with the reason
 };

@@ -126,6 +126,31 @@ void save_plan(Database& dst, const MergeResult& r, const CopyPlan& chunks, Chec
                        {"bounds", plan_bounds(chunks)}, {"plan", r.plan.state()}, {"settled", false}});
 }
 
+// The files phase: the source's data directory into the destination's, through the ID map.
+SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, std::ostream& log) {
+    SyncOptions so;
+    so.from = o.files_from;
+    so.to = o.files_to;
+    so.quiet = o.quiet;
+    so.jobs = o.jobs;
+    so.keep_existing = true;
+    so.folder_name = [&plan](const std::string& rel) -> std::optional<std::string> {
+        size_t slash = rel.find('/');
+        if (slash == std::string::npos || rel.find('/', slash + 1) != std::string::npos) return std::nullopt;
+        const std::string top = rel.substr(0, slash), id = rel.substr(slash + 1);
+        if (top != "users" && top != "teams" && top != "emoji") return std::nullopt;
+        if (plan.ids.matched(top, id)) return std::string();  // the destination's own image stays
+        if (const std::string* renumbered = plan.ids.find(top, id)) return *renumbered;
+        return std::nullopt;
+    };
+    SyncResult r = sync_files(so, real_file_system(), log);
+    if (!r.failed.empty())
+        throw Error(ExitCode::destination, "Every row is merged, but " + std::to_string(r.failed.size()) + " files could not be copied; the first: " +
+                                               r.failed.front() + ". Fix it, then run the same merge with --resume: it copies the files again "
+                                               "(never replacing a destination file) and finishes.");
+    return r;
+}
+
 }  // namespace
 
 MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::ostream& log) {
@@ -163,6 +188,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
         checkpoint.set("settled", true);
         dst.commit();
     }
+    if (!o.files_from.empty()) r.files = merge_files(o, r.plan, log);
     for (const auto& t : chunks.tables) {
         MergedTable m{t.dest->name, 0, 0, 0};
         for (const auto& [key, done] : checkpoint.done())
@@ -186,6 +212,9 @@ void print_merge_summary(const MergeResult& r, std::ostream& out) {
         if (t.skipped) out << ", " << t.skipped << " left out (see the report)";
         out << "\n";
     }
+    if (r.files)
+        out << "  files: " << r.files->copied << " copied, " << r.files->unchanged << " already there, " << r.files->kept
+            << " kept (the destination's differs and is never replaced), " << r.files->refused.size() << " refused\n";
 }
 
 std::string merge_summary_json(const MergeResult& r) {
@@ -193,6 +222,9 @@ std::string merge_summary_json(const MergeResult& r) {
     j["applied"] = r.applied;
     j["resumed"] = r.resumed;
     j["seconds"] = r.seconds;
+    if (r.files)
+        j["files"] = {{"copied", r.files->copied}, {"unchanged", r.files->unchanged}, {"kept", r.files->kept},
+                      {"refused", r.files->refused.size()}};
     j["merged"] = nlohmann::json::array();
     for (const auto& t : r.tables)
         j["merged"].push_back({{"table", t.table}, {"inserted", t.inserted}, {"matched", t.matched}, {"skipped", t.skipped}});

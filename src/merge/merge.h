@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "files/file_sync.h"
 #include "merge/merge_plan.h"
 #include "pipeline/check.h"
 #include "pipeline/progress.h"
@@ -30,6 +31,10 @@ struct MergeOptions {
     ConvertPolicy policy;
     Progress::Style progress = Progress::Style::quiet;
     size_t examples = 20;    // matches printed in the plan
+    // The data directories (./data): when given, the merge ends by copying the source's files into the
+    // destination's, never replacing a destination file, following the ID map (users/<id>, teams/<id>,
+    // emoji/<id>: a row the destination already had keeps its own image; a renumbered row's files move).
+    std::string files_from, files_to;
 };
 
 struct MergedTable {
@@ -43,6 +48,7 @@ struct MergeResult {
     bool applied = false;  // false for --plan
     bool resumed = false;
     std::vector<MergedTable> tables;
+    std::optional<SyncResult> files;
     double seconds = 0;
 };
 

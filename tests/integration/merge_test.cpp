@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "../common/test_files.h"
 #include "catalog/catalog.h"
 #include "support.h"
 
@@ -226,7 +227,7 @@ TEST_CASE("a merge killed with SIGKILL finishes with --resume exactly as an unin
 
 TEST_CASE("merge rules settle archived channels, emoji and team clashes, and unknown tables block until listed", "[e2e][merge]") {
     ScratchDb src(Engine::postgres, "mrs"), dst(Engine::postgres, "mrd");
-    fill_sample(src, 1000, 141, false, 1, false);
+    fill_sample(src, 1500, 141, false, 1, false);
     fill_sample(dst, 1000, 141, false, 2, false);
     Instance s(src, false), d(dst, false);
     const std::string team0 = d.one("SELECT Id FROM teams WHERE Name = 'team-0'");
@@ -254,9 +255,34 @@ TEST_CASE("merge rules settle archived channels, emoji and team clashes, and unk
     std::string rules = "/tmp/mmmove-merge-rules-" + dst.name() + ".yaml";
     std::ofstream(rules) << "channels:\n  archived_destination: rename-source\nemoji:\n  same_name: rename-source\n"
                             "teams:\n  rename: {team-1: team-1-acme}\ntables:\n  copy_as_is: [focalboard_blocks]\n";
-    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", rules, "--quiet"});
+    // The data directories: a person both sides know, a person only the source has, and an attachment
+    // path both sides use with different content.
+    TempFolder files_src("merge-files-src"), files_dst("merge-files-dst");
+    const std::string nine_src = s.user_id("user9"), nine_dst = d.user_id("user9");
+    REQUIRE(nine_src != nine_dst);
+    const std::string newcomer = s.one("SELECT MIN(Id) FROM users WHERE Username NOT IN (" + [&] {
+        std::string list;
+        for (auto& r : d.conn->query("SELECT Username FROM users")) list += (list.empty() ? "" : ", ") + s.lit(*r[0]);
+        return list;
+    }() + ")");
+    REQUIRE(newcomer.size() == 26);
+    spit(files_src.path / "users" / nine_src / "profile.png", "source nine");
+    spit(files_src.path / "users" / newcomer / "profile.png", "newcomer");
+    spit(files_src.path / "20240131/teams/t/channels/c/users/u/f1/a.txt", "source a");
+    spit(files_src.path / "20240131/teams/t/channels/c/users/u/f2/b.txt", "source b");
+    spit(files_dst.path / "users" / nine_dst / "profile.png", "destination nine");
+    spit(files_dst.path / "20240131/teams/t/channels/c/users/u/f1/a.txt", "destination a");
+
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", rules, "--quiet", "--files-from",
+                           files_src.path.string(), "--files-to", files_dst.path.string()});
     INFO(run.output);
     REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.output, Catch::Contains("files: 2 copied, 0 already there, 1 kept"));
+    CHECK(slurp(files_dst.path / "users" / nine_dst / "profile.png") == "destination nine");
+    CHECK_FALSE(std::filesystem::exists(files_dst.path / "users" / nine_src));  // the destination's user keeps their own picture
+    CHECK(slurp(files_dst.path / "users" / newcomer / "profile.png") == "newcomer");
+    CHECK(slurp(files_dst.path / "20240131/teams/t/channels/c/users/u/f1/a.txt") == "destination a");  // never replaced
+    CHECK(slurp(files_dst.path / "20240131/teams/t/channels/c/users/u/f2/b.txt") == "source b");
     // The source's active off-topic joined team-0 as a new active channel with all its posts.
     auto renamed = d.conn->query("SELECT Id, DeleteAt FROM channels WHERE TeamId = " + d.lit(team0) + " AND Name = 'off-topic-merged'");
     REQUIRE(renamed.size() == 1);

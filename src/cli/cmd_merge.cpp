@@ -26,6 +26,7 @@ void add_merge(CLI::App& app, Action& action) {
     cmd->add_option("--chunk-rows", options.chunk_rows, "rows per chunk of a large table")->capture_default_str();
     cmd->add_option("--files-from", options.files_from, "the source's data directory: its files join the destination's (needs --files-to)");
     cmd->add_option("--files-to", options.files_to, "the destination's data directory (never a file replaced)");
+    cmd->add_flag("--verify", options.verify, "then compare every merged row with the source's, through the ID map (exit 7 on a difference)");
     cmd->add_flag("--resume", options.resume, "finish a merge that was interrupted, with the plan it saved");
     cmd->add_flag("--quiet", options.quiet, "print only the plan's conflicts and the summary");
     cmd->add_flag("--json", json, "print the plan and the result as JSON on stdout (for scripts)");
@@ -44,7 +45,8 @@ void add_merge(CLI::App& app, Action& action) {
                 std::cout << merge_summary_json(result) << "\n";
             else
                 print_merge_summary(result, std::cout);
-            return result.plan.blocked() ? static_cast<int>(ExitCode::conflict) : 0;
+            if (result.plan.blocked()) return static_cast<int>(ExitCode::conflict);
+            return result.verify && !result.verify->equal() ? static_cast<int>(ExitCode::differs) : 0;
         };
     });
 }

@@ -189,6 +189,10 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
         dst.commit();
     }
     if (!o.files_from.empty()) r.files = merge_files(o, r.plan, log);
+    if (o.verify) {
+        if (!o.quiet) log << "  verifying every merged row, through the ID map, on the snapshot the merge read\n";
+        r.verify = verify_merge(chunks, *snapshot, dst, stage, o.policy, 5);
+    }
     for (const auto& t : chunks.tables) {
         MergedTable m{t.dest->name, 0, 0, 0};
         for (const auto& [key, done] : checkpoint.done())
@@ -212,6 +216,7 @@ void print_merge_summary(const MergeResult& r, std::ostream& out) {
         if (t.skipped) out << ", " << t.skipped << " left out (see the report)";
         out << "\n";
     }
+    if (r.verify) print_merge_verify(*r.verify, out);
     if (r.files)
         out << "  files: " << r.files->copied << " copied, " << r.files->unchanged << " already there, " << r.files->kept
             << " kept (the destination's differs and is never replaced), " << r.files->refused.size() << " refused\n";
@@ -222,6 +227,12 @@ std::string merge_summary_json(const MergeResult& r) {
     j["applied"] = r.applied;
     j["resumed"] = r.resumed;
     j["seconds"] = r.seconds;
+    if (r.verify) {
+        j["verify"] = {{"equal", r.verify->equal()}, {"tables", nlohmann::json::array()}};
+        for (const auto& t : r.verify->tables)
+            j["verify"]["tables"].push_back({{"table", t.table}, {"compared", t.compared}, {"missing", t.missing}, {"differ", t.differ},
+                                             {"examples", t.examples}});
+    }
     if (r.files)
         j["files"] = {{"copied", r.files->copied}, {"unchanged", r.files->unchanged}, {"kept", r.files->kept},
                       {"refused", r.files->refused.size()}};

@@ -14,6 +14,7 @@
 
 #include "files/file_sync.h"
 #include "merge/merge_plan.h"
+#include "merge/merge_verify.h"
 #include "pipeline/check.h"
 #include "pipeline/progress.h"
 #include "transform/convert.h"
@@ -35,6 +36,7 @@ struct MergeOptions {
     // destination's, never replacing a destination file, following the ID map (users/<id>, teams/<id>,
     // emoji/<id>: a row the destination already had keeps its own image; a renumbered row's files move).
     std::string files_from, files_to;
+    bool verify = false;  // then compare every merged row with the source's, through the ID map
 };
 
 struct MergedTable {
@@ -49,6 +51,7 @@ struct MergeResult {
     bool resumed = false;
     std::vector<MergedTable> tables;
     std::optional<SyncResult> files;
+    std::optional<MergeVerifyResult> verify;
     double seconds = 0;
 };
 

@@ -119,10 +119,15 @@ void merge_case(Engine from, Engine to, bool lower_case) {
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts")) == sc.dest_posts);
     CHECK(d.mmmove_tables() == 0);
 
-    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", write_rules(dst), "--quiet"});
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", write_rules(dst), "--quiet", "--verify"});
     INFO(run.output);
     REQUIRE(run.exit_code == 0);
     CHECK(d.mmmove_tables() == 1);  // only the record of finished merges stays
+    // --verify compared every merged row through the ID map: at least every source post.
+    const std::string verified = "verify: every merged row is in the destination as merged (";
+    const auto said = run.output.find(verified);
+    REQUIRE(said != std::string::npos);
+    CHECK(std::stoll(run.output.substr(said + verified.size())) >= sc.source_posts);
     // Every source post landed, and the destination's own post with the colliding id is untouched.
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts")) == sc.dest_posts + sc.source_posts);
     CHECK(d.one("SELECT Message FROM " + d.t("Posts") + " WHERE Id = " + d.lit(sc.colliding_post)) == "the destination's own post");
@@ -273,10 +278,18 @@ TEST_CASE("merge rules settle archived channels, emoji and team clashes, and unk
     spit(files_dst.path / "users" / nine_dst / "profile.png", "destination nine");
     spit(files_dst.path / "20240131/teams/t/channels/c/users/u/f1/a.txt", "destination a");
 
-    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", rules, "--quiet", "--files-from",
+    // A destination trigger that changes one merged post as it is written: --verify must name it.
+    const std::string tampered = s.one("SELECT MIN(Id) FROM posts");
+    d.conn->exec("CREATE FUNCTION mmmove_test_tamper() RETURNS trigger AS $$ BEGIN IF NEW.id = " + d.lit(tampered) +
+                 " THEN NEW.message := NEW.message || '!'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+    d.conn->exec("CREATE TRIGGER tamper BEFORE INSERT ON posts FOR EACH ROW EXECUTE FUNCTION mmmove_test_tamper()");
+
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", rules, "--quiet", "--verify", "--files-from",
                            files_src.path.string(), "--files-to", files_dst.path.string()});
     INFO(run.output);
-    REQUIRE(run.exit_code == 0);
+    REQUIRE(run.exit_code == 7);
+    CHECK_THAT(run.output, Catch::Contains("posts: 0 rows missing on the destination, 1 rows differ") &&
+                               Catch::Contains("id=" + tampered + ": message differs") && Catch::Contains("verify: DIFFERENT ("));
     CHECK_THAT(run.output, Catch::Contains("files: 2 copied, 0 already there, 1 kept"));
     CHECK(slurp(files_dst.path / "users" / nine_dst / "profile.png") == "destination nine");
     CHECK_FALSE(std::filesystem::exists(files_dst.path / "users" / nine_src));  // the destination's user keeps their own picture

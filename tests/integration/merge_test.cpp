@@ -11,6 +11,7 @@
 
 #include "../common/test_files.h"
 #include "catalog/catalog.h"
+#include "transform/id_values.h"
 #include "support.h"
 
 using namespace mmmove;
@@ -52,7 +53,7 @@ struct Instance {
 };
 
 struct Scenario {
-    std::string pinned_post, colliding_post, colliding_message;
+    std::string pinned_post, colliding_post, colliding_message, join_post;
     int64_t colliding_reactions = 0, source_posts = 0, dest_posts = 0;
     int64_t ts = 0, td = 0, ms = 0, md = 0;  // town-square totals and a shared member's counts
     std::string shared_member;
@@ -69,6 +70,9 @@ Scenario shape(Instance& s, Instance& d) {
     sc.pinned_post = s.one("SELECT MIN(Id) FROM " + s.t("Posts") + " WHERE ChannelId = " + s.lit(square));
     s.conn->exec("UPDATE " + s.t("Posts") + " SET Message = 'hello @user5 and :sample_party:', IsPinned = (1 = 1), EditAt = 1700000000999, "
                  "UserId = " + s.lit(s.user_id("user9")) + " WHERE Id = " + s.lit(sc.pinned_post));
+    sc.join_post = s.one("SELECT MAX(Id) FROM " + s.t("Posts") + " WHERE ChannelId = " + s.lit(square));
+    s.conn->exec("UPDATE " + s.t("Posts") + " SET Type = 'system_join_channel', Message = 'user9 joined the channel.' WHERE Id = " +
+                 s.lit(sc.join_post));
     s.conn->exec("INSERT INTO " + s.t("Preferences") + " (UserId, Category, Name, Value) VALUES (" + s.lit(s.user_id("user9")) +
                  ", 'flagged_post', " + s.lit(sc.pinned_post) + ", 'true')");
     sc.colliding_post = s.one("SELECT MIN(p.Id) FROM " + s.t("Posts") + " p JOIN " + s.t("Reactions") + " r ON r.PostId = p.Id");
@@ -150,6 +154,19 @@ void merge_case(Engine from, Engine to, bool lower_case) {
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts") + " WHERE Id = " + d.lit(sc.pinned_post) + " AND IsPinned = (1 = 1)") == 1);
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Preferences") + " WHERE Category = 'flagged_post' AND Name = " + d.lit(sc.pinned_post) +
                 " AND UserId = " + d.lit(d.user_id("user9"))) == 1);
+    CHECK(d.one("SELECT Type FROM " + d.t("Posts") + " WHERE Id = " + d.lit(sc.join_post)) == "system_join_channel");
+    // Every DM and group channel's name is built from its members' destination ids, as Mattermost builds it.
+    std::map<std::string, std::vector<std::string>> members;
+    for (auto& r : d.conn->query("SELECT c.Name, c.Type, m.UserId FROM " + d.t("Channels") + " c JOIN " + d.t("ChannelMembers") +
+                                 " m ON m.ChannelId = c.Id WHERE c.Type IN ('D', 'G')"))
+        members[*r[1] + " " + *r[0]].push_back(*r[2]);
+    REQUIRE(members.size() > 10);
+    for (const auto& [channel, ids] : members) {
+        INFO(channel);
+        const std::string name = channel.substr(2);
+        if (channel[0] == 'D') CHECK((ids.size() == 2 && name == dm_channel_name(ids[0], ids[1])));
+        else CHECK(name == gm_channel_name(ids));
+    }
     // One town-square; its total adds both sides'; a member of both keeps exactly the unread count of both.
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Channels") + " WHERE Name = 'town-square' AND TeamId = (SELECT Id FROM " + d.t("Teams") +
                 " WHERE Name = " + d.first_team_name() + ")") == 1);
@@ -302,6 +319,11 @@ TEST_CASE("merge rules settle archived channels, emoji and team clashes, and unk
     CHECK(*renamed[0][1] == "0");
     CHECK(d.num("SELECT COUNT(*) FROM posts WHERE ChannelId = " + d.lit(*renamed[0][0])) == off_topic_posts);
     CHECK(d.one("SELECT DeleteAt FROM channels WHERE TeamId = " + d.lit(team0) + " AND Name = 'off-topic'") == "1700000000000");
+    // Its creator is the destination's account of the same person, its creation time the source's.
+    auto made = s.conn->query("SELECT u.Username, c.CreateAt FROM channels c JOIN users u ON u.Id = c.CreatorId WHERE c.Id = " + s.lit(off_topic));
+    REQUIRE(made.size() == 1);
+    CHECK(d.one("SELECT u.Username FROM channels c JOIN users u ON u.Id = c.CreatorId WHERE c.Id = " + d.lit(*renamed[0][0])) == *made[0][0]);
+    CHECK(d.one("SELECT CreateAt FROM channels WHERE Id = " + d.lit(*renamed[0][0])) == *made[0][1]);
     // The source's emoji joined under a new name, and its reactions follow it.
     CHECK(d.num("SELECT COUNT(*) FROM emoji WHERE Name = 'sample_party_merged' AND DeleteAt = 0") == 1);
     CHECK(d.num("SELECT COUNT(*) FROM reactions WHERE EmojiName = 'sample_party_merged'") == party);

@@ -194,7 +194,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
         r.verify = verify_merge(chunks, *snapshot, dst, stage, o.policy, 5);
     }
     for (const auto& t : chunks.tables) {
-        MergedTable m{t.dest->name, 0, 0, 0};
+        MergedTable m{t.dest->name, 0, 0, 0, stage.write_plan(t).kind == WritePlan::Kind::hold};
         for (const auto& [key, done] : checkpoint.done())
             if (key.first == lower(t.source->name)) m.inserted += done.rows, m.matched += done.matched, m.skipped += done.skipped;
         r.tables.push_back(m);
@@ -211,6 +211,10 @@ void print_merge_summary(const MergeResult& r, std::ostream& out) {
     out << "Merged" << (r.resumed ? " (resumed)" : "") << " in " << static_cast<int>(r.seconds + 0.5) << " s:\n";
     for (const auto& t : r.tables) {
         if (!t.inserted && !t.matched && !t.skipped) continue;
+        if (t.combined) {
+            out << "  " << t.table << ": " << t.inserted << " memberships combined with the destination's or added\n";
+            continue;
+        }
         out << "  " << t.table << ": " << t.inserted << " rows added";
         if (t.matched) out << ", " << t.matched << " already there (mapped onto the destination's rows)";
         if (t.skipped) out << ", " << t.skipped << " left out (see the report)";
@@ -238,7 +242,7 @@ std::string merge_summary_json(const MergeResult& r) {
                       {"refused", r.files->refused.size()}};
     j["merged"] = nlohmann::json::array();
     for (const auto& t : r.tables)
-        j["merged"].push_back({{"table", t.table}, {"inserted", t.inserted}, {"matched", t.matched}, {"skipped", t.skipped}});
+        j["merged"].push_back({{"table", t.table}, {"inserted", t.inserted}, {"matched", t.matched}, {"skipped", t.skipped}, {"combined", t.combined}});
     return j.dump(2);
 }
 

@@ -42,6 +42,7 @@ struct MergeOptions {
 struct MergedTable {
     std::string table;
     uint64_t inserted = 0, matched = 0, skipped = 0;
+    bool combined = false;  // memberships: held, then combined with the destination's or added
 };
 
 struct MergeResult {

@@ -19,7 +19,16 @@ void print_merge_plan(const MergePlan& plan, std::ostream& out, size_t examples)
     if (plan.matches.size() > examples) out << "    … and " << plan.matches.size() - examples << " more (--json lists every one)\n";
     for (const auto& n : plan.notes) out << "  note: " << n << "\n";
     out << "  tables:\n";
+    std::string empty, kept;
     for (const auto& t : plan.tables) {
+        if (!t.merged && t.how == "keep the destination's rows") {
+            kept += (kept.empty() ? "" : ", ") + t.table;
+            continue;
+        }
+        if (t.merged && t.source_rows == 0) {
+            empty += (empty.empty() ? "" : ", ") + t.table;
+            continue;
+        }
         out << "    " << t.table << ": ";
         if (!t.merged) {
             out << t.how << "\n";
@@ -30,6 +39,8 @@ void print_merge_plan(const MergePlan& plan, std::ostream& out, size_t examples)
         if (t.renumbered) out << "; " << t.renumbered << " get a new id (theirs is taken)";
         out << "\n";
     }
+    if (!empty.empty()) out << "    no source rows: " << empty << "\n";
+    if (!kept.empty()) out << "    the destination keeps its own rows (tables.keep_destination): " << kept << "\n";
     out << (blocking ? "The merge is refused until the rules settle each conflict marked [blocks] (--rules FILE; see the fix).\n"
                      : "Nothing blocks the merge.\n");
 }

@@ -53,7 +53,7 @@ struct Instance {
 };
 
 struct Scenario {
-    std::string pinned_post, colliding_post, colliding_message, join_post;
+    std::string pinned_post, colliding_post, colliding_message, join_post, old_version;
     int64_t colliding_reactions = 0, source_posts = 0, dest_posts = 0;
     int64_t ts = 0, td = 0, ms = 0, md = 0;  // town-square totals and a shared member's counts
     std::string shared_member;
@@ -80,6 +80,16 @@ Scenario shape(Instance& s, Instance& d) {
     sc.colliding_reactions = s.num("SELECT COUNT(*) FROM " + s.t("Reactions") + " WHERE PostId = " + s.lit(sc.colliding_post));
     d.conn->exec("UPDATE " + d.t("Posts") + " SET Id = " + d.lit(sc.colliding_post) + ", Message = 'the destination''s own post' WHERE Id = " +
                  d.lit(d.one("SELECT MIN(Id) FROM " + d.t("Posts"))));
+    // An earlier version of the colliding post (edit history points at the live post by OriginalId).
+    sc.old_version = s.one("SELECT MAX(Id) FROM " + s.t("Posts") + " WHERE ChannelId <> " + s.lit(square));
+    s.conn->exec("UPDATE " + s.t("Posts") + " SET OriginalId = " + s.lit(sc.colliding_post) + " WHERE Id = " + s.lit(sc.old_version));
+    // Integrations: an incoming webhook into town-square and a slash command, both by user9.
+    const std::string team = s.one("SELECT TeamId FROM " + s.t("Channels") + " WHERE Id = " + s.lit(square));
+    s.conn->exec("INSERT INTO " + s.t("IncomingWebhooks") + " (Id, CreateAt, UpdateAt, DeleteAt, UserId, ChannelId, TeamId, DisplayName) "
+                 "VALUES ('mergehookmergehookmergehoo', 1, 1, 0, " + s.lit(s.user_id("user9")) + ", " + s.lit(square) + ", " + s.lit(team) + ", 'ci')");
+    s.conn->exec("INSERT INTO " + s.t("Commands") + " (Id, Token, CreateAt, UpdateAt, DeleteAt, CreatorId, TeamId, " + s.conn->quote_ident(
+                     s.db.engine() == Engine::postgres ? "trigger" : "Trigger") + ", Method, URL) VALUES ('mergecommandmergecommandme', "
+                 "'commandtokencommandtokenco', 1, 1, 0, " + s.lit(s.user_id("user9")) + ", " + s.lit(team) + ", 'deploy', 'P', 'https://ci.example.com/hook')");
     sc.source_posts = s.num("SELECT COUNT(*) FROM " + s.t("Posts"));
     sc.dest_posts = d.num("SELECT COUNT(*) FROM " + d.t("Posts"));
     // A member of town-square on both sides, and the counts their unread badge comes from.
@@ -139,6 +149,17 @@ void merge_case(Engine from, Engine to, bool lower_case) {
                                     d.lit(sc.colliding_post));
     REQUIRE(moved.size() == 26);
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Reactions") + " WHERE PostId = " + d.lit(moved)) == sc.colliding_reactions);
+    CHECK(d.one("SELECT OriginalId FROM " + d.t("Posts") + " WHERE Id = " + d.lit(sc.old_version)) == moved);  // edit history follows
+    // Integrations keep working: the webhook posts into the destination's town-square as its user9, the command keeps its token.
+    auto hook = d.conn->query("SELECT UserId, ChannelId, TeamId FROM " + d.t("IncomingWebhooks") + " WHERE Id = 'mergehookmergehookmergehoo'");
+    REQUIRE(hook.size() == 1);
+    CHECK(*hook[0][0] == d.user_id("user9"));
+    CHECK(*hook[0][1] == d.town_square_id());
+    CHECK(*hook[0][2] == d.one("SELECT Id FROM " + d.t("Teams") + " WHERE Name = " + d.first_team_name()));
+    auto command = d.conn->query("SELECT Token, CreatorId FROM " + d.t("Commands") + " WHERE Id = 'mergecommandmergecommandme'");
+    REQUIRE(command.size() == 1);
+    CHECK(*command[0][0] == "commandtokencommandtokenco");
+    CHECK(*command[0][1] == d.user_id("user9"));
     // Users: user5 of the source joined under a new name, user21x is the destination's user21, user9 stays an admin.
     CHECK(d.one("SELECT Email FROM " + d.t("Users") + " WHERE Username = 'user5-merged'") == "user5@example.com");
     CHECK(d.one("SELECT COUNT(*) FROM " + d.t("Users") + " WHERE Username = 'user21x'") == "0");

@@ -188,6 +188,14 @@ void merge_case(Engine from, Engine to, bool lower_case) {
         if (channel[0] == 'D') CHECK((ids.size() == 2 && name == dm_channel_name(ids[0], ids[1])));
         else CHECK(name == gm_channel_name(ids));
     }
+    // Threads follow their root post's channel, and no thread or membership names a source id that was mapped away.
+    CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Threads") + " t JOIN " + d.t("Posts") + " p ON p.Id = t.PostId WHERE t.ChannelId <> p.ChannelId") == 0);
+    if (s.user_id("user9") != d.user_id("user9")) {
+        const std::string gone = d.lit("%" + s.user_id("user9") + "%");
+        CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Threads") + " WHERE " + (to == Engine::postgres ? "Participants::text" : "Participants") + " LIKE " + gone) == 0);
+        CHECK(d.num("SELECT COUNT(*) FROM " + d.t("ThreadMemberships") + " WHERE UserId = " + d.lit(s.user_id("user9"))) == 0);
+        CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts") + " WHERE UserId = " + d.lit(s.user_id("user9"))) == 0);
+    }
     // One town-square; its total adds both sides'; a member of both keeps exactly the unread count of both.
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Channels") + " WHERE Name = 'town-square' AND TeamId = (SELECT Id FROM " + d.t("Teams") +
                 " WHERE Name = " + d.first_team_name() + ")") == 1);
@@ -348,6 +356,8 @@ TEST_CASE("merge rules settle archived channels, emoji and team clashes, and unk
     // The source's emoji joined under a new name, and its reactions follow it.
     CHECK(d.num("SELECT COUNT(*) FROM emoji WHERE Name = 'sample_party_merged' AND DeleteAt = 0") == 1);
     CHECK(d.num("SELECT COUNT(*) FROM reactions WHERE EmojiName = 'sample_party_merged'") == party);
+    CHECK(d.one("SELECT u.Username FROM emoji e JOIN users u ON u.Id = e.CreatorId WHERE e.Name = 'sample_party_merged'") ==
+          s.one("SELECT u.Username FROM emoji e JOIN users u ON u.Id = e.CreatorId WHERE e.Name = 'sample_party' AND e.DeleteAt = 0"));
     // team-1 of the source is a new team, with every one of its channels.
     CHECK(d.num("SELECT COUNT(*) FROM channels c JOIN teams t ON t.Id = c.TeamId WHERE t.Name = 'team-1-acme'") == team1_channels);
     CHECK(d.one("SELECT title FROM focalboard_blocks WHERE id = 'b1'") == "a board");

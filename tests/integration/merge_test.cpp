@@ -53,7 +53,7 @@ struct Instance {
 };
 
 struct Scenario {
-    std::string pinned_post, colliding_post, colliding_message, join_post, old_version;
+    std::string pinned_post, colliding_post, colliding_message, join_post, old_version, permalink_base;
     int64_t colliding_reactions = 0, source_posts = 0, dest_posts = 0;
     int64_t ts = 0, td = 0, ms = 0, md = 0;  // town-square totals and a shared member's counts
     std::string shared_member;
@@ -78,6 +78,11 @@ Scenario shape(Instance& s, Instance& d) {
     sc.colliding_post = s.one("SELECT MIN(p.Id) FROM " + s.t("Posts") + " p JOIN " + s.t("Reactions") + " r ON r.PostId = p.Id");
     sc.colliding_message = s.one("SELECT Message FROM " + s.t("Posts") + " WHERE Id = " + s.lit(sc.colliding_post));
     sc.colliding_reactions = s.num("SELECT COUNT(*) FROM " + s.t("Reactions") + " WHERE PostId = " + s.lit(sc.colliding_post));
+    REQUIRE(sc.colliding_post != sc.pinned_post);
+    // The pinned post also links to the colliding post: the permalink must follow its new id.
+    sc.permalink_base = "https://chat.example.com/" + s.one("SELECT MIN(Name) FROM " + s.t("Teams")) + "/pl/";
+    s.conn->exec("UPDATE " + s.t("Posts") + " SET Message = " + s.lit("hello @user5 and :sample_party: see " + sc.permalink_base + sc.colliding_post) +
+                 " WHERE Id = " + s.lit(sc.pinned_post));
     d.conn->exec("UPDATE " + d.t("Posts") + " SET Id = " + d.lit(sc.colliding_post) + ", Message = 'the destination''s own post' WHERE Id = " +
                  d.lit(d.one("SELECT MIN(Id) FROM " + d.t("Posts"))));
     // An earlier version of the colliding post (edit history points at the live post by OriginalId).
@@ -170,7 +175,7 @@ void merge_case(Engine from, Engine to, bool lower_case) {
     REQUIRE(p.size() == 1);
     CHECK(*p[0][0] == dsquare);
     CHECK(*p[0][1] == d.user_id("user9"));
-    CHECK(*p[0][2] == "hello @user5-merged and :sample_party:");
+    CHECK(*p[0][2] == "hello @user5-merged and :sample_party: see " + sc.permalink_base + moved);
     CHECK(*p[0][3] == "1700000000999");
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts") + " WHERE Id = " + d.lit(sc.pinned_post) + " AND IsPinned = (1 = 1)") == 1);
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Preferences") + " WHERE Category = 'flagged_post' AND Name = " + d.lit(sc.pinned_post) +

@@ -1,0 +1,145 @@
+#include "catalog/anonymise_model.h"
+
+#include <initializer_list>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "catalog/catalog.h"
+#include "catalog/embedded_schema.h"
+#include "catalog/references.h"
+#include "core/error.h"
+
+namespace mmmove {
+namespace {
+
+constexpr std::pair<const char*, AnonKind> kinds[] = {
+    {"username", AnonKind::username},     {"email", AnonKind::email},         {"person_name", AnonKind::person_name},
+    {"person_detail", AnonKind::person_detail}, {"free_text", AnonKind::free_text}, {"secret", AnonKind::secret},
+    {"ip_address", AnonKind::ip_address}, {"json_text", AnonKind::json_text}, {"file_name", AnonKind::file_name},
+    {"url", AnonKind::url},
+};
+
+[[noreturn]] void malformed(const std::string& entry, const std::string& problem) {
+    throw Error(ExitCode::internal, "The anonymisation model (mappings/anonymise.yaml) is malformed: " + entry + " " +
+                                        problem + ". This is a bug in mmmove's built-in data; please report it.");
+}
+
+std::string scalar_or_empty(const YAML::Node& n, const char* field) {
+    const YAML::Node v = n[field];
+    return v && v.IsScalar() ? v.Scalar() : "";
+}
+
+// "columns entry 4 (Users.Email)": where to look when an entry is refused.
+std::string entry_label(size_t index, const YAML::Node& n) {
+    std::string label = "columns entry " + std::to_string(index + 1);
+    if (!n.IsMap() || scalar_or_empty(n, "table").empty()) return label;
+    std::string what = scalar_or_empty(n, "table");
+    if (!scalar_or_empty(n, "column").empty()) what += "." + scalar_or_empty(n, "column");
+    return label + " (" + what + ")";
+}
+
+void check_fields(const YAML::Node& n, const std::string& entry, std::initializer_list<const char*> allowed) {
+    if (!n.IsMap()) malformed(entry, "is not a mapping");
+    for (const auto& field : n) {
+        bool known = false;
+        for (const char* a : allowed) known = known || field.first.Scalar() == a;
+        if (!known) malformed(entry, "has an unknown field '" + field.first.Scalar() + "'");
+    }
+}
+
+std::string required(const YAML::Node& n, const char* field, const std::string& entry) {
+    const YAML::Node v = n[field];
+    if (!v) malformed(entry, std::string("has no '") + field + "'");
+    if (!v.IsScalar() || v.Scalar().empty()) malformed(entry, std::string("has an empty or non-text '") + field + "'");
+    return v.Scalar();
+}
+
+AnonKind kind_of(const std::string& word, const std::string& entry) {
+    for (const auto& [name, kind] : kinds)
+        if (word == name) return kind;
+    malformed(entry, "has an unknown kind '" + word + "'");
+}
+
+std::vector<std::string> paths_of(const YAML::Node& n, AnonKind kind, const std::string& entry) {
+    const YAML::Node v = n["paths"];
+    if (!v) return {};
+    if (kind != AnonKind::json_text) malformed(entry, "has 'paths' but is not json_text");
+    if (!v.IsSequence() || v.size() == 0) malformed(entry, "has an empty or non-list 'paths'");
+    std::vector<std::string> out;
+    for (const auto& p : v) {
+        if (!p.IsScalar()) malformed(entry, "has a non-text item in 'paths'");
+        try {
+            parse_json_path(p.Scalar());
+        } catch (const Error& e) {
+            malformed(entry, "has a bad path: " + std::string(e.what()));
+        }
+        out.push_back(p.Scalar());
+    }
+    return out;
+}
+
+AnonymisedColumn parse_column(const YAML::Node& n, const std::string& entry) {
+    check_fields(n, entry, {"table", "column", "kind", "when", "paths"});
+    AnonymisedColumn c;
+    c.table = required(n, "table", entry);
+    c.column = required(n, "column", entry);
+    c.kind = kind_of(required(n, "kind", entry), entry);
+    if (n["when"]) c.when = required(n, "when", entry);
+    c.paths = paths_of(n, c.kind, entry);
+    return c;
+}
+
+std::map<AnonKind, std::string> parse_keeps(const YAML::Node& keeps) {
+    if (!keeps || !keeps.IsMap()) malformed("section 'keeps'", "is missing or not a mapping");
+    std::map<AnonKind, std::string> out;
+    for (const auto& k : keeps) {
+        const std::string entry = "keeps entry '" + k.first.Scalar() + "'";
+        if (!k.second.IsScalar() || k.second.Scalar().empty()) malformed(entry, "is not a description");
+        out[kind_of(k.first.Scalar(), entry)] = k.second.Scalar();
+    }
+    for (const auto& [name, kind] : kinds)
+        if (!out.count(kind)) malformed("section 'keeps'", std::string("says nothing of kind '") + name + "'");
+    return out;
+}
+
+}  // namespace
+
+const char* anon_kind_name(AnonKind kind) {
+    for (const auto& [name, k] : kinds)
+        if (k == kind) return name;
+    return "?";
+}
+
+AnonymiseModel parse_anonymise_model(const YAML::Node& root) {
+    if (!root || !root.IsMap()) malformed("the document", "is not a mapping of sections");
+    check_fields(root, "the document", {"keeps", "columns"});
+    AnonymiseModel model;
+    model.keeps = parse_keeps(root["keeps"]);
+    const YAML::Node list = root["columns"];
+    if (!list || !list.IsSequence()) malformed("section 'columns'", "is missing or not a list");
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    for (size_t i = 0; i < list.size(); ++i) {
+        const std::string entry = entry_label(i, list[i]);
+        AnonymisedColumn c = parse_column(list[i], entry);
+        if (!seen.emplace(lower(c.table), lower(c.column), c.when).second) malformed(entry, "repeats an earlier entry");
+        model.columns.push_back(std::move(c));
+    }
+    return model;
+}
+
+const AnonymiseModel& anonymise_model() {
+    static const AnonymiseModel model = parse_anonymise_model(load_embedded_yaml("anonymise.yaml"));
+    return model;
+}
+
+const std::vector<AnonymisedColumn>& anonymised_columns() { return anonymise_model().columns; }
+
+std::vector<const AnonymisedColumn*> anonymised_columns_of(const std::string& table) {
+    std::vector<const AnonymisedColumn*> out;
+    for (const auto& c : anonymised_columns())
+        if (lower(c.table) == lower(table)) out.push_back(&c);
+    return out;
+}
+
+}  // namespace mmmove

@@ -1,0 +1,148 @@
+// The anonymisation model (mappings/anonymise.yaml): it parses, names only tables and columns the schema
+// models hold, covers every credential of mappings/secrets.yaml as a secret, leaves ids and derived
+// names alone, and refuses malformed entries with a message that names them.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+#include "catalog/anonymise_model.h"
+#include "catalog/catalog.h"
+#include "catalog/embedded_schema.h"
+#include "catalog/schema_model.h"
+#include "core/error.h"
+
+using namespace mmmove;
+
+namespace {
+
+using Columns = std::map<std::string, std::set<std::string>>;  // lower-case table → lower-case columns
+
+// "`Id` varchar(26) NOT NULL", "\"position\" character varying(128)": the column's name, lower case.
+std::string column_name(const std::string& definition) {
+    std::string out;
+    for (char c : definition.substr(0, definition.find(' ')))
+        if (c != '`' && c != '"') out.push_back(c);
+    return lower(out);
+}
+
+// The columns of the last MySQL schema (m141) and the newest PostgreSQL one (m159) together.
+const Columns& schema_columns() {
+    static const Columns all = [] {
+        Columns out;
+        for (const SchemaModel* m : {find_model(Engine::mysql, 141), find_model(Engine::postgres, 159)})
+            for (const ModelTable& t : m->tables)
+                for (const auto& c : t.columns) out[lower(t.name)].insert(column_name(c));
+        return out;
+    }();
+    return all;
+}
+
+bool has_column(const std::string& table, const std::string& column) {
+    auto t = schema_columns().find(lower(table));
+    return t != schema_columns().end() && t->second.count(lower(column)) > 0;
+}
+
+const AnonymisedColumn* entry(const std::string& table, const std::string& column) {
+    for (const AnonymisedColumn* c : anonymised_columns_of(table))
+        if (lower(c->column) == lower(column)) return c;
+    return nullptr;
+}
+
+const char* keeps_and_columns =
+    "keeps: {username: a, email: a, person_name: a, person_detail: a, free_text: a, secret: a,\n"
+    "        ip_address: a, json_text: a, file_name: a, url: a}\n"
+    "columns:\n"
+    "  - {table: Users, column: Email, kind: email}\n";
+
+void require_refused(const std::string& yaml, const std::string& where, const std::string& problem) {
+    INFO(yaml);
+    try {
+        parse_anonymise_model(YAML::Load(yaml));
+        FAIL("the malformed model was accepted");
+    } catch (const Error& e) {
+        CHECK(e.code() == ExitCode::internal);
+        CHECK_THAT(std::string(e.what()), Catch::Contains(where) && Catch::Contains(problem));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("the built-in anonymisation model parses and says what every kind keeps", "[unit][anonymise]") {
+    REQUIRE_NOTHROW(anonymise_model());
+    CHECK(anonymised_columns().size() > 40);
+    CHECK(anonymise_model().keeps.size() == 10);
+    REQUIRE(entry("Users", "Username"));
+    CHECK(entry("Users", "Username")->kind == AnonKind::username);
+    CHECK(entry("Users", "Email")->kind == AnonKind::email);
+    CHECK(entry("Users", "FirstName")->kind == AnonKind::person_name);
+    CHECK(entry("Posts", "Message")->kind == AnonKind::free_text);
+    CHECK(entry("Audits", "IpAddress")->kind == AnonKind::ip_address);
+    REQUIRE(entry("Users", "NotifyProps"));
+    CHECK(entry("Users", "NotifyProps")->paths == std::vector<std::string>{"mention_keys"});
+    CHECK(std::string(anon_kind_name(AnonKind::person_detail)) == "person_detail");
+}
+
+TEST_CASE("every table and column the anonymisation model names exists in a schema model", "[unit][anonymise]") {
+    REQUIRE(find_model(Engine::mysql, 141));
+    REQUIRE(find_model(Engine::postgres, 159));
+    CHECK(has_column("users", "POSITION"));  // quoted on PostgreSQL
+    CHECK_FALSE(has_column("Users", "NoSuchColumn"));
+    for (const auto& c : anonymised_columns()) {
+        INFO(c.table << "." << c.column);
+        CHECK(has_column(c.table, c.column));
+    }
+}
+
+TEST_CASE("every credential in secrets.yaml is anonymised as a secret", "[unit][anonymise]") {
+    const YAML::Node secrets = load_embedded_yaml("secrets.yaml")["columns"];
+    REQUIRE(secrets.size() > 10);
+    for (const auto& s : secrets) {
+        const std::string name = s.as<std::string>();
+        const auto dot = name.find('.');
+        INFO(name);
+        const AnonymisedColumn* c = entry(name.substr(0, dot), name.substr(dot + 1));
+        REQUIRE(c);
+        CHECK(c->kind == AnonKind::secret);
+    }
+}
+
+TEST_CASE("ids and names other rows depend on are left alone", "[unit][anonymise]") {
+    CHECK_FALSE(entry("Channels", "Name"));        // D/G names are derived from member ids
+    CHECK_FALSE(entry("PublicChannels", "Name"));
+    CHECK_FALSE(entry("Teams", "Name"));
+    CHECK_FALSE(entry("Emoji", "Name"));           // reactions name emoji
+    CHECK_FALSE(entry("FileInfo", "Path"));        // files sync needs the file-store path
+    CHECK(anonymised_columns_of("Reactions").empty());
+    CHECK(anonymised_columns_of("Threads").empty());
+    CHECK(anonymised_columns_of("Status").empty());
+    for (const auto& c : anonymised_columns())
+        if (lower(c.column) == "id") CHECK(lower(c.table) == "incomingwebhooks");  // the hook URL's secret
+}
+
+TEST_CASE("anonymisation lookups ignore case", "[unit][anonymise]") {
+    CHECK(anonymised_columns_of("USERS").size() == anonymised_columns_of("Users").size());
+    CHECK(anonymised_columns_of("scheduledposts").size() == 1);
+    CHECK(anonymised_columns_of("ScheduledPosts").size() == 1);
+    CHECK(entry("oauthaccessdata", "refreshtoken"));
+    CHECK(anonymised_columns_of("NoSuchTable").empty());
+}
+
+TEST_CASE("a malformed anonymisation model is refused naming the entry", "[unit][anonymise]") {
+    REQUIRE_NOTHROW(parse_anonymise_model(YAML::Load(keeps_and_columns)));
+    const std::string keeps = std::string(keeps_and_columns).substr(0, std::string(keeps_and_columns).find("columns:"));
+    require_refused(keeps + "columns:\n  - {table: Users, column: Email, kind: mail}\n", "columns entry 1 (Users.Email)",
+                    "unknown kind 'mail'");
+    require_refused(keeps + "columns:\n  - {table: Users, column: Email, kind: email}\n  - {table: Posts, kind: free_text}\n",
+                    "columns entry 2 (Posts)", "has no 'column'");
+    require_refused(keeps + "columns:\n  - {table: Users, column: Email, kind: email, colour: red}\n", "(Users.Email)",
+                    "unknown field 'colour'");
+    require_refused(keeps + "columns:\n  - {table: Users, column: Email, kind: email, paths: [a]}\n", "(Users.Email)",
+                    "not json_text");
+    require_refused(keeps + "columns:\n  - {table: Users, column: Props, kind: json_text, paths: ['a..b']}\n",
+                    "(Users.Props)", "bad path");
+    require_refused(std::string(keeps_and_columns) + "  - {table: users, column: email, kind: email}\n",
+                    "columns entry 2 (users.email)", "repeats");
+    require_refused("keeps: {username: a}\ncolumns: []\n", "section 'keeps'", "kind 'email'");
+    require_refused("columns: []\n", "section 'keeps'", "missing");
+}

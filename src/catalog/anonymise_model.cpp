@@ -71,8 +71,8 @@ std::vector<std::string> paths_of(const YAML::Node& n, AnonKind kind, const std:
         if (!p.IsScalar()) malformed(entry, "has a non-text item in 'paths'");
         try {
             parse_json_path(p.Scalar());
-        } catch (const Error& e) {
-            malformed(entry, "has a bad path: " + std::string(e.what()));
+        } catch (const Error&) {
+            malformed(entry, "has a bad path '" + p.Scalar() + "'");
         }
         out.push_back(p.Scalar());
     }

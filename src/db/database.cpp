@@ -37,6 +37,30 @@ void Database::fail(const std::string& what, const std::string& server_message, 
     throw Error(side_exit_code(side_), msg, sqlstate, said);
 }
 
+std::string Database::column_list(const std::vector<std::string>& columns) const {
+    std::string s;
+    for (const auto& c : columns) s += (s.empty() ? "" : ", ") + quote_ident(c);
+    return s;
+}
+
+bool table_exists(Database& db, const std::string& name) {
+    std::string q = db.engine() == Engine::postgres
+                        ? "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = " + db.quote_literal(name)
+                        : "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = " + db.quote_literal(name);
+    return !db.query(q).empty();
+}
+
+void ValuesInsert::add(const std::string& row) {
+    values_ += (values_.empty() ? "" : ", ") + row;
+    if (++n_ == per_) finish();
+}
+
+void ValuesInsert::finish() {
+    if (!values_.empty()) db_.exec(head_ + " VALUES " + values_);
+    values_.clear();
+    n_ = 0;
+}
+
 bool refused_rows(const Error& e) {
     const std::string& s = e.sqlstate();
     return e.code() == ExitCode::destination && s.size() == 5 && (s.rfind("22", 0) == 0 || s.rfind("23", 0) == 0 || s.rfind("54", 0) == 0);

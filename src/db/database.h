@@ -89,6 +89,8 @@ public:
                                                    const std::vector<ColumnKind>& kinds) = 0;
     virtual std::string quote_ident(const std::string& name) const = 0;
     virtual std::string quote_literal(const std::string& value) = 0;
+    // "a", "b", … : the columns quoted and joined, for a SELECT or INSERT list.
+    std::string column_list(const std::vector<std::string>& columns) const;
 
     // A statement as error messages may show it: its head only, and never the values it carries (an
     // INSERT can hold a whole configuration with its secrets).
@@ -104,6 +106,24 @@ protected:
 
     DataSource ds_;
     Side side_;
+};
+
+// True when `db` has a base table `name` in its current schema (PostgreSQL) or database (MySQL).
+bool table_exists(Database& db, const std::string& name);
+
+// Multi-row INSERTs of literal rows, `per_statement` rows at a time: for mmmove's own small tables
+// (checkpoint, ID map), never for table data, which streams through RowWriter.
+class ValuesInsert {
+public:
+    // `head`: "INSERT INTO t (a, b)"; each row given to add() is "(…, …)", already quoted.
+    ValuesInsert(Database& db, std::string head, size_t per_statement = 500) : db_(db), head_(std::move(head)), per_(per_statement) {}
+    void add(const std::string& row);
+    void finish();  // sends what is left
+
+private:
+    Database& db_;
+    std::string head_, values_;
+    size_t per_, n_ = 0;
 };
 
 // True when the destination refused rows it was sent (a value out of range, a NULL, a duplicate key,

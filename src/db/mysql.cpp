@@ -219,11 +219,6 @@ public:
     void commit() override { exec("COMMIT"); }
     void rollback() override { mysql_real_query(conn_, "ROLLBACK", 8); }
 
-    std::string column_list(const std::vector<std::string>& columns) const {
-        std::string s;
-        for (const auto& c : columns) s += (s.empty() ? "" : ", ") + quote_ident(c);
-        return s;
-    }
     std::unique_ptr<RowReader> read_where(const std::string& table, const std::vector<std::string>& columns,
                                           const std::string& where) override {
         run("SELECT " + column_list(columns) + " FROM " + quote_ident(table) + (where.empty() ? "" : " WHERE " + where));

@@ -133,12 +133,6 @@ public:
         Result r(PQexec(conn_, "ROLLBACK"));
     }
 
-    std::string column_list(const std::vector<std::string>& columns) const {
-        std::string s;
-        for (const auto& c : columns) s += (s.empty() ? "" : ", ") + quote_ident(c);
-        return s;
-    }
-
     std::unique_ptr<RowReader> read_where(const std::string& table, const std::vector<std::string>& columns,
                                           const std::string& where) override {
         if (where.empty())

@@ -48,18 +48,10 @@ size_t IdMap::size() const {
 void IdMap::save(Database& dst) const {
     dst.exec(std::string("CREATE TABLE ") + kTable + " (table_name varchar(64) NOT NULL, source_id varchar(128) NOT NULL, "
              "dest_id varchar(128) NOT NULL, matched smallint NOT NULL, PRIMARY KEY (table_name, source_id))");
-    std::string values;
-    size_t n = 0;
-    auto flush = [&] {
-        if (values.empty()) return;
-        dst.exec(std::string("INSERT INTO ") + kTable + " (table_name, source_id, dest_id, matched) VALUES " + values);
-        values.clear();
-        n = 0;
-    };
+    ValuesInsert insert(dst, std::string("INSERT INTO ") + kTable + " (table_name, source_id, dest_id, matched)");
     auto add = [&](const std::string& table, const std::string& source, const std::string& dest, bool matched) {
-        values += (values.empty() ? "(" : ", (") + dst.quote_literal(table) + ", " + dst.quote_literal(source) + ", " +
-                  dst.quote_literal(dest) + ", " + (matched ? "1" : "0") + ")";
-        if (++n == 500) flush();
+        insert.add("(" + dst.quote_literal(table) + ", " + dst.quote_literal(source) + ", " + dst.quote_literal(dest) + ", " +
+                   (matched ? "1" : "0") + ")");
     };
     for (const auto& [table, ids] : tables_) {
         for (const auto& source : ids.matched) {
@@ -69,7 +61,7 @@ void IdMap::save(Database& dst) const {
         for (const auto& [source, dest] : ids.to)
             if (!ids.matched.count(source)) add(table, source, dest, false);
     }
-    flush();
+    insert.finish();
 }
 
 IdMap IdMap::load(Database& dst) {

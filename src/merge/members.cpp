@@ -4,32 +4,19 @@
 #include "merge/merge_stage.h"
 
 namespace mmmove {
-namespace {
-
-constexpr const char* kChannels = "mmmove_merge_channels";
-
-}  // namespace
-
 void save_channel_totals(Database& dst, const MergePlan& plan) {
-    dst.exec(std::string("DROP TABLE IF EXISTS ") + kChannels);
-    dst.exec(std::string("CREATE TABLE ") + kChannels + " (dest_id varchar(26) NOT NULL PRIMARY KEY, dest_total bigint NOT NULL, "
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kMergedChannels);
+    dst.exec(std::string("CREATE TABLE ") + kMergedChannels + " (dest_id varchar(26) NOT NULL PRIMARY KEY, dest_total bigint NOT NULL, "
              "dest_total_root bigint NOT NULL, source_total bigint NOT NULL, source_total_root bigint NOT NULL, "
              "source_last_post bigint NOT NULL, source_last_root_post bigint NOT NULL)");
-    std::string values;
-    size_t n = 0;
-    auto flush = [&] {
-        if (!values.empty()) dst.exec(std::string("INSERT INTO ") + kChannels + " VALUES " + values);
-        values.clear();
-        n = 0;
-    };
+    ValuesInsert insert(dst, std::string("INSERT INTO ") + kMergedChannels);
     for (const auto& c : plan.merged_channels) {
-        values += (values.empty() ? "(" : ", (") + dst.quote_literal(c.dest_id);
+        std::string row = "(" + dst.quote_literal(c.dest_id);
         for (int64_t v : {c.dest_total, c.dest_total_root, c.source_total, c.source_total_root, c.source_last_post, c.source_last_root_post})
-            values += ", " + std::to_string(v);
-        values += ")";
-        if (++n == 500) flush();
+            row += ", " + std::to_string(v);
+        insert.add(row + ")");
     }
-    flush();
+    insert.finish();
 }
 
 namespace {
@@ -56,13 +43,12 @@ void update_join(const Sql& s, const std::string& target, const std::string& fro
 
 }  // namespace
 
-void settle_memberships(Database& dst, const Catalog& cat, const MergePlan& plan) {
+void settle_memberships(Database& dst, const Catalog& cat) {
     const Table* cm = cat.find("channelmembers");
     const Table* ch = cat.find("channels");
     if (!cm || !ch) return;
     Sql s{dst, dst.engine() == Engine::postgres};
-    (void)plan;  // its channel totals were saved with the checkpoint (save_channel_totals)
-    const std::string hold = MergeStage::kHeldMembers, mc = kChannels;
+    const std::string hold = MergeStage::kHeldMembers, mc = kMergedChannels;
     const std::string same = "d." + s.q(s.col(*cm, "channelid")) + " = h." + s.q(s.col(*cm, "channelid")) + " AND d." +
                              s.q(s.col(*cm, "userid")) + " = h." + s.q(s.col(*cm, "userid"));
     // 1. Members on both sides: their counts add up, their last view is the later one.

@@ -8,11 +8,15 @@
 
 namespace mmmove {
 
+// The merged channels and their totals, saved with the checkpoint.
+constexpr const char* kMergedChannels = "mmmove_merge_channels";
+
 // Saves the plan's merged channels and their totals on the destination (mmmove_merge_channels), with
 // the checkpoint: DDL, so before any chunk moves.
 void save_channel_totals(Database& dst, const MergePlan& plan);
 // Inside the caller's transaction: settles the memberships held in MergeStage::kHeldMembers, updates
-// the merged channels' totals, and empties the hold, so that running it again changes nothing.
-void settle_memberships(Database& dst, const Catalog& dest_catalog, const MergePlan& plan);
+// the merged channels' totals (from kMergedChannels), and empties both, so that running it again
+// changes nothing.
+void settle_memberships(Database& dst, const Catalog& dest_catalog);
 
 }  // namespace mmmove

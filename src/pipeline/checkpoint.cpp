@@ -17,12 +17,7 @@ uint64_t read_count(const std::optional<std::string>& v) {
 
 }  // namespace
 
-bool Checkpoint::exists() {
-    std::string q = db_.engine() == Engine::postgres
-                        ? "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'mmmove_copy_state'"
-                        : "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'mmmove_copy_state'";
-    return !db_.query(q).empty();
-}
+bool Checkpoint::exists() { return table_exists(db_, kStateTable); }
 
 void Checkpoint::create(const nlohmann::json& state) {
     const std::string text = db_.engine() == Engine::postgres ? "text" : "longtext";

@@ -5,12 +5,6 @@ namespace {
 
 constexpr const char* kStaging = "mmmove_stage";
 
-std::string column_list(const Database& db, const std::vector<std::string>& columns) {
-    std::string s;
-    for (const auto& c : columns) s += (s.empty() ? "" : ", ") + db.quote_ident(c);
-    return s;
-}
-
 }  // namespace
 
 std::string open_staging(Database& dst, const std::string& table) {
@@ -26,7 +20,7 @@ std::string open_staging(Database& dst, const std::string& table) {
 }
 
 uint64_t settle_staging(Database& dst, const std::string& table, const std::vector<std::string>& columns) {
-    const std::string cols = column_list(dst, columns);
+    const std::string cols = dst.column_list(columns);
     uint64_t inserted = 0;
     if (dst.engine() == Engine::postgres) {
         inserted = dst.exec_count("INSERT INTO " + dst.quote_ident(table) + " (" + cols + ") SELECT " + cols + " FROM pg_temp." +

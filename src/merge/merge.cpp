@@ -25,13 +25,6 @@ std::string source_identity(Database& src, const Catalog& cat) {
     return r.empty() ? "" : r[0][0].value_or("");
 }
 
-bool table_exists(Database& db, const std::string& name) {
-    std::string q = db.engine() == Engine::postgres
-                        ? "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = " + db.quote_literal(name)
-                        : "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = " + db.quote_literal(name);
-    return !db.query(q).empty();
-}
-
 void refuse_second_merge(Database& dst, const std::string& identity) {
     if (identity.empty() || !table_exists(dst, kMerges)) return;
     auto r = dst.query(std::string("SELECT finished FROM ") + kMerges + " WHERE source_id = " + dst.quote_literal(identity));
@@ -72,21 +65,28 @@ void create_hold(Database& dst, const Catalog& cat) {
 
 void drop_merge_state(Database& dst, Checkpoint& checkpoint) {
     dst.exec(std::string("DROP TABLE IF EXISTS ") + MergeStage::kHeldMembers);
-    dst.exec("DROP TABLE IF EXISTS mmmove_merge_channels");
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kMergedChannels);
     IdMap::drop(dst);
     checkpoint.drop();
 }
 
-// Phase 1: the check and the plan (or the saved plan of an interrupted merge).
-bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r, Checkpoint& checkpoint, ReadSnapshot*& snap,
-             std::unique_ptr<ReadSnapshot>& owned, std::ostream& log) {
+// What the phases share.
+struct MergeRun {
+    std::unique_ptr<ReadSnapshot> snapshot;  // the source as the merge reads it
+    nlohmann::json saved = nlohmann::json::object();  // an interrupted merge's checkpoint state (resume)
+};
+
+// Phase 1: the check and the plan (or the saved plan of an interrupted merge). False for --plan.
+bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r, Checkpoint& checkpoint, MergeRun& run,
+             std::ostream& log) {
     bool previous = checkpoint.exists();
+    if (previous) run.saved = checkpoint.state();
     if (previous && !o.resume && !o.plan_only)
         throw Error(ExitCode::destination, "A previous mmmove run into this destination (started " +
-                                               checkpoint.state().value("started", std::string("?")) +
+                                               run.saved.value("started", std::string("?")) +
                                                ") did not finish. Run the same merge with --resume to finish it.");
     if (!previous && o.resume) throw Error(ExitCode::bad_input, "There is no interrupted mmmove merge in the destination to resume; run the merge without --resume.");
-    if (previous && o.resume && checkpoint.state().value("kind", std::string()) != "merge")
+    if (previous && o.resume && run.saved.value("kind", std::string()) != "merge")
         throw Error(ExitCode::destination, "The interrupted run in the destination is a copy, not a merge: finish it with mmmove copy --resume.");
     r.resumed = previous && o.resume;
     CheckOptions co = o.check;
@@ -97,12 +97,11 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     if (r.check.blocked()) throw Error(r.check.exit_code(), "The merge did not start: see the blocking problems above.");
     if (!r.resumed) refuse_second_merge(dst, source_identity(src, r.check.source.catalog));
     unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
-    owned = std::make_unique<ReadSnapshot>(src, r.check.source.catalog, o.plan_only ? 1 : jobs, log);
-    snap = owned.get();
+    run.snapshot = std::make_unique<ReadSnapshot>(src, r.check.source.catalog, o.plan_only ? 1 : jobs, log);
     if (r.resumed) {
         r.plan.ids = IdMap::load(dst);
         try {
-            r.plan.restore(checkpoint.state()["plan"]);
+            r.plan.restore(run.saved["plan"]);
         } catch (const nlohmann::json::exception&) {
             throw Error(ExitCode::destination, std::string("The saved plan of the interrupted merge (table ") + Checkpoint::kStateTable +
                                                    " on the destination) is damaged or was not written by mmmove. Restore the destination "
@@ -110,7 +109,7 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
         }
         return true;
     }
-    r.plan = plan_merge(snap->worker(0), dst, r.check, o.rules);
+    r.plan = plan_merge(run.snapshot->worker(0), dst, r.check, o.rules);
     if (!o.quiet || o.plan_only || r.plan.blocked()) print_merge_plan(r.plan, log, o.examples);
     if (o.plan_only) return false;
     if (r.plan.blocked()) throw Error(ExitCode::conflict, "The merge did not start: the plan above has conflicts without a policy. Nothing was written.");
@@ -157,24 +156,24 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     auto start = Clock::now();
     MergeResult r;
     Checkpoint checkpoint(dst);
-    ReadSnapshot* snapshot = nullptr;
-    std::unique_ptr<ReadSnapshot> owned;
-    if (!prepare(src, dst, o, r, checkpoint, snapshot, owned, log)) return r;
+    MergeRun run;
+    if (!prepare(src, dst, o, r, checkpoint, run, log)) return r;
+    ReadSnapshot& snapshot = *run.snapshot;
 
     CheckOptions co = o.check;
     co.merge = true;
     CopyPlan chunks = merge_chunks(r, o, src, co);
-    if (r.resumed) apply_bounds(chunks, checkpoint.state()["bounds"]);
+    if (r.resumed) apply_bounds(chunks, run.saved["bounds"]);
     else save_plan(dst, r, chunks, checkpoint);
 
     MergeStage stage(r.plan);
     std::vector<std::unique_ptr<Database>> loaders;
-    for (size_t i = 0; i < snapshot->size(); ++i) loaders.push_back(open_loader(dst.data_source()));
+    for (size_t i = 0; i < snapshot.size(); ++i) loaders.push_back(open_loader(dst.data_source()));
     Progress progress(log, o.progress);
     for (const auto& t : chunks.tables) progress.add_table(t.dest->name, t.estimated_rows);
     progress.start();
     try {
-        run_chunks(chunks, checkpoint.done(), *snapshot, loaders, o.policy, progress, &stage);
+        run_chunks(chunks, checkpoint.done(), snapshot, loaders, o.policy, progress, &stage);
     } catch (const Error& e) {
         progress.stop();
         throw Error(e.code(), std::string(e.what()) + "\nThe chunks merged so far are kept with the merge's ID map: run the same merge "
@@ -182,24 +181,25 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     }
     progress.stop();
 
-    if (!checkpoint.state().value("settled", false)) {
+    if (!run.saved.value("settled", false)) {
         dst.begin();
-        settle_memberships(dst, r.check.dest.catalog, r.plan);
+        settle_memberships(dst, r.check.dest.catalog);
         checkpoint.set("settled", true);
         dst.commit();
     }
     if (!o.files_from.empty()) r.files = merge_files(o, r.plan, log);
     if (o.verify) {
         if (!o.quiet) log << "  verifying every merged row, through the ID map, on the snapshot the merge read\n";
-        r.verify = verify_merge(chunks, *snapshot, dst, stage, o.policy, 5);
+        r.verify = verify_merge(chunks, snapshot, dst, stage, o.policy, 5);
     }
+    const DoneChunks done_chunks = checkpoint.done();
     for (const auto& t : chunks.tables) {
         MergedTable m{t.dest->name, 0, 0, 0, stage.write_plan(t).kind == WritePlan::Kind::hold};
-        for (const auto& [key, done] : checkpoint.done())
+        for (const auto& [key, done] : done_chunks)
             if (key.first == lower(t.source->name)) m.inserted += done.rows, m.matched += done.matched, m.skipped += done.skipped;
         r.tables.push_back(m);
     }
-    record_merge(dst, source_identity(snapshot->worker(0), r.check.source.catalog), r.check.source.label);
+    record_merge(dst, source_identity(snapshot.worker(0), r.check.source.catalog), r.check.source.label);
     drop_merge_state(dst, checkpoint);
     r.applied = true;
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();

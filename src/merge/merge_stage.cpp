@@ -96,13 +96,12 @@ private:
     const std::string* remap_preference(Bound& b, const FieldRow& row, const Field& f) {
         const PreferenceReference& p = *b.op->preference;
         if (category_ < 0 || row[category_].null || row[category_].view() != p.category) return nullptr;
-        if (!p.name.empty() && (name_index(row) < 0 || row[name_index(row)].view() != p.name)) return nullptr;
+        if (!p.name.empty() && (name_ < 0 || row[name_].view() != p.name)) return nullptr;
         std::string out;
         if (!remap_joined_ids(f.view(), p.separator, lookup(b.op->target), out)) return nullptr;
         b.scratch = std::move(out);
         return &b.scratch;
     }
-    int name_index(const FieldRow&) const { return name_; }
 
     const MergePlan& plan_;
     const TableRemap& remap_;

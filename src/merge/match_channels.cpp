@@ -38,14 +38,6 @@ void merge_into(MergePlan& plan, const ChannelRow& s, const ChannelRow& d, const
     plan.matches.push_back({"Channels", label, how});
 }
 
-std::string unused_channel_name(const std::string& name, const std::string& suffix, const std::set<std::string>& taken) {
-    for (int n = 1;; ++n) {
-        std::string tail = suffix + (n == 1 ? "" : std::to_string(n));
-        std::string candidate = name.substr(0, 64 - tail.size()) + tail;
-        if (!taken.count(candidate)) return candidate;
-    }
-}
-
 }  // namespace
 
 void match_channels(const Sides& s, MergePlan& plan) {
@@ -66,6 +58,7 @@ void match_channels(const Sides& s, MergePlan& plan) {
         const std::string* mapped = plan.ids.find("teams", c.team);
         const std::string team = mapped ? *mapped : c.team;
         const std::string label = team_names[c.team] + "/" + c.name;
+        auto in_team = [&](const std::string& name) { return taken.count(team + "/" + name) > 0; };
         auto rename_to = [&](const std::string& name, const std::string& why) {
             taken.insert(team + "/" + name);
             plan.new_names["channels"][c.id] = name;
@@ -84,13 +77,13 @@ void match_channels(const Sides& s, MergePlan& plan) {
         if (d == dest.end()) continue;  // a new channel
         const ChannelRow& dc = d->second;
         if (c.archived && !dc.archived) {
-            rename_to(unused_channel_name(c.name, s.rules.channel_suffix, taken), "archived on the source, active on the destination: it stays archived");
+            rename_to(unused_name(c.name, s.rules.channel_suffix, in_team), "archived on the source, active on the destination: it stays archived");
         } else if (!c.archived && dc.archived) {
             using A = MergeRules::ArchivedClash;
             if (s.rules.archived_destination == A::merge) {
                 merge_into(plan, c, dc, "archived on the destination: the source's posts join it (archived_destination: merge)", label);
             } else if (s.rules.archived_destination == A::rename_source) {
-                std::string name = unused_channel_name(c.name, s.rules.channel_suffix, taken);
+                std::string name = unused_name(c.name, s.rules.channel_suffix, in_team);
                 rename_to(name, "the destination's namesake is archived");
                 plan.conflicts.push_back({"archived destination channel", "channel " + label, "the source's channel joins as " + name,
                                           "channels.archived_destination: rename-source (set)", false});
@@ -163,7 +156,7 @@ void match_emoji(const Sides& s, MergePlan& plan) {
                                       "emoji.same_name: rename-source to keep both", false});
             continue;
         }
-        std::string renamed = unused_channel_name(name, s.rules.emoji_suffix, taken);
+        std::string renamed = unused_name(name, s.rules.emoji_suffix, [&](const std::string& n) { return taken.count(n) > 0; });
         taken.insert(renamed);
         plan.new_names["emoji"][id] = renamed;
         plan.renames.emoji[name] = renamed;

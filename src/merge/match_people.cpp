@@ -15,6 +15,14 @@ std::string Sides::dst_table(const std::string& name) const {
     return t ? t->name : "";
 }
 
+std::string unused_name(const std::string& name, const std::string& suffix, const std::function<bool(const std::string&)>& taken) {
+    for (int n = 1;; ++n) {
+        std::string tail = suffix + (n == 1 ? "" : std::to_string(n));
+        std::string candidate = name.substr(0, 64 - tail.size()) + tail;
+        if (!taken(candidate)) return candidate;
+    }
+}
+
 namespace {
 
 struct UserRow {
@@ -36,15 +44,6 @@ bool has_role(const std::string& roles, const std::string& role) {
     return (" " + roles + " ").find(" " + role + " ") != std::string::npos;
 }
 
-// A name no row on either side uses: `name` + suffix (+ a number when even that is taken), at most 64 characters.
-std::string unused_name(const std::string& name, const std::string& suffix, const std::set<std::string>& taken) {
-    for (int n = 1;; ++n) {
-        std::string tail = suffix + (n == 1 ? "" : std::to_string(n));
-        std::string candidate = name.substr(0, 64 - tail.size()) + tail;
-        if (!taken.count(lower(candidate))) return candidate;
-    }
-}
-
 struct UserIndex {
     std::vector<UserRow> rows;
     std::map<std::string, size_t> by_username, by_email;
@@ -59,7 +58,7 @@ void note_roles(MergePlan& plan, const UserRow& s, const UserRow& d) {
 }
 
 void rename_user(const Sides& s, MergePlan& plan, UserIndex& dest, const UserRow& u) {
-    std::string renamed = unused_name(u.username, s.rules.user_suffix, dest.names);
+    std::string renamed = unused_name(u.username, s.rules.user_suffix, [&](const std::string& c) { return dest.names.count(lower(c)) > 0; });
     dest.names.insert(lower(renamed));
     plan.new_names["users"][u.id] = renamed;
     plan.renames.users[lower(u.username)] = renamed;

@@ -1,6 +1,9 @@
 #pragma once
 // The steps of planning a merge (merge_plan.h), one per kind of row. Each reads what it needs from
 // both sides, adds to the plan's ID map, names, matches and conflicts, and writes nothing.
+#include <functional>
+#include <string>
+
 #include "merge/merge_plan.h"
 
 namespace mmmove::matching {
@@ -14,6 +17,10 @@ struct Sides {
     std::string src_table(const std::string& name) const;
     std::string dst_table(const std::string& name) const;
 };
+
+// A name for a row that joins beside a namesake: `name` + suffix (+ 2, 3… while `taken` says the
+// candidate is in use), at most 64 characters.
+std::string unused_name(const std::string& name, const std::string& suffix, const std::function<bool(const std::string&)>& taken);
 
 void match_users(const Sides& s, MergePlan& plan);
 void match_teams(const Sides& s, MergePlan& plan);

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "merge/id_map.h"
+#include "merge/matching.h"
 #include "merge/rules.h"
 
 using namespace mmmove;
@@ -100,4 +101,14 @@ TEST_CASE("the id map keeps matches and renumbered ids apart", "[merge_rules]") 
     CHECK_FALSE(m.matched("posts", "p1"));
     CHECK(*m.find("posts", "p1") == "p2");
     CHECK(m.find("posts", "p9") == nullptr);
+}
+
+TEST_CASE("a renamed row takes the first name nobody uses, at most 64 characters", "[merge_rules]") {
+    std::set<std::string> taken = {"off-topic-merged", "off-topic-merged2"};
+    auto used = [&](const std::string& n) { return taken.count(n) > 0; };
+    CHECK(matching::unused_name("off-topic", "-merged", used) == "off-topic-merged3");
+    CHECK(matching::unused_name("town-square", "-merged", used) == "town-square-merged");
+    std::string renamed = matching::unused_name(std::string(64, 'a'), "-merged", used);
+    CHECK(renamed.size() == 64);
+    CHECK(renamed.substr(57) == "-merged");
 }

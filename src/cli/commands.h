@@ -22,5 +22,6 @@ void add_config(CLI::App& app, Action& action);
 void add_files(CLI::App& app, Action& action);
 void add_verify(CLI::App& app, Action& action);
 void add_merge(CLI::App& app, Action& action);
+void add_run(CLI::App& app, Action& action);
 
 }  // namespace mmmove::cli

@@ -18,6 +18,7 @@ enum class ExitCode : int {
     data = 6,          // a value that cannot be moved under the chosen policy
     differs = 7,       // verify: the destination does not hold what the source holds
     conflict = 8,      // merge: a conflict its rules give no policy for (nothing was written)
+    lock_held = 9,     // run: another run of the same job holds its lock (nothing was done)
 };
 
 class Error : public std::runtime_error {

@@ -190,7 +190,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     if (!o.files_from.empty()) r.files = merge_files(o, r.plan, log);
     if (o.verify) {
         if (!o.quiet) log << "  verifying every merged row, through the ID map, on the snapshot the merge read\n";
-        r.verify = verify_merge(chunks, snapshot, dst, stage, o.policy, 5);
+        r.verify = verify_through_stage(chunks, snapshot, dst, stage, o.policy, 5);
     }
     const DoneChunks done_chunks = checkpoint.done();
     for (const auto& t : chunks.tables) {
@@ -220,7 +220,7 @@ void print_merge_summary(const MergeResult& r, std::ostream& out) {
         if (t.skipped) out << ", " << t.skipped << " left out (see the report)";
         out << "\n";
     }
-    if (r.verify) print_merge_verify(*r.verify, out);
+    if (r.verify) print_stage_verify(*r.verify, out, "merged");
     if (r.files)
         out << "  files: " << r.files->copied << " copied, " << r.files->unchanged << " already there, " << r.files->kept
             << " kept (the destination's differs and is never replaced), " << r.files->refused.size() << " refused\n";

@@ -14,7 +14,7 @@
 
 #include "files/file_sync.h"
 #include "merge/merge_plan.h"
-#include "merge/merge_verify.h"
+#include "verify/stage_verify.h"
 #include "pipeline/check.h"
 #include "pipeline/progress.h"
 #include "transform/convert.h"
@@ -52,7 +52,7 @@ struct MergeResult {
     bool resumed = false;
     std::vector<MergedTable> tables;
     std::optional<SyncResult> files;
-    std::optional<MergeVerifyResult> verify;
+    std::optional<StageVerifyResult> verify;
     double seconds = 0;
 };
 

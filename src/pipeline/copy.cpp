@@ -129,7 +129,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
 }
 
 // The rows a freshly started server wrote are replaced by the source's, all at once.
-void replace_bootstrap_rows(const CopyRun& run, ReadSnapshot& snapshot, Database& d, const ConvertPolicy& policy, Progress& progress,
+void replace_bootstrap_rows(const CopyRun& run, ReadSnapshot& snapshot, Database& d, const CopyOptions& o, Progress& progress,
                             std::vector<TableCopy>& copies) {
     d.begin();
     for (size_t i = 0; i < run.plan.tables.size(); ++i) {
@@ -137,7 +137,7 @@ void replace_bootstrap_rows(const CopyRun& run, ReadSnapshot& snapshot, Database
         if (!t.bootstrap || run.done_before.count({lower(t.source->name), 0})) continue;
         auto start = Clock::now();
         d.exec("DELETE FROM " + d.quote_ident(t.dest->name));
-        ChunkOutcome c = load_chunk(snapshot.worker(0), d, t, 0, policy, progress, i);
+        ChunkOutcome c = load_chunk(snapshot.worker(0), d, t, 0, o.policy, progress, i, o.stage);
         copies[i].seconds += since(start);
         copies[i].careful = copies[i].careful || c.careful;
     }
@@ -163,13 +163,13 @@ void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run,
                 if (key.first == lower(run.plan.tables[i].source->name)) progress.add_rows(i, done.rows + done.skipped);
         }
         progress.start();
-        ChunkRun chunks = run_chunks(run.plan, run.done_before, snapshot, loaders, o.policy, progress);
+        ChunkRun chunks = run_chunks(run.plan, run.done_before, snapshot, loaders, o.policy, progress, o.stage);
         for (size_t i = 0; i < copies.size(); ++i) {
             copies[i].seconds += chunks.seconds[i];
             copies[i].raw = chunks.raw[i];
             copies[i].careful = chunks.careful[i];
         }
-        replace_bootstrap_rows(run, snapshot, *loaders[0], o.policy, progress, copies);
+        replace_bootstrap_rows(run, snapshot, *loaders[0], o, progress, copies);
         progress.stop();
     } catch (const Error& e) {
         if (e.code() != ExitCode::data)
@@ -252,7 +252,10 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
     result.tables = std::move(copies);
     checkpoint.drop();
     result.seconds = since(start);
-    if (o.verify) {
+    if (o.verify && o.stage) {
+        if (!o.quiet) log << "  verifying every row through the same transforms, on the snapshot the copy read\n";
+        result.stage_verify = verify_through_stage(run.plan, *run.snapshot, dst, *o.stage, o.policy, 5);
+    } else if (o.verify) {
         ExpectedChanges expected = result.issues ? ExpectedChanges::load(o.report_path) : ExpectedChanges();
         VerifyOptions v;
         v.progress = o.progress;

@@ -23,6 +23,7 @@
 #include "pipeline/check.h"
 #include "transform/convert.h"
 #include "pipeline/progress.h"
+#include "verify/stage_verify.h"
 #include "verify/verify.h"
 
 namespace mmmove {
@@ -40,6 +41,9 @@ struct CopyOptions {
     uint64_t defer_indexes_min_rows = 20000;
     Progress::Style progress = Progress::Style::quiet;
     bool verify = false;             // compare every row afterwards, on the snapshot the copy read
+    // Transforms between read and write (an anonymised refresh's masks), or null. With a stage,
+    // verify puts the source rows through it before comparing (verify/stage_verify.h).
+    const LoadStage* stage = nullptr;
 };
 
 struct TableCopy {
@@ -63,6 +67,7 @@ struct CopyResult {
     unsigned jobs = 1;
     bool resumed = false;
     std::optional<VerifyResult> verify;  // --verify
+    std::optional<StageVerifyResult> stage_verify;  // verify with a stage
     bool counts_match() const;
 };
 

@@ -1,4 +1,4 @@
-#include "merge/merge_verify.h"
+#include "verify/stage_verify.h"
 
 #include <map>
 #include <ostream>
@@ -10,7 +10,7 @@
 
 namespace mmmove {
 
-bool MergeVerifyResult::equal() const {
+bool StageVerifyResult::equal() const {
     for (const auto& t : tables)
         if (t.missing || t.differ) return false;
     return true;
@@ -40,7 +40,7 @@ struct Expected {
 
 class TableCheck {
 public:
-    TableCheck(const PlannedTable& t, Database& dst, const RowConverter& conv, size_t examples, MergeVerifyTable& out)
+    TableCheck(const PlannedTable& t, Database& dst, const RowConverter& conv, size_t examples, StageVerifyTable& out)
         : t_(t), dst_(dst), examples_(examples), out_(out) {
         for (const auto& k : conv.dest_kinds()) canon_.push_back(canon_of(k));
         columns_ = conv.dest_columns();
@@ -90,16 +90,16 @@ private:
     const PlannedTable& t_;
     Database& dst_;
     size_t examples_;
-    MergeVerifyTable& out_;
+    StageVerifyTable& out_;
     std::vector<Canon> canon_;
     std::vector<std::string> columns_;
     size_t key_ = 0;
     std::map<std::string, Expected> batch_;
 };
 
-MergeVerifyTable verify_table(const PlannedTable& t, Database& src, Database& dst, const MergeStage& stage, const ConvertPolicy& policy,
+StageVerifyTable verify_table(const PlannedTable& t, Database& src, Database& dst, const LoadStage& stage, const ConvertPolicy& policy,
                               size_t examples) {
-    MergeVerifyTable out{t.dest->name, 0, 0, 0, {}};
+    StageVerifyTable out{t.dest->name, 0, 0, 0, {}};
     for (size_t c = 0; c < t.chunk_count(); ++c) {
         ChunkIssues issues;  // what the conversion changes was reported by the merge itself
         RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
@@ -116,9 +116,9 @@ MergeVerifyTable verify_table(const PlannedTable& t, Database& src, Database& ds
 
 }  // namespace
 
-MergeVerifyResult verify_merge(const CopyPlan& chunks, ReadSnapshot& snapshot, Database& dst, const MergeStage& stage,
+StageVerifyResult verify_through_stage(const CopyPlan& chunks, ReadSnapshot& snapshot, Database& dst, const LoadStage& stage,
                                const ConvertPolicy& policy, size_t examples) {
-    MergeVerifyResult r;
+    StageVerifyResult r;
     for (const auto& t : chunks.tables) {
         if (t.dest->primary_key.size() != 1 || stage.write_plan(t).kind != WritePlan::Kind::insert) continue;
         r.tables.push_back(verify_table(t, snapshot.worker(0), dst, stage, policy, examples));
@@ -126,7 +126,7 @@ MergeVerifyResult verify_merge(const CopyPlan& chunks, ReadSnapshot& snapshot, D
     return r;
 }
 
-void print_merge_verify(const MergeVerifyResult& r, std::ostream& out) {
+void print_stage_verify(const StageVerifyResult& r, std::ostream& out, const std::string& verb) {
     uint64_t compared = 0;
     for (const auto& t : r.tables) {
         compared += t.compared;
@@ -134,7 +134,7 @@ void print_merge_verify(const MergeVerifyResult& r, std::ostream& out) {
         out << "  " << t.table << ": " << t.missing << " rows missing on the destination, " << t.differ << " rows differ\n";
         for (const auto& e : t.examples) out << "      " << e << "\n";
     }
-    out << "verify: " << (r.equal() ? "every merged row is in the destination as merged (" : "DIFFERENT (") << compared << " rows compared in "
+    out << "verify: " << (r.equal() ? "every " + verb + " row is in the destination as " + verb + " (" : std::string("DIFFERENT (")) << compared << " rows compared in "
         << r.tables.size() << " tables)\n";
 }
 

@@ -1,0 +1,71 @@
+#include "job/refresh_target.h"
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "job/job_config.h"
+
+namespace mmmove {
+
+namespace {
+
+constexpr const char* kRefreshTable = "mmmove_refresh";
+
+std::string first_row(Database& db, const std::string& sql) {
+    auto rows = db.query(sql);
+    std::string out;
+    if (rows.empty()) return out;
+    for (const auto& v : rows[0]) out += v.value_or("") + "|";
+    return out;
+}
+
+}  // namespace
+
+std::string database_identity(Database& db) {
+    if (db.engine() == Engine::postgres)
+        return "postgres|" + first_row(db, "SELECT current_database(), COALESCE(inet_server_port()::text, ''), "
+                                           "pg_postmaster_start_time()::text");
+    return "mysql|" + first_row(db, "SELECT DATABASE(), @@hostname, @@port, @@datadir");
+}
+
+void refuse_source_as_destination(Database& src, Database& dst, const Job& job, bool force, std::vector<std::string>& warnings) {
+    std::string problem;
+    if (src.engine() == dst.engine() && database_identity(src) == database_identity(dst))
+        problem = "The destination " + dst.data_source().label() + " is the source's database (the server says so, whatever the DSNs).";
+    if (problem.empty()) {
+        auto from = site_url_of(config_location_of(job.source), Side::source);
+        auto to = site_url_of(config_location_of(job.destination), Side::destination);
+        if (from && to && *from == *to)
+            problem = "The destination's configuration has the source's SiteURL (" + *to + "): it looks like the production server.";
+    }
+    if (problem.empty()) return;
+    if (force) {
+        warnings.push_back(problem + " Going on because of --force.");
+        return;
+    }
+    throw Error(ExitCode::destination, problem + " Nothing was done. Check `destination:` in " + job.file +
+                                           "; if this really is the target, run again with --force.");
+}
+
+bool holds_earlier_refresh(Database& dst) {
+    if (!table_exists(dst, kRefreshTable)) return false;
+    return !dst.query("SELECT 1 FROM " + dst.quote_ident(kRefreshTable)).empty();
+}
+
+void record_refresh_start(Database& dst, const std::string& job, const std::string& source_label) {
+    if (!table_exists(dst, kRefreshTable))
+        dst.exec("CREATE TABLE " + dst.quote_ident(kRefreshTable) + " (job VARCHAR(200) NOT NULL PRIMARY KEY, source VARCHAR(500) NOT NULL, " +
+                 "started VARCHAR(40) NOT NULL, finished VARCHAR(40))");
+    std::string table = dst.quote_ident(kRefreshTable);
+    dst.begin();
+    dst.exec("DELETE FROM " + table + " WHERE job = " + dst.quote_literal(job));
+    dst.exec("INSERT INTO " + table + " (job, source, started, finished) VALUES (" + dst.quote_literal(job) + ", " +
+             dst.quote_literal(source_label) + ", " + dst.quote_literal(utc_timestamp("%Y-%m-%d %H:%M:%S UTC")) + ", NULL)");
+    dst.commit();
+}
+
+void record_refresh_end(Database& dst, const std::string& job) {
+    dst.exec("UPDATE " + dst.quote_ident(kRefreshTable) + " SET finished = " + dst.quote_literal(utc_timestamp("%Y-%m-%d %H:%M:%S UTC")) +
+             " WHERE job = " + dst.quote_literal(job));
+}
+
+}  // namespace mmmove

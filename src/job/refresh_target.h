@@ -1,0 +1,27 @@
+#pragma once
+// What a refresh must know about its destination before it empties it: that it is not the source
+// (the same database reached under another name, or a server with the source's SiteURL), and whether
+// it holds an earlier refresh (whose data a refresh replaces) or data nobody said could go.
+#include <string>
+#include <vector>
+
+#include "db/database.h"
+#include "job/job_file.h"
+
+namespace mmmove {
+
+// The database a connection reaches, as its server describes itself (database name, port, and the
+// server's start time or data folder): the same for two DSNs that reach one database.
+std::string database_identity(Database& db);
+
+// Refuses (ExitCode::destination) a destination that is the source's database or has the source's
+// SiteURL, unless `force`; with force the finding becomes a warning.
+void refuse_source_as_destination(Database& src, Database& dst, const Job& job, bool force, std::vector<std::string>& warnings);
+
+// The refresh record on the destination (mmmove_refresh): a row per job that has refreshed it,
+// written when a refresh starts and completed when it finishes.
+bool holds_earlier_refresh(Database& dst);
+void record_refresh_start(Database& dst, const std::string& job, const std::string& source_label);
+void record_refresh_end(Database& dst, const std::string& job);
+
+}  // namespace mmmove

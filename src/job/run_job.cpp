@@ -1,0 +1,297 @@
+#include "job/run_job.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "db/database.h"
+#include "files/file_sync.h"
+#include "files/file_system.h"
+#include "job/job_config.h"
+#include "job/refresh_target.h"
+#include "job/run_lock.h"
+#include "merge/merge.h"
+#include "pipeline/checkpoint.h"
+#include "pipeline/copy.h"
+#include "transform/anonymise.h"
+
+namespace mmmove {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+}  // namespace
+std::string read_secret(const std::string& env, const std::string& file, const std::string& what);  // TEMP until job_file.cpp
+namespace {
+
+// The steps of one run, timed and recorded as they go; the first failure marks the rest skipped.
+class StepLog {
+public:
+    StepLog(JobResult& result, std::ostream& log, bool quiet) : r_(result), log_(log), quiet_(quiet) {}
+
+    void run(const std::string& name, const std::function<std::string()>& step) {
+        if (!quiet_) log_ << "== " << name << "\n";
+        auto start = Clock::now();
+        r_.steps.push_back({name, "running", 0, ""});
+        try {
+            std::string detail = step();
+            finish("ok", start, detail);
+        } catch (const Error& e) {
+            finish("failed", start, "exit " + std::to_string(static_cast<int>(e.code())));
+            throw;
+        } catch (const std::exception&) {
+            finish("failed", start, "");
+            throw;
+        }
+    }
+    void note(const std::string& name, const std::string& status, const std::string& detail) { r_.steps.push_back({name, status, 0, detail}); }
+    void skipped(const std::string& name) { r_.steps.push_back({name, "skipped", 0, "an earlier step failed"}); }
+
+private:
+    void finish(const char* status, Clock::time_point start, const std::string& detail) {
+        auto& s = r_.steps.back();
+        s.status = status;
+        s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        s.detail = detail;
+    }
+    JobResult& r_;
+    std::ostream& log_;
+    bool quiet_;
+};
+
+DataSource side_source(const JobSide& s, Side side) {
+    DataSource ds = resolve_data_source(s.database, side, s.password_file);
+    if (!s.password_env.empty()) ds.password = read_secret(s.password_env, "", std::string(side_name(side)) + " database password");
+    return ds;
+}
+
+ConvertPolicy policy_of(const JobCopy& c) {
+    ConvertPolicy p;
+    p.overlong = c.on_overlong == "truncate" ? OverlongPolicy::truncate : OverlongPolicy::stop;
+    p.invalid_json = c.on_invalid_json == "repair" ? InvalidJsonPolicy::repair : InvalidJsonPolicy::stop;
+    p.refused = c.on_refused_value == "repair"     ? RefusedPolicy::repair
+                : c.on_refused_value == "skip-row" ? RefusedPolicy::skip_row
+                                                   : RefusedPolicy::stop;
+    return p;
+}
+
+CheckOptions check_options_of(const Job& job) {
+    CheckOptions c;
+    c.create_schema = job.copy.create_schema;
+    c.merge = job.mode == "merge";
+    for (const auto& t : job.copy.skip_tables) c.skip_tables.insert(lower(t));
+    return c;
+}
+
+std::unique_ptr<AnonymiseStage> anonymise_stage(const Job& job, Engine source) {
+    const JobAnonymise& a = job.anonymise;
+    AnonymiseOptions o;
+    o.key = read_secret(a.key_env, a.key_file, "anonymisation key");
+    if (o.key.size() < 16)
+        throw Error(ExitCode::bad_input, "The anonymisation key (" + (a.key_env.empty() ? a.key_file : "$" + a.key_env) +
+                                             ") is shorter than 16 bytes: masks under a short key can be guessed. Use a long random "
+                                             "key, e.g. `openssl rand -hex 32`.");
+    if (a.passwords == "test-password") {
+        o.passwords = AnonymiseOptions::Passwords::test_password;
+        o.password_hash = test_password_hash(read_secret(a.test_password_env, a.test_password_file, "test password"));
+    }
+    o.scramble_messages = a.messages != "keep";
+    std::vector<AnonymiseOverrideSpec> specs;
+    for (const auto& c : a.columns) specs.push_back({c.table, c.column, c.kind, c.paths});
+    o.columns = anonymised_columns_with(specs);
+    o.drop_tables = anonymised_drop_tables(a.drop_rows, a.keep_rows);
+    return std::make_unique<AnonymiseStage>(std::move(o), source);
+}
+
+// Everything a run holds open from the lock to the summary.
+struct RunState {
+    const Job& job;
+    const RunOptions& options;
+    JobResult& result;
+    std::ostream& log;
+    std::unique_ptr<Database> src, dst;
+    std::unique_ptr<AnonymiseStage> stage;
+    bool truncate = false, resume = false;
+};
+
+std::string check_step(RunState& s) {
+    CheckOptions c = check_options_of(s.job);
+    c.truncate = s.truncate;
+    c.resume = s.resume;
+    CheckReport report = run_check(*s.src, *s.dst, c);
+    if (!s.options.quiet || report.blocked()) print_check(report, s.log);
+    if (report.blocked()) throw Error(report.exit_code(), "The check found blocking problems (above); nothing was written.");
+    return "schema migration " + std::to_string(report.source.version.highest()) + " on both sides" +
+           (s.truncate ? "; the destination's data will be replaced" : "");
+}
+
+void record_copy(RunState& s, const CopyResult& cr) {
+    for (const auto& t : cr.tables) {
+        s.result.tables.push_back({t.dest_table, t.rows_read, t.seconds});
+        s.result.rows += t.rows_read;
+    }
+    if (s.stage) {
+        for (const auto& [kind, n] : s.stage->counts().by_kind)
+            if (n.load()) s.result.masked[anon_kind_name(kind)] = n.load();
+        s.result.dropped_rows = s.stage->counts().dropped_rows.load();
+    }
+    if (cr.issues) s.result.warnings.push_back(std::to_string(cr.issues) + " values were changed to fit the destination (listed in " + cr.report_path + ")");
+}
+
+std::string copy_step(RunState& s) {
+    const Job& job = s.job;
+    CopyOptions o;
+    o.check = check_options_of(job);
+    o.check.truncate = s.truncate;
+    o.lower_case_tables = job.copy.lower_case_tables;
+    o.policy = policy_of(job.copy);
+    o.report_path = job.report;
+    o.quiet = s.options.quiet;
+    o.jobs = job.copy.jobs;
+    o.chunk_rows = job.copy.chunk_rows;
+    o.resume = s.resume;
+    o.verify = job.has(JobStep::verify);
+    o.stage = s.stage.get();
+    o.progress = Progress::style_for(s.options.quiet, isatty(STDERR_FILENO));
+    if (job.mode == "refresh" && !s.resume) record_refresh_start(*s.dst, job.name, s.src->data_source().label());
+    CopyResult cr = run_copy(*s.src, *s.dst, o, s.log);
+    record_copy(s, cr);
+    if (!cr.counts_match()) throw Error(ExitCode::mismatch, "The destination's row counts differ from what was read (see the tables above).");
+    if (cr.stage_verify) {
+        print_stage_verify(*cr.stage_verify, s.log, "masked");
+        if (!cr.stage_verify->equal()) throw Error(ExitCode::differs, "verify: the destination does not hold the masked rows (above).");
+    } else if (cr.verify) {
+        print_verify(*cr.verify, s.log, false);
+        if (!cr.verify->equal()) throw Error(ExitCode::differs, "verify: the destination does not hold what the source holds (above).");
+    }
+    if (job.mode == "refresh") record_refresh_end(*s.dst, job.name);
+    return std::to_string(s.result.rows) + " rows in " + std::to_string(cr.tables.size()) + " tables" +
+           (cr.resumed ? " (resumed)" : "") + (o.verify ? ", verified" : "");
+}
+
+std::string merge_step(RunState& s) {
+    MergeOptions o;
+    o.check = check_options_of(s.job);
+    if (!s.job.merge_rules.empty()) o.rules = MergeRules::load(s.job.merge_rules);
+    o.resume = s.resume;
+    o.quiet = s.options.quiet;
+    o.jobs = s.job.copy.jobs;
+    o.chunk_rows = s.job.copy.chunk_rows;
+    o.policy = policy_of(s.job.copy);
+    o.progress = Progress::style_for(s.options.quiet, isatty(STDERR_FILENO));
+    o.verify = s.job.has(JobStep::verify);
+    MergeResult mr = run_merge(*s.src, *s.dst, o, s.log);
+    if (!s.options.quiet) print_merge_summary(mr, s.log);
+    for (const auto& t : mr.tables) {
+        s.result.tables.push_back({t.table, t.inserted, 0});
+        s.result.rows += t.inserted;
+    }
+    if (mr.verify && !mr.verify->equal()) throw Error(ExitCode::differs, "verify: the destination does not hold the merged rows (above).");
+    return std::to_string(s.result.rows) + " rows inserted" + (mr.resumed ? " (resumed)" : "");
+}
+
+std::string files_step(RunState& s) {
+    SyncOptions o;
+    o.from = s.job.source.data;
+    o.to = s.job.destination.data;
+    o.checksum = s.job.files.checksum;
+    o.remove_extra = s.job.files.remove_extra;
+    o.jobs = s.job.copy.jobs;
+    o.quiet = s.options.quiet;
+    SyncResult r = sync_files(o, real_file_system(), s.log);
+    s.result.file_bytes = r.bytes;
+    s.result.files_copied = r.copied;
+    for (const auto& refused : r.refused) s.result.warnings.push_back("files: refused " + refused);
+    if (!r.failed.empty())
+        throw Error(ExitCode::destination, std::to_string(r.failed.size()) + " files could not be copied (listed above).");
+    return std::to_string(r.copied) + " copied, " + std::to_string(r.unchanged) + " unchanged, " + std::to_string(r.deleted) + " deleted";
+}
+
+// Decides how a refresh treats what the destination holds (an earlier refresh is replaced; an
+// unfinished one is finished with --resume, else started over).
+void plan_destination(RunState& s) {
+    if (s.job.mode == "merge") {
+        s.resume = s.options.resume;
+        return;
+    }
+    bool unfinished = Checkpoint(*s.dst).exists();
+    s.resume = unfinished && s.options.resume;
+    if (s.options.resume && !unfinished) s.result.warnings.push_back("--resume: no unfinished run in the destination; running from the start");
+    if (s.job.mode == "refresh" && !s.resume) s.truncate = holds_earlier_refresh(*s.dst) || s.options.force || s.job.force;
+    if (s.options.quiet) return;
+    if (s.resume) s.log << "  finishing the unfinished run the destination holds (--resume)\n";
+    else if (s.truncate) s.log << "  the destination's data will be replaced (" << (holds_earlier_refresh(*s.dst) ? "an earlier refresh" : "--force") << (unfinished ? ", unfinished" : "") << ")\n";
+}
+
+void run_steps(RunState& s) {
+    StepLog steps(s.result, s.log, s.options.quiet);
+    std::vector<JobStep> order = s.job.steps;
+    size_t i = 0;
+    try {
+        for (; i < order.size(); ++i) {
+            JobStep step = order[i];
+            std::string name = job_step_name(step);
+            if (s.options.dry_run && step != JobStep::check) {
+                steps.note(name, "planned", "");
+                continue;
+            }
+            if (step == JobStep::anonymise || step == JobStep::verify) {  // they run inside the copy or merge
+                steps.note(name, "ok", step == JobStep::anonymise ? "in the copy's stream" : "with the copy, on its snapshot");
+                continue;
+            }
+            if (step == JobStep::check) steps.run(name, [&] { return check_step(s); });
+            if (step == JobStep::copy) steps.run(s.job.mode == "merge" ? "merge" : name, [&] { return s.job.mode == "merge" ? merge_step(s) : copy_step(s); });
+            if (step == JobStep::config)
+                steps.run(name, [&] {
+                    auto r = run_config_step(s.job, s.stage != nullptr, false, s.log);
+                    return std::to_string(r.changed) + " settings changed, " + std::to_string(r.turned_off.size()) + " turned off";
+                });
+            if (step == JobStep::files) steps.run(name, [&] { return files_step(s); });
+        }
+    } catch (...) {
+        for (++i; i < order.size(); ++i) steps.skipped(job_step_name(order[i]));
+        throw;
+    }
+}
+
+}  // namespace
+
+JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log) {
+    JobResult r;
+    r.job = job.name;
+    r.mode = job.mode;
+    r.started = utc_timestamp("%Y-%m-%dT%H:%M:%SZ");
+    auto start = Clock::now();
+    try {
+        DataSource src_ds = side_source(job.source, Side::source);
+        DataSource dst_ds = side_source(job.destination, Side::destination);
+        r.source = src_ds.label();
+        r.destination = dst_ds.label();
+        std::optional<RunLock> lock;
+        if (!options.dry_run) {
+            std::string note;
+            lock.emplace(RunLock::acquire_file(job.lock.empty() ? default_lock_path(job.name) : job.lock, job.name, note));
+            if (!note.empty()) r.warnings.push_back(note);
+        }
+        RunState s{job, options, r, log, Database::connect(src_ds, Side::source), Database::connect(dst_ds, Side::destination), nullptr};
+        if (!options.dry_run) RunLock::acquire_database(*s.dst, job.name);
+        refuse_source_as_destination(*s.src, *s.dst, job, options.force || job.force, r.warnings);
+        if (job.has(JobStep::anonymise)) s.stage = anonymise_stage(job, s.src->engine());
+        plan_destination(s);
+        run_steps(s);
+    } catch (const Error& e) {
+        r.exit_code = static_cast<int>(e.code());
+        r.error = e.what();
+    } catch (const std::exception& e) {
+        r.exit_code = static_cast<int>(ExitCode::internal);
+        r.error = std::string("internal error: ") + e.what();
+    }
+    r.finished = utc_timestamp("%Y-%m-%dT%H:%M:%SZ");
+    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return r;
+}
+
+}  // namespace mmmove

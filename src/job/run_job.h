@@ -1,0 +1,62 @@
+#pragma once
+// `mmmove run JOB.yaml`: one unattended job, its steps in order, under a lock, ending in a JSON summary
+// and an exit code a scheduler can act on.
+//
+//   lock → connect → guard (the destination is not the source) → check → copy or merge (with the
+//   anonymise stage in the stream) → verify → config merge → files sync → summary
+//
+// A refresh replaces the destination's data: an empty destination (schema only) or one an earlier
+// refresh filled is emptied and loaded again. A failed refresh keeps its committed chunks: `mmmove run
+// --resume JOB` finishes it; the next plain run starts over from a fresh snapshot of the source.
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "job/job_file.h"
+
+namespace mmmove {
+
+struct RunOptions {
+    bool dry_run = false;  // print what the job would do (after a read-only check), change nothing
+    bool force = false;    // the destination may look like the source, or hold data no refresh wrote
+    bool resume = false;   // finish a run that failed half-way instead of starting over
+    bool quiet = false;
+};
+
+struct StepOutcome {
+    std::string name;
+    std::string status;  // ok, failed, skipped (an earlier step failed), planned (dry run)
+    double seconds = 0;
+    std::string detail;  // one line, no secret and no personal value
+};
+
+struct TableOutcome {
+    std::string table;
+    uint64_t rows = 0;
+    double seconds = 0;
+};
+
+struct JobResult {
+    std::string job, mode, source, destination;  // sides as labels, without passwords
+    std::string started, finished;
+    double seconds = 0;
+    int exit_code = 0;
+    std::string error;  // the failure, as printed
+    std::vector<StepOutcome> steps;
+    std::vector<TableOutcome> tables;
+    uint64_t rows = 0, file_bytes = 0, files_copied = 0;
+    std::map<std::string, uint64_t> masked;  // kind → values replaced
+    uint64_t dropped_rows = 0;               // rows an anonymised copy left out (sessions, tokens)
+    std::vector<std::string> warnings;
+};
+
+// Runs the job; never throws for a failing step (the result carries the exit code and the error).
+JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log);
+
+// The summary as JSON (one object), and written to `path` atomically (a new file renamed over the old).
+std::string job_summary_json(const JobResult& result);
+void write_job_summary(const JobResult& result, const std::string& path);
+
+}  // namespace mmmove

@@ -1,0 +1,96 @@
+#include "job/run_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/clock.h"
+#include "core/error.h"
+
+namespace mmmove {
+
+namespace {
+
+std::string read_holder(int fd) {
+    char buf[512];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return "";
+    std::string text(buf, static_cast<size_t>(n));
+    for (auto& c : text)
+        if (c == '\n') c = ',';
+        else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // the file is shown, never trusted
+    while (!text.empty() && (text.back() == ',' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+// A 64-bit FNV-1a of the job's name: PostgreSQL's advisory locks are keyed by a number.
+long long lock_key(const std::string& job) {
+    uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : "mmmove-run:" + job) h = (h ^ c) * 1099511628211ULL;
+    return static_cast<long long>(h);
+}
+
+}  // namespace
+
+RunLock RunLock::acquire_file(const std::string& path, const std::string& job, std::string& note) {
+    FileHandle fd(open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd)
+        throw Error(ExitCode::bad_input, "The lock file " + path + " cannot be opened (" + std::strerror(errno) +
+                                             (errno == ELOOP ? ": it is a symbolic link" : "") +
+                                             "). Remove what is there, or set `lock:` in the job to a file in a folder only mmmove's "
+                                             "account can write.");
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
+        throw Error(ExitCode::bad_input, "The lock file " + path +
+                                             " is not a plain file of mmmove's own account (another account's file, a hard link or a "
+                                             "special file). Remove it, or set `lock:` in the job to a file in a folder only mmmove's "
+                                             "account can write.");
+    if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK)
+            throw Error(ExitCode::bad_input, "The lock file " + path + " cannot be locked: " + std::strerror(errno) + ".");
+        std::string holder = read_holder(fd.get());
+        throw Error(ExitCode::lock_held, "Another run of the job '" + job + "' holds its lock (" + path +
+                                             (holder.empty() ? "" : ": " + holder) +
+                                             "). Nothing was done. Wait for it to finish; two runs never load into one destination at once.");
+    }
+    // The kernel released the lock of a run that died; what it wrote tells that a run ended badly.
+    std::string previous = read_holder(fd.get());
+    if (!previous.empty()) note = "found the lock file of a run that ended without releasing it (" + previous + "); taken over";
+    std::string me = "pid " + std::to_string(getpid()) + "\nstarted " + utc_timestamp("%Y-%m-%d %H:%M:%S UTC") + "\njob " + job + "\n";
+    if (ftruncate(fd.get(), 0) != 0 || pwrite(fd.get(), me.data(), me.size(), 0) != static_cast<ssize_t>(me.size()))
+        throw Error(ExitCode::bad_input, "The lock file " + path + " cannot be written: " + std::strerror(errno) + ".");
+    return RunLock(path, std::move(fd));
+}
+
+void RunLock::acquire_database(Database& db, const std::string& job) {
+    bool got;
+    if (db.engine() == Engine::postgres) {
+        auto rows = db.query("SELECT pg_try_advisory_lock(" + std::to_string(lock_key(job)) + ")");
+        got = !rows.empty() && rows[0].at(0).value_or("f") == "t";
+    } else {
+        // MySQL lock names are at most 64 characters: the job's key stands for its name.
+        auto rows = db.query("SELECT GET_LOCK(" + db.quote_literal("mmmove-run-" + std::to_string(lock_key(job))) + ", 0)");
+        got = !rows.empty() && rows[0].at(0).value_or("0") == "1";
+    }
+    if (!got)
+        throw Error(ExitCode::lock_held, "Another run of the job '" + job + "' (from this host or another) is loading into the destination " +
+                                             db.data_source().label() + ": it holds the destination's lock for this job. Nothing was done.");
+}
+
+RunLock::~RunLock() {
+    // The file stays (removing it would race with a run opening it); an empty file means "released".
+    if (fd_) (void)!ftruncate(fd_.get(), 0);
+}
+
+std::string default_lock_path(const std::string& job) {
+    if (access("/run/lock", W_OK) == 0) return "/run/lock/mmmove-" + job + ".lock";
+    const char* tmp = std::getenv("TMPDIR");
+    std::string dir = tmp && *tmp ? tmp : "/tmp";
+    return dir + "/mmmove-" + job + "-" + std::to_string(geteuid()) + ".lock";
+}
+
+}  // namespace mmmove

@@ -1,0 +1,42 @@
+#pragma once
+// Two runs of one job never overlap. A scheduled refresh that is still running when the next one
+// starts (a slow night, a timer and a manual run) must not load into the same destination twice.
+//
+// Two locks, both released by the kernel or the server when the process dies, so a lock left by a
+// killed run is never stale: it is simply free, and the next run says it found one and takes it.
+//  - a lock file (flock) on this host, holding the holder's pid and start time for the message;
+//  - an advisory lock on the destination server (PostgreSQL pg_try_advisory_lock, MySQL GET_LOCK),
+//    so runs from two hosts into one staging database are refused as well.
+#include <memory>
+#include <string>
+
+#include "core/safe_file.h"
+#include "db/database.h"
+
+namespace mmmove {
+
+class RunLock {
+public:
+    // Takes the lock file at `path` (created 0600 when missing; a symlink or anything but a regular
+    // file there is refused). Throws Error(ExitCode::lock_held) naming the holder when another run
+    // has it. `note` is set when a lock file from a run that ended without removing it was found.
+    static RunLock acquire_file(const std::string& path, const std::string& job, std::string& note);
+    // Takes the destination's advisory lock for `job` on the connection `db` (kept open by the caller
+    // for the whole run).
+    static void acquire_database(Database& db, const std::string& job);
+
+    RunLock(RunLock&&) = default;
+    RunLock& operator=(RunLock&&) = default;
+    ~RunLock();
+
+private:
+    RunLock(std::string path, FileHandle fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+    std::string path_;
+    FileHandle fd_;
+};
+
+// The default lock file of a job: /run/lock/mmmove-<job>.lock when that folder is writable, else
+// $TMPDIR (or /tmp)/mmmove-<job>-<uid>.lock.
+std::string default_lock_path(const std::string& job);
+
+}  // namespace mmmove

@@ -1,0 +1,313 @@
+// mmmove run JOB.yaml on real servers: a nightly anonymised refresh of a test environment, run twice
+// in a row (MySQL→PostgreSQL and PostgreSQL→PostgreSQL). After each run no username, email, name,
+// token, secret or password hash of the source is anywhere in the destination (every column of every
+// table is scanned), every reference mappings/references.yaml lists resolves as it does on the source,
+// and the second run leaves the same rows as the first. Around it: the lock refuses a concurrent run
+// (on this host and from "another host"), a stale lock is taken over, a destination that is the source
+// is refused, and a malformed job names its line.
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_set>
+
+#include "../common/test_files.h"
+#include "catalog/anonymise_model.h"
+#include "catalog/catalog.h"
+#include "catalog/references.h"
+#include "support.h"
+
+using namespace mmmove;
+using namespace mmmove::test;
+
+namespace {
+
+std::string quoted_table(Database& db, const Catalog& cat, const std::string& name) {
+    const Table* t = cat.find(name);
+    return t ? db.quote_ident(t->name) : "";
+}
+
+// A row in `table` with every column filled by a plain value of its kind, `values` overriding some:
+// the secrets the sample data lacks (sessions, webhooks, tokens) are planted this way on either engine.
+void plant_row(Database& db, const Catalog& cat, const std::string& table, const std::map<std::string, std::string>& values) {
+    const Table* t = cat.find(table);
+    REQUIRE(t);
+    std::string cols, vals;
+    for (const auto& c : t->columns) {
+        std::string v;
+        auto it = std::find_if(values.begin(), values.end(), [&](const auto& kv) { return lower(kv.first) == lower(c.name); });
+        if (it != values.end()) v = db.quote_literal(it->second);
+        else if (c.kind == ColumnKind::integer || c.kind == ColumnKind::floating) v = "0";
+        else if (c.kind == ColumnKind::boolean) v = db.engine() == Engine::postgres ? "false" : "0";
+        else if (c.kind == ColumnKind::json) v = "'{}'";
+        else if (c.kind == ColumnKind::text_array) v = db.engine() == Engine::postgres ? "'{}'" : "'[]'";
+        else if (c.kind == ColumnKind::enumeration || c.kind == ColumnKind::binary) continue;
+        else v = db.quote_literal(c.max_chars && c.max_chars < 26 ? std::string(static_cast<size_t>(c.max_chars), 'a') : "plantedvalueplantedvalue12");
+        cols += (cols.empty() ? "" : ", ") + db.quote_ident(c.name);
+        vals += (vals.empty() ? "" : ", ") + v;
+    }
+    db.exec("INSERT INTO " + db.quote_ident(t->name) + " (" + cols + ") VALUES (" + vals + ")");
+}
+
+// Secrets of the kinds the sample data has none of, each a distinctive value the scan looks for.
+void plant_secrets(const ScratchDb& src) {
+    auto db = src.connect();
+    Catalog cat = read_catalog(*db);
+    std::string user = db->query("SELECT MIN(Id) FROM " + quoted_table(*db, cat, "Users")).at(0).at(0).value_or("");
+    plant_row(*db, cat, "Sessions", {{"Id", "sessionrowidsessionrowid01"}, {"Token", "sessiontokensecretvalue001"}, {"UserId", user}});
+    plant_row(*db, cat, "UserAccessTokens", {{"Id", "accesstokenrowidaccesstk01"}, {"Token", "accesstokensecretvalue0001"}, {"UserId", user}});
+    plant_row(*db, cat, "IncomingWebhooks", {{"Id", "incominghooksecretidvalue1"}, {"UserId", user}});
+    plant_row(*db, cat, "OutgoingWebhooks", {{"Id", "outgoinghookrowidoutgoing1"}, {"Token", "outgoinghooktokensecret001"}, {"CreatorId", user}});
+    plant_row(*db, cat, "Commands", {{"Id", "commandrowidcommandrowid01"}, {"Token", "commandtokensecretvalue001"}, {"CreatorId", user}});
+    plant_row(*db, cat, "OAuthApps", {{"Id", "oauthapprowidoauthapprow01"}, {"ClientSecret", "oauthclientsecretvalue0001"}, {"CreatorId", user}});
+    db->exec("UPDATE " + quoted_table(*db, cat, "Users") + " SET MfaSecret = 'mfasecretvaluemfasecret001' WHERE Id = " + db->quote_literal(user));
+}
+
+// Every non-empty value of the source's personal and secret columns (usernames, emails, names, tokens,
+// secrets, password hashes): what must not appear in the destination.
+std::set<std::string> personal_values(const ScratchDb& src) {
+    auto db = src.connect();
+    Catalog cat = read_catalog(*db);
+    std::set<std::string> out;
+    for (const auto& c : anonymised_columns()) {
+        if (c.kind == AnonKind::free_text || c.kind == AnonKind::json_text || c.kind == AnonKind::url || c.kind == AnonKind::file_name ||
+            c.kind == AnonKind::ip_address || c.kind == AnonKind::person_detail)
+            continue;
+        const Table* t = cat.find(c.table);
+        if (!t || !t->find_column(c.column)) continue;
+        for (const auto& row : db->query("SELECT " + db->quote_ident(t->find_column(c.column)->name) + " FROM " + db->quote_ident(t->name)))
+            if (row[0] && row[0]->size() >= 4 && *row[0] != "true" && *row[0] != "false") out.insert(*row[0]);
+    }
+    return out;
+}
+
+// Every value of every copied table of the destination, as words and as one text, for the scan.
+struct Scan {
+    std::unordered_set<std::string> words;
+    std::string all;
+};
+Scan scan_destination(Database& db) {
+    Scan s;
+    for (const auto& [table, rows] : read_content(db, false))
+        for (const auto& row : rows) {
+            s.all += row;
+            s.all += '\n';
+            std::string word;
+            for (char c : row + " ") {
+                if (std::isalnum(static_cast<unsigned char>(c)) || std::string("@._+-$/=").find(c) != std::string::npos) word += c;
+                else if (!word.empty()) s.words.insert(word), word.clear();
+            }
+        }
+    return s;
+}
+
+std::vector<std::string> leaks(const std::set<std::string>& personal, const Scan& scan) {
+    std::vector<std::string> found;
+    for (const auto& v : personal)
+        if (scan.words.count(v) || (v.size() >= 10 && scan.all.find(v) != std::string::npos)) found.push_back(v);
+    return found;
+}
+
+// References of the model (plain columns) that do not resolve, per reference: the anonymised copy must
+// leave exactly as many dangling as the source has (the sample data has some on purpose).
+std::map<std::string, int64_t> dangling_references(Database& db) {
+    Catalog cat = read_catalog(db);
+    std::map<std::string, int64_t> out;
+    for (const auto& r : references().columns) {
+        const Table* t = cat.find(r.table);
+        const Table* target = cat.find(r.target.table);
+        if (!t || !target || r.kind == ColumnRefKind::names) continue;
+        const Column* c = t->find_column(r.column);
+        const Column* tc = target->find_column(r.target.column);
+        if (!c || !tc) continue;
+        std::string col = "x." + db.quote_ident(c->name);
+        auto rows = db.query("SELECT COUNT(*) FROM " + db.quote_ident(t->name) + " x WHERE " + col + " IS NOT NULL AND " + col +
+                             " <> '' AND NOT EXISTS (SELECT 1 FROM " + db.quote_ident(target->name) + " y WHERE y." +
+                             db.quote_ident(tc->name) + " = " + col + ")");
+        out[r.table + "." + r.column + "->" + r.target.table] = std::stoll(rows.at(0).at(0).value_or("0"));
+    }
+    return out;
+}
+
+struct JobFiles {
+    TempFolder dir;
+    std::string job, summary, lock;
+    JobFiles(const std::string& tag, const ScratchDb& src, const ScratchDb& dst, const std::string& extra = "")
+        : dir("run-" + tag), job((dir.path / "refresh.yaml").string()), summary((dir.path / "summary.json").string()),
+          lock((dir.path / "refresh.lock").string()) {
+        spit(dir.path / "source-config.json", R"({"ServiceSettings": {"SiteURL": "https://chat.example.com", "EnableOutgoingWebhooks": true},
+ "SqlSettings": {"DriverName": ")" + std::string(src.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": "x"},
+ "EmailSettings": {"SendEmailNotifications": true, "SendPushNotifications": true, "SMTPPassword": "smtp-production-secret"}})");
+        spit(dir.path / "dest-config.json", R"({"ServiceSettings": {"SiteURL": "https://staging.example.com", "EnableOutgoingWebhooks": false},
+ "SqlSettings": {"DriverName": ")" + std::string(dst.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": "y"},
+ "EmailSettings": {"SendEmailNotifications": false, "SendPushNotifications": false, "SMTPPassword": ""}})");
+        spit(dir.path / "refresh.yaml",
+             "# a nightly refresh, as an admin writes it\n"
+             "job: test-refresh-" + tag + "\n"
+             "mode: refresh\n"
+             "source:\n  database: ${MMMOVE_TEST_SOURCE}\n  config: " + (dir.path / "source-config.json").string() + "\n"
+             "destination:\n  database: ${MMMOVE_TEST_DEST}\n  config: " + (dir.path / "dest-config.json").string() + "\n"
+             "steps: [check, copy, anonymise, verify, config]\n"
+             "copy:\n  create_schema: true\n  chunk_rows: 400\n  jobs: 2\n"
+             "anonymise:\n  key_env: MMMOVE_TEST_ANON_KEY\n"
+             "lock: " + lock + "\nsummary: " + summary + "\nreport: " + (dir.path / "report.jsonl").string() + "\n" + extra);
+        setenv("MMMOVE_TEST_SOURCE", src.dsn().c_str(), 1);
+        setenv("MMMOVE_TEST_DEST", dst.dsn().c_str(), 1);
+        setenv("MMMOVE_TEST_ANON_KEY", "test-key-0123456789abcdef-not-for-production", 1);
+    }
+};
+
+void refresh_twice(Engine source_engine) {
+    const std::string tag = source_engine == Engine::postgres ? "pg" : "my";
+    ScratchDb src(source_engine, "runsrc"), dst(Engine::postgres, "rundst");
+    fill_sample(src, 3000, 141);
+    plant_secrets(src);
+    std::set<std::string> personal = personal_values(src);
+    REQUIRE(personal.size() > 100);
+    JobFiles files(tag, src, dst);
+    std::map<std::string, int64_t> dangling_before;
+    {
+        auto s = src.connect();
+        dangling_before = dangling_references(*s);
+    }
+
+    Content first;
+    for (int run = 1; run <= 2; ++run) {
+        INFO("run " << run);
+        CliRun r = run_mmmove({"run", files.job});
+        INFO(r.output);
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.output.find("every masked row is in the destination as masked") != std::string::npos);
+        auto db = dst.connect();
+        Scan scan = scan_destination(*db);
+        CHECK(leaks(personal, scan).empty());
+        CHECK(scan.all.find("plantedvalue") != std::string::npos);  // the planted rows are there, masked (the scan sees them)
+        CHECK(dangling_references(*db) == dangling_before);
+        // Sessions are not copied at all; users still log in as someone (the rows are there).
+        CHECK(db->query("SELECT COUNT(*) FROM sessions").at(0).at(0) == "0");
+        CHECK(std::stoll(*db->query("SELECT COUNT(*) FROM users").at(0).at(0)) > 10);
+        // The config step kept staging's SiteURL and secrets and turned email and push off.
+        std::string config = slurp(files.dir.path / "dest-config.json");
+        CHECK(config.find("https://staging.example.com") != std::string::npos);
+        CHECK(config.find("chat.example.com") == std::string::npos);
+        CHECK(config.find("smtp-production-secret") == std::string::npos);
+        CHECK(config.find("\"SendEmailNotifications\": false") != std::string::npos);
+        CHECK(config.find("\"EnableOutgoingWebhooks\": false") != std::string::npos);
+        // The summary and the logs name counts, never a value.
+        std::string summary = slurp(files.summary);
+        auto j = nlohmann::json::parse(summary);
+        CHECK(j["exit_code"] == 0);
+        CHECK(j["masked"]["username"].get<uint64_t>() > 10);
+        CHECK(j["masked"]["email"].get<uint64_t>() > 10);
+        CHECK(j["dropped_rows"].get<uint64_t>() >= 1);
+        for (const auto& v : personal) {
+            INFO(v);
+            CHECK(summary.find(v) == std::string::npos);
+            CHECK(r.output.find(v) == std::string::npos);
+        }
+        Content now = read_content(*db, false);
+        if (run == 1) first = std::move(now);
+        else CHECK(now == first);  // the same source and key give the same rows
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a refresh job from MySQL to PostgreSQL, run twice, leaves no personal value and the same rows", "[e2e][run]") {
+    refresh_twice(Engine::mysql);
+}
+
+TEST_CASE("a refresh job from PostgreSQL to PostgreSQL, run twice, leaves no personal value and the same rows", "[e2e][run][threads]") {
+    refresh_twice(Engine::postgres);
+}
+
+TEST_CASE("a concurrent run of a job is refused by its lock; a stale lock is taken over", "[e2e][run]") {
+    ScratchDb src(Engine::postgres, "locksrc"), dst(Engine::postgres, "lockdst");
+    fill_sample(src, 3000, 141);
+    JobFiles files("lock", src, dst);
+
+    SECTION("a lock file held by a live run") {
+        int fd = open(files.lock.c_str(), O_RDWR | O_CREAT, 0600);
+        REQUIRE(fd >= 0);
+        std::string holder = "pid 4242\nstarted 2026-11-24 03:00:00 UTC\n";
+        REQUIRE(write(fd, holder.data(), holder.size()) == static_cast<ssize_t>(holder.size()));
+        REQUIRE(flock(fd, LOCK_EX | LOCK_NB) == 0);
+        CliRun r = run_mmmove({"run", files.job});
+        close(fd);
+        INFO(r.output);
+        CHECK(r.exit_code == 9);
+        CHECK(r.output.find("pid 4242") != std::string::npos);
+        auto db = dst.connect();
+        CHECK(db->query("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()").at(0).at(0) == "0");  // nothing done
+    }
+    SECTION("a run in progress, from this host and from another (another lock file, the destination's lock)") {
+        std::string out = (files.dir.path / "first.log").string();
+        pid_t first = spawn_mmmove({"run", files.job}, out);
+        auto db = dst.connect();
+        wait_for_chunks(*db, first, 1);
+        CliRun same_host = run_mmmove({"run", files.job});
+        spit(files.dir.path / "other-host.yaml", slurp(files.job) + "\n");
+        std::string other = slurp(files.job);
+        other.replace(other.find("lock: "), std::string("lock: ").size(), "lock: " + (files.dir.path / "other-host").string());
+        spit(files.dir.path / "other-host.yaml", other);
+        CliRun other_host = run_mmmove({"run", (files.dir.path / "other-host.yaml").string()});
+        int status = 0;
+        REQUIRE(waitpid(first, &status, 0) == first);
+        INFO(slurp(out));
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+        INFO(same_host.output);
+        INFO(other_host.output);
+        CHECK(same_host.exit_code == 9);
+        CHECK(other_host.exit_code == 9);
+        CHECK(other_host.output.find("holds the destination's lock") != std::string::npos);
+    }
+    SECTION("the lock file of a run that died is taken over") {
+        spit(files.lock, "pid 999999\nstarted 2026-11-23 03:00:00 UTC\njob test-refresh-lock\n");
+        CliRun r = run_mmmove({"run", files.job});
+        INFO(r.output);
+        CHECK(r.exit_code == 0);
+        auto j = nlohmann::json::parse(slurp(files.summary));
+        CHECK(j["warnings"].dump().find("ended without releasing it") != std::string::npos);
+        CHECK(slurp(files.lock).empty());  // released when the run ended
+    }
+}
+
+TEST_CASE("a job whose destination is the source, or whose file is malformed, is refused before anything is written", "[e2e][run]") {
+    ScratchDb src(Engine::postgres, "samesrc"), other(Engine::postgres, "sameoth");
+    fill_sample(src, 200, 141);
+    JobFiles files("same", src, other);
+    auto db = src.connect();
+    const std::string users_before = *db->query("SELECT COUNT(*) FROM users").at(0).at(0);
+
+    // The same database under another spelling of its DSN (localhost for 127.0.0.1).
+    std::string same = src.dsn();
+    same.replace(same.find("127.0.0.1"), 9, "localhost");
+    setenv("MMMOVE_TEST_DEST", same.c_str(), 1);
+    CliRun r = run_mmmove({"run", files.job});
+    INFO(r.output);
+    CHECK(r.exit_code == 4);
+    CHECK(r.output.find("is the source's database") != std::string::npos);
+    CHECK(*db->query("SELECT COUNT(*) FROM users").at(0).at(0) == users_before);
+
+    // The destination's configuration has the source's SiteURL: production, by the look of it.
+    setenv("MMMOVE_TEST_DEST", other.dsn().c_str(), 1);
+    std::string prod_like = slurp(files.dir.path / "source-config.json");
+    spit(files.dir.path / "dest-config.json", prod_like);
+    r = run_mmmove({"run", files.job});
+    INFO(r.output);
+    CHECK(r.exit_code == 4);
+    CHECK(r.output.find("source's SiteURL") != std::string::npos);
+
+    // Malformed YAML: the file and its line are named.
+    spit(files.dir.path / "broken.yaml", "job: broken\nsource:\n  database: x\n destination: [\n");
+    r = run_mmmove({"run", (files.dir.path / "broken.yaml").string()});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("broken.yaml:4") != std::string::npos);
+}

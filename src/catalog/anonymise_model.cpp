@@ -2,7 +2,6 @@
 
 #include <initializer_list>
 #include <set>
-#include <tuple>
 #include <utility>
 
 #include "catalog/catalog.h"
@@ -17,7 +16,7 @@ constexpr std::pair<const char*, AnonKind> kinds[] = {
     {"username", AnonKind::username},     {"email", AnonKind::email},         {"person_name", AnonKind::person_name},
     {"person_detail", AnonKind::person_detail}, {"free_text", AnonKind::free_text}, {"secret", AnonKind::secret},
     {"ip_address", AnonKind::ip_address}, {"json_text", AnonKind::json_text}, {"file_name", AnonKind::file_name},
-    {"url", AnonKind::url},
+    {"url", AnonKind::url},               {"password", AnonKind::password},   {"cleared", AnonKind::cleared},
 };
 
 [[noreturn]] void malformed(const std::string& entry, const std::string& problem) {
@@ -80,14 +79,28 @@ std::vector<std::string> paths_of(const YAML::Node& n, AnonKind kind, const std:
 }
 
 AnonymisedColumn parse_column(const YAML::Node& n, const std::string& entry) {
-    check_fields(n, entry, {"table", "column", "kind", "when", "paths"});
+    check_fields(n, entry, {"table", "column", "kind", "paths"});
     AnonymisedColumn c;
     c.table = required(n, "table", entry);
     c.column = required(n, "column", entry);
     c.kind = kind_of(required(n, "kind", entry), entry);
-    if (n["when"]) c.when = required(n, "when", entry);
     c.paths = paths_of(n, c.kind, entry);
     return c;
+}
+
+// drop_rows: a list of table names, each once. The section may be absent (nothing dropped).
+std::vector<std::string> parse_drop_rows(const YAML::Node& list) {
+    if (!list) return {};
+    if (!list.IsSequence()) malformed("section 'drop_rows'", "is not a list");
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (size_t i = 0; i < list.size(); ++i) {
+        const std::string entry = "drop_rows entry " + std::to_string(i + 1);
+        if (!list[i].IsScalar() || list[i].Scalar().empty()) malformed(entry, "is not a table name");
+        if (!seen.insert(lower(list[i].Scalar())).second) malformed(entry + " (" + list[i].Scalar() + ")", "repeats an earlier table");
+        out.push_back(list[i].Scalar());
+    }
+    return out;
 }
 
 std::map<AnonKind, std::string> parse_keeps(const YAML::Node& keeps) {
@@ -111,20 +124,36 @@ const char* anon_kind_name(AnonKind kind) {
     return "?";
 }
 
+bool anon_kind_named(const std::string& name, AnonKind& kind) {
+    for (const auto& [n, k] : kinds)
+        if (name == n) {
+            kind = k;
+            return true;
+        }
+    return false;
+}
+
+std::vector<AnonKind> anon_kinds() {
+    std::vector<AnonKind> out;
+    for (const auto& entry : kinds) out.push_back(entry.second);
+    return out;
+}
+
 AnonymiseModel parse_anonymise_model(const YAML::Node& root) {
     if (!root || !root.IsMap()) malformed("the document", "is not a mapping of sections");
-    check_fields(root, "the document", {"keeps", "columns"});
+    check_fields(root, "the document", {"keeps", "columns", "drop_rows"});
     AnonymiseModel model;
     model.keeps = parse_keeps(root["keeps"]);
     const YAML::Node list = root["columns"];
     if (!list || !list.IsSequence()) malformed("section 'columns'", "is missing or not a list");
-    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    std::set<std::pair<std::string, std::string>> seen;
     for (size_t i = 0; i < list.size(); ++i) {
         const std::string entry = entry_label(i, list[i]);
         AnonymisedColumn c = parse_column(list[i], entry);
-        if (!seen.emplace(lower(c.table), lower(c.column), c.when).second) malformed(entry, "repeats an earlier entry");
+        if (!seen.emplace(lower(c.table), lower(c.column)).second) malformed(entry, "repeats an earlier entry");
         model.columns.push_back(std::move(c));
     }
+    model.drop_rows = parse_drop_rows(root["drop_rows"]);
     return model;
 }
 
@@ -141,5 +170,7 @@ std::vector<const AnonymisedColumn*> anonymised_columns_of(const std::string& ta
         if (lower(c.table) == lower(table)) out.push_back(&c);
     return out;
 }
+
+const std::vector<std::string>& anonymised_drop_rows() { return anonymise_model().drop_rows; }
 
 }  // namespace mmmove

@@ -22,26 +22,31 @@ enum class AnonKind {
     json_text,      // JSON whose string values (under `paths`, or all) are personal
     file_name,
     url,
+    password,       // a login password's hash: disabled, or one shared test password
+    cleared,        // no value at all: '' for text, false for a flag, 0 for a number (MFA)
 };
 
 struct AnonymisedColumn {
     std::string table, column;
     AnonKind kind = AnonKind::free_text;
-    std::string when;                // condition on the row (SQL-like); empty: every row
     std::vector<std::string> paths;  // json_text: members whose strings are personal; empty: all
 };
 
 struct AnonymiseModel {
     std::vector<AnonymisedColumn> columns;
     std::map<AnonKind, std::string> keeps;  // what the replacement keeps, for every kind
+    std::vector<std::string> drop_rows;     // tables an anonymised copy leaves empty
 };
 
-// The kind as the file spells it ("person_name").
+// The kind as the file spells it ("person_name"), and back (false for an unknown name).
 const char* anon_kind_name(AnonKind kind);
+bool anon_kind_named(const std::string& name, AnonKind& kind);
+// Every kind, in the order the file's `keeps` lists them.
+std::vector<AnonKind> anon_kinds();
 
 // Parses a model (the layout of mappings/anonymise.yaml). An unknown kind or field, a missing table
-// or column, a bad path, a duplicate entry or a kind without `keeps` throws Error(ExitCode::internal)
-// naming the entry.
+// or column, a bad path, a duplicate entry or table, or a kind without `keeps` throws
+// Error(ExitCode::internal) naming the entry.
 AnonymiseModel parse_anonymise_model(const YAML::Node& root);
 
 // The built-in model, parsed once.
@@ -49,5 +54,7 @@ const AnonymiseModel& anonymise_model();
 const std::vector<AnonymisedColumn>& anonymised_columns();
 // The entries of `table` (case-insensitive), in file order.
 std::vector<const AnonymisedColumn*> anonymised_columns_of(const std::string& table);
+// The tables whose rows an anonymised copy leaves out, as the file spells them.
+const std::vector<std::string>& anonymised_drop_rows();
 
 }  // namespace mmmove

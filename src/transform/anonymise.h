@@ -7,6 +7,12 @@
 // the same mask in every row, table and run (refreshes are reproducible, a username and the
 // @mentions of it stay the same name), nothing leads back to the original without the key, and masks
 // are long enough that unique values stay unique. NULL stays NULL and an empty value stays empty.
+//
+// Uniqueness, honestly: usernames and e-mail addresses carry 64 bits of the HMAC, so among n distinct
+// values two share a mask with probability below n^2 / 2^65 (3e-8 for a million users). Secrets keep
+// their length, so a hash could not promise that for short ones; they go through a keyed permutation
+// instead: two distinct secrets of the same length, alphabet and separators never share a mask (of
+// different alphabets, they meet only by chance, as two hashes would).
 #include <atomic>
 #include <map>
 #include <memory>
@@ -16,10 +22,13 @@
 #include <vector>
 
 #include "catalog/anonymise_model.h"
+#include "catalog/references.h"
 #include "db/data_source.h"
 #include "transform/transform.h"
 
 namespace mmmove {
+
+class KeyedHash;
 
 struct AnonymiseOptions {
     std::string key;                      // the job's HMAC key (raw bytes, at least 16)
@@ -31,49 +40,85 @@ struct AnonymiseOptions {
 };
 
 // The model's columns with a job's overrides: {table, column, kind} replaces the model's entry or adds
-// one; kind "keep" removes it. An override naming an unknown kind throws Error(bad_input).
+// one; kind "keep" removes it. An unknown kind, paths on a kind other than json_text and a malformed
+// path throw Error(bad_input) naming the override's table.column.
 struct AnonymiseOverrideSpec { std::string table, column, kind; std::vector<std::string> paths; };
 std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<AnonymiseOverrideSpec>& overrides);
 // The model's drop_rows tables, plus `more`, less `keep` (all lower-case).
 std::set<std::string> anonymised_drop_tables(const std::vector<std::string>& more, const std::vector<std::string>& keep);
 
-// A bcrypt hash ($2b$, cost 10) of `password`, as Mattermost checks passwords.
+// A bcrypt hash ($2b$, cost 10, fresh salt) of `password`, as Mattermost checks passwords. bcrypt
+// reads at most 72 bytes of a password. Throws Error(internal) when libxcrypt cannot make one.
 std::string test_password_hash(const std::string& password);
+// What Users.Password becomes under Passwords::disable: not a bcrypt (or any) hash, so no password
+// matches it, and not empty, which would read as "no password" (an SSO account).
+constexpr std::string_view disabled_password = "mmmove-anonymised:login-disabled";
+// The value of kind `cleared` for a column of `kind`, spelled as `source` spells it in a row
+// ('f' or '0' for false, "0" for a number, '' for text).
+std::string_view cleared_value(ColumnKind kind, Engine source);
+
+// json_text's paths, parsed once per column.
+struct JsonMask {
+    std::vector<std::vector<JsonStep>> text;       // strings under these as free_text; none: every string
+    std::vector<std::vector<JsonStep>> usernames;  // strings under these as usernames
+    // A member name of each path, quoted ("\"attachments\""): a text holding none of them has nothing
+    // to mask and is not parsed (Posts.Props is in every post). Unused when parse_always.
+    std::vector<std::string> needles;
+    bool parse_always = false;  // a path names no member, or every string is masked
+    // Throws Error(bad_input) for a malformed path.
+    static JsonMask of(const std::vector<std::string>& text_paths, const std::vector<std::string>& username_paths = {});
+};
 
 // The masks, one function per kind, usable alone (tests, the verify step).
 class Masker {
 public:
-    explicit Masker(std::string key);
+    explicit Masker(const std::string& key);  // Error(bad_input) when the key is under 16 bytes
     std::string username(std::string_view v) const;   // lower-cased first: Mattermost compares them so
     std::string email(std::string_view v) const;      // lower-cased first
     std::string person_name(std::string_view v) const;
     std::string person_detail(std::string_view v) const;
     std::string free_text(std::string_view v, bool scramble) const;  // @mentions masked as usernames
-    std::string secret(std::string_view v) const;     // same length and alphabet
+    std::string secret(std::string_view v) const;     // same length, alphabet and separators
     std::string ip_address(std::string_view v) const;
     std::string file_name(std::string_view v) const;
     std::string url(std::string_view v) const;
-    // JSON text: the string values under `paths` (every string when empty) as free_text; members that
-    // hold usernames (references.yaml) as usernames. Not JSON: masked as free_text.
+    // JSON text: the string values under `paths` (every string when empty) as free_text; a string that
+    // holds JSON itself is masked inside, keeping its JSON. A text naming none of the paths' members is
+    // left as it is unparsed; one that does but is no JSON is masked as free_text. The members that
+    // hold usernames (references.yaml) come in through JsonMask, which the stage builds.
     std::string json_text(std::string_view v, const std::vector<std::string>& paths, bool scramble) const;
 
+    // The stage's forms: false when the value stays as it is (out is then of no use), so a message
+    // without a mention (keep mode) or a Props without a listed member costs no copy.
+    bool free_text_into(std::string_view v, bool scramble, std::string& out) const;
+    bool json_text_into(std::string_view v, const JsonMask& mask, bool scramble, std::string& out) const;
+    const KeyedHash& hash() const { return *hash_; }
+
 private:
-    std::string key_;
+    std::shared_ptr<const KeyedHash> hash_;  // shared by copies: immutable, and read by every worker
 };
 
 // What the anonymiser replaced, per kind, summed over every chunk (thread-safe).
+// A value counts when its mask differs from it; a chunk's transform adds its counts when the chunk is
+// done, so a chunk copied again after a failure counts again.
 struct AnonymiseCounts {
-    std::map<AnonKind, std::atomic<uint64_t>> by_kind;
+    std::map<AnonKind, std::atomic<uint64_t>> by_kind;  // every kind present from the start
     std::atomic<uint64_t> dropped_rows{0};
     AnonymiseCounts();
+    uint64_t masked() const;  // over every kind
 };
+
+struct AnonymisedTable;
 
 // The LoadStage of an anonymised copy: one Anonymise transform per table with columns to mask, rows
 // of drop_tables dropped, every table inserted plainly. `source` is the engine the rows are read from
 // (booleans are spelled as it spells them).
 class AnonymiseStage : public LoadStage {
 public:
+    // Throws Error(bad_input) for a key under 16 bytes, a test_password without its hash or a malformed
+    // json_text path.
     AnonymiseStage(AnonymiseOptions options, Engine source);
+    ~AnonymiseStage() override;
     TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const override;
     WritePlan write_plan(const PlannedTable& table) const override;
     // Adds this stage's transform for `table` to an existing chain (after a merge's remap).
@@ -84,6 +129,7 @@ private:
     AnonymiseOptions options_;
     Engine source_;
     Masker masker_;
+    std::map<std::string, std::unique_ptr<AnonymisedTable>> tables_;  // lower-case name → its masks
     mutable AnonymiseCounts counts_;
 };
 

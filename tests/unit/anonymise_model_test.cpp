@@ -51,7 +51,7 @@ const AnonymisedColumn* entry(const std::string& table, const std::string& colum
 
 const char* keeps_and_columns =
     "keeps: {username: a, email: a, person_name: a, person_detail: a, free_text: a, secret: a,\n"
-    "        ip_address: a, json_text: a, file_name: a, url: a}\n"
+    "        ip_address: a, json_text: a, file_name: a, url: a, password: a, cleared: a}\n"
     "columns:\n"
     "  - {table: Users, column: Email, kind: email}\n";
 
@@ -71,7 +71,8 @@ void require_refused(const std::string& yaml, const std::string& where, const st
 TEST_CASE("the built-in anonymisation model parses and says what every kind keeps", "[unit][anonymise]") {
     REQUIRE_NOTHROW(anonymise_model());
     CHECK(anonymised_columns().size() > 40);
-    CHECK(anonymise_model().keeps.size() == 10);
+    CHECK(anonymise_model().keeps.size() == anon_kinds().size());
+    CHECK(anon_kinds().size() == 12);
     REQUIRE(entry("Users", "Username"));
     CHECK(entry("Users", "Username")->kind == AnonKind::username);
     CHECK(entry("Users", "Email")->kind == AnonKind::email);
@@ -81,6 +82,28 @@ TEST_CASE("the built-in anonymisation model parses and says what every kind keep
     REQUIRE(entry("Users", "NotifyProps"));
     CHECK(entry("Users", "NotifyProps")->paths == std::vector<std::string>{"mention_keys"});
     CHECK(std::string(anon_kind_name(AnonKind::person_detail)) == "person_detail");
+    CHECK(entry("Users", "Password")->kind == AnonKind::password);
+    CHECK(entry("Users", "MfaActive")->kind == AnonKind::cleared);
+    CHECK(entry("Users", "MfaSecret")->kind == AnonKind::cleared);
+    AnonKind k = AnonKind::url;
+    CHECK(anon_kind_named("cleared", k));
+    CHECK(k == AnonKind::cleared);
+    CHECK_FALSE(anon_kind_named("keep", k));
+}
+
+TEST_CASE("the model drops the rows of live credentials and short-lived state", "[unit][anonymise]") {
+    std::set<std::string> dropped;
+    for (const auto& t : anonymised_drop_rows()) dropped.insert(lower(t));
+    for (const char* t : {"sessions", "oauthaccessdata", "oauthauthdata", "tokens", "desktoptokens", "uploadsessions"}) {
+        INFO(t);
+        CHECK(dropped.count(t));
+    }
+    for (const auto& t : anonymised_drop_rows()) {
+        INFO(t);
+        CHECK(schema_columns().count(lower(t)));
+    }
+    CHECK_FALSE(dropped.count("users"));
+    CHECK_FALSE(dropped.count("posts"));
 }
 
 TEST_CASE("every table and column the anonymisation model names exists in a schema model", "[unit][anonymise]") {
@@ -94,7 +117,8 @@ TEST_CASE("every table and column the anonymisation model names exists in a sche
     }
 }
 
-TEST_CASE("every credential in secrets.yaml is anonymised as a secret", "[unit][anonymise]") {
+// A password becomes unusable (kind password), an MFA secret is cleared; every other credential is a secret.
+TEST_CASE("every credential in secrets.yaml is anonymised as a secret, a password or cleared", "[unit][anonymise]") {
     const YAML::Node secrets = load_embedded_yaml("secrets.yaml")["columns"];
     REQUIRE(secrets.size() > 10);
     for (const auto& s : secrets) {
@@ -103,7 +127,7 @@ TEST_CASE("every credential in secrets.yaml is anonymised as a secret", "[unit][
         INFO(name);
         const AnonymisedColumn* c = entry(name.substr(0, dot), name.substr(dot + 1));
         REQUIRE(c);
-        CHECK(c->kind == AnonKind::secret);
+        CHECK((c->kind == AnonKind::secret || c->kind == AnonKind::password || c->kind == AnonKind::cleared));
     }
 }
 
@@ -143,6 +167,11 @@ TEST_CASE("a malformed anonymisation model is refused naming the entry", "[unit]
                     "(Users.Props)", "bad path");
     require_refused(std::string(keeps_and_columns) + "  - {table: users, column: email, kind: email}\n",
                     "columns entry 2 (users.email)", "repeats");
+    require_refused(keeps + "columns:\n  - {table: Users, column: AuthData, kind: secret, when: \"AuthData <> ''\"}\n",
+                    "(Users.AuthData)", "unknown field 'when'");
+    require_refused(std::string(keeps_and_columns) + "drop_rows: [Sessions, sessions]\n", "drop_rows entry 2 (sessions)",
+                    "repeats");
+    require_refused(std::string(keeps_and_columns) + "drop_rows: {Sessions: yes}\n", "section 'drop_rows'", "not a list");
     require_refused("keeps: {username: a}\ncolumns: []\n", "section 'keeps'", "kind 'email'");
     require_refused("columns: []\n", "section 'keeps'", "missing");
 }

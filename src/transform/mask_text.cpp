@@ -1,0 +1,214 @@
+// Free text (messages, headers, descriptions): one left-to-right scan over the bytes.
+//
+// Scrambled, every word (a run of letters, digits and non-ASCII characters) becomes a pseudo-word of
+// the same length in characters: consonants and vowels in turn, capitals where the word had them,
+// digits where it had digits. White space, line breaks and ASCII punctuation stay, so Markdown keeps
+// its shape. The letters come from a fast generator seeded by ONE HMAC of the whole text: a million
+// posts cost a million HMACs and a pass over their bytes, nothing per word.
+//
+// What other rows or the reader rely on is treated apart, with the webapp's rules for recognising it
+// (see text_refs.h): ~channel and :emoji: stay as they are (channel and emoji names are kept in the
+// copy), @mention takes the username mask, so it still names the same (masked) user, and an http(s)
+// link takes the url mask. @here, @channel, @all and @everyone stay. Kept as it is (messages: keep),
+// a text changes only in its @mentions.
+#include "transform/anonymise.h"
+#include "transform/keyed_hash.h"
+
+namespace mmmove {
+namespace {
+
+constexpr size_t npos = std::string_view::npos;
+
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+bool is_word(char c) { return is_alnum(c) || c == '_'; }  // JavaScript's \w, as the webapp's rules use it
+bool is_name_char(char c) { return is_word(c) || c == '.' || c == '-'; }
+bool is_emoji_char(char c) { return is_word(c) || c == '+' || c == '-'; }
+bool is_non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
+bool is_word_byte(char c) { return is_alnum(c) || is_non_ascii(c); }  // what a scrambled word is made of
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool ends_link(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '<' || c == '>' ||
+           c == '"' || c == '`';
+}
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
+    return true;
+}
+
+// Mentions that notify a whole channel rather than name anyone.
+bool special_mention(std::string_view name) {
+    for (std::string_view s : {"here", "channel", "all", "everyone"})
+        if (same_ignoring_case(name, s)) return true;
+    return false;
+}
+
+bool starts_link(std::string_view s, size_t i) {
+    for (std::string_view scheme : {"http://", "https://"})
+        if (same_ignoring_case(s.substr(i, scheme.size()), scheme)) return true;
+    return false;
+}
+
+class TextMasker {
+public:
+    TextMasker(const Masker& masker, std::string_view text, bool scramble, std::string& out)
+        : m_(masker), s_(text), out_(out),
+          rng_(scramble ? masker.hash()("free_text", text) : Digest{}), scramble_(scramble) {}
+    void run();
+
+private:
+    bool word_starts_at(size_t i, bool underscore_word) const;
+    size_t mention(size_t i);
+    size_t kept_name(size_t i);
+    size_t emoji(size_t i);
+    size_t link(size_t i);
+    size_t word(size_t i);
+    void pseudo_word(std::string_view word);
+
+    const Masker& m_;
+    std::string_view s_;
+    std::string& out_;
+    MaskRandom rng_;
+    bool scramble_;
+};
+
+void TextMasker::run() {
+    out_.clear();
+    out_.reserve(s_.size() + s_.size() / 8);
+    size_t i = 0;
+    while (i < s_.size()) {
+        if (!scramble_) {  // only mentions change: copy up to the next '@' in one go
+            size_t at = s_.find('@', i);
+            out_.append(s_.substr(i, at == npos ? npos : at - i));
+            if (at == npos) return;
+            i = at;
+        }
+        const char c = s_[i];
+        size_t end = npos;
+        if (c == '@') end = mention(i);
+        else if (c == '~') end = kept_name(i);
+        else if (c == ':') end = emoji(i);
+        else if ((c == 'h' || c == 'H') && starts_link(s_, i)) end = link(i);
+        if (end == npos && is_word_byte(c)) end = word(i);
+        if (end == npos) {
+            out_ += c;
+            ++i;
+        } else {
+            i = end;
+        }
+    }
+}
+
+// The sigil at i is not glued to a word before it. With underscore_word a run of '_' that itself
+// starts a word may come between (_@alice_ is Markdown's italics around a mention).
+bool TextMasker::word_starts_at(size_t i, bool underscore_word) const {
+    size_t j = i;
+    if (underscore_word)
+        while (j > 0 && s_[j - 1] == '_') --j;
+    return j == 0 || !is_word(s_[j - 1]);
+}
+
+// @name: the name without trailing '.', '-' and '_' (the end of a sentence) takes the username mask,
+// what was trailing stays after it. npos when the '@' starts no mention.
+size_t TextMasker::mention(size_t i) {
+    if (!word_starts_at(i, true)) return npos;
+    size_t end = i + 1;
+    while (end < s_.size() && is_name_char(s_[end])) ++end;
+    size_t name_end = end;
+    while (name_end > i + 1 && (s_[name_end - 1] == '.' || s_[name_end - 1] == '-' || s_[name_end - 1] == '_')) --name_end;
+    if (name_end == i + 1) return npos;
+    const std::string_view name = s_.substr(i + 1, name_end - i - 1);
+    if (special_mention(name)) {
+        out_.append(s_.substr(i, end - i));
+    } else {
+        out_ += '@';
+        out_ += m_.username(name);
+        out_.append(s_.substr(name_end, end - name_end));
+    }
+    return end;
+}
+
+// ~channel: kept as it is (channel names are not masked). Only met when scrambling.
+size_t TextMasker::kept_name(size_t i) {
+    if (!word_starts_at(i, false)) return npos;
+    size_t end = i + 1;
+    while (end < s_.size() && is_name_char(s_[end])) ++end;
+    if (end == i + 1) return npos;
+    out_.append(s_.substr(i, end - i));
+    return end;
+}
+
+// :name: with neither colon glued to a word: kept as it is.
+size_t TextMasker::emoji(size_t i) {
+    if (i > 0 && is_word(s_[i - 1])) return npos;
+    size_t end = i + 1;
+    while (end < s_.size() && is_emoji_char(s_[end])) ++end;
+    if (end == i + 1 || end >= s_.size() || s_[end] != ':') return npos;
+    if (end + 1 < s_.size() && is_word(s_[end + 1])) return npos;
+    out_.append(s_.substr(i, end + 1 - i));
+    return end + 1;
+}
+
+// http(s)://… up to white space or a bracket of Markdown/HTML; punctuation that ends the sentence and
+// a closing bracket the link did not open stay outside it, as linkifiers read them.
+size_t TextMasker::link(size_t i) {
+    if (i > 0 && is_word(s_[i - 1])) return npos;
+    size_t end = i;
+    while (end < s_.size() && !ends_link(s_[end])) ++end;
+    for (bool trimmed = true; trimmed && end > i;) {
+        const char last = s_[end - 1];
+        const std::string_view url = s_.substr(i, end - i);
+        const bool unbalanced = (last == ')' && url.find('(') == npos) || (last == ']' && url.find('[') == npos);
+        trimmed = unbalanced || std::string_view(".,;:!?'*_").find(last) != npos;
+        if (trimmed) --end;
+    }
+    out_ += m_.url(s_.substr(i, end - i));
+    return end;
+}
+
+size_t TextMasker::word(size_t i) {
+    size_t end = i;
+    while (end < s_.size() && is_word_byte(s_[end])) ++end;
+    pseudo_word(s_.substr(i, end - i));
+    return end;
+}
+
+// One character per character of the word (a UTF-8 sequence counts once). Drawn again in the rare
+// case it spells the word itself, so no original word of the text survives.
+void TextMasker::pseudo_word(std::string_view word) {
+    static constexpr char consonants[] = "bcdfghjklmnprstvz", vowels[] = "aeiou";
+    const size_t start = out_.size();
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        out_.resize(start);
+        bool vowel = rng_.next() & 1;
+        for (char c : word) {
+            if (is_continuation(c)) continue;
+            if (c >= '0' && c <= '9') {
+                out_ += static_cast<char>('0' + rng_.below(10));
+                continue;
+            }
+            char l = vowel ? vowels[rng_.below(sizeof vowels - 1)] : consonants[rng_.below(sizeof consonants - 1)];
+            vowel = !vowel;
+            if (c >= 'A' && c <= 'Z') l = static_cast<char>(l - 'a' + 'A');
+            out_ += l;
+        }
+        if (!same_ignoring_case(word, std::string_view(out_).substr(start))) return;
+    }
+}
+
+}  // namespace
+
+bool Masker::free_text_into(std::string_view v, bool scramble, std::string& out) const {
+    if (v.empty() || (!scramble && v.find('@') == npos)) return false;
+    TextMasker(*this, v, scramble, out).run();  // into out directly: the stage reuses its buffer
+    return out != v;
+}
+
+std::string Masker::free_text(std::string_view v, bool scramble) const {
+    std::string out;
+    return free_text_into(v, scramble, out) ? out : std::string(v);
+}
+
+}  // namespace mmmove

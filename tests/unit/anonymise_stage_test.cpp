@@ -1,0 +1,267 @@
+// The anonymise stage on rows as the copy hands them over: which tables are dropped, which get no
+// transform at all, that a username is masked alike in Users, in mentions and in Posts.Props, how
+// passwords and MFA end up, the counts (also from several threads), and the job's overrides.
+#include <crypt.h>
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "core/error.h"
+#include "pipeline/issue_log.h"
+#include "pipeline/planner.h"
+#include "transform/anonymise.h"
+
+using namespace mmmove;
+
+namespace {
+
+const std::string key = "an anonymisation key of 32 bytes";
+
+Column column(const std::string& name, ColumnKind kind = ColumnKind::text) {
+    Column c;
+    c.name = name;
+    c.type = kind == ColumnKind::boolean ? "boolean" : "text";
+    c.kind = kind;
+    return c;
+}
+
+// A table as the catalog would read it, and its plan.
+struct TestTable {
+    Table table;
+    PlannedTable planned;
+    RowColumns columns;
+    TestTable(const std::string& name, std::vector<Column> cols) : columns(names(cols)) {
+        table.name = name;
+        table.columns = std::move(cols);
+        table.primary_key = {table.columns.at(0).name};
+        planned.source = &table;
+        planned.dest = &table;
+    }
+    static std::vector<std::string> names(const std::vector<Column>& cols) {
+        std::vector<std::string> out;
+        for (const auto& c : cols) out.push_back(c.name);
+        return out;
+    }
+};
+
+AnonymiseOptions options(AnonymiseOptions::Passwords passwords = AnonymiseOptions::Passwords::disable) {
+    AnonymiseOptions o;
+    o.key = key;
+    o.passwords = passwords;
+    o.columns = anonymised_columns();
+    o.drop_tables = anonymised_drop_tables({}, {});
+    return o;
+}
+
+FieldRow row_of(const std::vector<const char*>& values) {
+    FieldRow row;
+    for (const char* v : values) row.push_back(v ? Field::of(v) : Field{});
+    return row;
+}
+
+std::string value(const FieldRow& row, size_t i) {
+    return row[i].null ? "(null)" : std::string(row[i].view());
+}
+
+TestTable users() {
+    return TestTable(
+        "Users", {column("Id"), column("Username"), column("Email"), column("Password"), column("AuthData"),
+                  column("MfaActive", ColumnKind::boolean), column("MfaSecret"), column("Roles")});
+}
+
+}  // namespace
+
+TEST_CASE("rows of dropped tables are not copied, and counted", "[unit][anonymise]") {
+    AnonymiseStage stage(options(), Engine::postgres);
+    TestTable sessions("sessions", {column("id"), column("token")});
+    ChunkIssues issues;
+    {
+        TransformChain chain = stage.chain(sessions.planned, sessions.columns, issues);
+        REQUIRE_FALSE(chain.empty());
+        for (int i = 0; i < 3; ++i) {
+            FieldRow row = row_of({"id", "token"});
+            CHECK_FALSE(chain.apply(row));
+        }
+        CHECK(chain.dropped() == 3);
+    }
+    CHECK(stage.counts().dropped_rows == 3);
+    CHECK(stage.write_plan(sessions.planned).kind == WritePlan::Kind::insert);
+}
+
+TEST_CASE("a table without anonymised columns gets no transform", "[unit][anonymise]") {
+    AnonymiseStage stage(options(), Engine::postgres);
+    ChunkIssues issues;
+    TestTable reactions("reactions", {column("userid"), column("postid"), column("emojiname")});
+    CHECK(stage.chain(reactions.planned, reactions.columns, issues).empty());
+    // Users, but a chunk that reads none of its masked columns: nothing to do either.
+    TestTable ids("users", {column("id"), column("createat", ColumnKind::integer)});
+    CHECK(stage.chain(ids.planned, ids.columns, issues).empty());
+}
+
+TEST_CASE("a username is masked alike in Users, in mentions and in Posts.Props", "[unit][anonymise]") {
+    AnonymiseStage stage(options(), Engine::mysql);
+    const Masker masker(key);
+    const std::string alice = masker.username("alice");
+    ChunkIssues issues;
+    TestTable u = users();
+    TransformChain chain = stage.chain(u.planned, u.columns, issues);
+    FieldRow row = row_of({"id1", "Alice", "alice@acme.com", "$2a$10$abcdefghijklmnopqrstuu", "", "1",
+                           "JBSWY3DPEHPK3PXP", "system_user"});
+    REQUIRE(chain.apply(row));
+    CHECK(value(row, 0) == "id1");
+    CHECK(value(row, 1) == alice);
+    CHECK(value(row, 2) == masker.email("alice@acme.com"));
+    CHECK(value(row, 3) == std::string(disabled_password));
+    CHECK(value(row, 4).empty());  // no SSO login: stays ''
+    CHECK(value(row, 5) == "0");   // MySQL spells false 0
+    CHECK(value(row, 6).empty());
+    CHECK(value(row, 7) == "system_user");
+
+    TestTable posts("Posts", {column("Id"), column("Message"), column("Props", ColumnKind::json)});
+    TransformChain post_chain = stage.chain(posts.planned, posts.columns, issues);
+    FieldRow post =
+        row_of({"p1", "hi @alice!", R"({"username":"alice","addedUsername":"bob","from_webhook":"true"})"});
+    REQUIRE(post_chain.apply(post));
+    CHECK(value(post, 1).find("@" + alice + "!") != std::string::npos);
+    const auto props = nlohmann::json::parse(value(post, 2));
+    CHECK(props["username"] == alice);
+    CHECK(props["addedUsername"] == masker.username("bob"));
+    CHECK(props["from_webhook"] == "true");
+}
+
+TEST_CASE("NULL stays NULL and empty stays empty in every masked column", "[unit][anonymise]") {
+    AnonymiseStage stage(options(), Engine::postgres);
+    ChunkIssues issues;
+    TestTable u = users();
+    TransformChain chain = stage.chain(u.planned, u.columns, issues);
+    FieldRow row = row_of({"id1", nullptr, "", nullptr, nullptr, nullptr, "", nullptr});
+    CHECK(chain.apply(row));
+    for (size_t i = 1; i < row.size(); ++i) {
+        INFO(u.columns.names()[i]);
+        CHECK(row[i].null == (i != 2 && i != 6));
+        if (!row[i].null) CHECK(row[i].size == 0);
+    }
+    CHECK(chain.changed() == 0);
+}
+
+TEST_CASE("cleared flags are false as the source engine spells them", "[unit][anonymise]") {
+    CHECK(cleared_value(ColumnKind::boolean, Engine::postgres) == "f");
+    CHECK(cleared_value(ColumnKind::boolean, Engine::mysql) == "0");
+    CHECK(cleared_value(ColumnKind::integer, Engine::mysql) == "0");
+    CHECK(cleared_value(ColumnKind::text, Engine::postgres).empty());
+    AnonymiseStage stage(options(), Engine::postgres);
+    ChunkIssues issues;
+    TestTable u = users();
+    TransformChain chain = stage.chain(u.planned, u.columns, issues);
+    FieldRow row = row_of({"id1", "bob", "bob@acme.com", "", "bob-ldap", "t", "SECRET", "system_user"});
+    REQUIRE(chain.apply(row));
+    CHECK(value(row, 5) == "f");
+    CHECK(value(row, 6).empty());
+    CHECK(value(row, 3).empty());  // an SSO user has no password: stays ''
+    CHECK(value(row, 4).size() == std::string("bob-ldap").size());
+    CHECK(value(row, 4) != "bob-ldap");
+}
+
+TEST_CASE("the test password is a bcrypt hash every user gets", "[unit][anonymise]") {
+    const std::string hash = test_password_hash("staging-pass");
+    CHECK(hash.rfind("$2b$10$", 0) == 0);
+    CHECK(hash.size() == 60);
+    crypt_data data{};
+    const char* again = crypt_rn("staging-pass", hash.c_str(), &data, sizeof data);
+    REQUIRE(again);
+    CHECK(std::string(again) == hash);
+    const char* wrong = crypt_rn("other-pass", hash.c_str(), &data, sizeof data);
+    CHECK((!wrong || std::string(wrong) != hash));
+    CHECK(test_password_hash("staging-pass") != hash);  // a fresh salt each time
+
+    AnonymiseOptions o = options(AnonymiseOptions::Passwords::test_password);
+    o.password_hash = hash;
+    AnonymiseStage stage(std::move(o), Engine::postgres);
+    ChunkIssues issues;
+    TestTable u = users();
+    TransformChain chain = stage.chain(u.planned, u.columns, issues);
+    FieldRow row = row_of({"id1", "bob", "bob@acme.com", "$2a$10$whatever", "", "f", "", ""});
+    REQUIRE(chain.apply(row));
+    CHECK(value(row, 3) == hash);
+
+    AnonymiseOptions missing = options(AnonymiseOptions::Passwords::test_password);
+    CHECK_THROWS_AS(AnonymiseStage(std::move(missing), Engine::postgres), Error);
+}
+
+TEST_CASE("a disabled password is no hash any password matches", "[unit][anonymise]") {
+    const std::string disabled(disabled_password);
+    CHECK_FALSE(disabled.empty());
+    CHECK(disabled[0] != '$');  // neither bcrypt ($2a$, $2b$) nor any crypt(3) or PHC hash
+    crypt_data data{};
+    for (const char* guess : {"", "password", "mmmove-anonymised:login-disabled"}) {
+        const char* h = crypt_rn(guess, disabled.c_str(), &data, sizeof data);
+        CHECK((!h || std::string(h) != disabled));
+    }
+}
+
+TEST_CASE("counts add up per kind, also from several threads", "[unit][anonymise]") {
+    AnonymiseStage stage(options(), Engine::postgres);
+    auto worker = [&stage] {
+        ChunkIssues issues;
+        TestTable u = users();
+        TestTable tokens("Tokens", {column("Token"), column("Extra")});
+        TransformChain chain = stage.chain(u.planned, u.columns, issues);
+        TransformChain dropped = stage.chain(tokens.planned, tokens.columns, issues);
+        for (int i = 0; i < 100; ++i) {
+            const std::string name = "user" + std::to_string(i);
+            FieldRow row = row_of({"id", name.c_str(), "a@b.c", "hash", nullptr, "t", "", "system_user"});
+            chain.apply(row);
+            FieldRow token = row_of({"t", "{}"});
+            dropped.apply(token);
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+    const AnonymiseCounts& c = stage.counts();
+    CHECK(c.by_kind.at(AnonKind::username) == 400);
+    CHECK(c.by_kind.at(AnonKind::email) == 400);
+    CHECK(c.by_kind.at(AnonKind::password) == 400);
+    CHECK(c.by_kind.at(AnonKind::cleared) == 400);  // MfaActive 't' → 'f'; MfaSecret '' was already empty
+    CHECK(c.by_kind.at(AnonKind::secret) == 0);     // AuthData NULL
+    CHECK(c.dropped_rows == 400);
+    CHECK(c.masked() == 1600);
+}
+
+TEST_CASE("a job's overrides change, add and remove columns", "[unit][anonymise]") {
+    auto find = [](const std::vector<AnonymisedColumn>& cols, const std::string& t,
+                   const std::string& c) -> const AnonymisedColumn* {
+        for (const auto& x : cols)
+            if (lower(x.table) == lower(t) && lower(x.column) == lower(c)) return &x;
+        return nullptr;
+    };
+    const auto cols = anonymised_columns_with({{"users", "email", "keep", {}},
+                                               {"Users", "Nickname", "free_text", {}},
+                                               {"Jobs", "Data", "json_text", {"name"}}});
+    CHECK_FALSE(find(cols, "Users", "Email"));
+    REQUIRE(find(cols, "Users", "Nickname"));
+    CHECK(find(cols, "Users", "Nickname")->kind == AnonKind::free_text);
+    REQUIRE(find(cols, "Jobs", "Data"));
+    CHECK(find(cols, "Jobs", "Data")->paths == std::vector<std::string>{"name"});
+    CHECK(cols.size() == anonymised_columns().size());  // one removed, one added
+    try {
+        anonymised_columns_with({{"Users", "Email", "mail", {}}});
+        FAIL("an unknown kind was accepted");
+    } catch (const Error& e) {
+        CHECK(e.code() == ExitCode::bad_input);
+        CHECK_THAT(std::string(e.what()), Catch::Contains("Users.Email") && Catch::Contains("'mail'"));
+    }
+    CHECK_THROWS_AS(anonymised_columns_with({{"Users", "Email", "email", {"a"}}}), Error);
+    CHECK_THROWS_AS(anonymised_columns_with({{"Users", "Props", "json_text", {"a..b"}}}), Error);
+}
+
+TEST_CASE("a job can drop more tables or keep one the model drops", "[unit][anonymise]") {
+    const auto tables = anonymised_drop_tables({"Audits"}, {"Sessions"});
+    CHECK(tables.count("audits"));
+    CHECK_FALSE(tables.count("sessions"));
+    CHECK(tables.count("oauthaccessdata"));
+    CHECK(tables.count("tokens"));
+}

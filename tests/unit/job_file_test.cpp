@@ -303,6 +303,23 @@ TEST_CASE("rules across keys", "[job]") {
     CHECK(parse(with_sides("mode: merge\nmerge_rules: rules.yaml\n")).merge_rules == "rules.yaml");
 }
 
+TEST_CASE("the example jobs in config/ parse as shipped", "[job]") {
+    const std::string dir = std::string(MMMOVE_SOURCE_DIR) + "/config/";
+    for (const char* name : {"refresh-test.yaml", "move.yaml", "bitnami-to-postgres.yaml", "merge.yaml"}) {
+        INFO(name);
+        std::ifstream in(dir + name);
+        REQUIRE(in);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        Env env = base_env;
+        env["MMMOVE_SOURCE"] = "bn_mattermost@tcp(127.0.0.1:3306)/bitnami_mattermost";
+        Job job = parse_job(text, dir + name, &env);
+        CHECK(job.has(JobStep::check));
+        CHECK(job.has(JobStep::copy));
+        CHECK(job.has(JobStep::verify));
+        CHECK(job.has(JobStep::anonymise) == (job.name == "refresh-test"));
+    }
+}
+
 TEST_CASE("load_job reads a regular file", "[job]") {
     std::string path =
         temp_file("load.yaml", "job: a\nmode: copy\nsource: {database: a.json}\ndestination: {database: b.json}\n", 0600);

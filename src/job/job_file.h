@@ -1,11 +1,20 @@
 #pragma once
-// A job file (`mmmove run JOB.yaml`): what an unattended run does, as YAML. Every value may be written
-// ${NAME} (or contain it) to take it from the environment, so one file serves several hosts; an unset
-// variable is an error naming it. Passwords and the anonymisation key never sit in the file: it names
-// the environment variable or the file that holds them.
+// A job file (`mmmove run JOB.yaml`): what an unattended run does, as YAML. The examples in config/
+// show every key; the rules, in short:
 //
-// Unknown keys, wrong types, missing required keys and bad values are refused with the file, the line
-// and the key ("config/refresh-test.yaml:12: copy.jobs: expected a whole number, got \"two\"").
+// - Every value may be written ${NAME} (or contain it, "postgres://mm@${DB_HOST}/mattermost") to take
+//   it from the environment, so one file serves several hosts; it is replaced before the value is read
+//   as a number, a true/false or a choice. An unset or empty variable is an error naming it. `$${`
+//   writes a literal `${`; nothing else is special, and a value taken from a variable is not expanded
+//   again. Keys are never expanded.
+// - Passwords and the anonymisation key never sit in the file: it names the environment variable
+//   (`*_env`) or the file (`*_file`) that holds them, one of the two. A DSN written in the file may not
+//   carry a password; one taken from ${NAME} may (the variable's file is as private as a password file).
+// - Unknown keys, repeated keys, wrong types, missing required keys and bad values are refused with the
+//   file, the line and the key ("config/refresh-test.yaml:12: copy.jobs: expected a whole number, got
+//   \"two\""). Booleans are true/false (yes/no also read).
+// - Relative paths (report, summary, lock, merge_rules, config, data) are relative to the directory
+//   mmmove runs in (the systemd unit runs in /var/lib/mmmove), not to the job file's.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -17,27 +26,30 @@ namespace mmmove {
 // One side of the job: its database and, for the config and files steps, its config.json and data
 // directory.
 struct JobSide {
-    std::string database;       // a DSN (password left out) or a config.json path
+    std::string database;       // a DSN (password left out) or a config.json path (required)
     std::string password_env;   // the variable holding the database password, or ""
-    std::string password_file;  // the file holding it, or ""
-    std::string config;         // config.json path or configuration DSN; "" = `database` when that is a config.json
+    std::string password_file;  // the file holding it, or "" (at most one of the two)
+    std::string config;         // config.json path or configuration DSN; set to `database` when that is a .json path
     std::string data;           // the data directory (FileSettings.Directory), or ""
 };
 
+// The steps a job may run. They always run in this order, however the file lists them. In mode merge
+// the step `copy` is the merge (there is no separate `merge` step).
 enum class JobStep { check, copy, anonymise, verify, config, files };
 const char* job_step_name(JobStep step);
 
 // A column a job treats differently from mappings/anonymise.yaml: another kind, or `keep` (left alone).
 struct AnonymiseOverride {
     std::string table, column;
-    std::string kind;                // an AnonKind name, or "keep"
+    std::string kind;                // username email person_name person_detail free_text secret ip_address
+                                     // json_text file_name url password cleared, or keep
     std::vector<std::string> paths;  // json_text only
 };
 
 struct JobAnonymise {
-    std::string key_env, key_file;                  // the HMAC key (required when the job anonymises)
+    std::string key_env, key_file;                  // the HMAC key: exactly one when the job anonymises
     std::string passwords = "disable";              // disable | test-password
-    std::string test_password_env, test_password_file;  // passwords: test-password
+    std::string test_password_env, test_password_file;  // passwords: test-password (exactly one)
     std::string messages = "scramble";              // scramble | keep (mentions are masked either way)
     std::vector<AnonymiseOverride> columns;
     std::vector<std::string> drop_rows;             // more tables whose rows are not copied at all
@@ -45,12 +57,14 @@ struct JobAnonymise {
 };
 
 struct JobCopy {
-    unsigned jobs = 0;            // 0 = number of cores
-    uint64_t chunk_rows = 200000;
-    bool create_schema = false;   // an empty destination gets the source's schema from mmmove's model
-    bool lower_case_tables = false;
+    unsigned jobs = 0;            // 0 = number of cores (at most 1024)
+    uint64_t chunk_rows = 200000; // at least 1000
+    bool create_schema = false;   // an empty destination gets the source's schema from mmmove's model (not in merge)
+    bool lower_case_tables = false;  // with create_schema on MySQL: Bitnami's lower-case table names
     std::vector<std::string> skip_tables;
-    std::string on_overlong = "stop", on_invalid_json = "stop", on_refused_value = "stop";
+    std::string on_overlong = "stop";       // stop | truncate
+    std::string on_invalid_json = "stop";   // stop | repair
+    std::string on_refused_value = "stop";  // stop | repair | skip-row
 };
 
 struct JobConfig {
@@ -68,10 +82,13 @@ struct JobFiles {
 
 struct Job {
     std::string file;     // where it was read from, for messages
-    std::string name;     // `job:`; names the lock and the summary
+    std::string name;     // `job:` (required; letters, digits, - _ .); names the lock and the summary
     std::string mode = "refresh";  // refresh (replace the destination's data) | copy (into an empty one) | merge
     JobSide source, destination;
-    std::vector<JobStep> steps;    // in the order they run (always check first)
+    // In the order they run, check first (added when the file leaves it out). When the file has no
+    // `steps`: refresh = check copy anonymise verify, copy and merge = check copy verify; then config
+    // when both sides have a config (not in merge) and files when both have a data directory.
+    std::vector<JobStep> steps;
     JobCopy copy;
     JobAnonymise anonymise;
     JobConfig config;
@@ -84,6 +101,16 @@ struct Job {
 
     bool has(JobStep step) const;
 };
+
+// Rules across keys, checked by parse_job:
+// - every job has the step copy (in merge mode: the merge);
+// - anonymise needs anonymise.key_env or key_file; passwords: test-password needs test_password_env or
+//   test_password_file; an `anonymise:` section without the anonymise step is refused (the copy would
+//   carry real data while the file reads as if it did not), as are `config:` and `files:` sections
+//   without their steps, and merge_rules outside mode merge;
+// - config needs both sides' config (or databases given as .json paths); files needs both sides' data;
+// - mode merge refuses anonymise, config (the destination is a live instance whose settings stay its
+//   own), copy.create_schema and copy.lower_case_tables; lower_case_tables needs create_schema.
 
 // Reads and checks a job file; `env` looks up ${NAME} (the process environment in production, a map
 // in tests; null = the process environment). Throws Error(ExitCode::bad_input) naming the file, line and key.

@@ -115,7 +115,7 @@ JobCopy read_copy(const JobReader& r, const JobValue& v) {
                                "on_invalid_json", "on_refused_value"});
     JobCopy c;
     if_present(f, "jobs", [&](const JobValue& x) { c.jobs = static_cast<unsigned>(r.number(x, 0, 1024)); });
-    if_present(f, "chunk_rows", [&](const JobValue& x) { c.chunk_rows = r.number(x, 1000, 1000000000); });
+    if_present(f, "chunk_rows", [&](const JobValue& x) { c.chunk_rows = r.number(x, 1, 1000000000); });
     if_present(f, "create_schema", [&](const JobValue& x) { c.create_schema = r.boolean(x); });
     if_present(f, "lower_case_tables", [&](const JobValue& x) { c.lower_case_tables = r.boolean(x); });
     if_present(f, "skip_tables", [&](const JobValue& x) { c.skip_tables = r.texts(x); });

@@ -13,6 +13,7 @@
 #include "job/job_config.h"
 #include "job/refresh_target.h"
 #include "job/run_lock.h"
+#include "job/secrets_source.h"
 #include "merge/merge.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/copy.h"
@@ -23,9 +24,6 @@ namespace mmmove {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-}  // namespace
-std::string read_secret(const std::string& env, const std::string& file, const std::string& what);  // TEMP until job_file.cpp
-namespace {
 
 // The steps of one run, timed and recorded as they go; the first failure marks the rest skipped.
 class StepLog {

@@ -1,6 +1,7 @@
 #include "job/job_file.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 
@@ -39,10 +40,7 @@ std::string variable_name(const JobReader& r, const JobValue& v) {
     if (JobReader::uses_variable(v))
         r.fail(v, "names the variable itself: write " + v.key.substr(v.key.rfind('.') + 1) + ": NAME, without ${ }.");
     std::string name = r.text(v);
-    bool ok = !std::isdigit(static_cast<unsigned char>(name[0])) && std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-    });
-    if (!ok) r.fail(v, "\"" + name + "\" is not a variable name (letters, digits and _, not starting with a digit).");
+    if (!is_variable_name(name)) r.fail(v, "\"" + name + "\" is not a variable name (letters, digits and _, not starting with a digit).");
     return name;
 }
 

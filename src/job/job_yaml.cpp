@@ -28,11 +28,6 @@ std::string joined(std::initializer_list<const char*> words) {
     return out;
 }
 
-bool is_variable_name(const std::string& name) {
-    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-    return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
-
 // Edits (insert, delete, replace) from a to b: "did you mean" for keys one or two typos away.
 size_t edit_distance(const std::string& a, const std::string& b) {
     std::vector<size_t> row(b.size() + 1);
@@ -70,6 +65,11 @@ std::string shown(const JobValue& v, const std::string& value) {
 }
 
 }  // namespace
+
+bool is_variable_name(const std::string& name) {
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
 
 void JobReader::fail(int line, const std::string& key, const std::string& problem) const {
     std::string where = origin_ + ":" + std::to_string(line) + ": ";

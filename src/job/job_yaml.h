@@ -62,6 +62,9 @@ private:
     mutable std::map<std::string, int> lines_;
 };
 
+// [A-Za-z_][A-Za-z0-9_]*: what ${NAME} and the *_env keys accept.
+bool is_variable_name(const std::string& name);
+
 // Reads `f[key]` with `read` when the key is present.
 template <typename Read>
 void if_present(const JobFields& f, const char* key, Read read) {

@@ -21,6 +21,16 @@ bool copied_role(const std::string& table) {
     return role == TableRole::content || role == TableRole::server_bootstrap;
 }
 
+namespace {
+// A database with no tables but mmmove's own (a refresh's record, written before its first copy) is
+// as empty as one with none.
+bool holds_only_mmmove_tables(const Catalog& c) {
+    for (const auto& t : c.tables)
+        if (lower(t.name).rfind("mmmove_", 0) != 0) return false;
+    return c.views.empty();
+}
+}  // namespace
+
 bool CheckReport::blocked() const {
     return std::any_of(findings.begin(), findings.end(),
                        [](const Finding& f) { return f.severity == Finding::Severity::blocking; });
@@ -208,7 +218,7 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
                 table_case_name(r.dest.catalog.table_case) + ", " + describe_version(r.dest) + ".");
     note_systems_versions(r);
     if (!source_has_schema(r)) return r;
-    if (r.dest.catalog.tables.empty() && r.dest.catalog.views.empty()) {
+    if (holds_only_mmmove_tables(r.dest.catalog)) {
         plan_schema_creation(r, o);
         if (r.create_model) check_privileges(r, dest, o, true);
         return r;

@@ -141,10 +141,10 @@ struct JobFiles {
         : dir("run-" + tag), job((dir.path / "refresh.yaml").string()), summary((dir.path / "summary.json").string()),
           lock((dir.path / "refresh.lock").string()) {
         spit(dir.path / "source-config.json", R"({"ServiceSettings": {"SiteURL": "https://chat.example.com", "EnableOutgoingWebhooks": true},
- "SqlSettings": {"DriverName": ")" + std::string(src.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": "x"},
+ "SqlSettings": {"DriverName": ")" + std::string(src.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": ")" + src.dsn() + R"("},
  "EmailSettings": {"SendEmailNotifications": true, "SendPushNotifications": true, "SMTPPassword": "smtp-production-secret"}})");
         spit(dir.path / "dest-config.json", R"({"ServiceSettings": {"SiteURL": "https://staging.example.com", "EnableOutgoingWebhooks": false},
- "SqlSettings": {"DriverName": ")" + std::string(dst.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": "y"},
+ "SqlSettings": {"DriverName": ")" + std::string(dst.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": ")" + dst.dsn() + R"("},
  "EmailSettings": {"SendEmailNotifications": false, "SendPushNotifications": false, "SMTPPassword": ""}})");
         spit(dir.path / "refresh.yaml",
              "# a nightly refresh, as an admin writes it\n"
@@ -174,6 +174,7 @@ void refresh_twice(Engine source_engine) {
     {
         auto s = src.connect();
         dangling_before = dangling_references(*s);
+        CHECK(leaks(personal, scan_destination(*s)).size() == personal.size());  // the scan finds every value where it is
     }
 
     Content first;
@@ -251,9 +252,9 @@ TEST_CASE("a concurrent run of a job is refused by its lock; a stale lock is tak
         auto db = dst.connect();
         wait_for_chunks(*db, first, 1);
         CliRun same_host = run_mmmove({"run", files.job});
-        spit(files.dir.path / "other-host.yaml", slurp(files.job) + "\n");
-        std::string other = slurp(files.job);
-        other.replace(other.find("lock: "), std::string("lock: ").size(), "lock: " + (files.dir.path / "other-host").string());
+        std::string other = slurp(files.job);  // the same job on another host: its own lock file
+        size_t at = other.find("lock: ");
+        other.replace(at, other.find('\n', at) - at, "lock: " + (files.dir.path / "other-host.lock").string());
         spit(files.dir.path / "other-host.yaml", other);
         CliRun other_host = run_mmmove({"run", (files.dir.path / "other-host.yaml").string()});
         int status = 0;

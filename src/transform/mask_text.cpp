@@ -3,7 +3,7 @@
 // Scrambled, every word (a run of letters, digits and non-ASCII characters) becomes a pseudo-word of
 // the same length in characters: consonants and vowels in turn, capitals where the word had them,
 // digits where it had digits. White space, line breaks and ASCII punctuation stay, so Markdown keeps
-// its shape. The letters come from a fast generator seeded by ONE HMAC of the whole text: a million
+// its shape. Which word comes from a fast generator seeded by ONE HMAC of the whole text: a million
 // posts cost a million HMACs and a pass over their bytes, nothing per word.
 //
 // What other rows or the reader rely on is treated apart, with the webapp's rules for recognising it
@@ -175,21 +175,35 @@ size_t TextMasker::word(size_t i) {
     return end;
 }
 
-// One character per character of the word (a UTF-8 sequence counts once). Drawn again in the rare
-// case it spells the word itself, so no original word of the text survives.
+// One character per character of the word (a UTF-8 sequence counts once), from a bounded vocabulary:
+// the keyed generator picks one of kVariants words of that length, and the word's letters follow from
+// (length, variant) alone. Random letters would make every scrambled word new, and PostgreSQL's
+// full-text index on Posts.Message grows with the number of distinct words: a million posts of
+// unbounded vocabulary took three times as long to index as the real text. Drawn again in the rare case
+// it spells the word itself, so no original word of the text survives.
 void TextMasker::pseudo_word(std::string_view word) {
     static constexpr char consonants[] = "bcdfghjklmnprstvz", vowels[] = "aeiou";
+    constexpr uint64_t kVariants = 512;
     const size_t start = out_.size();
+    size_t length = 0;
+    for (char c : word) length += !is_continuation(c);
     for (int attempt = 0; attempt < 4; ++attempt) {
         out_.resize(start);
-        bool vowel = rng_.next() & 1;
+        uint64_t state = (static_cast<uint64_t>(length) << 32) ^ (rng_.next() % kVariants);
+        auto draw = [&state](unsigned n) {  // splitmix64: the same (length, variant) spells the same word
+            uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+            return static_cast<unsigned>((z ^ (z >> 31)) % n);
+        };
+        bool vowel = draw(2);
         for (char c : word) {
             if (is_continuation(c)) continue;
             if (c >= '0' && c <= '9') {
-                out_ += static_cast<char>('0' + rng_.below(10));
+                out_ += static_cast<char>('0' + draw(10));
                 continue;
             }
-            char l = vowel ? vowels[rng_.below(sizeof vowels - 1)] : consonants[rng_.below(sizeof consonants - 1)];
+            char l = vowel ? vowels[draw(sizeof vowels - 1)] : consonants[draw(sizeof consonants - 1)];
             vowel = !vowel;
             if (c >= 'A' && c <= 'Z') l = static_cast<char>(l - 'a' + 'A');
             out_ += l;

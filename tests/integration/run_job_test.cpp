@@ -260,12 +260,14 @@ TEST_CASE("a concurrent run of a job is refused by its lock; a stale lock is tak
         pid_t first = spawn_mmmove({"run", files.job}, out);
         auto db = dst.connect();
         wait_for_chunks(*db, first, 1);
+        REQUIRE(kill(first, SIGSTOP) == 0);  // frozen mid-copy, holding both locks, however fast the machine
         CliRun same_host = run_mmmove({"run", files.job});
         std::string other = slurp(files.job);  // the same job on another host: its own lock file
         size_t at = other.find("lock: ");
         other.replace(at, other.find('\n', at) - at, "lock: " + (files.dir.path / "other-host.lock").string());
         spit(files.dir.path / "other-host.yaml", other);
         CliRun other_host = run_mmmove({"run", (files.dir.path / "other-host.yaml").string()});
+        REQUIRE(kill(first, SIGCONT) == 0);
         int status = 0;
         REQUIRE(waitpid(first, &status, 0) == first);
         INFO(slurp(out));

@@ -121,7 +121,13 @@ std::string check_step(RunState& s) {
     c.resume = s.resume;
     CheckReport report = run_check(*s.src, *s.dst, c);
     if (!s.options.quiet || report.blocked()) print_check(report, s.log);
-    if (report.blocked()) throw Error(report.exit_code(), "The check found blocking problems (above); nothing was written.");
+    if (report.blocked()) {
+        std::string hint = s.job.mode == "refresh" && !s.truncate && !report.dest_rows.empty()
+                               ? " The destination holds data no mmmove refresh wrote: if it may go, run the job once with --force "
+                                 "(later runs replace it by themselves)."
+                               : "";
+        throw Error(report.exit_code(), "The check found blocking problems (above); nothing was written." + hint);
+    }
     return "schema migration " + std::to_string(report.source.version.highest()) + " on both sides" +
            (s.truncate ? "; the destination's data will be replaced" : "");
 }

@@ -323,3 +323,21 @@ TEST_CASE("a job whose destination is the source, or whose file is malformed, is
     CHECK(r.exit_code == 2);
     CHECK(r.output.find("broken.yaml:4") != std::string::npos);
 }
+
+TEST_CASE("a refresh killed half-way finishes with run --resume, with the rows of an uninterrupted refresh", "[e2e][run][resume]") {
+    ScratchDb src(Engine::postgres, "ressrc"), killed(Engine::postgres, "reskill"), whole(Engine::postgres, "reswhole");
+    fill_sample(src, 3000, 141);
+    JobFiles files("resume", src, killed);
+    kill_mid_run({"run", files.job}, killed, 3);
+    CliRun r = run_mmmove({"run", "--resume", files.job});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("(resumed)") != std::string::npos);
+
+    setenv("MMMOVE_TEST_DEST", whole.dsn().c_str(), 1);
+    CliRun w = run_mmmove({"run", files.job});
+    INFO(w.output);
+    REQUIRE(w.exit_code == 0);
+    auto a = killed.connect(), b = whole.connect();
+    CHECK(read_content(*a, false) == read_content(*b, false));
+}

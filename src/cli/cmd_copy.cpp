@@ -43,11 +43,7 @@ void add_copy(CLI::App& app, Action& action) {
     cmd->callback([&action] {
         action = [] {
             for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
-            options.policy.overlong = overlong == "truncate" ? OverlongPolicy::truncate : OverlongPolicy::stop;
-            options.policy.invalid_json = invalid_json == "repair" ? InvalidJsonPolicy::repair : InvalidJsonPolicy::stop;
-            options.policy.refused = refused == "repair"   ? RefusedPolicy::repair
-                                     : refused == "skip-row" ? RefusedPolicy::skip_row
-                                                             : RefusedPolicy::stop;
+            options.policy = convert_policy_named(overlong, invalid_json, refused);
             auto src = Database::connect(resolve_data_source(sides.from, Side::source, sides.from_password_file), Side::source);
             auto dst = Database::connect(resolve_data_source(sides.to, Side::destination, sides.to_password_file), Side::destination);
             options.defer_indexes = !no_defer;

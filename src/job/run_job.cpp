@@ -66,15 +66,7 @@ DataSource side_source(const JobSide& s, Side side) {
     return ds;
 }
 
-ConvertPolicy policy_of(const JobCopy& c) {
-    ConvertPolicy p;
-    p.overlong = c.on_overlong == "truncate" ? OverlongPolicy::truncate : OverlongPolicy::stop;
-    p.invalid_json = c.on_invalid_json == "repair" ? InvalidJsonPolicy::repair : InvalidJsonPolicy::stop;
-    p.refused = c.on_refused_value == "repair"     ? RefusedPolicy::repair
-                : c.on_refused_value == "skip-row" ? RefusedPolicy::skip_row
-                                                   : RefusedPolicy::stop;
-    return p;
-}
+ConvertPolicy policy_of(const JobCopy& c) { return convert_policy_named(c.on_overlong, c.on_invalid_json, c.on_refused_value); }
 
 CheckOptions check_options_of(const Job& job) {
     CheckOptions c;

@@ -190,6 +190,14 @@ bool pg_array_to_json_array(std::string_view pg, std::string& out) {
     return true;
 }
 
+ConvertPolicy convert_policy_named(const std::string& overlong, const std::string& invalid_json, const std::string& refused) {
+    ConvertPolicy p;
+    p.overlong = overlong == "truncate" ? OverlongPolicy::truncate : OverlongPolicy::stop;
+    p.invalid_json = invalid_json == "repair" ? InvalidJsonPolicy::repair : InvalidJsonPolicy::stop;
+    p.refused = refused == "repair" ? RefusedPolicy::repair : refused == "skip-row" ? RefusedPolicy::skip_row : RefusedPolicy::stop;
+    return p;
+}
+
 const char* refused_policy_flag(RefusedPolicy p) {
     switch (p) {
         case RefusedPolicy::stop: return "stop";

@@ -43,6 +43,9 @@ struct ConvertPolicy {
     RefusedPolicy refused = RefusedPolicy::stop;
 };
 const char* refused_policy_flag(RefusedPolicy p);  // "stop", "repair", "skip-row"
+// The policy as copy's flags and a job's copy: section spell it (--on-overlong truncate, --on-invalid-json
+// repair, --on-refused-value repair|skip-row; anything else is stop: the callers check the words).
+ConvertPolicy convert_policy_named(const std::string& overlong, const std::string& invalid_json, const std::string& refused);
 
 // The range an integer column holds, from the engine's type name ("integer", "int(11) unsigned",
 // "smallint"…); false when the type is not a fixed-width integer.

@@ -14,7 +14,8 @@ namespace {
 void print_plan(const Job& job, std::ostream& out) {
     out << "job " << job.name << " (" << job.file << "): " << job.mode << "\n  steps:";
     for (auto step : job.steps) out << " " << job_step_name(step);
-    out << "\n  lock: " << (job.lock.empty() ? "(default) " + default_lock_path(job.name) : job.lock) << "\n";
+    std::string lock = job.lock.empty() ? default_lock_path(job.name) : job.lock;
+    out << "\n  lock: " << (job.lock.empty() ? "(default) " : "") << (lock.empty() ? "none: set lock: in the job" : lock) << "\n";
     if (!job.summary.empty()) out << "  summary: " << job.summary << "\n";
 }
 

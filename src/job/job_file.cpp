@@ -8,6 +8,7 @@
 #include "catalog/references.h"
 #include "core/error.h"
 #include "core/safe_file.h"
+#include "core/trusted_path.h"
 #include "db/data_source.h"
 #include "job/job_rules.h"
 #include "job/job_yaml.h"
@@ -316,7 +317,11 @@ Job parse_job(const std::string& text, const std::string& origin, const std::map
 }
 
 Job load_job(const std::string& path) {
-    return parse_job(read_input_file(path, "job file", 1 << 20), path);
+    // Whoever can change the job decides what root reads as a password and which files it writes.
+    require_trusted_file(path, "job file");
+    Job job = parse_job(read_input_file(path, "job file", 1 << 20), path);
+    if (!job.merge_rules.empty()) require_trusted_file(job.merge_rules, "merge rules file (merge_rules)");
+    return job;
 }
 
 }  // namespace mmmove

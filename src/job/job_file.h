@@ -94,7 +94,7 @@ struct Job {
     JobConfig config;
     JobFiles files;
     std::string merge_rules;       // merge mode: a rules file like mappings/merge.yaml, or ""
-    std::string lock;              // lock file path; "" = /run/lock/mmmove-<name>.lock, else /tmp/…
+    std::string lock;              // lock file path; "" = default_lock_path(name) (run_lock.h)
     std::string summary;           // JSON summary path, or ""
     std::string report = "mmmove-report.jsonl";
     bool force = false;            // allow a destination that looks like the source (same SiteURL or database)
@@ -112,8 +112,11 @@ struct Job {
 // - mode merge refuses anonymise, config (the destination is a live instance whose settings stay its
 //   own), copy.create_schema and copy.lower_case_tables; lower_case_tables needs create_schema.
 
-// Reads and checks a job file; `env` looks up ${NAME} (the process environment in production, a map
-// in tests; null = the process environment). Throws Error(ExitCode::bad_input) naming the file, line and key.
+// Reads and checks a job file. load_job first refuses a job file, or a merge_rules file it names, that
+// an account other than root and the running one could change (core/trusted_path.h), as cron and sudo
+// refuse such files: the job decides which files root reads as secrets and writes. parse_job reads text;
+// `env` looks up ${NAME} (the process environment in production, a map in tests; null = the process
+// environment). Both throw Error(ExitCode::bad_input) naming the file (and the line and key).
 Job load_job(const std::string& path);
 Job parse_job(const std::string& text, const std::string& origin, const std::map<std::string, std::string>* env = nullptr);
 

@@ -60,9 +60,12 @@ private:
     bool quiet_;
 };
 
+// The password comes through read_secret, which refuses what a job must not name as a password file
+// (a FIFO, a device, a link, another account's or a readable file), unlike --from-password-file.
 DataSource side_source(const JobSide& s, Side side) {
-    DataSource ds = resolve_data_source(s.database, side, s.password_file);
-    if (!s.password_env.empty()) ds.password = read_secret(s.password_env, "", std::string(side_name(side)) + " database password");
+    DataSource ds = resolve_data_source(s.database, side, "");
+    if (!s.password_env.empty() || !s.password_file.empty())
+        ds.password = read_secret(s.password_env, s.password_file, std::string(side_name(side)) + " database password");
     return ds;
 }
 
@@ -271,6 +274,7 @@ JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log) 
             std::string note;
             lock.emplace(RunLock::acquire_file(job.lock.empty() ? default_lock_path(job.name) : job.lock, job.name, note));
             if (!note.empty()) r.warnings.push_back(note);
+            if (!job.summary.empty()) write_running_summary(r, job.summary);
         }
         RunState s{job, options, r, log, Database::connect(src_ds, Side::source), Database::connect(dst_ds, Side::destination), nullptr};
         if (!options.dry_run) RunLock::acquire_database(*s.dst, job.name);

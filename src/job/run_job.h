@@ -43,6 +43,7 @@ struct JobResult {
     std::string started, finished;
     double seconds = 0;
     int exit_code = 0;
+    bool running = false;  // the summary written when the run starts: "status": "running", not ok
     std::string error;  // the failure, as printed
     std::vector<StepOutcome> steps;
     std::vector<TableOutcome> tables;
@@ -55,8 +56,14 @@ struct JobResult {
 // Runs the job; never throws for a failing step (the result carries the exit code and the error).
 JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log);
 
-// The summary as JSON (one object), and written to `path` atomically (a new file renamed over the old).
+// The summary as JSON (one object), and written to `path` atomically: a new file created exclusively
+// in its folder and renamed over the old. Refused (bad_input): a folder others could write, or
+// anything at `path` but mmmove's own earlier summary (a link, another account's file, a hard link, a
+// file that is no summary), which is left as it is.
 std::string job_summary_json(const JobResult& result);
 void write_job_summary(const JobResult& result, const std::string& path);
+// The summary of a run that has just taken its lock: "status": "running", "ok": false, so a run that
+// dies leaves that instead of the previous run's outcome.
+void write_running_summary(const JobResult& so_far, const std::string& path);
 
 }  // namespace mmmove

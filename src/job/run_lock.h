@@ -17,9 +17,11 @@ namespace mmmove {
 
 class RunLock {
 public:
-    // Takes the lock file at `path` (created 0600 when missing; a symlink or anything but a regular
-    // file there is refused). Throws Error(ExitCode::lock_held) naming the holder when another run
-    // has it. `note` is set when a lock file from a run that ended without removing it was found.
+    // Takes the lock file at `path` (created 0600 when missing; /run/mmmove is created 0700 for root).
+    // Refused (bad_input): a folder others could write (core/trusted_path.h), a symlink, anything but
+    // a regular file of the running account with one link, or a file holding something else than an
+    // mmmove lock (it is never emptied). Throws Error(ExitCode::lock_held) naming the holder when
+    // another run has it. `note` is set when a lock file from a run that ended without removing it was found.
     static RunLock acquire_file(const std::string& path, const std::string& job, std::string& note);
     // Takes the destination's advisory lock for `job` on the connection `db` (kept open by the caller
     // for the whole run).
@@ -35,8 +37,9 @@ private:
     FileHandle fd_;
 };
 
-// The default lock file of a job: /run/lock/mmmove-<job>.lock when that folder is writable, else
-// $TMPDIR (or /tmp)/mmmove-<job>-<uid>.lock.
+// The default lock file of a job, mmmove-<job>.lock in a folder only mmmove's account can write:
+// $RUNTIME_DIRECTORY (systemd's RuntimeDirectory=mmmove: /run/mmmove), else /run/mmmove for root,
+// else $XDG_RUNTIME_DIR; "" when none applies (acquire_file then asks for `lock:` in the job).
 std::string default_lock_path(const std::string& job);
 
 }  // namespace mmmove

@@ -328,7 +328,13 @@ TEST_CASE("a refresh killed half-way finishes with run --resume, with the rows o
     ScratchDb src(Engine::postgres, "ressrc"), killed(Engine::postgres, "reskill"), whole(Engine::postgres, "reswhole");
     fill_sample(src, 3000, 141);
     JobFiles files("resume", src, killed);
+    spit(files.summary, R"({"job": "test-refresh-resume", "status": "ok", "exit_code": 0, "ok": true})");  // last night's
     kill_mid_run({"run", files.job}, killed, 3);
+    // A run killed after taking its lock leaves a summary that says it was running, never last night's "ok".
+    auto running = nlohmann::json::parse(slurp(files.summary));
+    CHECK(running["status"] == "running");
+    CHECK(running["ok"] == false);
+    CHECK(!running["started"].get<std::string>().empty());
     CliRun r = run_mmmove({"run", "--resume", files.job});
     INFO(r.output);
     REQUIRE(r.exit_code == 0);

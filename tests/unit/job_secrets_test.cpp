@@ -1,6 +1,8 @@
 // Where a job's secrets come from: an environment variable or a private file, never the job file.
 #include <catch2/catch.hpp>
 
+#include "../common/test_files.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,8 +67,8 @@ TEST_CASE("a secret file is a private regular file of mmmove's account or root, 
 }
 
 TEST_CASE("a job's password_file that is a device or a FIFO is refused at once, not read forever", "[job][trust]") {
-    std::string fifo = "/tmp/mmmove-secret-test-" + std::to_string(getpid()) + "-fifo";
-    ::unlink(fifo.c_str());
+    mmmove::test::TempFolder dir("secret-fifo");  // removed however the test ends
+    std::string fifo = (dir.path / "fifo").string();
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     for (const std::string& path : {std::string("/dev/zero"), fifo}) {
         INFO(path);
@@ -80,5 +82,4 @@ TEST_CASE("a job's password_file that is a device or a FIFO is refused at once, 
         CHECK(r.exit_code == static_cast<int>(ExitCode::bad_input));
         CHECK_THAT(r.error, Catch::Contains(path) && Catch::Contains("not a regular file"));
     }
-    ::unlink(fifo.c_str());
 }

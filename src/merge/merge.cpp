@@ -99,7 +99,7 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
     run.snapshot = std::make_unique<ReadSnapshot>(src, r.check.source.catalog, o.plan_only ? 1 : jobs, log);
     if (r.resumed) {
-        r.plan.ids = IdMap::load(dst);
+        r.plan.ids = IdMap::load(dst, merge_id_forms(r.check));
         try {
             r.plan.restore(run.saved["plan"]);
         } catch (const nlohmann::json::exception&) {

@@ -128,6 +128,7 @@ SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, std::ostrea
     so.quiet = o.quiet;
     so.jobs = o.jobs;
     so.keep_existing = true;
+    so.checksum = o.files_checksum;
     so.folder_name = [&plan](const std::string& rel) -> std::optional<std::string> {
         size_t slash = rel.find('/');
         if (slash == std::string::npos || rel.find('/', slash + 1) != std::string::npos) return std::nullopt;

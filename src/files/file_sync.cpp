@@ -62,6 +62,12 @@ private:
 
 bool is_temporary(const std::string& name) { return name.find(kTemporaryMarker) != std::string::npos; }
 
+// A name that openat and mkdirat take as one entry of the folder they are given.
+bool single_component(const std::string& name) {
+    return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+           name.find('\0') == std::string::npos && !is_temporary(name);
+}
+
 std::string why(const std::string& what, int error) { return what + ": " + std::strerror(error); }
 
 // Walks the source folder by folder, with both sides open as descriptors: queues each file for the
@@ -118,6 +124,12 @@ private:
         if (o_.folder_name)
             if (auto renamed = o_.folder_name(parent.child(source_name))) {
                 if (renamed->empty()) return nullptr;  // the destination's own folder wins
+                // The new name comes from a database (the merge's ID map): one component, or nothing.
+                if (!single_component(*renamed)) {
+                    tally_.fail(printable_path(parent.child(source_name)) + ": its new folder name \"" + printable_path(*renamed) +
+                                "\" is not one path component (not copied)");
+                    return nullptr;
+                }
                 name = *renamed;
             }
         auto pair = std::make_shared<FolderPair>(fs_, parent.child(name));

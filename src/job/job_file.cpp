@@ -313,6 +313,7 @@ Job parse_job(const std::string& text, const std::string& origin, const std::map
     job.name = read_name(r, f["job"]);
     read_top(r, f, job);
     check_job_rules(r, job);
+    if (job.mode == "merge") job.files.remove_extra = false;  // a merge's files join the destination's: nothing is deleted
     return job;
 }
 

@@ -77,7 +77,7 @@ struct JobConfig {
 
 struct JobFiles {
     bool checksum = false;
-    bool remove_extra = true;  // a refresh: files the source no longer has leave the destination
+    bool remove_extra = true;  // a refresh: files the source no longer has leave the destination (never in merge mode)
 };
 
 struct Job {
@@ -110,7 +110,8 @@ struct Job {
 //   without their steps, and merge_rules outside mode merge;
 // - config needs both sides' config (or databases given as .json paths); files needs both sides' data;
 // - mode merge refuses anonymise, config (the destination is a live instance whose settings stay its
-//   own), copy.create_schema and copy.lower_case_tables; lower_case_tables needs create_schema.
+//   own), copy.create_schema, copy.lower_case_tables and files.remove_extra (its files step is the
+//   merge's file join: nothing replaced, nothing deleted); lower_case_tables needs create_schema.
 
 // Reads and checks a job file. load_job first refuses a job file, or a merge_rules file it names, that
 // an account other than root and the running one could change (core/trusted_path.h), as cron and sudo

@@ -84,6 +84,10 @@ void check_config_and_files(const JobReader& r, const Job& job) {
                        "the config step needs both servers' settings: set source.config and destination.config (each "
                        "config.json, or configuration DSN), or give the databases as config.json paths.");
     }
+    if (job.mode == "merge" && r.line_of("files.remove_extra"))
+        refuse(r, "files.remove_extra", {"files.remove_extra"},
+               "mode merge never deletes a destination file (the source's files join the destination's through the "
+               "merge's ID map, none replaced): remove this key.");
     if (job.has(JobStep::files)) {
         for (auto [side, key] : {std::pair{&job.source, "source.data"}, std::pair{&job.destination, "destination.data"}})
             if (side->data.empty())

@@ -10,26 +10,11 @@ namespace {
 
 constexpr const char* kRefreshTable = "mmmove_refresh";
 
-std::string first_row(Database& db, const std::string& sql) {
-    auto rows = db.query(sql);
-    std::string out;
-    if (rows.empty()) return out;
-    for (const auto& v : rows[0]) out += v.value_or("") + "|";
-    return out;
-}
-
 }  // namespace
-
-std::string database_identity(Database& db) {
-    if (db.engine() == Engine::postgres)
-        return "postgres|" + first_row(db, "SELECT current_database(), COALESCE(inet_server_port()::text, ''), "
-                                           "pg_postmaster_start_time()::text");
-    return "mysql|" + first_row(db, "SELECT DATABASE(), @@hostname, @@port, @@datadir");
-}
 
 void refuse_source_as_destination(Database& src, Database& dst, const Job& job, bool force, std::vector<std::string>& warnings) {
     std::string problem;
-    if (src.engine() == dst.engine() && database_identity(src) == database_identity(dst))
+    if (same_database(src, dst))
         problem = "The destination " + dst.data_source().label() + " is the source's database (the server says so, whatever the DSNs).";
     if (problem.empty()) {
         auto from = site_url_of(config_location_of(job.source), Side::source);

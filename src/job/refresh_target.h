@@ -6,13 +6,10 @@
 #include <vector>
 
 #include "db/database.h"
+#include "db/database_identity.h"
 #include "job/job_file.h"
 
 namespace mmmove {
-
-// The database a connection reaches, as its server describes itself (database name, port, and the
-// server's start time or data folder): the same for two DSNs that reach one database.
-std::string database_identity(Database& db);
 
 // Refuses (ExitCode::destination) a destination that is the source's database or has the source's
 // SiteURL, unless `force`; with force the finding becomes a warning.

@@ -182,11 +182,21 @@ std::string merge_step(RunState& s) {
     o.policy = policy_of(s.job.copy);
     o.progress = Progress::style_for(s.options.quiet, isatty(STDERR_FILENO));
     o.verify = s.job.has(JobStep::verify);
+    if (s.job.has(JobStep::files)) {  // the merge's file join: never a destination file replaced or deleted
+        o.files_from = s.job.source.data;
+        o.files_to = s.job.destination.data;
+        o.files_checksum = s.job.files.checksum;
+    }
     MergeResult mr = run_merge(*s.src, *s.dst, o, s.log);
     if (!s.options.quiet) print_merge_summary(mr, s.log);
     for (const auto& t : mr.tables) {
         s.result.tables.push_back({t.table, t.inserted, 0});
         s.result.rows += t.inserted;
+    }
+    if (mr.files) {
+        s.result.file_bytes = mr.files->bytes;
+        s.result.files_copied = mr.files->copied;
+        for (const auto& refused : mr.files->refused) s.result.warnings.push_back("files: refused " + refused);
     }
     if (mr.verify && !mr.verify->equal()) throw Error(ExitCode::differs, "verify: the destination does not hold the merged rows (above).");
     return std::to_string(s.result.rows) + " rows inserted" + (mr.resumed ? " (resumed)" : "");
@@ -239,6 +249,10 @@ void run_steps(RunState& s) {
             }
             if (step == JobStep::anonymise || step == JobStep::verify) {  // they run inside the copy or merge
                 steps.note(name, "ok", step == JobStep::anonymise ? "in the copy's stream" : "with the copy, on its snapshot");
+                continue;
+            }
+            if (step == JobStep::files && s.job.mode == "merge") {  // a plain sync would replace and delete
+                steps.note(name, "ok", "with the merge, through its ID map");
                 continue;
             }
             if (step == JobStep::check) steps.run(name, [&] { return check_step(s); });

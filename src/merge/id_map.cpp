@@ -4,6 +4,7 @@
 
 #include "catalog/catalog.h"
 #include "core/error.h"
+#include "files/printable_path.h"
 
 namespace mmmove {
 
@@ -64,13 +65,44 @@ void IdMap::save(Database& dst) const {
     insert.finish();
 }
 
-IdMap IdMap::load(Database& dst) {
+namespace {
+
+bool printable_key(std::string_view s, size_t max_chars) {
+    if (s.empty() || s.size() > max_chars) return false;
+    for (unsigned char c : s)
+        if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') return false;
+    return true;
+}
+
+// What is wrong with one row of the map, or "" when it has the form mmmove writes.
+std::string row_problem(const IdForms& forms, const std::optional<std::string>& table, const std::optional<std::string>& source,
+                        const std::optional<std::string>& dest, const std::optional<std::string>& matched) {
+    if (!table || !source || !dest || !matched) return "a row with an empty column";
+    auto form = forms.find(*table);
+    if (form == forms.end()) return "a row for table \"" + printable_path(table->substr(0, 64)) + "\", which this merge does not map";
+    const std::string where = "a " + *table + " row";
+    if (*matched != "0" && *matched != "1") return where + " whose matched flag is \"" + printable_path(matched->substr(0, 16)) + "\"";
+    const IdForm& f = form->second;
+    if (f.mattermost_id ? !is_mattermost_id(*source) : !printable_key(*source, f.max_chars))
+        return where + " whose source_id \"" + printable_path(source->substr(0, 64)) + "\" is not " +
+               (f.mattermost_id ? "a Mattermost id" : "a key of that table");
+    if (!is_mattermost_id(*dest))
+        return where + " whose dest_id \"" + printable_path(dest->substr(0, 64)) + "\" is not a Mattermost id";
+    return "";
+}
+
+}  // namespace
+
+IdMap IdMap::load(Database& dst, const IdForms& forms) {
     IdMap map;
     for (const auto& r : dst.query(std::string("SELECT table_name, source_id, dest_id, matched FROM ") + kTable)) {
-        if (!r[0] || !r[1] || !r[2] || !r[3])
+        std::string problem = row_problem(forms, r[0], r[1], r[2], r[3]);
+        if (!problem.empty())
             throw Error(ExitCode::destination, std::string("The ID map of the interrupted merge (table ") + kTable +
-                                                   " on the destination) holds a value mmmove did not write. Start the merge again on a "
-                                                   "restored destination.");
+                                                   " on the destination) holds a value mmmove does not write: " + problem +
+                                                   " (a Mattermost id is 26 characters of a-z and 0-9). The resume is refused and "
+                                                   "nothing was written. Start the merge again on a destination restored from its "
+                                                   "backup.");
         if (*r[3] == "1")
             map.match(*r[0], *r[1], *r[2]);
         else
@@ -80,6 +112,13 @@ IdMap IdMap::load(Database& dst) {
 }
 
 void IdMap::drop(Database& dst) { dst.exec(std::string("DROP TABLE IF EXISTS ") + kTable); }
+
+bool is_mattermost_id(std::string_view s) {
+    if (s.size() != 26) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+    return true;
+}
 
 std::string new_mattermost_id() {
     static const char kAlphabet[] = "ybndrfg8ejkmcpqxot1uwisza345h769";

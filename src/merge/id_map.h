@@ -7,6 +7,7 @@
 // The map is kept on the destination (mmmove_merge_ids) with the merge's checkpoint, so a resumed merge
 // rewrites references exactly as the interrupted one did.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +23,16 @@ struct StringHash {
 };
 using StringMap = std::unordered_map<std::string, std::string, StringHash, std::equal_to<>>;
 using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+// What mmmove writes into the map for a table: its source ids are Mattermost ids (a table of
+// Mattermost's own keyed by a varchar(26) id) or, for a key of another form (a token, a hash, a
+// plugin's key), text of at most max_chars printable characters. Every destination id is a Mattermost
+// id, as the destination's own rows and new_mattermost_id() give them.
+struct IdForm {
+    bool mattermost_id = true;
+    size_t max_chars = 26;
+};
+using IdForms = std::map<std::string, IdForm>;  // lower-case table → form; no other table may appear
 
 class IdMap {
 public:
@@ -40,7 +51,10 @@ public:
     static constexpr const char* kTable = "mmmove_merge_ids";
     // Writes the map into its table on the destination (created here), inside the caller's transaction.
     void save(Database& dst) const;
-    static IdMap load(Database& dst);
+    // Reads the map back. What is read back is data: a row naming a table outside `forms`, or a value
+    // of another form than mmmove writes, refuses the resume (ExitCode::destination) before anything is
+    // written, naming the table and the fix.
+    static IdMap load(Database& dst, const IdForms& forms);
     static void drop(Database& dst);
 
 private:
@@ -50,6 +64,10 @@ private:
     };
     std::unordered_map<std::string, TableIds> tables_;
 };
+
+// What Mattermost's NewId makes (and new_mattermost_id): 26 characters of [a-z0-9]. Only such a value
+// may name a folder of a data directory.
+bool is_mattermost_id(std::string_view s);
 
 // A fresh Mattermost id: 26 characters of Mattermost's base32 alphabet over 16 random bytes.
 std::string new_mattermost_id();

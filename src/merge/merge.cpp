@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "merge/members.h"
 #include "merge/merge_stage.h"
+#include "merge/same_instance.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/chunk_runner.h"
 #include "pipeline/planner.h"
@@ -17,13 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kMerges = "mmmove_merges";  // one row per finished merge: the same source is not merged twice
-
-std::string source_identity(Database& src, const Catalog& cat) {
-    const Table* systems = cat.find("systems");
-    if (!systems) return "";
-    auto r = src.query("SELECT Value FROM " + src.quote_ident(systems->name) + " WHERE Name = 'DiagnosticId'");
-    return r.empty() ? "" : r[0][0].value_or("");
-}
 
 void refuse_second_merge(Database& dst, const std::string& identity) {
     if (identity.empty() || !table_exists(dst, kMerges)) return;
@@ -93,13 +87,14 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     co.merge = true;
     co.resume = r.resumed;
     r.check = run_check(src, dst, co);
+    if (!r.resumed && !r.check.blocked()) refuse_second_merge(dst, diagnostic_id(src, r.check.source.catalog));
+    if (!r.check.blocked()) check_distinct_instances(src, dst, r.check, r.resumed);
     if (!o.quiet || r.check.blocked()) print_check(r.check, log);
     if (r.check.blocked()) throw Error(r.check.exit_code(), "The merge did not start: see the blocking problems above.");
-    if (!r.resumed) refuse_second_merge(dst, source_identity(src, r.check.source.catalog));
     unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
     run.snapshot = std::make_unique<ReadSnapshot>(src, r.check.source.catalog, o.plan_only ? 1 : jobs, log);
     if (r.resumed) {
-        r.plan.ids = IdMap::load(dst);
+        r.plan.ids = IdMap::load(dst, merge_id_forms(r.check));
         try {
             r.plan.restore(run.saved["plan"]);
         } catch (const nlohmann::json::exception&) {
@@ -133,6 +128,7 @@ SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, std::ostrea
     so.quiet = o.quiet;
     so.jobs = o.jobs;
     so.keep_existing = true;
+    so.checksum = o.files_checksum;
     so.folder_name = [&plan](const std::string& rel) -> std::optional<std::string> {
         size_t slash = rel.find('/');
         if (slash == std::string::npos || rel.find('/', slash + 1) != std::string::npos) return std::nullopt;
@@ -199,7 +195,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
             if (key.first == lower(t.source->name)) m.inserted += done.rows, m.matched += done.matched, m.skipped += done.skipped;
         r.tables.push_back(m);
     }
-    record_merge(dst, source_identity(snapshot.worker(0), r.check.source.catalog), r.check.source.label);
+    record_merge(dst, diagnostic_id(snapshot.worker(0), r.check.source.catalog), r.check.source.label);
     drop_merge_state(dst, checkpoint);
     r.applied = true;
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -36,6 +36,7 @@ struct MergeOptions {
     // destination's, never replacing a destination file, following the ID map (users/<id>, teams/<id>,
     // emoji/<id>: a row the destination already had keeps its own image; a renumbered row's files move).
     std::string files_from, files_to;
+    bool files_checksum = false;  // a file both sides hold is the same when its content is (not size and mtime)
     bool verify = false;  // then compare every merged row with the source's, through the ID map
 };
 

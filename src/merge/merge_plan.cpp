@@ -131,6 +131,21 @@ void count_rows(const matching::Sides& s, MergePlan& plan) {
 
 }  // namespace
 
+IdForms merge_id_forms(const CheckReport& check) {
+    const std::set<std::string> known = known_tables(check.source.engine);
+    IdForms forms;
+    for (const auto& t : check.source.catalog.tables) {
+        if (t.primary_key.size() != 1 || !check.dest.catalog.find(t.name)) continue;
+        const Column* key = t.find_column(t.primary_key[0]);
+        if (!key) continue;
+        IdForm form;
+        form.mattermost_id = known.count(lower(t.name)) && key->max_chars == 26;
+        form.max_chars = form.mattermost_id ? 26 : static_cast<size_t>(key->max_chars > 0 && key->max_chars < 128 ? key->max_chars : 128);
+        forms[lower(t.name)] = form;
+    }
+    return forms;
+}
+
 MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules) {
     MergePlan plan;
     matching::Sides s{src, dst, check, rules};

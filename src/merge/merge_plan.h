@@ -63,6 +63,9 @@ struct MergePlan {
 
 // Reads both sides' identities and decides. `src` reads the source's snapshot; nothing is written.
 MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules);
+// The tables a merge between these two catalogs may hold in its ID map, and the form of their ids:
+// what a resumed merge accepts when it reads the map back (IdMap::load).
+IdForms merge_id_forms(const CheckReport& check);
 void print_merge_plan(const MergePlan& plan, std::ostream& out, size_t examples);
 nlohmann::json merge_plan_json(const MergePlan& plan);
 

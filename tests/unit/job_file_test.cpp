@@ -303,6 +303,19 @@ TEST_CASE("rules across keys", "[job]") {
     CHECK(parse(with_sides("mode: merge\nmerge_rules: rules.yaml\n")).merge_rules == "rules.yaml");
 }
 
+TEST_CASE("a merge job never deletes files: remove_extra is refused, and its files step deletes nothing", "[job]") {
+    const std::string sides = "job: m\nmode: merge\nsource: {database: /a/config.json, data: /a/data}\n"
+                              "destination: {database: /b/config.json, data: /b/data}\n";
+    CHECK_THAT(refusal(sides + "files:\n  remove_extra: true\n"),
+               Catch::StartsWith("jobs/test.yaml:6: files.remove_extra: mode merge never deletes a destination file"));
+    CHECK_THAT(refusal(sides + "files: {checksum: true, remove_extra: false}\n"), Catch::Contains("files.remove_extra: mode merge never deletes"));
+    Job job = parse(sides + "files: {checksum: true}\n");
+    CHECK(job.has(JobStep::files));
+    CHECK_FALSE(job.files.remove_extra);  // the default of a refresh does not reach a merge
+    CHECK(job.files.checksum);
+    CHECK(parse(sides).has(JobStep::files));  // both data directories: the merge's file join
+}
+
 TEST_CASE("the example jobs in config/ parse as shipped", "[job]") {
     const std::string dir = std::string(MMMOVE_SOURCE_DIR) + "/config/";
     for (const char* name : {"refresh-test.yaml", "move.yaml", "bitnami-to-postgres.yaml", "merge.yaml"}) {

@@ -1,0 +1,26 @@
+#include "db/database_identity.h"
+
+namespace mmmove {
+
+namespace {
+
+std::string first_row(Database& db, const std::string& sql) {
+    auto rows = db.query(sql);
+    std::string out;
+    if (rows.empty()) return out;
+    for (const auto& v : rows[0]) out += v.value_or("") + "|";
+    return out;
+}
+
+}  // namespace
+
+std::string database_identity(Database& db) {
+    if (db.engine() == Engine::postgres)
+        return "postgres|" + first_row(db, "SELECT current_database(), COALESCE(inet_server_port()::text, ''), "
+                                           "pg_postmaster_start_time()::text");
+    return "mysql|" + first_row(db, "SELECT DATABASE(), @@hostname, @@port, @@datadir");
+}
+
+bool same_database(Database& a, Database& b) { return a.engine() == b.engine() && database_identity(a) == database_identity(b); }
+
+}  // namespace mmmove

@@ -59,7 +59,7 @@ std::string blocking_lines(const std::string& output) {
 
 }  // namespace
 
-TEST_CASE("a destination a first Mattermost start prepared is copied into without --truncate", "[check][e2e][mysql][pg]") {
+TEST_CASE("a destination a first Mattermost start prepared is copied into without --truncate", "[check][e2e][mysql][pg][long]") {
     ScratchDb src(Engine::mysql, "fs"), to_pg(Engine::postgres, "fsd"), to_my(Engine::mysql, "fsd");
     fill_sample(src, 100);
     uint64_t source_users = count(*src.connect(), "Users");

@@ -166,7 +166,7 @@ TEST_CASE("config merge refuses a config.json nested 100,000 levels deep instead
     CHECK(slurp(dir.path / "config.json") == before);
 }
 
-TEST_CASE("config merge carries a config with 200,000 plugin settings (about 20 MB) correctly", "[e2e][config]") {
+TEST_CASE("config merge carries a config with 200,000 plugin settings (about 20 MB) correctly", "[e2e][config][long]") {
     TempFolder dir("cfg-large");
     OrderedJson src = source_config(), dst = src;
     dst["SqlSettings"]["DataSource"] = "postgres://mmuser:newDbSecret@new-db:5432/mattermost?sslmode=disable";

@@ -44,14 +44,6 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
     return s;
 }
 
-// "CREATE INDEX idx ON public.users USING btree (x)" → "CREATE INDEX idx ON {table} USING btree (x)"
-std::string index_template(const std::string& def) {
-    auto on = def.find(" ON ");
-    auto using_ = def.find(" USING ", on == std::string::npos ? 0 : on);
-    if (on == std::string::npos || using_ == std::string::npos) return def;
-    return def.substr(0, on + 4) + "{table}" + def.substr(using_);
-}
-
 ModelTable& table_named(std::vector<ModelTable>& tables, const std::string& name) {
     for (auto& t : tables)
         if (t.name == name) return t;
@@ -145,6 +137,14 @@ const SchemaModel* find_in(const std::vector<SchemaModel>& models, Engine engine
 }
 
 }  // namespace
+
+// "CREATE INDEX idx ON public.users USING btree (x)" → "CREATE INDEX idx ON {table} USING btree (x)"
+std::string index_template(const std::string& def) {
+    auto on = def.find(" ON ");
+    auto using_ = def.find(" USING ", on == std::string::npos ? 0 : on);
+    if (on == std::string::npos || using_ == std::string::npos) return def;
+    return def.substr(0, on + 4) + "{table}" + def.substr(using_);
+}
 
 YAML::Node load_embedded_yaml(const std::string& name) {
     for (const auto& f : embedded_schema_files())

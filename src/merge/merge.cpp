@@ -1,10 +1,12 @@
 #include "merge/merge.h"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "db/destination_lock.h"
 #include "merge/members.h"
 #include "merge/merge_stage.h"
 #include "pipeline/checkpoint.h"
@@ -155,6 +157,8 @@ SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, std::ostrea
 MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::ostream& log) {
     auto start = Clock::now();
     MergeResult r;
+    std::optional<DestinationLock> lock;  // one writer per destination database; --plan writes nothing
+    if (!o.plan_only) lock.emplace(dst);
     Checkpoint checkpoint(dst);
     MergeRun run;
     if (!prepare(src, dst, o, r, checkpoint, run, log)) return r;

@@ -7,6 +7,7 @@
 
 #include "catalog/schema_model.h"
 #include "core/clock.h"
+#include "db/destination_lock.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/chunk_runner.h"
 #include "pipeline/index_rebuild.h"
@@ -252,6 +253,7 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
     auto start = Clock::now();
     CopyResult result;
     check_report_path(o.report_path);  // the report is written at the end: make sure it can be, before anything moves
+    DestinationLock lock(dst);  // one writer per destination database (a job's run already holds it: taken again)
     Checkpoint checkpoint(dst);
     CopyRun run = prepare(src, dst, o, result, checkpoint, log);
 

@@ -6,9 +6,11 @@
 #include <cctype>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "catalog/embedded_schema.h"
 #include "catalog/migrations.h"
+#include "db/transaction.h"
 
 namespace mmmove {
 namespace {
@@ -299,8 +301,9 @@ void create_schema(Database& db, const SchemaModel& m, bool lower_case) {
         return text;
     };
     std::vector<std::string> foreign_keys;
+    std::optional<Transaction> tx;  // PostgreSQL creates the whole schema or nothing; MySQL's DDL commits as it goes
     if (pg)
-        db.begin();
+        tx.emplace(db);
     else
         db.exec("SET SESSION foreign_key_checks = 0");
     for (const auto& [name, labels] : m.enums) db.exec("CREATE TYPE " + db.quote_ident(name) + " AS ENUM (" + labels + ")");
@@ -341,7 +344,7 @@ void create_schema(Database& db, const SchemaModel& m, bool lower_case) {
         db.exec("INSERT INTO " + db.quote_ident(systems) + " (name, value) VALUES (" + db.quote_literal(name) + ", " +
                 db.quote_literal(value) + ")");
     if (pg)
-        db.commit();
+        tx->commit();
     else
         db.exec("SET SESSION foreign_key_checks = 1");
 }

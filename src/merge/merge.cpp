@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "db/destination_lock.h"
+#include "db/transaction.h"
 #include "merge/members.h"
 #include "merge/merge_stage.h"
 #include "pipeline/checkpoint.h"
@@ -186,10 +187,10 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     progress.stop();
 
     if (!run.saved.value("settled", false)) {
-        dst.begin();
+        Transaction tx(dst);
         settle_memberships(dst, r.check.dest.catalog);
         checkpoint.set("settled", true);
-        dst.commit();
+        tx.commit();
     }
     if (!o.files_from.empty()) r.files = merge_files(o, r.plan, log);
     if (o.verify) {

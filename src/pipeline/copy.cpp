@@ -8,6 +8,7 @@
 #include "catalog/schema_model.h"
 #include "core/clock.h"
 #include "db/destination_lock.h"
+#include "db/transaction.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/chunk_runner.h"
 #include "pipeline/index_rebuild.h"
@@ -147,7 +148,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
 // The rows a freshly started server wrote are replaced by the source's, all at once.
 void replace_bootstrap_rows(const CopyRun& run, ReadSnapshot& snapshot, Database& d, const CopyOptions& o, Progress& progress,
                             std::vector<TableCopy>& copies) {
-    d.begin();
+    Transaction tx(d);
     for (size_t i = 0; i < run.plan.tables.size(); ++i) {
         const PlannedTable& t = run.plan.tables[i];
         if (!t.bootstrap || run.done_before.count({lower(t.source->name), 0})) continue;
@@ -157,7 +158,7 @@ void replace_bootstrap_rows(const CopyRun& run, ReadSnapshot& snapshot, Database
         copies[i].seconds += since(start);
         copies[i].careful = copies[i].careful || c.careful;
     }
-    d.commit();
+    tx.commit();
 }
 
 // Phase 2: every chunk, then the bootstrap tables. A value the policy refuses puts the destination

@@ -248,3 +248,27 @@ TEST_CASE("index definitions planted in a PostgreSQL checkpoint never run; resum
 TEST_CASE("index definitions planted in a MariaDB checkpoint never run; resume refuses, --truncate starts over", "[e2e][resume][mysql]") {
     hostile_index_definitions(Engine::mysql);
 }
+
+TEST_CASE("rows planted in the checkpoint's list of changed values never reach the report", "[e2e][resume][pg]") {
+    ScratchDb src(Engine::postgres, "hiss"), dst(Engine::postgres, "hissd");
+    fill_sample(src, 20000);
+    const std::string report = "/tmp/" + dst.name() + ".jsonl";
+    std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
+                                     "--chunk-rows", "500", "--quiet", "--report", report};
+    kill_mid_run(args, dst, 3);
+    std::filesystem::remove("/tmp/" + dst.name() + ".out");
+    auto d = dst.connect();
+    // A line that is two report lines, one of them not mmmove's, and a summary that writes to the terminal.
+    d->exec("INSERT INTO mmmove_copy_issues (table_name, chunk, seq, summary, line) VALUES ('posts', 99999, 0, "
+            "'Posts.Message: \x1b]0;owned\x07', '{\"action\":\"a\",\"column\":\"c\",\"key\":\"k\",\"problem\":\"p\",\"table\":\"t\"}\n"
+            "{\"planted\":\"yes\"}')");
+    args.erase(std::find(args.begin(), args.end(), "--create-schema"));
+    args.push_back("--resume");
+    CliRun resumed = run_mmmove(args);
+    INFO(resumed.output);
+    CHECK(resumed.exit_code == 4);
+    CHECK_THAT(resumed.output, Catch::Contains("mmmove_copy_issues") && Catch::Contains("--truncate"));
+    CHECK(resumed.output.find('\x1b') == std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(report));
+    std::filesystem::remove(report);
+}

@@ -399,3 +399,28 @@ TEST_CASE("a refresh killed half-way finishes with run --resume, with the rows o
     auto a = killed.connect(), b = whole.connect();
     CHECK(read_content(*a, false) == read_content(*b, false));
 }
+
+TEST_CASE("a refresh never runs SQL planted in an unfinished run's checkpoint, resumed or started over", "[e2e][run][resume]") {
+    ScratchDb src(Engine::postgres, "cpsrc"), dst(Engine::postgres, "cpdst");
+    fill_sample(src, 3000, 141);
+    JobFiles files("planted", src, dst);
+    kill_mid_run({"run", files.job}, dst, 3);
+    std::filesystem::remove("/tmp/" + dst.name() + ".out");
+    auto db = dst.connect();
+    auto indexes = nlohmann::json::array();
+    indexes.push_back({{"table", "posts"}, {"name", "idx_evil"}, {"definition", "CREATE TABLE mmmove_pwned (x int)"}, {"fulltext", false}});
+    db->exec("UPDATE mmmove_copy_state SET value = " + db->quote_literal(indexes.dump()) + " WHERE name = 'indexes'");
+    auto planted_ran = [&] { return read_catalog(*db).find("mmmove_pwned") != nullptr; };
+
+    CliRun resumed = run_mmmove({"run", "--resume", files.job});
+    INFO(resumed.output);
+    CHECK_FALSE(planted_ran());
+    CHECK(resumed.exit_code == 4);
+    CHECK_THAT(resumed.output, Catch::Contains("checkpoint") && Catch::Contains("--truncate"));
+
+    CliRun again = run_mmmove({"run", files.job});  // the earlier refresh is replaced: the checkpoint dropped unread
+    INFO(again.output);
+    CHECK_FALSE(planted_ran());
+    CHECK(again.exit_code == 0);
+    CHECK_FALSE(read_catalog(*db).find("mmmove_copy_state"));
+}

@@ -6,9 +6,11 @@
 #include <cctype>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "catalog/embedded_schema.h"
 #include "catalog/migrations.h"
+#include "db/transaction.h"
 
 namespace mmmove {
 namespace {
@@ -42,14 +44,6 @@ const std::string& val(const QueryRow& r, size_t i) {
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
     for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
     return s;
-}
-
-// "CREATE INDEX idx ON public.users USING btree (x)" → "CREATE INDEX idx ON {table} USING btree (x)"
-std::string index_template(const std::string& def) {
-    auto on = def.find(" ON ");
-    auto using_ = def.find(" USING ", on == std::string::npos ? 0 : on);
-    if (on == std::string::npos || using_ == std::string::npos) return def;
-    return def.substr(0, on + 4) + "{table}" + def.substr(using_);
 }
 
 ModelTable& table_named(std::vector<ModelTable>& tables, const std::string& name) {
@@ -145,6 +139,14 @@ const SchemaModel* find_in(const std::vector<SchemaModel>& models, Engine engine
 }
 
 }  // namespace
+
+// "CREATE INDEX idx ON public.users USING btree (x)" → "CREATE INDEX idx ON {table} USING btree (x)"
+std::string index_template(const std::string& def) {
+    auto on = def.find(" ON ");
+    auto using_ = def.find(" USING ", on == std::string::npos ? 0 : on);
+    if (on == std::string::npos || using_ == std::string::npos) return def;
+    return def.substr(0, on + 4) + "{table}" + def.substr(using_);
+}
 
 YAML::Node load_embedded_yaml(const std::string& name) {
     for (const auto& f : embedded_schema_files())
@@ -299,8 +301,9 @@ void create_schema(Database& db, const SchemaModel& m, bool lower_case) {
         return text;
     };
     std::vector<std::string> foreign_keys;
+    std::optional<Transaction> tx;  // PostgreSQL creates the whole schema or nothing; MySQL's DDL commits as it goes
     if (pg)
-        db.begin();
+        tx.emplace(db);
     else
         db.exec("SET SESSION foreign_key_checks = 0");
     for (const auto& [name, labels] : m.enums) db.exec("CREATE TYPE " + db.quote_ident(name) + " AS ENUM (" + labels + ")");
@@ -341,7 +344,7 @@ void create_schema(Database& db, const SchemaModel& m, bool lower_case) {
         db.exec("INSERT INTO " + db.quote_ident(systems) + " (name, value) VALUES (" + db.quote_literal(name) + ", " +
                 db.quote_literal(value) + ")");
     if (pg)
-        db.commit();
+        tx->commit();
     else
         db.exec("SET SESSION foreign_key_checks = 1");
 }

@@ -58,6 +58,10 @@ const SchemaModel* find_model(Engine engine, int level);
 // The levels (model labels: 124, 141, …) mmmove can create on this engine, lowest first.
 std::vector<int> model_levels(Engine engine);
 
+// A PostgreSQL index definition as the model keeps it (pg_get_indexdef's text with the table left
+// open): "CREATE INDEX idx ON public.users USING btree (x)" → "CREATE INDEX idx ON {table} USING btree (x)".
+std::string index_template(const std::string& definition);
+
 SchemaModel parse_model(const std::string& yaml_text, const std::string& origin);
 std::string model_to_yaml(const SchemaModel& model);
 // Reads the model of a live database (its catalog, db_migrations and the migrations' Systems rows).

@@ -13,6 +13,7 @@
 #include "config/config_file.h"
 #include "config/config_secrets.h"
 #include "db/database.h"
+#include "db/transaction.h"
 
 namespace mmmove {
 
@@ -245,7 +246,7 @@ std::string write_config(const ConfigLocation& where, const std::string& text) {
         std::string table = db->quote_ident(t->name);
         int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
         std::string id = new_id();
-        db->begin();
+        Transaction tx(*db);
         db->exec("UPDATE " + table + " SET active = NULL WHERE active");
         if (t->find_column("sha"))
             db->exec("INSERT INTO " + table + " (id, value, createat, active, sha) VALUES (" + db->quote_literal(id) + ", " +
@@ -253,7 +254,7 @@ std::string write_config(const ConfigLocation& where, const std::string& text) {
         else
             db->exec("INSERT INTO " + table + " (id, value, createat, active) VALUES (" + db->quote_literal(id) + ", " +
                      db->quote_literal(text) + ", " + std::to_string(now) + ", TRUE)");
-        db->commit();
+        tx.commit();
         return "Wrote the merged configuration to " + where.describe() + " as active row " + id +
                " (the previous row stays in Configurations, inactive).";
     }

@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "db/transaction.h"
 #include "job/job_config.h"
 
 namespace mmmove {
@@ -41,11 +42,11 @@ void record_refresh_start(Database& dst, const std::string& job, const std::stri
         dst.exec("CREATE TABLE " + dst.quote_ident(kRefreshTable) + " (job VARCHAR(200) NOT NULL PRIMARY KEY, source VARCHAR(500) NOT NULL, " +
                  "started VARCHAR(40) NOT NULL, finished VARCHAR(40))");
     std::string table = dst.quote_ident(kRefreshTable);
-    dst.begin();
+    Transaction tx(dst);
     dst.exec("DELETE FROM " + table + " WHERE job = " + dst.quote_literal(job));
     dst.exec("INSERT INTO " + table + " (job, source, started, finished) VALUES (" + dst.quote_literal(job) + ", " +
              dst.quote_literal(source_label) + ", " + dst.quote_literal(utc_timestamp("%Y-%m-%d %H:%M:%S UTC")) + ", NULL)");
-    dst.commit();
+    tx.commit();
 }
 
 void record_refresh_end(Database& dst, const std::string& job) {

@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 
 #include "core/clock.h"
 #include "core/error.h"
 #include "db/database.h"
+#include "db/destination_lock.h"
 #include "files/file_sync.h"
 #include "files/file_system.h"
 #include "job/job_config.h"
@@ -291,7 +293,8 @@ JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log) 
             if (!job.summary.empty()) write_running_summary(r, job.summary);
         }
         RunState s{job, options, r, log, Database::connect(src_ds, Side::source), Database::connect(dst_ds, Side::destination), nullptr};
-        if (!options.dry_run) RunLock::acquire_database(*s.dst, job.name);
+        std::optional<DestinationLock> dest_lock;
+        if (!options.dry_run) dest_lock.emplace(*s.dst);
         refuse_source_as_destination(*s.src, *s.dst, job, options.force || job.force, r.warnings);
         if (job.has(JobStep::anonymise)) s.stage = anonymise_stage(job, s.src->engine());
         plan_destination(s);

@@ -28,13 +28,6 @@ std::string read_holder(int fd) {
     return text;
 }
 
-// A 64-bit FNV-1a of the job's name: PostgreSQL's advisory locks are keyed by a number.
-long long lock_key(const std::string& job) {
-    uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : "mmmove-run:" + job) h = (h ^ c) * 1099511628211ULL;
-    return static_cast<long long>(h);
-}
-
 std::string lock_folder(const std::string& path) {
     auto slash = path.rfind('/');
     if (slash == std::string::npos) return ".";
@@ -91,21 +84,6 @@ RunLock RunLock::acquire_file(const std::string& path, const std::string& job, s
     if (ftruncate(fd.get(), 0) != 0 || pwrite(fd.get(), me.data(), me.size(), 0) != static_cast<ssize_t>(me.size()))
         throw Error(ExitCode::bad_input, "The lock file " + path + " cannot be written: " + std::strerror(errno) + ".");
     return RunLock(path, std::move(fd));
-}
-
-void RunLock::acquire_database(Database& db, const std::string& job) {
-    bool got;
-    if (db.engine() == Engine::postgres) {
-        auto rows = db.query("SELECT pg_try_advisory_lock(" + std::to_string(lock_key(job)) + ")");
-        got = !rows.empty() && rows[0].at(0).value_or("f") == "t";
-    } else {
-        // MySQL lock names are at most 64 characters: the job's key stands for its name.
-        auto rows = db.query("SELECT GET_LOCK(" + db.quote_literal("mmmove-run-" + std::to_string(lock_key(job))) + ", 0)");
-        got = !rows.empty() && rows[0].at(0).value_or("0") == "1";
-    }
-    if (!got)
-        throw Error(ExitCode::lock_held, "Another run of the job '" + job + "' (from this host or another) is loading into the destination " +
-                                             db.data_source().label() + ": it holds the destination's lock for this job. Nothing was done.");
 }
 
 RunLock::~RunLock() {

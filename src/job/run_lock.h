@@ -5,8 +5,8 @@
 // Two locks, both released by the kernel or the server when the process dies, so a lock left by a
 // killed run is never stale: it is simply free, and the next run says it found one and takes it.
 //  - a lock file (flock) on this host, holding the holder's pid and start time for the message;
-//  - an advisory lock on the destination server (PostgreSQL pg_try_advisory_lock, MySQL GET_LOCK),
-//    so runs from two hosts into one staging database are refused as well.
+//  - the destination database's own lock (db/destination_lock.h), keyed by the database, not the
+//    job: two jobs, or a job and a copy, from any host never load into one staging database at once.
 #include <memory>
 #include <string>
 
@@ -23,9 +23,6 @@ public:
     // mmmove lock (it is never emptied). Throws Error(ExitCode::lock_held) naming the holder when
     // another run has it. `note` is set when a lock file from a run that ended without removing it was found.
     static RunLock acquire_file(const std::string& path, const std::string& job, std::string& note);
-    // Takes the destination's advisory lock for `job` on the connection `db` (kept open by the caller
-    // for the whole run).
-    static void acquire_database(Database& db, const std::string& job);
 
     RunLock(RunLock&&) = default;
     RunLock& operator=(RunLock&&) = default;

@@ -1,10 +1,13 @@
 #include "merge/merge.h"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "db/destination_lock.h"
+#include "db/transaction.h"
 #include "merge/members.h"
 #include "merge/merge_stage.h"
 #include "merge/same_instance.h"
@@ -151,6 +154,8 @@ SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, std::ostrea
 MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::ostream& log) {
     auto start = Clock::now();
     MergeResult r;
+    std::optional<DestinationLock> lock;  // one writer per destination database; --plan writes nothing
+    if (!o.plan_only) lock.emplace(dst);
     Checkpoint checkpoint(dst);
     MergeRun run;
     if (!prepare(src, dst, o, r, checkpoint, run, log)) return r;
@@ -178,10 +183,10 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     progress.stop();
 
     if (!run.saved.value("settled", false)) {
-        dst.begin();
+        Transaction tx(dst);
         settle_memberships(dst, r.check.dest.catalog);
         checkpoint.set("settled", true);
-        dst.commit();
+        tx.commit();
     }
     if (!o.files_from.empty()) r.files = merge_files(o, r.plan, log);
     if (o.verify) {

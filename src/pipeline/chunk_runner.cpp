@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "db/transaction.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/staging.h"
 #include "transform/transform.h"
@@ -173,7 +174,7 @@ private:
 // `reason`) when the destination refuses them; any other failure is thrown.
 bool try_rows(Database& dst, const std::string& target, const RowConverter& conv, const OwnedRows& rows, size_t from, size_t to,
               std::string& reason) {
-    dst.exec("SAVEPOINT mmmove_rows");
+    Savepoint savepoint(dst, "mmmove_rows");
     try {
         auto writer = dst.write_table(target, conv.dest_columns(), conv.dest_kinds());
         size_t next = from;
@@ -186,10 +187,11 @@ bool try_rows(Database& dst, const std::string& target, const RowConverter& conv
     } catch (const Error& e) {
         if (!refused_rows(e)) throw;
         reason = e.server_message();
-        dst.exec("ROLLBACK TO SAVEPOINT mmmove_rows");
+        savepoint.rollback();
+        savepoint.release();
         return false;
     }
-    dst.exec("RELEASE SAVEPOINT mmmove_rows");
+    savepoint.release();
     return true;
 }
 
@@ -241,20 +243,20 @@ ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, siz
                         Progress& progress, size_t progress_index, const LoadStage* stage) {
     ChunkIssues issues;
     ChunkOutcome out;
-    dst.exec("SAVEPOINT mmmove_chunk");
+    Savepoint savepoint(dst, "mmmove_chunk");
     try {
         RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
         ChunkWay way(dst, t, number, conv, stage, issues);
         out = stream_chunk(src, dst, way, progress, progress_index);
     } catch (const Error& e) {
         if (!refused_rows(e)) throw;
-        dst.exec("ROLLBACK TO SAVEPOINT mmmove_chunk");
+        savepoint.rollback();
         issues.clear();
         RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
         ChunkWay way(dst, t, number, conv, stage, issues);
         out = careful_chunk(src, dst, way);
     }
-    dst.exec("RELEASE SAVEPOINT mmmove_chunk");
+    savepoint.release();
     issues.save(dst, t.source->name, number);
     Checkpoint::record(dst, t.source->name, number, ChunkDone{out.rows - out.existing, out.skipped, out.dropped + out.existing});
     return out;
@@ -280,19 +282,15 @@ ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, ReadSnapshot& 
                 try {
                     auto start = Clock::now();
                     progress.set_active(job.table, +1);
-                    d.begin();
+                    Transaction tx(d);  // the chunk's rows, its issues and its checkpoint row commit together
                     ChunkOutcome c = load_chunk(s, d, plan.tables[job.table], job.number, policy, progress, job.table, stage);
-                    d.commit();
+                    tx.commit();
                     progress.set_active(job.table, -1);
                     std::lock_guard lock(m);
                     run.seconds[job.table] += std::chrono::duration<double>(Clock::now() - start).count();
                     run.raw[job.table] = run.raw[job.table] || c.raw;
                     run.careful[job.table] = run.careful[job.table] || c.careful;
-                } catch (...) {
-                    try {
-                        d.rollback();
-                    } catch (...) {
-                    }
+                } catch (...) {  // the chunk's transaction was rolled back by its guard
                     std::lock_guard lock(m);
                     if (!error) error = std::current_exception();
                     queue.abort();

@@ -1,11 +1,14 @@
 #include "pipeline/copy.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <thread>
 
 #include "catalog/schema_model.h"
 #include "core/clock.h"
+#include "db/destination_lock.h"
+#include "db/transaction.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/chunk_runner.h"
 #include "pipeline/index_rebuild.h"
@@ -43,6 +46,16 @@ void empty_tables(Database& dst, const std::vector<std::string>& tables) {
     }
 }
 
+// A value of the checkpoint's state as a message shows it: text in the form mmmove wrote (a timestamp,
+// a masked DSN: printable ASCII), else "?". Whoever can write the destination cannot write to the terminal.
+std::string shown_state(const nlohmann::json& state, const char* key) {
+    auto it = state.find(key);
+    if (it == state.end() || !it->is_string()) return "?";
+    const std::string& v = it->get_ref<const std::string&>();
+    bool printable = !v.empty() && v.size() <= 300 && std::all_of(v.begin(), v.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+    return printable ? v : "?";
+}
+
 // What the phases share.
 struct CopyRun {
     CopyPlan plan;
@@ -59,8 +72,8 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
     if (previous && !o.resume && !o.check.truncate) {
         auto state = checkpoint.state();
         throw Error(ExitCode::destination,
-                    "A previous mmmove copy into this destination (started " + state.value("started", std::string("?")) +
-                        " from " + state.value("source", std::string("?")) + ") did not finish. Run the same command with "
+                    "A previous mmmove copy into this destination (started " + shown_state(state, "started") + " from " +
+                        shown_state(state, "source") + ") did not finish. Run the same command with "
                         "--resume to finish it, or with --truncate to start again from nothing.");
     }
     if (!previous && o.resume)
@@ -93,14 +106,21 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
             result.left_behind.emplace_back(t.name, count_rows(src, t.name));
 
     run.plan = plan_copy(check, check_options, src, o.chunk_rows);
+    // Index definitions come from mmmove's model of the destination's level, never from the checkpoint.
+    const SchemaModel* model = find_model(dst.engine(), check.dest.version.migrations);
+    std::vector<std::string> content;
+    for (const auto& t : run.plan.tables)
+        if (!t.bootstrap) content.push_back(t.dest->name);
     if (run.resuming) {
         nlohmann::json state = checkpoint.state();
         apply_bounds(run.plan, state["bounds"]);
-        run.deferred = indexes_from_json(state["indexes"]);
+        run.deferred = indexes_from_json(state["indexes"], model, content);
     } else {
-        if (previous) {  // --truncate over an interrupted copy: the indexes it dropped must come back
-            run.deferred = indexes_from_json(checkpoint.state()["indexes"]);
+        // A checkpoint this run does not resume is dropped unread. The indexes the interrupted copy set
+        // aside are the model's indexes the destination now lacks: they come back after the load.
+        if (previous) {
             checkpoint.drop();
+            run.deferred = missing_indexes(dst, model, content);
         }
         if ((o.check.truncate || check.fresh_destination) && !check.dest_rows.empty()) {
             std::vector<std::string> names;
@@ -115,10 +135,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
             std::vector<std::string> large;
             for (const auto& t : run.plan.tables)
                 if (!t.bootstrap && t.estimated_rows >= o.defer_indexes_min_rows) large.push_back(t.dest->name);
-            std::set<std::string> known;
-            for (const auto& i : run.deferred) known.insert(i.name);
-            for (auto& i : secondary_indexes(dst, large))
-                if (!known.count(i.name)) run.deferred.push_back(std::move(i));
+            for (auto& i : deferrable_indexes(dst, model, large)) run.deferred.push_back(std::move(i));
         }
         checkpoint.create({{"started", utc_timestamp("%Y-%m-%d %H:%M:%S UTC")}, {"source", check.source.label},
                            {"bounds", plan_bounds(run.plan)}, {"indexes", indexes_to_json(run.deferred)}});
@@ -131,7 +148,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
 // The rows a freshly started server wrote are replaced by the source's, all at once.
 void replace_bootstrap_rows(const CopyRun& run, ReadSnapshot& snapshot, Database& d, const CopyOptions& o, Progress& progress,
                             std::vector<TableCopy>& copies) {
-    d.begin();
+    Transaction tx(d);
     for (size_t i = 0; i < run.plan.tables.size(); ++i) {
         const PlannedTable& t = run.plan.tables[i];
         if (!t.bootstrap || run.done_before.count({lower(t.source->name), 0})) continue;
@@ -141,7 +158,7 @@ void replace_bootstrap_rows(const CopyRun& run, ReadSnapshot& snapshot, Database
         copies[i].seconds += since(start);
         copies[i].careful = copies[i].careful || c.careful;
     }
-    d.commit();
+    tx.commit();
 }
 
 // Phase 2: every chunk, then the bootstrap tables. A value the policy refuses puts the destination
@@ -237,6 +254,7 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
     auto start = Clock::now();
     CopyResult result;
     check_report_path(o.report_path);  // the report is written at the end: make sure it can be, before anything moves
+    DestinationLock lock(dst);  // one writer per destination database (a job's run already holds it: taken again)
     Checkpoint checkpoint(dst);
     CopyRun run = prepare(src, dst, o, result, checkpoint, log);
 

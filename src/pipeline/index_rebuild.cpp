@@ -1,5 +1,6 @@
 #include "pipeline/index_rebuild.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "core/error.h"
 
 namespace mmmove {
 namespace {
@@ -16,6 +18,48 @@ namespace {
 std::string key_name(const std::string& line) {
     auto a = line.find('`'), b = line.find('`', a + 1);
     return a == std::string::npos || b == std::string::npos ? "" : line.substr(a + 1, b - a - 1);
+}
+
+// Mattermost's index names are plain identifiers; an index spelled otherwise is never set aside.
+bool plain_name(const std::string& name) {
+    return !name.empty() && name.size() <= 64 && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
+}
+
+// A value read back from the checkpoint, as an error message may show it.
+std::string shown(const std::string& s) {
+    std::string out;
+    for (char c : s.substr(0, 64)) out += c >= 0x20 && c < 0x7f ? c : '?';
+    return out + (s.size() > 64 ? "…" : "");
+}
+
+const ModelTable* model_table(const SchemaModel& model, const std::string& table) {
+    for (const auto& t : model.tables)
+        if (lower(t.name) == lower(table)) return &t;
+    return nullptr;
+}
+
+// The secondary (non-unique) indexes the model defines for `table`, named as the destination spells it.
+std::vector<SecondaryIndex> model_indexes(const SchemaModel* model, const std::string& table) {
+    std::vector<SecondaryIndex> out;
+    const ModelTable* t = model ? model_table(*model, table) : nullptr;
+    if (!t) return out;
+    if (model->engine == Engine::postgres) {
+        const std::string head = "CREATE INDEX ";
+        for (const auto& def : t->indexes) {
+            auto on = def.find(" ON {table} ");
+            if (def.rfind(head, 0) != 0 || on == std::string::npos) continue;
+            std::string name = def.substr(head.size(), on - head.size());
+            if (plain_name(name)) out.push_back({table, name, def, def.find(" USING gin ") != std::string::npos});
+        }
+    } else {
+        for (const auto& line : t->constraints) {
+            bool ft = line.rfind("FULLTEXT KEY ", 0) == 0;
+            if (!ft && line.rfind("KEY ", 0) != 0) continue;
+            std::string name = key_name(line);
+            if (plain_name(name)) out.push_back({table, name, line, ft});
+        }
+    }
+    return out;
 }
 
 std::set<std::string> existing_indexes(Database& db, const std::string& table) {
@@ -32,6 +76,38 @@ std::set<std::string> existing_indexes(Database& db, const std::string& table) {
     return names;
 }
 
+// The destination's secondary indexes of `table` as it defines them now, in the model's form
+// (name → definition): only compared with the model, never run.
+std::map<std::string, std::string> live_indexes(Database& db, const std::string& table) {
+    std::map<std::string, std::string> out;
+    if (db.engine() == Engine::postgres) {
+        for (const auto& r : db.query(
+                 "SELECT ic.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                 "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "JOIN pg_class ic ON ic.oid = i.indexrelid "
+                 "WHERE n.nspname = current_schema() AND c.relname = " + db.quote_literal(table) +
+                 " AND NOT i.indisprimary AND NOT i.indisunique "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"))
+            out[r[0].value_or("")] = index_template(r[1].value_or(""));
+        return out;
+    }
+    std::string ddl = db.query("SHOW CREATE TABLE " + db.quote_ident(table)).at(0).at(1).value_or("");
+    for (size_t pos = ddl.find('\n'); pos != std::string::npos;) {
+        size_t end = ddl.find('\n', pos + 1);
+        std::string line = ddl.substr(pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1);
+        pos = end;
+        while (!line.empty() && line[0] == ' ') line.erase(0, 1);
+        if (!line.empty() && line.back() == ',') line.pop_back();
+        if (line.rfind("KEY ", 0) == 0 || line.rfind("FULLTEXT KEY ", 0) == 0) out[key_name(line)] = line;
+    }
+    return out;
+}
+
+std::string replace_table(std::string def, const std::string& quoted_table) {
+    auto at = def.find("{table}");
+    return at == std::string::npos ? def : def.replace(at, 7, quoted_table);
+}
+
 // The statements that rebuild one table's indexes, in order. InnoDB builds all plain keys of a table
 // in one ALTER, but only one FULLTEXT index per ALTER.
 std::vector<std::string> rebuild_statements(Database& db, const std::string& table, const std::vector<const SecondaryIndex*>& idx) {
@@ -39,7 +115,7 @@ std::vector<std::string> rebuild_statements(Database& db, const std::string& tab
     std::set<std::string> have = existing_indexes(db, table);
     if (db.engine() == Engine::postgres) {
         for (const auto* i : idx)
-            if (!have.count(i->name)) out.push_back(i->definition);
+            if (!have.count(i->name)) out.push_back(replace_table(i->definition, db.quote_ident(table)));
         return out;
     }
     std::string plain;
@@ -51,34 +127,36 @@ std::vector<std::string> rebuild_statements(Database& db, const std::string& tab
     return out;
 }
 
+[[noreturn]] void altered_indexes(const std::string& what) {
+    throw Error(ExitCode::destination, "The checkpoint of the interrupted copy on the destination (table mmmove_copy_state) lists " + what +
+                                           ": mmmove did not write that, and will not use it. Start the copy again with --truncate "
+                                           "instead of --resume.");
+}
+
 }  // namespace
 
-std::vector<SecondaryIndex> secondary_indexes(Database& db, const std::vector<std::string>& tables) {
+std::vector<SecondaryIndex> deferrable_indexes(Database& db, const SchemaModel* model, const std::vector<std::string>& tables) {
     std::vector<SecondaryIndex> out;
     for (const auto& t : tables) {
-        if (db.engine() == Engine::postgres) {
-            for (const auto& r : db.query(
-                     "SELECT ic.relname, pg_get_indexdef(i.indexrelid), am.amname FROM pg_index i "
-                     "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                     "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
-                     "WHERE n.nspname = current_schema() AND c.relname = " + db.quote_literal(t) +
-                     " AND NOT i.indisprimary AND NOT i.indisunique "
-                     "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY ic.relname"))
-                out.push_back({t, r[0].value_or(""), r[1].value_or(""), r[2].value_or("") == "gin"});
-        } else {
-            std::string ddl = db.query("SHOW CREATE TABLE " + db.quote_ident(t)).at(0).at(1).value_or("");
-            size_t pos = 0;
-            while ((pos = ddl.find('\n', pos)) != std::string::npos) {
-                size_t end = ddl.find('\n', pos + 1);
-                std::string line = ddl.substr(pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1);
-                pos = end;
-                while (!line.empty() && line[0] == ' ') line.erase(0, 1);
-                if (!line.empty() && line.back() == ',') line.pop_back();
-                bool ft = line.rfind("FULLTEXT KEY ", 0) == 0;
-                if (line.rfind("KEY ", 0) == 0 || ft) out.push_back({t, key_name(line), line, ft});
-                if (end == std::string::npos) break;
-            }
+        std::vector<SecondaryIndex> known = model_indexes(model, t);
+        if (known.empty()) continue;
+        std::map<std::string, std::string> live = live_indexes(db, t);
+        for (auto& i : known) {
+            auto it = live.find(i.name);
+            if (it != live.end() && it->second == i.definition) out.push_back(std::move(i));
         }
+    }
+    return out;
+}
+
+std::vector<SecondaryIndex> missing_indexes(Database& db, const SchemaModel* model, const std::vector<std::string>& tables) {
+    std::vector<SecondaryIndex> out;
+    for (const auto& t : tables) {
+        std::vector<SecondaryIndex> known = model_indexes(model, t);
+        if (known.empty()) continue;
+        std::set<std::string> have = existing_indexes(db, t);
+        for (auto& i : known)
+            if (!have.count(i.name)) out.push_back(std::move(i));
     }
     return out;
 }
@@ -152,14 +230,28 @@ void rebuild_indexes(const DataSource& ds, const std::vector<SecondaryIndex>& in
 
 nlohmann::json indexes_to_json(const std::vector<SecondaryIndex>& indexes) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& i : indexes) j.push_back({{"table", i.table}, {"name", i.name}, {"definition", i.definition}, {"fulltext", i.fulltext}});
+    for (const auto& i : indexes) j.push_back({{"table", i.table}, {"name", i.name}});
     return j;
 }
 
-std::vector<SecondaryIndex> indexes_from_json(const nlohmann::json& j) {
+std::vector<SecondaryIndex> indexes_from_json(const nlohmann::json& j, const SchemaModel* model, const std::vector<std::string>& tables) {
+    if (j.is_null()) return {};
+    if (!j.is_array() || j.size() > 100000) altered_indexes("something other than the indexes it set aside");
     std::vector<SecondaryIndex> out;
-    for (const auto& e : j)
-        out.push_back({e["table"].get<std::string>(), e["name"].get<std::string>(), e["definition"].get<std::string>(), e["fulltext"].get<bool>()});
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& e : j) {
+        if (!e.is_object() || !e.contains("table") || !e.contains("name") || !e["table"].is_string() || !e["name"].is_string())
+            altered_indexes("a malformed index entry");
+        const std::string table = e["table"].get<std::string>(), name = e["name"].get<std::string>();
+        // Only the table and name are read; a definition an older mmmove kept there is ignored.
+        if (std::find(tables.begin(), tables.end(), table) == tables.end())
+            altered_indexes("an index of \"" + shown(table) + "\", which is not a table this copy loads");
+        std::vector<SecondaryIndex> known = model_indexes(model, table);
+        auto it = std::find_if(known.begin(), known.end(), [&](const SecondaryIndex& i) { return i.name == name; });
+        if (it == known.end())
+            altered_indexes("the index \"" + shown(name) + "\" of " + shown(table) + ", which mmmove's schema model for the destination's level does not define");
+        if (seen.insert({table, name}).second) out.push_back(std::move(*it));
+    }
     return out;
 }
 

@@ -1,28 +1,45 @@
 #pragma once
 // Deferred secondary indexes: on an empty destination, the secondary and full-text indexes of the
-// large tables are dropped before the load and rebuilt after it, in parallel, from the exact
-// definitions the destination reported (pg_get_indexdef / SHOW CREATE TABLE). The definitions are kept
-// in the checkpoint first, so a crash between drop and rebuild loses nothing: --resume rebuilds them.
+// large tables are dropped before the load and rebuilt after it, in parallel.
+//
+// The definitions come from mmmove's own schema model for the destination's level, never from text
+// a server handed back: an index is set aside only when the live destination has it exactly as the
+// model defines it (an index the model does not know, or one an admin changed, stays: the load is
+// slower, the result the same). The checkpoint keeps only each index's table and name, so a crash
+// between drop and rebuild loses nothing; on --resume each entry must name a table of the copy and an
+// index the model defines for it, and the statement is built again from the model.
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "catalog/schema_model.h"
 #include "db/database.h"
 
 namespace mmmove {
 
 struct SecondaryIndex {
-    std::string table, name, definition;  // PostgreSQL: CREATE INDEX …; MySQL: "KEY `x` (…)" / "FULLTEXT KEY …"
+    std::string table;       // the destination's table, as its catalog spells it
+    std::string name;        // the index's name (the model's)
+    std::string definition;  // the model's: PostgreSQL "CREATE INDEX x ON {table} …"; MySQL "KEY `x` (…)" / "FULLTEXT KEY …"
     bool fulltext = false;
 };
 
-std::vector<SecondaryIndex> secondary_indexes(Database& db, const std::vector<std::string>& tables);
+// The indexes of `tables` that may be set aside for the load: those the model defines and the
+// destination has exactly as defined. `model` may be null (no model of this level): none.
+std::vector<SecondaryIndex> deferrable_indexes(Database& db, const SchemaModel* model, const std::vector<std::string>& tables);
+// The indexes the model defines for `tables` that the destination lacks (a copy interrupted after
+// dropping them): a copy starting over builds them again.
+std::vector<SecondaryIndex> missing_indexes(Database& db, const SchemaModel* model, const std::vector<std::string>& tables);
+
 void drop_indexes(Database& db, const std::vector<SecondaryIndex>& indexes);
 // Rebuilds on `jobs` connections of their own; indexes that already exist are left alone.
 void rebuild_indexes(const DataSource& ds, const std::vector<SecondaryIndex>& indexes, unsigned jobs, std::ostream& log, bool quiet);
 
+// The checkpoint's form: [{"table": …, "name": …}, …].
 nlohmann::json indexes_to_json(const std::vector<SecondaryIndex>& indexes);
-std::vector<SecondaryIndex> indexes_from_json(const nlohmann::json& j);
+// Reads the checkpoint's entries back. Each must name one of `tables` and an index `model` defines
+// for that table; anything else throws Error(ExitCode::destination) and nothing is used.
+std::vector<SecondaryIndex> indexes_from_json(const nlohmann::json& j, const SchemaModel* model, const std::vector<std::string>& tables);
 
 }  // namespace mmmove

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "catalog/catalog.h"
 #include "core/error.h"
@@ -76,11 +78,43 @@ void ChunkIssues::save(Database& conn, const std::string& table, size_t chunk) {
     clear();
 }
 
+namespace {
+
+// The issue rows are read back from the destination: each must have the form add() writes.
+[[noreturn]] void altered_issues() {
+    throw Error(ExitCode::destination, std::string("The copy's list of changed values (table ") + ChunkIssues::kTable +
+                                           " on the destination) holds a row mmmove did not write; mmmove will not use it. "
+                                           "Start the copy again with --truncate instead of --resume.");
+}
+
+// "table.column: problem, action": names and mmmove's own words, printable ASCII.
+const std::string& checked_summary(const std::optional<std::string>& v) {
+    if (!v || v->empty() || v->size() > 1000 ||
+        !std::all_of(v->begin(), v->end(), [](char c) { return c >= 0x20 && c < 0x7f; }))
+        altered_issues();
+    return *v;
+}
+
+// One JSON object of text members (table, key, column, problem, action, detail), written back as
+// mmmove writes it: a row of the destination's never adds a line or a member to the report.
+std::string checked_line(std::string_view text) {
+    static const std::set<std::string> members = {"table", "key", "column", "problem", "action", "detail"};
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.size() < 5) altered_issues();
+    for (const auto& [k, v] : j.items())
+        if (!members.count(k) || !v.is_string()) altered_issues();
+    for (const char* k : {"table", "key", "column", "problem", "action"})
+        if (!j.contains(k)) altered_issues();
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 ReportSummary summarize_issues(Database& dest) {
     ReportSummary s;
     for (const auto& r : dest.query(std::string("SELECT summary, COUNT(*) FROM ") + ChunkIssues::kTable + " GROUP BY summary")) {
         uint64_t n = std::stoull(r[1].value_or("0"));
-        s.counts[r[0].value_or("")] += n;
+        s.counts[checked_summary(r[0])] += n;
         s.total += n;
     }
     return s;
@@ -106,7 +140,8 @@ void write_report(Database& dest, const std::string& path) {
         FieldRow row;
         std::string buf;
         while (reader->next(row)) {
-            buf.append(row[0].view()).push_back('\n');
+            if (row[0].null) altered_issues();
+            buf.append(checked_line(row[0].view())).push_back('\n');
             if (buf.size() > (1u << 20)) write_all(temp.fd.get(), buf, path), buf.clear();
         }
         write_all(temp.fd.get(), buf, path);

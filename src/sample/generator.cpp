@@ -5,11 +5,13 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "catalog/catalog.h"
 #include "core/error.h"
+#include "db/transaction.h"
 #include "transform/id_values.h"
 
 namespace mmmove {
@@ -42,7 +44,7 @@ public:
         for (const auto& c : table_->columns) cols.push_back(c.name), kinds.push_back(c.kind);
         values_.resize(cols.size());
         set_.resize(cols.size());
-        db_.begin();
+        tx_.emplace(db_);
         writer_ = db_.write_table(table_->name, cols, kinds);
         ++result_.tables;
     }
@@ -71,7 +73,7 @@ public:
     void finish() {
         if (!table_) return;
         writer_->finish();
-        db_.commit();
+        tx_->commit();
     }
 
 private:
@@ -98,6 +100,7 @@ private:
     std::map<std::string, size_t> index_;
     std::vector<std::string> values_;
     std::vector<bool> set_;
+    std::optional<Transaction> tx_;  // one per table: the table's rows commit together
     std::unique_ptr<RowWriter> writer_;
 };
 

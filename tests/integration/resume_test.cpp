@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -168,4 +169,106 @@ TEST_CASE("--truncate over an interrupted copy starts again and still restores e
     INFO(again.output);
     REQUIRE(again.exit_code == 0);
     require_finished_like_an_uninterrupted_run(src, dst, false);
+}
+
+namespace {
+
+// True when SQL planted in the checkpoint ran: PostgreSQL a table it creates, MySQL a column it adds.
+bool planted_sql_ran(const ScratchDb& dst) {
+    auto d = dst.connect();
+    if (dst.engine() == Engine::postgres)
+        return d->query("SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE 'mmmove_pwned%'").at(0).at(0) != "0";
+    return d->query("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                    "AND COLUMN_NAME LIKE 'mmmove_pwned%'").at(0).at(0) != "0";
+}
+
+// Whoever owns the staging database adds index "definitions" of their own to a killed copy's
+// checkpoint, under an unknown name, under a known name of a table that is not one, and one that
+// forges a known index's definition.
+void plant_hostile_indexes(const ScratchDb& dst) {
+    auto d = dst.connect();
+    auto indexes = nlohmann::json::parse(*d->query("SELECT value FROM mmmove_copy_state WHERE name = 'indexes'").at(0).at(0));
+    const bool pg = dst.engine() == Engine::postgres;
+    const std::string posts = pg ? "posts" : "Posts";
+    auto evil = [&](int n) {  // each a statement of its own, so none fails for another's duplicate
+        std::string i = std::to_string(n);
+        return pg ? "CREATE TABLE mmmove_pwned" + i + " (x int)" : "KEY `idx_evil" + i + "` (`Id`), ADD COLUMN mmmove_pwned" + i + " int";
+    };
+    for (auto& i : indexes)  // the model knows this one: only the definition is forged
+        if (i["name"] == "idx_posts_create_at" && i["table"] == posts) i["definition"] = evil(1);
+    indexes.push_back({{"table", posts}, {"name", "idx_evil"}, {"definition", evil(2)}, {"fulltext", false}});
+    indexes.push_back({{"table", posts + "\"; CREATE TABLE mmmove_pwned (x int); --"}, {"name", "idx_posts_create_at"},
+                       {"definition", evil(3)}, {"fulltext", false}});
+    d->exec("UPDATE mmmove_copy_state SET value = " + d->quote_literal(indexes.dump()) + " WHERE name = 'indexes'");
+}
+
+void hostile_index_definitions(Engine dest_engine) {
+    ScratchDb src(Engine::postgres, "hidx"), dst(dest_engine, "hidxd");
+    fill_sample(src, 30000);
+    src.connect()->exec("ANALYZE");  // Posts' estimate makes it a large table, its indexes deferred
+    const std::string report = "/tmp/" + dst.name() + ".jsonl";
+    std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
+                                     "--chunk-rows", "500", "--quiet", "--report", report};
+    kill_mid_run(args, dst, 3);
+    std::filesystem::remove("/tmp/" + dst.name() + ".out");
+    plant_hostile_indexes(dst);
+    args.erase(std::find(args.begin(), args.end(), "--create-schema"));
+
+    auto with = [&](const std::string& flag) {
+        auto a = args;
+        if (!flag.empty()) a.push_back(flag);
+        return run_mmmove(a);
+    };
+    CliRun resumed = with("--resume");
+    INFO(resumed.output);
+    CHECK_FALSE(planted_sql_ran(dst));
+    CHECK(resumed.exit_code == 4);
+    CHECK_THAT(resumed.output, Catch::Contains("checkpoint") && Catch::Contains("--truncate"));
+
+    CliRun plain = with("");  // a plain copy over the stale checkpoint is refused, nothing in it used
+    INFO(plain.output);
+    CHECK_FALSE(planted_sql_ran(dst));
+    CHECK(plain.exit_code == 4);
+    CHECK_THAT(plain.output, Catch::Contains("did not finish"));
+
+    CliRun truncated = with("--truncate");  // starts over: the checkpoint is dropped unread
+    INFO(truncated.output);
+    CHECK_FALSE(planted_sql_ran(dst));
+    REQUIRE(truncated.exit_code == 0);
+    require_finished_like_an_uninterrupted_run(src, dst, false);
+    std::filesystem::remove(report);
+}
+
+}  // namespace
+
+TEST_CASE("index definitions planted in a PostgreSQL checkpoint never run; resume refuses, --truncate starts over", "[e2e][resume][pg]") {
+    hostile_index_definitions(Engine::postgres);
+}
+
+TEST_CASE("index definitions planted in a MariaDB checkpoint never run; resume refuses, --truncate starts over", "[e2e][resume][mysql]") {
+    hostile_index_definitions(Engine::mysql);
+}
+
+TEST_CASE("rows planted in the checkpoint's list of changed values never reach the report", "[e2e][resume][pg]") {
+    ScratchDb src(Engine::postgres, "hiss"), dst(Engine::postgres, "hissd");
+    fill_sample(src, 20000);
+    const std::string report = "/tmp/" + dst.name() + ".jsonl";
+    std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--jobs", "1",
+                                     "--chunk-rows", "500", "--quiet", "--report", report};
+    kill_mid_run(args, dst, 3);
+    std::filesystem::remove("/tmp/" + dst.name() + ".out");
+    auto d = dst.connect();
+    // A line that is two report lines, one of them not mmmove's, and a summary that writes to the terminal.
+    d->exec("INSERT INTO mmmove_copy_issues (table_name, chunk, seq, summary, line) VALUES ('posts', 99999, 0, "
+            "'Posts.Message: \x1b]0;owned\x07', '{\"action\":\"a\",\"column\":\"c\",\"key\":\"k\",\"problem\":\"p\",\"table\":\"t\"}\n"
+            "{\"planted\":\"yes\"}')");
+    args.erase(std::find(args.begin(), args.end(), "--create-schema"));
+    args.push_back("--resume");
+    CliRun resumed = run_mmmove(args);
+    INFO(resumed.output);
+    CHECK(resumed.exit_code == 4);
+    CHECK_THAT(resumed.output, Catch::Contains("mmmove_copy_issues") && Catch::Contains("--truncate"));
+    CHECK(resumed.output.find('\x1b') == std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(report));
+    std::filesystem::remove(report);
 }

@@ -11,6 +11,9 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <thread>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -290,6 +293,61 @@ TEST_CASE("a concurrent run of a job is refused by its lock; a stale lock is tak
     }
 }
 
+namespace {
+
+// Runs mmmove and waits at most `seconds` for it: a load that waits on another's row locks instead
+// of being refused is killed, and the test fails rather than hangs.
+CliRun run_bounded(const std::vector<std::string>& args, const std::filesystem::path& out, int seconds) {
+    pid_t pid = spawn_mmmove(args, out.string());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    int status = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            FAIL_CHECK("mmmove " << args[0] << " was still running after " << seconds << " s (it waited instead of being refused)");
+            return {-1, slurp(out)};
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out)};
+}
+
+}  // namespace
+
+TEST_CASE("two different jobs, or a job and a copy, never load into one destination database at once", "[e2e][run]") {
+    ScratchDb src(Engine::postgres, "dlsrc"), dst(Engine::postgres, "dldst");
+    fill_sample(src, 3000, 141);
+    JobFiles first_job("dest-lock-a", src, dst), second_job("dest-lock-b", src, dst);  // own names, own lock files
+    std::string out = (first_job.dir.path / "first.log").string();
+    pid_t first = spawn_mmmove({"run", first_job.job}, out);
+    auto db = dst.connect();
+    wait_for_chunks(*db, first, 1);
+    REQUIRE(kill(first, SIGSTOP) == 0);  // frozen mid-copy, holding the destination's lock
+    uint64_t chunks = committed_chunks(*db);
+    CliRun second = run_bounded({"run", second_job.job}, second_job.dir.path / "second.log", 60);
+    CliRun copy = run_bounded({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--truncate", "--quiet", "--report",
+                               (second_job.dir.path / "copy-report.jsonl").string()},
+                              second_job.dir.path / "copy.log", 60);
+    uint64_t chunks_after = committed_chunks(*db);  // the first is still frozen: any new chunk is the others'
+    REQUIRE(kill(first, SIGCONT) == 0);
+    int status = 0;
+    REQUIRE(waitpid(first, &status, 0) == first);
+    INFO(slurp(out));
+    INFO(second.output);
+    INFO(copy.output);
+    CHECK(second.exit_code == 9);
+    CHECK_THAT(second.output, Catch::Contains("holds the destination's lock") && Catch::Contains("Nothing was done"));
+    CHECK(copy.exit_code == 9);
+    CHECK_THAT(copy.output, Catch::Contains("holds the destination's lock"));
+    // Neither wrote anything: the second job never recorded its refresh, the first finished alone.
+    CHECK(chunks_after == chunks);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(db->query("SELECT COUNT(*) FROM mmmove_refresh WHERE job = 'test-refresh-dest-lock-b'").at(0).at(0) == "0");
+    CHECK(db->query("SELECT COUNT(*) FROM mmmove_refresh WHERE job = 'test-refresh-dest-lock-a' AND finished IS NOT NULL").at(0).at(0) == "1");
+}
+
 TEST_CASE("a job whose destination is the source, or whose file is malformed, is refused before anything is written", "[e2e][run]") {
     ScratchDb src(Engine::postgres, "samesrc"), other(Engine::postgres, "sameoth");
     fill_sample(src, 200, 141);
@@ -346,4 +404,29 @@ TEST_CASE("a refresh killed half-way finishes with run --resume, with the rows o
     REQUIRE(w.exit_code == 0);
     auto a = killed.connect(), b = whole.connect();
     CHECK(read_content(*a, false) == read_content(*b, false));
+}
+
+TEST_CASE("a refresh never runs SQL planted in an unfinished run's checkpoint, resumed or started over", "[e2e][run][resume]") {
+    ScratchDb src(Engine::postgres, "cpsrc"), dst(Engine::postgres, "cpdst");
+    fill_sample(src, 3000, 141);
+    JobFiles files("planted", src, dst);
+    kill_mid_run({"run", files.job}, dst, 3);
+    std::filesystem::remove("/tmp/" + dst.name() + ".out");
+    auto db = dst.connect();
+    auto indexes = nlohmann::json::array();
+    indexes.push_back({{"table", "posts"}, {"name", "idx_evil"}, {"definition", "CREATE TABLE mmmove_pwned (x int)"}, {"fulltext", false}});
+    db->exec("UPDATE mmmove_copy_state SET value = " + db->quote_literal(indexes.dump()) + " WHERE name = 'indexes'");
+    auto planted_ran = [&] { return read_catalog(*db).find("mmmove_pwned") != nullptr; };
+
+    CliRun resumed = run_mmmove({"run", "--resume", files.job});
+    INFO(resumed.output);
+    CHECK_FALSE(planted_ran());
+    CHECK(resumed.exit_code == 4);
+    CHECK_THAT(resumed.output, Catch::Contains("checkpoint") && Catch::Contains("--truncate"));
+
+    CliRun again = run_mmmove({"run", files.job});  // the earlier refresh is replaced: the checkpoint dropped unread
+    INFO(again.output);
+    CHECK_FALSE(planted_ran());
+    CHECK(again.exit_code == 0);
+    CHECK_FALSE(read_catalog(*db).find("mmmove_copy_state"));
 }

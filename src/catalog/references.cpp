@@ -96,11 +96,15 @@ std::vector<RefTarget> target_list(const YAML::Node& n, const char* field, const
 
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
 
-// Appends the steps of one dot-separated part ("name", "*", "[]", "name[]"); returns what is wrong, if anything.
+// Appends the steps of one dot-separated part ("name", "*", "{key}", "[]", "name[]"); returns what is wrong, if anything.
 std::string add_steps(const std::string& part, std::vector<JsonStep>& steps) {
     if (part.empty()) return "has an empty step";
     if (part == "*") {
         steps.push_back({JsonStep::Kind::any_member, ""});
+        return "";
+    }
+    if (part == "{key}") {
+        steps.push_back({JsonStep::Kind::member_name, ""});
         return "";
     }
     std::string name = part;
@@ -124,6 +128,7 @@ std::string path_problem(const std::string& path, std::vector<JsonStep>& steps) 
         std::string problem = add_steps(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start), steps);
         if (!problem.empty()) return problem;
         if (dot == std::string::npos) return "";
+        if (steps.back().kind == JsonStep::Kind::member_name) return "has a step after {key}, which only ends a path";
         start = dot + 1;
     }
 }

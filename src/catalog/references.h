@@ -33,7 +33,9 @@ struct ColumnReference {
 
 // One step of a path into a JSON document.
 struct JsonStep {
-    enum class Kind { member, any_member, each_element };
+    // member_name: the names of an object's members themselves (written `{key}`, last step only):
+    // Posts.Props channel_mentions is keyed by channel Name.
+    enum class Kind { member, any_member, each_element, member_name };
     Kind kind = Kind::member;
     std::string name;  // for member
 };

@@ -76,6 +76,9 @@ void match_user(const Sides& s, MergePlan& plan, UserIndex& dest, const UserRow&
     const UserRow* de = em == dest.by_email.end() ? nullptr : &dest.rows[em->second];
     auto match = [&](const UserRow& d, const std::string& how) {
         plan.ids.match("users", u.id, d.id);
+        // The source's name for this person is no account on the destination (or another person's):
+        // @name in moved messages and usernames in system messages follow to the account they join.
+        if (lower(u.username) != lower(d.username)) plan.renames.users[lower(u.username)] = d.username;
         plan.matches.push_back({"Users", u.username == d.username ? u.username : u.username + " → " + d.username, how});
         note_roles(plan, u, d);
     };

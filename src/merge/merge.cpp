@@ -78,7 +78,17 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
              std::ostream& log) {
     bool previous = checkpoint.exists();
     if (previous) run.saved = checkpoint.state();
-    if (previous && !o.resume && !o.plan_only)
+    // An unfinished merge has its plan saved and part of its rows written: a new plan would not be
+    // what happens (its renames and new ids are fixed), and neither would a second merge.
+    if (previous && o.plan_only) {
+        const bool merge = run.saved.value("kind", std::string()) == "merge";
+        throw Error(ExitCode::destination, "A previous mmmove " + std::string(merge ? "merge" : "copy") + " into this destination (started " +
+                                               run.saved.value("started", std::string("?")) + ") did not finish, so there is nothing new to plan: " +
+                                               (merge ? "resume it with mmmove merge --resume, which follows the plan it saved."
+                                                      : "finish it with mmmove copy --resume.") +
+                                               " Nothing was written.");
+    }
+    if (previous && !o.resume)
         throw Error(ExitCode::destination, "A previous mmmove run into this destination (started " +
                                                run.saved.value("started", std::string("?")) +
                                                ") did not finish. Run the same merge with --resume to finish it.");

@@ -10,12 +10,13 @@ namespace mmmove {
 // One rewrite of one column. The ops of a table are found once, from the reference model and the
 // plan; a chunk's transform only looks their columns up in its rows.
 struct ColumnOp {
-    enum class Kind { own_id, ref, json, rename, text, emoji_name, category_id, preference };
+    enum class Kind { own_id, ref, json, json_names, rename, text, emoji_name, category_id, preference };
     Kind kind;
     std::string column;
     std::string target;  // lower-case table whose ids (or names) the column holds
     std::vector<const std::vector<JsonStep>*> paths;
     const PreferenceReference* preference = nullptr;
+    const std::unordered_map<std::string, std::string>* names = nullptr;  // json_names: old name → new
 };
 
 struct TableRemap {
@@ -49,7 +50,8 @@ public:
                     break;
                 case ColumnOp::Kind::ref: to = plan_.ids.find(b.op->target, f.view()); break;
                 case ColumnOp::Kind::rename: to = own_ >= 0 && !row[own_].null ? plan_.new_name(b.op->target, row[own_].view()) : nullptr; break;
-                case ColumnOp::Kind::json: to = remap_json(b, f); break;
+                case ColumnOp::Kind::json: to = remap_json(b, f, lookup(b.op->target)); break;
+                case ColumnOp::Kind::json_names: to = remap_json(b, f, lookup_name(*b.op->names)); break;
                 case ColumnOp::Kind::text:
                     to = rewrite_text_references(f.view(), plan_.renames, b.scratch) ? &b.scratch : nullptr;
                     break;
@@ -78,9 +80,17 @@ private:
     IdLookup lookup(const std::string& table) const {
         return [this, table](std::string_view id) { return plan_.ids.find(table, id); };
     }
-    const std::string* remap_json(Bound& b, const Field& f) {
+    // Names in JSON are looked up as stored: Mattermost keeps usernames, team and channel names in
+    // lower case, the case the renames are keyed by; a value in another case is no such name.
+    static IdLookup lookup_name(const std::unordered_map<std::string, std::string>& names) {
+        return [&names](std::string_view name) -> const std::string* {
+            auto it = names.find(std::string(name));
+            return it == names.end() ? nullptr : &it->second;
+        };
+    }
+    const std::string* remap_json(Bound& b, const Field& f, const IdLookup& lookup) {
         std::string out;
-        if (!remap_json_ids(f.view(), b.op->paths, lookup(b.op->target), out)) return nullptr;
+        if (!remap_json_ids(f.view(), b.op->paths, lookup, out)) return nullptr;
         b.scratch = std::move(out);
         return &b.scratch;
     }
@@ -111,6 +121,18 @@ private:
 
 std::string target_of(const RefTarget& t) { return lower(t.table); }
 
+// A reference to a row's name (Users.Username, Channels.Name…) rather than its id.
+bool names_row(const RefTarget& t) { return lower(t.column) == "name" || lower(t.column) == "username"; }
+
+// What the merge renames of the target's names (empty when it renames none of them): every source
+// name that becomes another on the destination, renamed or mapped onto a row of another name.
+const std::unordered_map<std::string, std::string>* renamed(const TextRenames& r, const RefTarget& t) {
+    const std::string table = lower(t.table);
+    if (table == "users" && lower(t.column) == "username") return &r.users;
+    if (lower(t.column) != "name") return nullptr;
+    return table == "teams" ? &r.teams : table == "channels" ? &r.channels : table == "emoji" ? &r.emoji : nullptr;
+}
+
 }  // namespace
 
 MergeStage::MergeStage(const MergePlan& plan) : plan_(plan) {
@@ -133,10 +155,16 @@ MergeStage::MergeStage(const MergePlan& plan) : plan_(plan) {
     }
     std::map<std::pair<std::string, std::string>, ColumnOp> json;  // (table, column) per target: one op each
     for (const auto& j : refs.json) {
-        if (!plan.ids.changes(target_of(j.target)) || !writes_.count(lower(j.table))) continue;
-        ColumnOp& op = json.try_emplace({lower(j.table) + "\n" + lower(j.column), target_of(j.target)},
-                                        ColumnOp{ColumnOp::Kind::json, j.column, target_of(j.target), {}, nullptr})
-                           .first->second;
+        if (!writes_.count(lower(j.table))) continue;
+        ColumnOp wanted{ColumnOp::Kind::json, j.column, target_of(j.target), {}, nullptr};
+        if (names_row(j.target)) {  // a name: it follows the renames (one op per kind of name)
+            const auto* names = renamed(plan.renames, j.target);
+            if (!names || names->empty()) continue;
+            wanted.kind = ColumnOp::Kind::json_names, wanted.target += ".names", wanted.names = names;
+        } else if (!plan.ids.changes(target_of(j.target))) {
+            continue;
+        }
+        ColumnOp& op = json.try_emplace({lower(j.table) + "\n" + lower(j.column), wanted.target}, wanted).first->second;
         op.paths.push_back(&j.steps);
     }
     for (auto& [key, op] : json) remap(key.first.substr(0, key.first.find('\n'))).ops.push_back(op);

@@ -41,7 +41,7 @@ private:
         size_t cursors;  // where this container's cursors start in cursors_
     };
     bool read_value(std::vector<Found>& found, Expect& expect);
-    bool read_key(Expect& expect);
+    bool read_key(std::vector<Found>& found, Expect& expect);
     bool after_value(Expect& expect);
     void open(bool object);
     void close();
@@ -51,6 +51,7 @@ private:
     void step_into_member(std::string_view key_token);
     void step_into_element();
     bool path_ends_here() const;
+    bool path_ends_at_key() const;
 
     std::string_view text_;
     const Paths& paths_;
@@ -98,7 +99,7 @@ bool PathScanner::scan(std::vector<Found>& found) {
         if (expect == Expect::after_value && frames_.empty()) return pos_ == text_.size();
         if (pos_ >= text_.size()) return false;
         bool ok = expect == Expect::value ? read_value(found, expect)
-                  : expect == Expect::key ? read_key(expect)
+                  : expect == Expect::key ? read_key(found, expect)
                                           : after_value(expect);
         if (!ok) return false;
     }
@@ -129,11 +130,12 @@ bool PathScanner::read_value(std::vector<Found>& found, Expect& expect) {
     return true;
 }
 
-// A member's name and its colon; the member's value comes next.
-bool PathScanner::read_key(Expect& expect) {
+// A member's name and its colon; the member's value comes next. A name a path ends at ({key}) is noted.
+bool PathScanner::read_key(std::vector<Found>& found, Expect& expect) {
     if (text_[pos_] != '"') return false;
     size_t begin = pos_;
     if (!string_token()) return false;
+    if (path_ends_at_key()) found.push_back({begin, pos_});
     std::string_view token = text_.substr(begin, pos_ - begin);
     skip_space();
     if (pos_ >= text_.size() || text_[pos_] != ':') return false;
@@ -232,6 +234,15 @@ void PathScanner::step_into_element() {
 
 bool PathScanner::path_ends_here() const {
     return std::any_of(next_.begin(), next_.end(), [&](const Cursor& c) { return c.step == paths_[c.path]->size(); });
+}
+
+// The object at hand is where a path's last step, {key}, applies: its member names are the values.
+bool PathScanner::path_ends_at_key() const {
+    for (size_t i = frames_.back().cursors; i < cursors_.size(); ++i) {
+        const auto& steps = *paths_[cursors_[i].path];
+        if (cursors_[i].step + 1 == steps.size() && steps.back().kind == JsonStep::Kind::member_name) return true;
+    }
+    return false;
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ namespace mmmove {
 // Looks an id up; returns nullptr when the id keeps its value.
 using IdLookup = std::function<const std::string*(std::string_view id)>;
 
-// Rewrites every string found at `steps` inside the JSON text `json` through `lookup`. True and `out`
+// Rewrites every string found at `steps` inside the JSON text `json` through `lookup` (for a path
+// ending in {key}: the member names of the objects it leads to). True and `out`
 // filled when something changed; `out` is left as it was otherwise. The result is the input with only
 // the rewritten strings replaced: key order, spacing, number spellings, escapes elsewhere, duplicate
 // keys and non-ASCII text stay byte for byte. Only a whole string is an id: "a,b" is one value, not

@@ -142,3 +142,17 @@ TEST_CASE("Joined ids are rewritten part by part", "[id_values]") {
     CHECK_FALSE(remap_joined_ids("", "", teams.lookup(), out));
     CHECK(out == "untouched");
 }
+
+TEST_CASE("a path ending in {key} rewrites member names, spliced into the text as they were", "[id_values]") {
+    Ids channels{{{"off-topic", "off-topic-merged"}, {"display_name", "wrong"}}};
+    const std::string props = R"({"channel_mentions": {"off-topic": {"display_name": "off-topic"}, "town": {"display_name": "Town"}},)"
+                              R"( "off-topic": "off-topic"})";
+    CHECK(remap(props, "channel_mentions.{key}", channels) ==
+          R"({"channel_mentions": {"off-topic-merged": {"display_name": "off-topic"}, "town": {"display_name": "Town"}},)"
+          R"( "off-topic": "off-topic"})");
+    // An escaped name is decoded before the lookup; a document that is no object there is left alone.
+    CHECK(remap(R"({"channel_mentions":{"off\u002dtopic":{}}})", "channel_mentions.{key}", channels) ==
+          R"({"channel_mentions":{"off-topic-merged":{}}})");
+    CHECK(remap(R"({"channel_mentions":["off-topic"]})", "channel_mentions.{key}", channels) == "unchanged");
+    CHECK_THROWS(parse_json_path("channel_mentions.{key}.id"));
+}

@@ -197,7 +197,13 @@ struct JobFiles {
           lock((dir.path / "refresh.lock").string()) {
         spit(dir.path / "source-config.json", R"({"ServiceSettings": {"SiteURL": "https://chat.example.com", "EnableOutgoingWebhooks": true},
  "SqlSettings": {"DriverName": ")" + std::string(src.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": ")" + src.dsn() + R"("},
- "EmailSettings": {"SendEmailNotifications": true, "SendPushNotifications": true, "SMTPPassword": "smtp-production-secret"}})");
+ "EmailSettings": {"SendEmailNotifications": true, "SendPushNotifications": true, "SMTPPassword": "smtp-production-secret",
+                   "SMTPServer": "smtp.prodsvc.example.com", "PushNotificationServer": "https://push.prodsvc.example.com"},
+ "FileSettings": {"DriverName": "amazons3", "AmazonS3Bucket": "prodsvc-bucket", "AmazonS3Endpoint": "s3.prodsvc.example.com"},
+ "ElasticsearchSettings": {"ConnectionURL": "https://search.prodsvc.example.com", "EnableIndexing": true},
+ "LdapSettings": {"Enable": true, "LdapServer": "ldap.prodsvc.example.com"}, "SamlSettings": {"Enable": true, "IdpURL": "https://idp.prodsvc.example.com"},
+ "ClusterSettings": {"Enable": true, "ClusterName": "prodsvc-cluster"},
+ "PluginSettings": {"Plugins": {"com.example.hook": {"webhookurl": "https://hooks.prodsvc.example.com/T0"}}}})");
         spit(dir.path / "dest-config.json", R"({"ServiceSettings": {"SiteURL": "https://staging.example.com", "EnableOutgoingWebhooks": false},
  "SqlSettings": {"DriverName": ")" + std::string(dst.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": ")" + dst.dsn() + R"("},
  "EmailSettings": {"SendEmailNotifications": false, "SendPushNotifications": false, "SMTPPassword": ""}})");
@@ -267,6 +273,8 @@ void refresh_twice(Engine source_engine) {
         CHECK(config.find("https://staging.example.com") != std::string::npos);
         CHECK(config.find("chat.example.com") == std::string::npos);
         CHECK(config.find("smtp-production-secret") == std::string::npos);
+        CHECK(config.find("prodsvc") == std::string::npos);  // none of production's services: S3, search, LDAP, SAML, SMTP, push, cluster, plugins
+        CHECK(config.find("\"Enable\": true") == std::string::npos);  // LDAP, SAML, cluster stay off
         CHECK(config.find("\"SendEmailNotifications\": false") != std::string::npos);
         CHECK(config.find("\"EnableOutgoingWebhooks\": false") != std::string::npos);
         // The summary and the logs name counts, never a value.

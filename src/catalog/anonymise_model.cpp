@@ -103,6 +103,27 @@ std::vector<std::string> parse_drop_rows(const YAML::Node& list) {
     return out;
 }
 
+// systems: {table, name_column, value_column, identity, drop: [names]}. The section may be absent.
+AnonymisedSystems parse_systems(const YAML::Node& n) {
+    AnonymisedSystems out;
+    if (!n) return out;
+    const std::string entry = "section 'systems'";
+    check_fields(n, entry, {"table", "name_column", "value_column", "identity", "drop"});
+    out.table = required(n, "table", entry);
+    out.name_column = required(n, "name_column", entry);
+    out.value_column = required(n, "value_column", entry);
+    out.identity = required(n, "identity", entry);
+    const YAML::Node drop = n["drop"];
+    if (drop && !drop.IsSequence()) malformed(entry, "has a 'drop' that is not a list");
+    std::set<std::string> seen{out.identity};
+    for (size_t i = 0; drop && i < drop.size(); ++i) {
+        if (!drop[i].IsScalar() || drop[i].Scalar().empty()) malformed(entry, "has a 'drop' item that is not a row name");
+        if (!seen.insert(drop[i].Scalar()).second) malformed(entry, "names the row '" + drop[i].Scalar() + "' twice");
+        out.drop.push_back(drop[i].Scalar());
+    }
+    return out;
+}
+
 std::map<AnonKind, std::string> parse_keeps(const YAML::Node& keeps) {
     if (!keeps || !keeps.IsMap()) malformed("section 'keeps'", "is missing or not a mapping");
     std::map<AnonKind, std::string> out;
@@ -141,7 +162,7 @@ std::vector<AnonKind> anon_kinds() {
 
 AnonymiseModel parse_anonymise_model(const YAML::Node& root) {
     if (!root || !root.IsMap()) malformed("the document", "is not a mapping of sections");
-    check_fields(root, "the document", {"keeps", "columns", "drop_rows"});
+    check_fields(root, "the document", {"keeps", "columns", "drop_rows", "systems"});
     AnonymiseModel model;
     model.keeps = parse_keeps(root["keeps"]);
     const YAML::Node list = root["columns"];
@@ -154,6 +175,7 @@ AnonymiseModel parse_anonymise_model(const YAML::Node& root) {
         model.columns.push_back(std::move(c));
     }
     model.drop_rows = parse_drop_rows(root["drop_rows"]);
+    model.systems = parse_systems(root["systems"]);
     return model;
 }
 
@@ -172,5 +194,7 @@ std::vector<const AnonymisedColumn*> anonymised_columns_of(const std::string& ta
 }
 
 const std::vector<std::string>& anonymised_drop_rows() { return anonymise_model().drop_rows; }
+
+const AnonymisedSystems& anonymised_systems() { return anonymise_model().systems; }
 
 }  // namespace mmmove

@@ -32,10 +32,19 @@ struct AnonymisedColumn {
     std::vector<std::string> paths;  // json_text: members whose strings are personal; empty: all
 };
 
+// The rows of the Systems table (name → value) that make a server itself: its identity, replaced by
+// the destination's own, and its licence and keys, not copied (Mattermost makes new keys on start).
+struct AnonymisedSystems {
+    std::string table, name_column, value_column;  // empty table: the model has no systems section
+    std::string identity;                          // the row whose value becomes the destination's id
+    std::vector<std::string> drop;                 // rows not copied, by name (exact, as Mattermost writes them)
+};
+
 struct AnonymiseModel {
     std::vector<AnonymisedColumn> columns;
     std::map<AnonKind, std::string> keeps;  // what the replacement keeps, for every kind
     std::vector<std::string> drop_rows;     // tables an anonymised copy leaves empty
+    AnonymisedSystems systems;
 };
 
 // The kind as the file spells it ("person_name"), and back (false for an unknown name).
@@ -56,5 +65,6 @@ const std::vector<AnonymisedColumn>& anonymised_columns();
 std::vector<const AnonymisedColumn*> anonymised_columns_of(const std::string& table);
 // The tables whose rows an anonymised copy leaves out, as the file spells them.
 const std::vector<std::string>& anonymised_drop_rows();
+const AnonymisedSystems& anonymised_systems();
 
 }  // namespace mmmove

@@ -1,5 +1,6 @@
 #include "job/job_config.h"
 
+#include "config/config_carry.h"
 #include "config/config_merge.h"
 #include "core/error.h"
 
@@ -40,6 +41,7 @@ size_t keep_destination_secrets(OrderedJson& merged, const OrderedJson& dest) {
     for (const auto& change : diff_configs(dest, merged)) {
         if (!is_secret_setting(change.path)) continue;
         auto ptr = pointer_of(change.path);
+        if (merged.contains(ptr) && (merged[ptr].is_boolean() || merged[ptr].is_number())) continue;  // flags and numbers are no secrets
         if (dest.contains(ptr))
             merged[ptr] = dest[ptr];
         else if (merged.contains(ptr) && merged[ptr].is_string())
@@ -69,24 +71,34 @@ std::optional<std::string> site_url_of(const std::string& location, Side side) {
     return url;
 }
 
+OrderedJson merge_job_config(const JobConfig& config, const OrderedJson& src, const OrderedJson& dst, bool anonymised,
+                             ConfigStepResult& r) {
+    std::vector<std::string> extra = config.keep;
+    if (config.keep_site_url) extra.push_back("ServiceSettings.SiteURL");
+    // An anonymised refresh carries only what mappings/config.yaml says is safe (deny by default).
+    OrderedJson merged = anonymised ? merge_carried_only(src, dst, refresh_carried_patterns(), kept_settings(extra))
+                                    : merge_configs(src, dst, kept_settings(extra));
+    if (anonymised) r.secrets_kept = keep_destination_secrets(merged, dst);
+    std::vector<std::string> off;
+    if (anonymised) {
+        off = refresh_turned_off_settings();
+        if (!config.search) off.insert(off.end(), refresh_search_flags().begin(), refresh_search_flags().end());
+    }
+    if (!config.email) off.push_back("EmailSettings.SendEmailNotifications");
+    if (!config.push) off.push_back("EmailSettings.SendPushNotifications");
+    if (!config.outgoing_webhooks) off.push_back("ServiceSettings.EnableOutgoingWebhooks");
+    for (const auto& path : off)
+        if (turn_off(merged, path)) r.turned_off.push_back(path);
+    return merged;
+}
+
 ConfigStepResult run_config_step(const Job& job, bool anonymised, bool dry_run, std::ostream& log) {
     ConfigLocation src_loc = parse_config_location(config_location_of(job.source), Side::source);
     ConfigLocation dst_loc = parse_config_location(config_location_of(job.destination), Side::destination);
     ConfigDocument src = load_config(src_loc, Side::source);
     ConfigDocument dst = load_config(dst_loc, Side::destination);
-
-    std::vector<std::string> extra = job.config.keep;
-    if (job.config.keep_site_url) extra.push_back("ServiceSettings.SiteURL");
-    OrderedJson merged = merge_configs(src.json, dst.json, kept_settings(extra));
-
     ConfigStepResult r;
-    if (anonymised) r.secrets_kept = keep_destination_secrets(merged, dst.json);
-    std::vector<std::string> off;
-    if (!job.config.email) off.push_back("EmailSettings.SendEmailNotifications");
-    if (!job.config.push) off.push_back("EmailSettings.SendPushNotifications");
-    if (!job.config.outgoing_webhooks) off.push_back("ServiceSettings.EnableOutgoingWebhooks");
-    for (const auto& path : off)
-        if (turn_off(merged, path)) r.turned_off.push_back(path);
+    OrderedJson merged = merge_job_config(job.config, src.json, dst.json, anonymised, r);
 
     if (auto problem = driver_mismatch(merged)) throw Error(ExitCode::bad_input, *problem + " The configuration was not written.");
     r.changed = diff_configs(dst.json, merged).size();

@@ -2,13 +2,15 @@
 // A job's config step: `config merge` for an unattended run. The destination (a staging server) keeps
 // its own database, listen address and SiteURL, and, unless the job says otherwise, has outgoing email,
 // push notifications and outgoing webhooks turned off, so a test server never mails, notifies or calls
-// out to the real people and services of production. An anonymised job also keeps the destination's
-// own secrets (SMTP and S3 passwords, OAuth client secrets…): production's never reach staging.
+// out to the real people and services of production. An anonymised job is deny by default: only the
+// settings mappings/config.yaml lists as safe come from production (config/config_carry.h); every
+// service, credential and address stays the destination's, and LDAP, SAML and search indexing are off.
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "config/ordered_json.h"
 #include "db/data_source.h"
 #include "job/job_file.h"
 
@@ -26,6 +28,11 @@ std::string config_location_of(const JobSide& side);
 
 // ServiceSettings.SiteURL of a configuration, or nullopt when it has none (or cannot be read).
 std::optional<std::string> site_url_of(const std::string& location, Side side);
+
+// The destination's config after the step (r gets what was turned off and the secrets kept): the
+// config merge, or in an anonymised job only the settings safe to carry, then the turn-offs.
+OrderedJson merge_job_config(const JobConfig& config, const OrderedJson& src, const OrderedJson& dst, bool anonymised,
+                             ConfigStepResult& r);
 
 ConfigStepResult run_config_step(const Job& job, bool anonymised, bool dry_run, std::ostream& log);
 

@@ -203,7 +203,7 @@ bool is_setting_path(const std::string& path) {
 }
 
 JobConfig read_config(const JobReader& r, const JobValue& v) {
-    JobFields f = r.fields(v, {"keep", "email", "push", "outgoing_webhooks", "keep_site_url"});
+    JobFields f = r.fields(v, {"keep", "email", "push", "outgoing_webhooks", "keep_site_url", "search"});
     JobConfig c;
     if_present(f, "keep", [&](const JobValue& x) {
         for (const JobValue& item : r.items(x)) {
@@ -217,6 +217,7 @@ JobConfig read_config(const JobReader& r, const JobValue& v) {
     if_present(f, "push", [&](const JobValue& x) { c.push = r.boolean(x); });
     if_present(f, "outgoing_webhooks", [&](const JobValue& x) { c.outgoing_webhooks = r.boolean(x); });
     if_present(f, "keep_site_url", [&](const JobValue& x) { c.keep_site_url = r.boolean(x); });
+    if_present(f, "search", [&](const JobValue& x) { c.search = r.boolean(x); });
     return c;
 }
 

@@ -73,6 +73,7 @@ struct JobConfig {
     bool push = false;                    // push notifications (default: off)
     bool outgoing_webhooks = false;       // outgoing webhooks (default: off)
     bool keep_site_url = true;            // the destination keeps its own ServiceSettings.SiteURL
+    bool search = false;                  // anonymised: leave the destination's search indexing on
 };
 
 struct JobFiles {

@@ -2,14 +2,31 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "catalog/anonymise_model.h"
+#include "catalog/catalog.h"
 #include "db/transaction.h"
 #include "job/job_config.h"
+#include "merge/id_map.h"
 
 namespace mmmove {
 
 namespace {
 
 constexpr const char* kRefreshTable = "mmmove_refresh";
+
+// The value of the model's identity row in Systems, or "" (no such table or row).
+std::string identity_of(Database& db) {
+    const AnonymisedSystems& sys = anonymised_systems();
+    if (sys.table.empty()) return "";
+    Catalog cat = read_catalog(db);
+    const Table* t = cat.find(sys.table);
+    const Column* name = t ? t->find_column(sys.name_column) : nullptr;
+    const Column* value = t ? t->find_column(sys.value_column) : nullptr;
+    if (!name || !value) return "";
+    auto rows = db.query("SELECT " + db.quote_ident(value->name) + " FROM " + db.quote_ident(t->name) + " WHERE " +
+                         db.quote_ident(name->name) + " = " + db.quote_literal(sys.identity));
+    return rows.size() == 1 ? rows[0][0].value_or("") : "";
+}
 
 }  // namespace
 
@@ -52,6 +69,12 @@ void record_refresh_start(Database& dst, const std::string& job, const std::stri
 void record_refresh_end(Database& dst, const std::string& job) {
     dst.exec("UPDATE " + dst.quote_ident(kRefreshTable) + " SET finished = " + dst.quote_literal(utc_timestamp("%Y-%m-%d %H:%M:%S UTC")) +
              " WHERE job = " + dst.quote_literal(job));
+}
+
+std::string staging_identity(Database& src, Database& dst) {
+    const std::string own = identity_of(dst);
+    if (is_mattermost_id(own) && own != identity_of(src)) return own;
+    return new_mattermost_id();
 }
 
 }  // namespace mmmove

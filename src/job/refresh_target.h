@@ -21,4 +21,9 @@ bool holds_earlier_refresh(Database& dst);
 void record_refresh_start(Database& dst, const std::string& job, const std::string& source_label);
 void record_refresh_end(Database& dst, const std::string& job);
 
+// The identity (Systems DiagnosticId, as mappings/anonymise.yaml names it) an anonymised refresh gives
+// the destination: the one it had before, read back as data and kept only when it is a Mattermost id
+// and not the source's (staging keeps one identity night after night), else a fresh random one.
+std::string staging_identity(Database& src, Database& dst);
+
 }  // namespace mmmove

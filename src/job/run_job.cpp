@@ -81,9 +81,10 @@ CheckOptions check_options_of(const Job& job) {
     return c;
 }
 
-std::unique_ptr<AnonymiseStage> anonymise_stage(const Job& job, Engine source) {
+std::unique_ptr<AnonymiseStage> anonymise_stage(const Job& job, Engine source, std::string server_id) {
     const JobAnonymise& a = job.anonymise;
     AnonymiseOptions o;
+    o.server_id = std::move(server_id);
     o.key = read_secret(a.key_env, a.key_file, "anonymisation key");
     if (o.key.size() < 16)
         throw Error(ExitCode::bad_input, "The anonymisation key (" + (a.key_env.empty() ? a.key_file : "$" + a.key_env) +
@@ -296,7 +297,8 @@ JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log) 
         std::optional<DestinationLock> dest_lock;
         if (!options.dry_run) dest_lock.emplace(*s.dst);
         refuse_source_as_destination(*s.src, *s.dst, job, options.force || job.force, r.warnings);
-        if (job.has(JobStep::anonymise)) s.stage = anonymise_stage(job, s.src->engine());
+        // Staging's identity is read before anything empties the destination.
+        if (job.has(JobStep::anonymise)) s.stage = anonymise_stage(job, s.src->engine(), staging_identity(*s.src, *s.dst));
         plan_destination(s);
         run_steps(s);
     } catch (const Error& e) {

@@ -37,6 +37,12 @@ struct AnonymiseOptions {
     bool scramble_messages = true;        // free_text: replace the words (false: keep the text, mask mentions only)
     std::vector<AnonymisedColumn> columns;  // the model's columns with the job's overrides applied
     std::set<std::string> drop_tables;    // lower-case: rows not copied at all (sessions, login tokens)
+    // Systems rows: production's licence and keys are left out, and its identity row takes server_id,
+    // the destination's own (a Mattermost id the caller chose: the stage has no source of randomness,
+    // and copy and verify must agree). Empty server_id: the identity row is left out too, and
+    // Mattermost makes a new one on start.
+    AnonymisedSystems systems = anonymised_systems();
+    std::string server_id;
 };
 
 // The model's columns with a job's overrides: {table, column, kind} replaces the model's entry or adds

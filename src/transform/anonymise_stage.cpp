@@ -49,6 +49,38 @@ private:
     uint64_t dropped_ = 0;
 };
 
+// The Systems rows that make the source server itself: its licence and keys are dropped, its
+// identity takes the destination's (options.server_id). Row names compare case-insensitively.
+class SystemsRow : public Transform {
+public:
+    SystemsRow(const AnonymiseOptions& options, AnonymiseCounts& counts, int name, int value)
+        : options_(options), counts_(counts), name_(name), value_(value) {}
+    ~SystemsRow() override { counts_.dropped_rows += dropped_; }
+    Result apply(FieldRow& row) override {
+        const Field& name = row[name_];
+        if (name.null) return Result::unchanged;
+        const std::string n = lower(std::string(name.view()));
+        bool drop = false;
+        for (const std::string& d : options_.systems.drop) drop = drop || lower(d) == n;
+        if (n == lower(options_.systems.identity)) {
+            if (!options_.server_id.empty()) {
+                row[value_] = Field::of(options_.server_id);
+                return Result::changed;
+            }
+            drop = true;
+        }
+        if (!drop) return Result::unchanged;
+        ++dropped_;
+        return Result::drop;
+    }
+
+private:
+    const AnonymiseOptions& options_;
+    AnonymiseCounts& counts_;
+    int name_, value_;
+    uint64_t dropped_ = 0;
+};
+
 // Masks the columns of one table that the chunk's rows have. Counts are kept per chunk and added to
 // the shared atomics once, when the chunk is done: workers never contend on them row by row.
 class MaskRow : public Transform {
@@ -195,6 +227,14 @@ void AnonymiseStage::extend(TransformChain& chain, const PlannedTable& table, co
     if (options_.drop_tables.count(name)) {
         chain.add(std::make_unique<DropRows>(counts_));
         return;
+    }
+    const AnonymisedSystems& sys = options_.systems;
+    if (!sys.table.empty() && name == lower(sys.table)) {
+        const int n = columns.find(sys.name_column), v = columns.find(sys.value_column);
+        if (n < 0 || v < 0)  // never pass production's keys on for want of a column
+            throw Error(ExitCode::source, "The source's " + table.source->name + " table has no " + (n < 0 ? sys.name_column : sys.value_column) +
+                                              " column: mmmove cannot leave production's licence and keys out of it. Nothing more was copied.");
+        chain.add(std::make_unique<SystemsRow>(options_, counts_, n, v));
     }
     auto it = tables_.find(name);
     if (it == tables_.end()) return;

@@ -69,6 +69,55 @@ void plant_secrets(const ScratchDb& src) {
     plant_row(*db, cat, "Commands", {{"Id", "commandrowidcommandrowid01"}, {"Token", "commandtokensecretvalue001"}, {"CreatorId", user}});
     plant_row(*db, cat, "OAuthApps", {{"Id", "oauthapprowidoauthapprow01"}, {"ClientSecret", "oauthclientsecretvalue0001"}, {"CreatorId", user}});
     db->exec("UPDATE " + quoted_table(*db, cat, "Users") + " SET MfaSecret = 'mfasecretvaluemfasecret001' WHERE Id = " + db->quote_literal(user));
+    // What makes a server production: its licence, keys, and links to its partners' servers.
+    std::string channel = db->query("SELECT MIN(Id) FROM " + quoted_table(*db, cat, "Channels")).at(0).at(0).value_or("");
+    plant_row(*db, cat, "Licenses", {{"Id", "licenserowidlicenserowid01"}, {"Bytes", "productionlicencebytes0001"}});
+    plant_row(*db, cat, "RemoteClusters", {{"RemoteId", "remoteclusterrowidremote01"}, {"Name", "partner"},
+                                           {"SiteURL", "https://partner.example.com"}, {"Token", "remoteclustertokenvalue001"},
+                                           {"RemoteToken", "remoteclusterremotetoken01"}, {"CreatorId", user}});
+    plant_row(*db, cat, "SharedChannels", {{"ChannelId", channel}, {"RemoteId", "remoteclusterrowidremote01"}, {"ShareName", "shared"}});
+    plant_row(*db, cat, "SharedChannelRemotes", {{"Id", "sharedremoterowidsharedr01"}, {"ChannelId", channel},
+                                                 {"RemoteId", "remoteclusterrowidremote01"}, {"CreatorId", user}});
+    db->exec("UPDATE " + quoted_table(*db, cat, "Channels") + " SET Shared = " + (db->engine() == Engine::postgres ? "true" : "1") +
+             " WHERE Id = " + db->quote_literal(channel));
+    std::string systems = quoted_table(*db, cat, "Systems");
+    for (const char* name : {"ActiveLicenseId", "AsymmetricSigningKey", "PostActionCookieSecret", "ClusterEncryptionKey"})
+        db->exec("DELETE FROM " + systems + " WHERE Name = " + db->quote_literal(name));
+    db->exec("INSERT INTO " + systems + " (Name, Value) VALUES ('ActiveLicenseId', 'licenserowidlicenserowid01'), "
+             "('AsymmetricSigningKey', '{\"ecdsa_key\":{\"d\":\"productionsigningkey0001\"}}'), "
+             "('PostActionCookieSecret', '{\"key\":\"productioncookiesecret01\"}'), ('ClusterEncryptionKey', 'productionclusterkey0001')");
+}
+
+// The Systems rows of a database, by name.
+std::map<std::string, std::string> systems_rows(Database& db) {
+    std::map<std::string, std::string> out;
+    for (const auto& r : db.query("SELECT Name, Value FROM " + quoted_table(db, read_catalog(db), "Systems"))) out[r[0].value_or("")] = r[1].value_or("");
+    return out;
+}
+
+// After an anonymised refresh the destination is a server of its own: its own DiagnosticId (not the
+// source's, and `previous` when it had one), no licence, none of the source's keys, no link to the
+// source's partner servers. Returns the destination's DiagnosticId.
+std::string check_staging_identity(Database& src, Database& dst, const std::string& previous) {
+    auto prod = systems_rows(src), staging = systems_rows(dst);
+    REQUIRE(prod.count("DiagnosticId"));
+    REQUIRE(staging.count("DiagnosticId"));
+    const std::string id = staging["DiagnosticId"];
+    CHECK(id != prod["DiagnosticId"]);
+    CHECK(id.size() == 26);
+    if (!previous.empty()) CHECK(id == previous);
+    for (const char* name : {"ActiveLicenseId", "AsymmetricSigningKey", "PostActionCookieSecret", "ClusterEncryptionKey"}) {
+        INFO(name);
+        CHECK(prod.count(name));
+        CHECK_FALSE(staging.count(name));
+    }
+    for (const char* table : {"Licenses", "RemoteClusters", "SharedChannels", "SharedChannelRemotes"}) {
+        INFO(table);
+        CHECK(src.query("SELECT COUNT(*) FROM " + quoted_table(src, read_catalog(src), table)).at(0).at(0) == "1");
+        CHECK(dst.query("SELECT COUNT(*) FROM " + quoted_table(dst, read_catalog(dst), table)).at(0).at(0) == "0");
+    }
+    CHECK(dst.query("SELECT COUNT(*) FROM channels WHERE shared").at(0).at(0) == "0");
+    return id;
 }
 
 // Every non-empty value of the source's personal and secret columns (usernames, emails, names, tokens,
@@ -151,7 +200,13 @@ struct JobFiles {
           lock((dir.path / "refresh.lock").string()) {
         spit(dir.path / "source-config.json", R"({"ServiceSettings": {"SiteURL": "https://chat.example.com", "EnableOutgoingWebhooks": true},
  "SqlSettings": {"DriverName": ")" + std::string(src.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": ")" + src.dsn() + R"("},
- "EmailSettings": {"SendEmailNotifications": true, "SendPushNotifications": true, "SMTPPassword": "smtp-production-secret"}})");
+ "EmailSettings": {"SendEmailNotifications": true, "SendPushNotifications": true, "SMTPPassword": "smtp-production-secret",
+                   "SMTPServer": "smtp.prodsvc.example.com", "PushNotificationServer": "https://push.prodsvc.example.com"},
+ "FileSettings": {"DriverName": "amazons3", "AmazonS3Bucket": "prodsvc-bucket", "AmazonS3Endpoint": "s3.prodsvc.example.com"},
+ "ElasticsearchSettings": {"ConnectionURL": "https://search.prodsvc.example.com", "EnableIndexing": true},
+ "LdapSettings": {"Enable": true, "LdapServer": "ldap.prodsvc.example.com"}, "SamlSettings": {"Enable": true, "IdpURL": "https://idp.prodsvc.example.com"},
+ "ClusterSettings": {"Enable": true, "ClusterName": "prodsvc-cluster"},
+ "PluginSettings": {"Plugins": {"com.example.hook": {"webhookurl": "https://hooks.prodsvc.example.com/T0"}}}})");
         spit(dir.path / "dest-config.json", R"({"ServiceSettings": {"SiteURL": "https://staging.example.com", "EnableOutgoingWebhooks": false},
  "SqlSettings": {"DriverName": ")" + std::string(dst.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": ")" + dst.dsn() + R"("},
  "EmailSettings": {"SendEmailNotifications": false, "SendPushNotifications": false, "SMTPPassword": ""}})");
@@ -183,6 +238,10 @@ void refresh_twice(Engine source_engine) {
     {
         auto s = src.connect();
         dangling_before = dangling_references(*s);
+        // The rows of the tables an anonymised copy drops dangle nowhere on the destination: they are not there.
+        for (const auto& t : anonymised_drop_rows())
+            for (auto& [ref, n] : dangling_before)
+                if (lower(ref.substr(0, ref.find('.'))) == lower(t)) n = 0;
         std::vector<std::string> found = leaks(personal, scan_destination(*s)), missed;
         std::set_difference(personal.begin(), personal.end(), found.begin(), found.end(), std::back_inserter(missed));
         CAPTURE(missed);
@@ -190,6 +249,7 @@ void refresh_twice(Engine source_engine) {
     }
 
     Content first;
+    std::string staging_id;
     for (int run = 1; run <= 2; ++run) {
         INFO("run " << run);
         CliRun r = run_mmmove({"run", files.job});
@@ -201,6 +261,13 @@ void refresh_twice(Engine source_engine) {
         CHECK(leaks(personal, scan).empty());
         CHECK(scan.all.find("plantedvalue") != std::string::npos);  // the planted rows are there, masked (the scan sees them)
         CHECK(dangling_references(*db) == dangling_before);
+        {
+            auto s = src.connect();
+            staging_id = check_staging_identity(*s, *db, staging_id);  // the second run keeps the first's identity
+        }
+        for (const char* planted : {"productionsigningkey", "productioncookiesecret", "productionclusterkey", "productionlicencebytes",
+                                    "partner.example.com"})
+            CHECK(scan.all.find(planted) == std::string::npos);
         // Sessions are not copied at all; users still log in as someone (the rows are there).
         CHECK(db->query("SELECT COUNT(*) FROM sessions").at(0).at(0) == "0");
         CHECK(std::stoll(*db->query("SELECT COUNT(*) FROM users").at(0).at(0)) > 10);
@@ -209,6 +276,8 @@ void refresh_twice(Engine source_engine) {
         CHECK(config.find("https://staging.example.com") != std::string::npos);
         CHECK(config.find("chat.example.com") == std::string::npos);
         CHECK(config.find("smtp-production-secret") == std::string::npos);
+        CHECK(config.find("prodsvc") == std::string::npos);  // none of production's services: S3, search, LDAP, SAML, SMTP, push, cluster, plugins
+        CHECK(config.find("\"Enable\": true") == std::string::npos);  // LDAP, SAML, cluster stay off
         CHECK(config.find("\"SendEmailNotifications\": false") != std::string::npos);
         CHECK(config.find("\"EnableOutgoingWebhooks\": false") != std::string::npos);
         // The summary and the logs name counts, never a value.
@@ -403,6 +472,11 @@ TEST_CASE("a refresh killed half-way finishes with run --resume, with the rows o
     INFO(w.output);
     REQUIRE(w.exit_code == 0);
     auto a = killed.connect(), b = whole.connect();
+    // Each staging server has an identity of its own; everything else is the same.
+    const std::string id_a = systems_rows(*a)["DiagnosticId"], id_b = systems_rows(*b)["DiagnosticId"];
+    CHECK(id_a.size() == 26);
+    CHECK(id_a != id_b);
+    for (Database* db : {a.get(), b.get()}) db->exec("UPDATE systems SET value = '' WHERE name = 'DiagnosticId'");
     CHECK(read_content(*a, false) == read_content(*b, false));
 }
 

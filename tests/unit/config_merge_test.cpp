@@ -2,8 +2,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/config_carry.h"
 #include "config/config_merge.h"
 #include "config/config_secrets.h"
+#include "job/job_config.h"
 
 using namespace mmmove;
 
@@ -205,4 +207,113 @@ TEST_CASE("a DriverName that disagrees with the DataSource is caught", "[unit]")
     CHECK_THAT(*problem, Catch::Contains("DriverName is \"mysql\"") && Catch::Contains("PostgreSQL DSN") && !Catch::Contains(":p@"));
     c["SqlSettings"]["DriverName"] = "postgres";
     CHECK_FALSE(driver_mismatch(c));
+}
+
+// Production's config names its services: S3, Elasticsearch, LDAP, SAML, SMTP, push, support
+// addresses, cluster, a plugin's webhook and secret. Staging has its own (or none).
+namespace {
+
+OrderedJson production_config() {
+    return OrderedJson::parse(R"({
+ "ServiceSettings": {"SiteURL": "https://chat.prod.example.com", "EnablePostUsernameOverride": true, "EnableOutgoingWebhooks": true,
+                     "GoogleDeveloperKey": "prod-google-key", "AllowCorsFrom": "https://prod-partner.example.com"},
+ "TeamSettings": {"SiteName": "Prod Chat", "MaxUsersPerTeam": 500},
+ "PasswordSettings": {"MinimumLength": 12},
+ "FileSettings": {"DriverName": "amazons3", "Directory": "/prod/data", "AmazonS3Bucket": "prod-bucket", "AmazonS3Endpoint": "s3.prod.example.com",
+                  "AmazonS3AccessKeyId": "PRODACCESSKEY", "AmazonS3SecretAccessKey": "prod-s3-secret", "AmazonS3Region": "eu-prod-1",
+                  "MaxFileSize": 104857600},
+ "ElasticsearchSettings": {"ConnectionURL": "https://es-user:es-pass@search.prod.example.com:9200", "Username": "prod-es-user",
+                           "Password": "prod-es-password", "IndexPrefix": "prodidx_", "EnableIndexing": true, "EnableSearching": true},
+ "LdapSettings": {"Enable": true, "EnableSync": true, "LdapServer": "ldap.prod.example.com", "BindUsername": "cn=prod-bind", "BindPassword": "prod-ldap-pw"},
+ "SamlSettings": {"Enable": true, "IdpURL": "https://idp.prod.example.com/sso", "IdpDescriptorURL": "https://idp.prod.example.com/meta"},
+ "EmailSettings": {"SendEmailNotifications": true, "SendPushNotifications": true, "SMTPServer": "smtp.prod.example.com", "SMTPPort": "2525",
+                   "SMTPUsername": "prod-smtp-user", "SMTPPassword": "prod-smtp-pw", "PushNotificationServer": "https://push.prod.example.com",
+                   "FeedbackEmail": "feedback@prod.example.com", "ReplyToAddress": "noreply@prod.example.com", "EnableSignUpWithEmail": false},
+ "SupportSettings": {"SupportEmail": "support@prod.example.com", "HelpLink": "https://help.prod.example.com"},
+ "ClusterSettings": {"Enable": true, "ClusterName": "prod-cluster", "AdvertiseAddress": "10.0.0.5", "GossipPort": 8074},
+ "PluginSettings": {"Enable": true, "Plugins": {"com.github.prod.hook": {"webhookurl": "https://hooks.prod.example.com/T000/B000",
+                                                                        "signingsecret": "prod-plugin-secret", "notes": "ring prod ops"}}},
+ "NewServiceSettings": {"Endpoint": "https://new.prod.example.com"}
+})");
+}
+
+OrderedJson staging_config() {
+    return OrderedJson::parse(R"({
+ "ServiceSettings": {"SiteURL": "https://staging.example.com", "EnablePostUsernameOverride": false, "EnableOutgoingWebhooks": false},
+ "TeamSettings": {"SiteName": "Staging", "MaxUsersPerTeam": 50},
+ "PasswordSettings": {"MinimumLength": 8},
+ "FileSettings": {"DriverName": "local", "Directory": "/staging/data", "MaxFileSize": 1000},
+ "ElasticsearchSettings": {"ConnectionURL": "http://localhost:9200", "IndexPrefix": "", "EnableIndexing": true},
+ "LdapSettings": {"Enable": false},
+ "EmailSettings": {"SendEmailNotifications": false, "SMTPServer": "localhost", "SMTPPort": "10025", "EnableSignUpWithEmail": true},
+ "PluginSettings": {"Enable": true, "Plugins": {}}
+})");
+}
+
+}  // namespace
+
+TEST_CASE("an anonymised refresh's config step keeps none of production's services, credentials or addresses", "[unit][config]") {
+    const OrderedJson prod = production_config(), staging = staging_config();
+    ConfigStepResult r;
+    const OrderedJson merged = merge_job_config(JobConfig{}, prod, staging, true, r);
+    const std::string text = merged.dump();
+    INFO(merged.dump(2));
+    // No value that names production's services, accounts or addresses is in staging's config.
+    for (const char* v : {"prod.example.com", "prod-bucket", "PRODACCESSKEY", "prod-s3-secret", "eu-prod-1", "/prod/data", "prod-es", "prodidx_",
+                          "es-user:es-pass", "cn=prod-bind", "prod-ldap-pw", "prod-smtp", "2525", "prod-plugin-secret", "ring prod ops",
+                          "prod-cluster", "10.0.0.5", "prod-google-key", "amazons3"}) {
+        INFO(v);
+        CHECK(text.find(v) == std::string::npos);
+    }
+    // Staging's own services stay; what staging lacks stays absent (Mattermost's default).
+    CHECK(merged["FileSettings"]["DriverName"] == "local");
+    CHECK(merged["FileSettings"]["Directory"] == "/staging/data");
+    CHECK(merged["ElasticsearchSettings"]["ConnectionURL"] == "http://localhost:9200");
+    CHECK(merged["EmailSettings"]["SMTPServer"] == "localhost");
+    CHECK(merged["EmailSettings"]["SMTPPort"] == "10025");
+    CHECK(merged["PluginSettings"]["Plugins"].empty());
+    CHECK_FALSE(merged.contains("ClusterSettings"));
+    CHECK_FALSE(merged.contains("SupportSettings"));
+    CHECK_FALSE(merged.contains("SamlSettings"));
+    CHECK_FALSE(merged.contains("NewServiceSettings"));  // unclassified: never carried
+    CHECK_FALSE(merged["EmailSettings"].contains("PushNotificationServer"));
+    // LDAP, SAML and search indexing are off; so are email, push and outgoing webhooks.
+    CHECK(merged["LdapSettings"]["Enable"] == false);
+    CHECK(merged["ElasticsearchSettings"]["EnableIndexing"] == false);
+    CHECK(merged["EmailSettings"]["SendEmailNotifications"] == false);
+    CHECK(merged["ServiceSettings"]["EnableOutgoingWebhooks"] == false);
+    // How the server behaves does come from production.
+    CHECK(merged["ServiceSettings"]["SiteURL"] == "https://staging.example.com");
+    CHECK(merged["ServiceSettings"]["EnablePostUsernameOverride"] == true);
+    CHECK(merged["TeamSettings"]["SiteName"] == "Prod Chat");
+    CHECK(merged["TeamSettings"]["MaxUsersPerTeam"] == 500);
+    CHECK(merged["PasswordSettings"]["MinimumLength"] == 12);
+    CHECK(merged["FileSettings"]["MaxFileSize"] == 104857600);
+    CHECK(merged["EmailSettings"]["EnableSignUpWithEmail"] == false);
+
+    // A job that turns search on keeps staging's own indexing.
+    JobConfig search;
+    search.search = true;
+    ConfigStepResult r2;
+    CHECK(merge_job_config(search, prod, staging, true, r2)["ElasticsearchSettings"]["EnableIndexing"] == true);
+}
+
+TEST_CASE("settings carried in a refresh: patterns, keeps, secrets and URLs with credentials", "[unit][config]") {
+    const std::vector<std::string> patterns = {"TeamSettings", "ServiceSettings.Enable*", "*.SiteName"};
+    CHECK(carried_in_refresh({"TeamSettings", "MaxUsersPerTeam"}, patterns));
+    CHECK(carried_in_refresh({"teamsettings", "maxusersperteam"}, patterns));
+    CHECK(carried_in_refresh({"ServiceSettings", "EnableCommands"}, patterns));
+    CHECK(carried_in_refresh({"Other", "SiteName"}, patterns));
+    CHECK_FALSE(carried_in_refresh({"ServiceSettings", "SiteURL"}, patterns));
+    CHECK_FALSE(carried_in_refresh({"TeamSettingsX", "A"}, patterns));
+    CHECK_FALSE(carried_in_refresh({"Other", "SiteNameX"}, patterns));
+
+    const OrderedJson src = OrderedJson::parse(R"({"TeamSettings": {"A": 1, "Link": "https://u:p@x.example.com/", "Token": "t", "B": {"C": 2}}})");
+    const OrderedJson dst = OrderedJson::parse(R"({"TeamSettings": {"A": 0, "Link": "https://x.example.com/", "Token": "mine"}, "Z": 1})");
+    OrderedJson m = merge_carried_only(src, dst, {"TeamSettings"}, {"TeamSettings.B"});
+    CHECK(m["TeamSettings"]["A"] == 1);
+    CHECK(m["TeamSettings"]["Link"] == "https://x.example.com/");  // a URL with credentials is never carried
+    CHECK(m["TeamSettings"]["Token"] == "mine");                   // nor a secret
+    CHECK_FALSE(m["TeamSettings"].contains("B"));                  // kept: the destination's (none)
+    CHECK(m["Z"] == 1);
 }

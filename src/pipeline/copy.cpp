@@ -6,6 +6,7 @@
 
 #include "catalog/schema_model.h"
 #include "core/clock.h"
+#include "core/printable.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/chunk_runner.h"
 #include "pipeline/index_rebuild.h"
@@ -84,7 +85,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
         }
         // What only a schema shows (columns whose values the destination may refuse) is said now.
         for (const auto& f : result.check.findings)
-            if (!o.quiet && f.severity == Finding::Severity::warning) log << "  [warning] " << f.text << "\n";
+            if (!o.quiet && f.severity == Finding::Severity::warning) log << "  [warning] " << printable_lines(f.text) << "\n";
     }
     const CheckReport& check = result.check;
     for (const auto& t : check.source.catalog.tables)
@@ -211,7 +212,7 @@ void finish_destination(Database& dst, const CopyOptions& o, const CopyRun& run,
         for (const auto& v : result.check.dest.catalog.materialized_views) {
             step = "refreshing the materialized view " + v;
             dst.exec("REFRESH MATERIALIZED VIEW " + dst.quote_ident(v));
-            if (!o.quiet) log << "  refreshed materialized view " << v << "\n";
+            if (!o.quiet) log << "  refreshed materialized view " << printable(v) << "\n";
         }
     } catch (const Error& e) {
         throw Error(e.code(), "Every row is in the destination, but " + step + " failed:\n" + e.what() +

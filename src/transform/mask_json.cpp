@@ -10,7 +10,7 @@
 //
 // Nothing here recurses without a bound: a document (or a JSON string inside one) nested deeper than
 // kMaxJsonDepth, or strings of JSON inside one another more than kMaxInnerDocuments deep, is never
-// parsed; it is masked whole as free text, never kept unmasked.
+// parsed and never kept: a whole value becomes {} (or []), a string inside one is masked as free text.
 #include <algorithm>
 
 #include "catalog/references.h"
@@ -149,8 +149,13 @@ bool Masker::json_text_into(std::string_view v, const JsonMask& mask, bool scram
     if (v.empty()) return false;
     auto named_in_v = [v](const std::string& needle) { return v.find(needle) != std::string_view::npos; };
     if (!mask.parse_always && std::none_of(mask.needles.begin(), mask.needles.end(), named_in_v)) return false;
-    // Not JSON, or too deep to walk: masked whole, so at least nothing personal survives.
-    if (json_deeper_than(v)) return free_text_into(v, scramble, out);
+    // A document too deep to walk becomes an empty one: nothing of it survives, and a JSON column
+    // still gets JSON. Text that is not JSON is masked whole, so at least nothing personal survives.
+    if (json_deeper_than(v)) {
+        const size_t first = v.find_first_not_of(" \t\r\n");
+        out = first != std::string_view::npos && v[first] == '[' ? "[]" : "{}";
+        return true;
+    }
     OrderedJson doc = OrderedJson::parse(v, nullptr, false);
     if (doc.is_discarded()) return free_text_into(v, scramble, out);
     if (!JsonWalker(*this, scramble).apply(doc, mask)) return false;

@@ -75,9 +75,10 @@ TEST_CASE("anonymise masks JSON nested 100,000 deep whole instead of crashing or
     for (const JsonMask& mask : {JsonMask::of({}), JsonMask::of({"attachments[].text"}, {"username"})}) {
         const std::string doc = "{\"attachments\":[{\"text\":" + deep + "}],\"username\":\"alice\"}";
         REQUIRE(masker().json_text_into(doc, mask, true, out));
-        CHECK(out.find("Confidential") == std::string::npos);
-        CHECK(out.find("alice") == std::string::npos);
+        CHECK(out == "{}");
     }
+    REQUIRE(masker().json_text_into(" " + deep, JsonMask::of({}), true, out));
+    CHECK(out == "[]");
     // A string member holding deep JSON: under a path that ends on it, under a path that goes on
     // into it, and under a mask of every string.
     const std::string in_string = nlohmann::json{{"customStatus", deep}, {"keep", 1}}.dump();

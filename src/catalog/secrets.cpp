@@ -13,7 +13,9 @@ namespace {
 const std::set<std::string>& secret_columns() {
     static const std::set<std::string> columns = [] {
         std::set<std::string> out;
-        for (const auto& c : load_embedded_yaml("secrets.yaml")["columns"]) out.insert(lower(c.as<std::string>()));
+        const YAML::Node yaml = load_embedded_yaml("secrets.yaml");
+        for (const char* section : {"columns", "never_shown"})
+            for (const auto& c : yaml[section]) out.insert(lower(c.as<std::string>()));
         return out;
     }();
     return columns;

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/printable.h"
 #include "job/run_job.h"
 #include "job/run_lock.h"
 
@@ -38,13 +39,13 @@ void add_run(CLI::App& app, Action& action) {
             Job job = load_job(path);
             if (options.dry_run || !options.quiet) print_plan(job, std::cerr);
             JobResult r = run_job(job, options, std::cerr);
-            if (!r.error.empty()) std::cerr << "mmmove: " << r.error << "\n";
+            if (!r.error.empty()) std::cerr << "mmmove: " << printable_lines(r.error) << "\n";
             // A run refused by the lock leaves the summary to the run that holds it.
             if (!job.summary.empty() && !options.dry_run && r.exit_code != static_cast<int>(ExitCode::lock_held)) {
                 try {
                     write_job_summary(r, job.summary);
                 } catch (const Error& e) {
-                    std::cerr << "mmmove: the summary could not be written: " << e.what() << "\n";
+                    std::cerr << "mmmove: the summary could not be written: " << printable_lines(e.what()) << "\n";
                     if (r.exit_code == 0) r.exit_code = static_cast<int>(e.code());
                 }
             }
@@ -54,7 +55,7 @@ void add_run(CLI::App& app, Action& action) {
                 std::cout << "job " << r.job << ": " << (r.exit_code == 0 ? (options.dry_run ? "would run" : "done") : "FAILED") << " in "
                           << static_cast<long>(r.seconds) << " s (exit " << r.exit_code << ")\n";
                 for (const auto& s : r.steps)
-                    std::cout << "  " << s.name << ": " << s.status << (s.detail.empty() ? "" : " (" + s.detail + ")") << "\n";
+                    std::cout << "  " << s.name << ": " << s.status << (s.detail.empty() ? "" : " (" + printable_lines(s.detail) + ")") << "\n";
             }
             return r.exit_code;
         };

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/printable.h"
 
 namespace mmmove::cli {
 
@@ -83,10 +84,11 @@ int main(int argc, char** argv) {
     try {
         return action();
     } catch (const mmmove::Error& e) {
-        std::cerr << "mmmove: " << e.what() << "\n";
+        // Messages quote names and words read from the servers: escapes in them are shown, not obeyed.
+        std::cerr << "mmmove: " << mmmove::printable_lines(e.what()) << "\n";
         return static_cast<int>(e.code());
     } catch (const std::exception& e) {
-        std::cerr << "mmmove: internal error: " << e.what() << "\nPlease report this as a bug in mmmove.\n";
+        std::cerr << "mmmove: internal error: " << mmmove::printable_lines(e.what()) << "\nPlease report this as a bug in mmmove.\n";
         return static_cast<int>(mmmove::ExitCode::internal);
     }
 }

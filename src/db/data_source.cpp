@@ -1,5 +1,6 @@
 #include "db/data_source.h"
 
+#include "core/replace.h"
 #include "core/text_file.h"
 #include "db/transport.h"
 
@@ -260,9 +261,7 @@ std::string DataSource::label() const {
 }
 
 std::string mask_secrets(std::string text, const DataSource& ds) {
-    if (ds.password.size() < 1) return text;
-    for (size_t at; (at = text.find(ds.password)) != std::string::npos;) text.replace(at, ds.password.size(), "****");
-    return text;
+    return replace_all_once(text, {{ds.password, "****"}});
 }
 
 }  // namespace mmmove

@@ -1,5 +1,7 @@
 #include "db/database.h"
 
+#include "core/printable.h"
+
 namespace mmmove {
 
 const char* column_kind_name(ColumnKind k) {
@@ -33,7 +35,9 @@ std::string Database::statement_for_message(const std::string& sql) {
 void Database::fail(const std::string& what, const std::string& server_message, const std::string& sqlstate) const {
     std::string said = mask_secrets(server_message, ds_);
     std::string msg = std::string("The ") + side_name(side_) + " database (" + ds_.label() + ") " + what;
-    if (!said.empty()) msg += "\n  server said: " + said;
+    // The server's words are shown with their control characters escaped; callers that read them
+    // (a refused row's reason) get them as the server wrote them, passwords masked.
+    if (!said.empty()) msg += "\n  server said: " + printable(said);
     throw Error(side_exit_code(side_), msg, sqlstate, said);
 }
 

@@ -132,7 +132,12 @@ public:
         apply_tls(t);
         mysql_optionsv(conn_, MARIADB_OPT_RESTRICTED_AUTH,
                        t.allow_cleartext_password ? kAnyPasswordPlugin : kHashedPasswordPlugins);
+        // tcp(host:port) is TCP to that host and port, as for Mattermost's Go driver, and unix(/path) is
+        // that socket: libmariadb alone would take host "localhost" to mean the default Unix socket
+        // (or MYSQL_UNIX_PORT), which may be another server, even the other side of the copy.
         const char* sock = ds.unix_socket.empty() ? nullptr : ds.unix_socket.c_str();
+        unsigned protocol = sock ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+        mysql_options(conn_, MYSQL_OPT_PROTOCOL, &protocol);
         if (!mysql_real_connect(conn_, sock ? nullptr : ds.host.c_str(), ds.user.c_str(), ds.password.c_str(),
                                 ds.database.c_str(), static_cast<unsigned>(ds.port), sock, 0)) {
             unsigned err = mysql_errno(conn_);

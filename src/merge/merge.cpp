@@ -6,6 +6,7 @@
 
 #include "catalog/catalog.h"
 #include "core/clock.h"
+#include "core/printable.h"
 #include "db/destination_lock.h"
 #include "db/transaction.h"
 #include "merge/members.h"
@@ -217,7 +218,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     return r;
 }
 
-void print_merge_summary(const MergeResult& r, std::ostream& out) {
+static void print_merge_summary_unescaped(const MergeResult& r, std::ostream& out) {
     if (!r.applied) return;
     out << "Merged" << (r.resumed ? " (resumed)" : "") << " in " << static_cast<int>(r.seconds + 0.5) << " s:\n";
     for (const auto& t : r.tables) {
@@ -235,6 +236,10 @@ void print_merge_summary(const MergeResult& r, std::ostream& out) {
     if (r.files)
         out << "  files: " << r.files->copied << " copied, " << r.files->unchanged << " already there, " << r.files->kept
             << " kept (the destination's differs and is never replaced), " << r.files->refused.size() << " refused\n";
+}
+
+void print_merge_summary(const MergeResult& r, std::ostream& out) {
+    print_printable(out, [&](std::ostream& text) { print_merge_summary_unescaped(r, text); });
 }
 
 std::string merge_summary_json(const MergeResult& r) {

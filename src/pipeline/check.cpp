@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/printable.h"
 #include "pipeline/check_steps.h"
 
 namespace mmmove {
@@ -237,7 +238,7 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
     return r;
 }
 
-void print_check(const CheckReport& r, std::ostream& out) {
+static void print_check_unescaped(const CheckReport& r, std::ostream& out) {
     for (const auto& f : r.findings) {
         const char* tag = f.severity == Finding::Severity::blocking ? "BLOCKING" : f.severity == Finding::Severity::warning ? "warning" : "ok";
         out << "  [" << tag << "] " << f.text << "\n";
@@ -246,6 +247,10 @@ void print_check(const CheckReport& r, std::ostream& out) {
         out << "check: blocked; nothing was written to either side.\n";
     else
         out << "check: ready to copy.\n";
+}
+
+void print_check(const CheckReport& r, std::ostream& out) {
+    print_printable(out, [&](std::ostream& text) { print_check_unescaped(r, text); });
 }
 
 std::vector<const Table*> tables_to_copy(const CheckReport& r, const CheckOptions& o) {

@@ -2,6 +2,7 @@
 
 #include "catalog/catalog.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "pipeline/issue_log.h"
 
 namespace mmmove {
@@ -33,7 +34,8 @@ void Checkpoint::create(const nlohmann::json& state) {
 nlohmann::json Checkpoint::state() {
     nlohmann::json j = nlohmann::json::object();
     for (const auto& r : db_.query(std::string("SELECT name, value FROM ") + kStateTable)) {
-        auto v = nlohmann::json::parse(r[1].value_or("null"), nullptr, false);
+        const std::string text = r[1].value_or("null");
+        auto v = json_deeper_than(text) ? nlohmann::json(nlohmann::json::value_t::discarded) : nlohmann::json::parse(text, nullptr, false);
         if (v.is_discarded())
             throw Error(ExitCode::destination, std::string("The checkpoint of the interrupted copy (table ") + kStateTable +
                                                    " on the destination) is damaged. Start again with --truncate.");

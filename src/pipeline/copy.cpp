@@ -7,6 +7,7 @@
 
 #include "catalog/schema_model.h"
 #include "core/clock.h"
+#include "core/printable.h"
 #include "db/destination_lock.h"
 #include "db/transaction.h"
 #include "pipeline/checkpoint.h"
@@ -97,7 +98,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
         }
         // What only a schema shows (columns whose values the destination may refuse) is said now.
         for (const auto& f : result.check.findings)
-            if (!o.quiet && f.severity == Finding::Severity::warning) log << "  [warning] " << f.text << "\n";
+            if (!o.quiet && f.severity == Finding::Severity::warning) log << "  [warning] " << printable_lines(f.text) << "\n";
     }
     const CheckReport& check = result.check;
     for (const auto& t : check.source.catalog.tables)
@@ -161,6 +162,26 @@ void replace_bootstrap_rows(const CopyRun& run, ReadSnapshot& snapshot, Database
     tx.commit();
 }
 
+// After a refused value: empties what the run loaded, restores the indexes set aside and drops the
+// checkpoint, and says what became of the destination — which step failed, if one did, and what the
+// admin does about it.
+std::string undo_refused_copy(Database& dst, const CopyRun& run, Checkpoint& checkpoint, std::ostream& log) {
+    std::vector<std::string> content;
+    for (const auto& t : run.plan.tables)
+        if (!t.bootstrap) content.push_back(t.dest->name);
+    UndoStep step = UndoStep::empty_tables;
+    try {
+        empty_tables(dst, content);
+        step = UndoStep::restore_indexes;
+        rebuild_indexes(dst.data_source(), run.deferred, 1, log, true);
+        step = UndoStep::drop_checkpoint;
+        checkpoint.drop();
+    } catch (const std::exception& e) {
+        return undo_outcome(step, e.what());
+    }
+    return undo_outcome(UndoStep::none, "");
+}
+
 // Phase 2: every chunk, then the bootstrap tables. A value the policy refuses puts the destination
 // back as it was found; anything else keeps the committed chunks for --resume.
 void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run, CopyResult& result, std::vector<TableCopy>& copies,
@@ -193,16 +214,7 @@ void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run,
             throw Error(e.code(), std::string(e.what()) + "\nThe chunks copied so far are kept: run the same command with --resume "
                                                           "to finish the copy (or with --truncate to start again). The source was only read.");
         // The admin has to fix the source first (or choose a policy): put the destination back the way it was found.
-        std::vector<std::string> content;
-        for (const auto& t : run.plan.tables)
-            if (!t.bootstrap) content.push_back(t.dest->name);
-        try {
-            empty_tables(dst, content);
-            rebuild_indexes(dst.data_source(), run.deferred, 1, log, true);
-            checkpoint.drop();
-        } catch (const std::exception&) {
-        }
-        throw Error(e.code(), std::string(e.what()) + "\nThe destination was emptied again and its indexes restored; the source was only read.");
+        throw Error(e.code(), std::string(e.what()) + "\n" + undo_refused_copy(dst, run, checkpoint, log));
     }
 }
 
@@ -217,7 +229,7 @@ void finish_destination(Database& dst, const CopyOptions& o, const CopyRun& run,
         for (const auto& v : result.check.dest.catalog.materialized_views) {
             step = "refreshing the materialized view " + v;
             dst.exec("REFRESH MATERIALIZED VIEW " + dst.quote_ident(v));
-            if (!o.quiet) log << "  refreshed materialized view " << v << "\n";
+            if (!o.quiet) log << "  refreshed materialized view " << printable(v) << "\n";
         }
     } catch (const Error& e) {
         throw Error(e.code(), "Every row is in the destination, but " + step + " failed:\n" + e.what() +
@@ -249,6 +261,27 @@ void count_and_report(Database& dst, const CopyOptions& o, const CopyRun& run, C
 }
 
 }  // namespace
+
+std::string undo_outcome(UndoStep failed, const std::string& reason) {
+    const std::string again = "Once the source is fixed (or with another --on-refused-value), run the copy again with --truncate, "
+                              "or drop and recreate the destination database. The source was only read.";
+    switch (failed) {
+        case UndoStep::none: return "The destination was emptied again and its indexes restored; the source was only read.";
+        case UndoStep::empty_tables:
+            return "Emptying the destination again failed:\n" + reason +
+                   "\nThe destination still holds the rows copied so far, without the indexes set aside for the load, and "
+                   "mmmove's checkpoint tables (mmmove_copy_*). " + again;
+        case UndoStep::restore_indexes:
+            return "The destination's tables were emptied again, but restoring the indexes set aside for the load failed:\n" + reason +
+                   "\nThe destination is empty but lacks some of its indexes; mmmove's checkpoint tables (mmmove_copy_*) still "
+                   "name them. " + again;
+        case UndoStep::drop_checkpoint:
+            return "The destination was emptied again and its indexes restored, but dropping mmmove's checkpoint tables "
+                   "(mmmove_copy_*) failed:\n" + reason + "\nDrop them, or run the copy again with --truncate once the source "
+                   "is fixed. The source was only read.";
+    }
+    return reason;
+}
 
 CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ostream& log) {
     auto start = Clock::now();

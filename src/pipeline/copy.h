@@ -76,4 +76,9 @@ void print_copy_summary(const CopyResult& result, std::ostream& out);
 void print_table_line(const TableCopy& table, bool bootstrap, std::ostream& out);
 std::string copy_summary_json(const CopyResult& result);
 
+// Putting the destination back after a refused value, step by step: the step that failed (none when
+// all went well) decides what the message says the destination now holds and what to do.
+enum class UndoStep { none, empty_tables, restore_indexes, drop_checkpoint };
+std::string undo_outcome(UndoStep failed, const std::string& reason);
+
 }  // namespace mmmove

@@ -2,6 +2,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "core/printable.h"
 #include "pipeline/copy.h"
 
 namespace mmmove {
@@ -14,7 +15,7 @@ void print_table_line(const TableCopy& t, bool bootstrap, std::ostream& log) {
         << (bootstrap ? "  (replaces the destination's rows)" : "") << "\n";
 }
 
-void print_copy_summary(const CopyResult& r, std::ostream& out) {
+static void print_copy_summary_unescaped(const CopyResult& r, std::ostream& out) {
     uint64_t rows = 0, skipped = 0;
     std::vector<const TableCopy*> mismatched;
     for (const auto& t : r.tables) {
@@ -38,6 +39,10 @@ void print_copy_summary(const CopyResult& r, std::ostream& out) {
     } else {
         out << "  No value needed changing.\n";
     }
+}
+
+void print_copy_summary(const CopyResult& r, std::ostream& out) {
+    print_printable(out, [&](std::ostream& text) { print_copy_summary_unescaped(r, text); });
 }
 
 std::string copy_summary_json(const CopyResult& r) {

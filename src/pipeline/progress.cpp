@@ -6,6 +6,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "core/printable.h"
+
 namespace mmmove {
 
 Progress::Style Progress::style_for(bool quiet, bool is_terminal) {
@@ -14,7 +16,7 @@ Progress::Style Progress::style_for(bool quiet, bool is_terminal) {
 
 size_t Progress::add_table(const std::string& name, uint64_t estimated_rows) {
     auto t = std::make_unique<TableState>();
-    t->name = name;
+    t->name = printable(name);  // a catalog's name, printed among the progress line's own escapes
     t->estimate = estimated_rows;
     tables_.push_back(std::move(t));
     return tables_.size() - 1;

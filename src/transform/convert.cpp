@@ -6,6 +6,9 @@
 
 #include "catalog/secrets.h"
 #include "core/error.h"
+#include "core/json_depth.h"
+#include "core/printable.h"
+#include "core/replace.h"
 
 namespace mmmove {
 
@@ -139,6 +142,7 @@ bool pg_hex_to_bytes(std::string_view hex, std::string& out) {
 }
 
 bool json_array_to_pg_array(std::string_view json, std::string& out) {
+    if (json_deeper_than(json)) return false;  // an element would be dumped recursively; ids are flat
     auto j = nlohmann::json::parse(json, nullptr, false);
     if (j.is_discarded() || !j.is_array()) return false;
     out = "{";
@@ -344,13 +348,19 @@ bool RowConverter::fit_range(FieldRow& row, size_t i) {
 }
 
 bool RowConverter::refused_by_destination(const FieldRow& row, const std::string& reason) {
-    std::string shown;
-    for (char c : reason) shown.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
+    // The server's words may quote the row: every secret in them is masked in one pass over the raw
+    // text (see core/replace.h), and only then is the text made printable.
+    std::vector<Replacement> secrets;
     for (size_t i = 0; i < row.size() && i < secret_.size(); ++i) {
         if (!secret_[i] || row[i].null || row[i].size == 0) continue;
         std::string secret(row[i].view());
-        for (size_t at; (at = shown.find(secret)) != std::string::npos;) shown.replace(at, secret.size(), masked_secret(secret));
+        std::string mask = masked_secret(secret);
+        secrets.emplace_back(std::move(secret), std::move(mask));
     }
+    std::string masked = replace_all_once(reason, secrets);
+    for (char& c : masked)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';  // PostgreSQL's DETAIL lines join the one line
+    std::string shown = printable(masked);
     if (policy_.refused == RefusedPolicy::stop)
         throw Error(ExitCode::data, "Table " + source_.name + " (" + key_of(row) + "): the destination refused this row: " + shown +
                                         ". Fix the row at the source, or pass --on-refused-value=skip-row to leave such rows "

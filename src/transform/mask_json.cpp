@@ -7,11 +7,16 @@
 // {"emoji", "text", "duration", "expires_at"}). A path goes on into such a string
 // (customStatus.text); where a path ends on one, every string inside is masked; either way the inner
 // document stays JSON.
+//
+// Nothing here recurses without a bound: a document (or a JSON string inside one) nested deeper than
+// kMaxJsonDepth, or strings of JSON inside one another more than kMaxInnerDocuments deep, is never
+// parsed and never kept: a whole value becomes {} (or []), a string inside one is masked as free text.
 #include <algorithm>
 
 #include "catalog/references.h"
 #include "config/ordered_json.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "transform/anonymise.h"
 
 namespace mmmove {
@@ -19,12 +24,19 @@ namespace {
 
 using Steps = std::vector<JsonStep>;
 
-// A string whose text is itself a JSON object or array.
-bool parse_inner(const std::string& s, OrderedJson& inner) {
+// Mattermost keeps JSON in a string of JSON one level deep (customStatus); more is no Mattermost value.
+constexpr int kMaxInnerDocuments = 8;
+
+enum class Inner { none, parsed, too_deep };
+
+// Whether a string's text is itself a JSON object or array (parsed into `inner`), or would nest too
+// deep to parse (`depth` documents already surround it).
+Inner parse_inner(const std::string& s, OrderedJson& inner, int depth) {
     const size_t first = s.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos || (s[first] != '{' && s[first] != '[')) return false;
+    if (first == std::string::npos || (s[first] != '{' && s[first] != '[')) return Inner::none;
+    if (depth >= kMaxInnerDocuments || json_deeper_than(s)) return Inner::too_deep;
     inner = OrderedJson::parse(s, nullptr, false);
-    return !inner.is_discarded() && (inner.is_object() || inner.is_array());
+    return !inner.is_discarded() && (inner.is_object() || inner.is_array()) ? Inner::parsed : Inner::none;
 }
 
 std::string dump(const OrderedJson& doc) { return doc.dump(-1, ' ', false, OrderedJson::error_handler_t::replace); }
@@ -68,6 +80,10 @@ private:
         bool json = false;
         const bool changed = inside(node, [&](OrderedJson& inner) { return every_string(inner); }, &json);
         if (json) return changed;
+        return as_free_text(node);
+    }
+
+    bool as_free_text(OrderedJson& node) {
         if (!m_.free_text_into(node.get_ref<const std::string&>(), scramble_, scratch_)) return false;
         node = scratch_;
         return true;
@@ -83,11 +99,14 @@ private:
     }
 
     // A string holding JSON (*json set): `f` masks the parsed document, written back if it changed.
+    // One too deep to parse is masked whole as free text, wherever a path meets it.
     template <class F>
     bool inside(OrderedJson& node, F f, bool* json = nullptr) {
         OrderedJson inner;
-        if (!parse_inner(node.get_ref<const std::string&>(), inner)) return false;
+        const Inner kind = parse_inner(node.get_ref<const std::string&>(), inner, depth_);
+        if (kind == Inner::none) return false;
         if (json) *json = true;
+        if (kind == Inner::too_deep) return as_free_text(node);
         ++depth_;
         const bool changed = f(inner);
         --depth_;
@@ -130,8 +149,15 @@ bool Masker::json_text_into(std::string_view v, const JsonMask& mask, bool scram
     if (v.empty()) return false;
     auto named_in_v = [v](const std::string& needle) { return v.find(needle) != std::string_view::npos; };
     if (!mask.parse_always && std::none_of(mask.needles.begin(), mask.needles.end(), named_in_v)) return false;
+    // A document too deep to walk becomes an empty one: nothing of it survives, and a JSON column
+    // still gets JSON. Text that is not JSON is masked whole, so at least nothing personal survives.
+    if (json_deeper_than(v)) {
+        const size_t first = v.find_first_not_of(" \t\r\n");
+        out = first != std::string_view::npos && v[first] == '[' ? "[]" : "{}";
+        return true;
+    }
     OrderedJson doc = OrderedJson::parse(v, nullptr, false);
-    if (doc.is_discarded()) return free_text_into(v, scramble, out);  // not JSON: at least nothing personal survives
+    if (doc.is_discarded()) return free_text_into(v, scramble, out);
     if (!JsonWalker(*this, scramble).apply(doc, mask)) return false;
     out = dump(doc);
     return true;

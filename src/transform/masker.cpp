@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "transform/anonymise.h"
 #include "transform/keyed_hash.h"
 
@@ -81,6 +82,7 @@ std::string mask_one_url(const KeyedHash& hash, std::string_view v) {
 // A JSON list of URLs, as Mattermost stores OutgoingWebhooks.CallbackURLs and OAuthApps.CallbackUrls
 // (model.StringArray): each string masked, the list kept. False when v is no such list.
 bool mask_url_list(const KeyedHash& hash, std::string_view v, std::string& out) {
+    if (json_deeper_than(v)) return false;  // no list of URLs; each word is masked as one
     nlohmann::ordered_json list = nlohmann::ordered_json::parse(v, nullptr, false);
     if (list.is_discarded() || !list.is_array()) return false;
     for (auto& e : list)

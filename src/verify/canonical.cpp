@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.h"
 #include "transform/convert.h"
 
 namespace mmmove {
@@ -23,6 +24,8 @@ Canon canon_for(ColumnKind source, const std::string& source_type, Engine from, 
 }
 
 std::string canonical_json(std::string_view text) {
+    // Dumping recurses per level: text nested deeper than any Mattermost JSON is compared as written.
+    if (json_deeper_than(text)) return std::string(text);
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded()) return std::string(text);
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/printable.h"
 #include "verify/verify.h"
 
 namespace mmmove {
@@ -33,7 +34,7 @@ std::string padded(const std::string& s, size_t width) { return s.size() >= widt
 
 }  // namespace
 
-void print_verify(const VerifyResult& r, std::ostream& out, bool every_table) {
+static void print_verify_unescaped(const VerifyResult& r, std::ostream& out, bool every_table) {
     if (!r.source_label.empty()) out << "verify: " << r.source_label << " -> " << r.dest_label << "\n";
     std::vector<const TableVerify*> tables;
     for (const auto& t : r.tables) tables.push_back(&t);
@@ -77,6 +78,10 @@ void print_verify(const VerifyResult& r, std::ostream& out, bool every_table) {
     else
         out << "verify: DIFFERENT: " << differing_tables << " of " << tables.size() << " tables differ"
             << (r.source_only.empty() ? "" : ", " + std::to_string(r.source_only.size()) + " source tables missing") << " (" << secs << " s)\n";
+}
+
+void print_verify(const VerifyResult& r, std::ostream& out, bool every_table) {
+    print_printable(out, [&](std::ostream& text) { print_verify_unescaped(r, text, every_table); });
 }
 
 std::string verify_json(const VerifyResult& r) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -72,7 +73,29 @@ ScratchDb::ScratchDb(Engine engine, const std::string& tag) : engine_(engine), n
     db->exec("CREATE DATABASE " + name_);
 }
 
+namespace {
+
+// Removes what a test left in /tmp under a scratch database's name (its reports, outputs, rule files:
+// /tmp/<name>.jsonl, /tmp/mmmove-merge-rules-<name>.yaml…). A name continued by a digit is another
+// database's (mmt_t_1_1 and mmt_t_1_10); a link is removed, never followed.
+void remove_files_named_after(const std::string& name) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator("/tmp", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const std::string file = it->path().filename().string();
+        const size_t at = file.find(name);
+        if (at == std::string::npos) continue;
+        const size_t after = at + name.size();
+        if (after < file.size() && std::isdigit(static_cast<unsigned char>(file[after]))) continue;
+        std::error_code ignored;
+        fs::remove_all(it->path(), ignored);
+    }
+}
+
+}  // namespace
+
 ScratchDb::~ScratchDb() {
+    remove_files_named_after(name_);
     try {
         auto db = Database::connect(admin(engine_), Side::destination);
         if (engine_ == Engine::postgres) db->exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "../common/test_files.h"
 #include "core/error.h"
 #include "merge/id_map.h"
 #include "merge/matching.h"
@@ -17,7 +18,8 @@ using namespace mmmove;
 namespace {
 
 std::string rules_file(const std::string& text) {
-    std::string path = "/tmp/mmmove-rules-test-" + std::to_string(getpid()) + ".yaml";
+    static const test::TempFolder dir("rules-test");  // removed, with the file, when the tests end
+    std::string path = (dir.path / "rules.yaml").string();
     std::ofstream(path, std::ios::trunc) << text;
     return path;
 }

@@ -1,4 +1,4 @@
-#include "files/printable_path.h"
+#include "core/printable.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -35,16 +35,15 @@ void append_escape(std::string& out, const char* format, unsigned value) {
     out += buf;
 }
 
-}  // namespace
-
-std::string printable_path(std::string_view path) {
+// One pass over the text; `lines` keeps '\n' as it is and a backslash single.
+std::string escaped(std::string_view text, bool lines) {
     std::string out;
-    out.reserve(path.size());
-    for (size_t i = 0; i < path.size();) {
-        auto b = static_cast<unsigned char>(path[i]);
-        if (b >= 0x20 && b < 0x7f) {
-            if (b == '\\') out += '\\';
-            out += path[i++];
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size();) {
+        auto b = static_cast<unsigned char>(text[i]);
+        if ((b >= 0x20 && b < 0x7f) || (lines && b == '\n')) {
+            if (b == '\\' && !lines) out += '\\';
+            out += text[i++];
             continue;
         }
         if (b == '\n' || b == '\t' || b == '\r') {
@@ -53,7 +52,7 @@ std::string printable_path(std::string_view path) {
             continue;
         }
         uint32_t cp = 0;
-        size_t n = b >= 0x80 ? utf8_sequence(path, i, cp) : 0;
+        size_t n = b >= 0x80 ? utf8_sequence(text, i, cp) : 0;
         if (n == 0) {
             append_escape(out, "\\x%02x", b);
             ++i;
@@ -61,11 +60,17 @@ std::string printable_path(std::string_view path) {
             append_escape(out, "\\u%04x", cp);
             i += n;
         } else {
-            out.append(path.substr(i, n));
+            out.append(text.substr(i, n));
             i += n;
         }
     }
     return out;
 }
+
+}  // namespace
+
+std::string printable(std::string_view text) { return escaped(text, false); }
+
+std::string printable_lines(std::string_view text) { return escaped(text, true); }
 
 }  // namespace mmmove

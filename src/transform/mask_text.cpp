@@ -184,8 +184,14 @@ size_t TextMasker::kept_name(size_t i) {
     size_t end = i + 1;
     while (end < s_.size() && is_name_char(s_[end])) ++end;
     if (end == i + 1) return npos;
-    out_.append(s_.substr(i, end - i));
-    if (replacing()) out_ += ' ';
+    if (!replacing()) {
+        out_.append(s_.substr(i, end - i));
+        return end;
+    }
+    size_t name_end = end;  // replaced: the name without the '.' that ends a sentence
+    while (name_end > i + 1 && s_[name_end - 1] == '.') --name_end;
+    out_.append(s_.substr(i, name_end - i));
+    out_ += ' ';
     return end;
 }
 

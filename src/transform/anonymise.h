@@ -9,7 +9,8 @@
 // are long enough that unique values stay unique. NULL stays NULL and an empty value stays empty.
 //
 // Uniqueness, honestly: usernames and e-mail addresses carry 64 bits of the HMAC, so among n distinct
-// values two share a mask with probability below n^2 / 2^65 (3e-8 for a million users). Secrets keep
+// values two share a mask with probability below n^2 / 2^65 (3e-8 for a million users), also in the
+// shorter forms a narrow column gets (Masker::fit) down to 14 and 23 characters. Secrets keep
 // their length, so a hash could not promise that for short ones; they go through a keyed permutation
 // instead: two distinct secrets of the same length, alphabet and separators never share a mask (of
 // different alphabets, they meet only by chance, as two hashes would).

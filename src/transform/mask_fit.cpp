@@ -35,6 +35,7 @@ std::string shortened(std::string_view head, const std::string& hash, std::strin
 }  // namespace
 
 bool ColumnRoom::fits(std::string_view v) const {
+    if ((!bytes || v.size() <= bytes) && (!chars || v.size() <= chars)) return true;  // no character is under a byte
     return (!bytes || v.size() <= bytes) && (!chars || utf8_length(v) <= chars);
 }
 

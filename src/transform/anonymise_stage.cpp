@@ -144,14 +144,14 @@ private:
     // The mask of v in b.scratch; false when it equals v.
     bool masked(Bound& b, std::string_view v) {
         const Masker& m = ctx_.masker;
-        const TextMode scramble = ctx_.options.messages;
+        const TextMode mode = ctx_.options.messages;
         switch (b.column->kind) {
             case AnonKind::username: b.scratch = m.username(v); break;
             case AnonKind::email: b.scratch = m.email(v); break;
             case AnonKind::person_name: b.scratch = m.person_name(v); break;
             case AnonKind::person_detail: b.scratch = m.person_detail(v); break;
-            case AnonKind::free_text: return m.free_text_into(v, scramble, b.scratch);
-            case AnonKind::json_text: return m.json_text_into(v, b.column->json, scramble, b.scratch);
+            case AnonKind::free_text: return m.free_text_into(v, mode, b.scratch);
+            case AnonKind::json_text: return m.json_text_into(v, b.column->json, mode, b.scratch);
             case AnonKind::secret: b.scratch = m.secret(v); break;
             case AnonKind::ip_address: b.scratch = m.ip_address(v); break;
             case AnonKind::file_name: b.scratch = m.file_name(v); break;

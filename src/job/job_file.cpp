@@ -188,7 +188,7 @@ JobAnonymise read_anonymise(const JobReader& r, const JobValue& v) {
     if_present(f, "passwords", [&](const JobValue& x) { a.passwords = r.choice(x, {"disable", "test-password"}); });
     if_present(f, "test_password_env", [&](const JobValue& x) { a.test_password_env = variable_name(r, x); });
     if_present(f, "test_password_file", [&](const JobValue& x) { a.test_password_file = r.text(x); });
-    if_present(f, "messages", [&](const JobValue& x) { a.messages = r.choice(x, {"scramble", "keep"}); });
+    if_present(f, "messages", [&](const JobValue& x) { a.messages = r.choice(x, {"scramble", "replace", "keep"}); });
     if_present(f, "columns", [&](const JobValue& x) { a.columns = read_columns(r, x); });
     if_present(f, "drop_rows", [&](const JobValue& x) { a.drop_rows = r.texts(x); });
     if_present(f, "keep_rows", [&](const JobValue& x) { a.keep_rows = r.texts(x); });

@@ -50,7 +50,7 @@ struct JobAnonymise {
     std::string key_env, key_file;                  // the HMAC key: exactly one when the job anonymises
     std::string passwords = "disable";              // disable | test-password
     std::string test_password_env, test_password_file;  // passwords: test-password (exactly one)
-    std::string messages = "scramble";              // scramble | keep (mentions are masked either way)
+    std::string messages = "scramble";              // scramble | replace | keep (mentions are masked in each)
     std::vector<AnonymiseOverride> columns;
     std::vector<std::string> drop_rows;             // more tables whose rows are not copied at all
     std::vector<std::string> keep_rows;             // tables the model drops that this job copies (masked)

@@ -81,7 +81,7 @@ CheckOptions check_options_of(const Job& job) {
     return c;
 }
 
-std::unique_ptr<AnonymiseStage> anonymise_stage(const Job& job, Engine source, std::string server_id) {
+std::unique_ptr<AnonymiseStage> anonymise_stage(const Job& job, Engine source, Engine dest, std::string server_id) {
     const JobAnonymise& a = job.anonymise;
     AnonymiseOptions o;
     o.server_id = std::move(server_id);
@@ -94,12 +94,12 @@ std::unique_ptr<AnonymiseStage> anonymise_stage(const Job& job, Engine source, s
         o.passwords = AnonymiseOptions::Passwords::test_password;
         o.password_hash = test_password_hash(read_secret(a.test_password_env, a.test_password_file, "test password"));
     }
-    o.scramble_messages = a.messages != "keep";
+    o.messages = a.messages == "keep" ? TextMode::keep : a.messages == "replace" ? TextMode::replace : TextMode::scramble;
     std::vector<AnonymiseOverrideSpec> specs;
     for (const auto& c : a.columns) specs.push_back({c.table, c.column, c.kind, c.paths});
     o.columns = anonymised_columns_with(specs);
     o.drop_tables = anonymised_drop_tables(a.drop_rows, a.keep_rows);
-    return std::make_unique<AnonymiseStage>(std::move(o), source);
+    return std::make_unique<AnonymiseStage>(std::move(o), source, dest);
 }
 
 // Everything a run holds open from the lock to the summary.
@@ -298,7 +298,7 @@ JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log) 
         if (!options.dry_run) dest_lock.emplace(*s.dst);
         refuse_source_as_destination(*s.src, *s.dst, job, options.force || job.force, r.warnings);
         // Staging's identity is read before anything empties the destination.
-        if (job.has(JobStep::anonymise)) s.stage = anonymise_stage(job, s.src->engine(), staging_identity(*s.src, *s.dst));
+        if (job.has(JobStep::anonymise)) s.stage = anonymise_stage(job, s.src->engine(), s.dst->engine(), staging_identity(*s.src, *s.dst));
         plan_destination(s);
         run_steps(s);
     } catch (const Error& e) {

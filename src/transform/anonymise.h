@@ -9,7 +9,8 @@
 // are long enough that unique values stay unique. NULL stays NULL and an empty value stays empty.
 //
 // Uniqueness, honestly: usernames and e-mail addresses carry 64 bits of the HMAC, so among n distinct
-// values two share a mask with probability below n^2 / 2^65 (3e-8 for a million users). Secrets keep
+// values two share a mask with probability below n^2 / 2^65 (3e-8 for a million users), also in the
+// shorter forms a narrow column gets (Masker::fit) down to 14 and 23 characters. Secrets keep
 // their length, so a hash could not promise that for short ones; they go through a keyed permutation
 // instead: two distinct secrets of the same length, alphabet and separators never share a mask (of
 // different alphabets, they meet only by chance, as two hashes would).
@@ -30,11 +31,29 @@ namespace mmmove {
 
 class KeyedHash;
 
+// How free text is masked (the job's `messages:`). Every mode masks @mentions as usernames.
+//   keep:     the text stays; only @mentions change.
+//   scramble: each word becomes a pseudo-word of the same length; spacing, punctuation, line breaks,
+//             ~channels and :emoji: stay (word lengths survive).
+//   replace:  the whole text becomes its @mentions and ~channels, then keyed filler words of random
+//             lengths on one line; only the text's length survives, rounded up to a multiple of 16
+//             characters (replaced_text_bucket).
+enum class TextMode { keep, scramble, replace };
+constexpr size_t replaced_text_bucket = 16;
+
+// The room a destination column has: declared characters (varchar(n)) and bytes (MySQL's text types
+// count bytes); 0 is no limit. A mask never outgrows it (Masker::fit).
+struct ColumnRoom {
+    size_t chars = 0, bytes = 0;
+    bool fits(std::string_view v) const;
+    bool limited() const { return chars || bytes; }
+};
+
 struct AnonymiseOptions {
     std::string key;                      // the job's HMAC key (raw bytes, at least 16)
     enum class Passwords { disable, test_password } passwords = Passwords::disable;
     std::string password_hash;            // test_password: the hash every user's Password becomes
-    bool scramble_messages = true;        // free_text: replace the words (false: keep the text, mask mentions only)
+    TextMode messages = TextMode::scramble;  // how free_text (and JSON's free-text strings) are masked
     std::vector<AnonymisedColumn> columns;  // the model's columns with the job's overrides applied
     std::set<std::string> drop_tables;    // lower-case: rows not copied at all (sessions, login tokens)
     // Systems rows: production's licence and keys are left out, and its identity row takes server_id,
@@ -83,7 +102,8 @@ public:
     std::string email(std::string_view v) const;      // lower-cased first
     std::string person_name(std::string_view v) const;
     std::string person_detail(std::string_view v) const;
-    std::string free_text(std::string_view v, bool scramble) const;  // @mentions masked as usernames
+    std::string free_text(std::string_view v, TextMode mode) const;  // @mentions masked as usernames
+    std::string free_text(std::string_view v, bool scramble) const { return free_text(v, mode_of(scramble)); }
     std::string secret(std::string_view v) const;     // same length, alphabet and separators
     std::string ip_address(std::string_view v) const;
     std::string file_name(std::string_view v) const;
@@ -92,15 +112,33 @@ public:
     // holds JSON itself is masked inside, keeping its JSON. A text naming none of the paths' members is
     // left as it is unparsed; one that does but is no JSON is masked as free_text. The members that
     // hold usernames (references.yaml) come in through JsonMask, which the stage builds.
-    std::string json_text(std::string_view v, const std::vector<std::string>& paths, bool scramble) const;
+    std::string json_text(std::string_view v, const std::vector<std::string>& paths, TextMode mode) const;
+    std::string json_text(std::string_view v, const std::vector<std::string>& paths, bool scramble) const {
+        return json_text(v, paths, mode_of(scramble));
+    }
 
     // The stage's forms: false when the value stays as it is (out is then of no use), so a message
     // without a mention (keep mode) or a Props without a listed member costs no copy.
-    bool free_text_into(std::string_view v, bool scramble, std::string& out) const;
-    bool json_text_into(std::string_view v, const JsonMask& mask, bool scramble, std::string& out) const;
+    bool free_text_into(std::string_view v, TextMode mode, std::string& out) const;
+    bool json_text_into(std::string_view v, const JsonMask& mask, TextMode mode, std::string& out) const;
+    bool free_text_into(std::string_view v, bool scramble, std::string& out) const { return free_text_into(v, mode_of(scramble), out); }
+    bool json_text_into(std::string_view v, const JsonMask& mask, bool scramble, std::string& out) const {
+        return json_text_into(v, mask, mode_of(scramble), out);
+    }
+
+    // Makes `mask` (the mask of `original` as kind `kind`) fit `room`, when it does not already:
+    //   username: "u" and 13 base-36 characters of its own hash (64 bits, 14 characters), or as many
+    //             of them as room leaves (fewer bits: uniqueness only by chance below 14 characters);
+    //   email:    the hash part shortened before "@x.invalid" (64 bits down to 23 characters);
+    //   url:      "https://<hash>.invalid", then "https://x.invalid"; a JSON list of URLs becomes [];
+    //   json_text: {} or [] (as the mask was an object or an array), so valid JSON stays valid;
+    //   the rest (free text, names, secrets…): cut at a character boundary (UTF-8 never split).
+    // A room too small for the placeholder gets its prefix. The result is valid UTF-8 when mask was.
+    void fit(AnonKind kind, std::string_view original, const ColumnRoom& room, std::string& mask) const;
     const KeyedHash& hash() const { return *hash_; }
 
 private:
+    static TextMode mode_of(bool scramble) { return scramble ? TextMode::scramble : TextMode::keep; }
     std::shared_ptr<const KeyedHash> hash_;  // shared by copies: immutable, and read by every worker
 };
 
@@ -123,7 +161,8 @@ class AnonymiseStage : public LoadStage {
 public:
     // Throws Error(bad_input) for a key under 16 bytes, a test_password without its hash or a malformed
     // json_text path.
-    AnonymiseStage(AnonymiseOptions options, Engine source);
+    // `dest` is the engine written to: MySQL's text types limit bytes, which masks must respect.
+    AnonymiseStage(AnonymiseOptions options, Engine source, Engine dest = Engine::postgres);
     ~AnonymiseStage() override;
     TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const override;
     WritePlan write_plan(const PlannedTable& table) const override;
@@ -133,7 +172,7 @@ public:
 
 private:
     AnonymiseOptions options_;
-    Engine source_;
+    Engine source_, dest_;
     Masker masker_;
     std::map<std::string, std::unique_ptr<AnonymisedTable>> tables_;  // lower-case name → its masks
     mutable AnonymiseCounts counts_;

@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "core/error.h"
 #include "pipeline/planner.h"
+#include "transform/convert.h"
 #include "transform/anonymise.h"
 
 namespace mmmove {
@@ -30,9 +31,19 @@ bool same_name(const std::string& a, const std::string& b) { return lower(a) == 
 struct MaskContext {
     const Masker& masker;
     const AnonymiseOptions& options;
-    Engine source;
+    Engine source, dest;
     AnonymiseCounts& counts;
 };
+
+// What the destination's column holds at most, as the copy's overlong check reads it.
+ColumnRoom room_of(const PlannedTable& planned, const std::string& column, Engine dest) {
+    const Column* c = planned.dest ? planned.dest->find_column(column) : nullptr;
+    if (!c) return {};
+    ColumnRoom room;
+    room.chars = c->max_chars > 0 ? static_cast<size_t>(c->max_chars) : 0;
+    if (dest == Engine::mysql && c->kind == ColumnKind::text) room.bytes = mysql_text_bytes(c->type);
+    return room;
+}
 
 // Rows of a table the copy leaves out (sessions, login tokens).
 class DropRows : public Transform {
@@ -91,7 +102,7 @@ public:
             const int i = columns.find(c.column);
             if (i < 0) continue;
             const Column* source = planned.source ? planned.source->find_column(columns.names()[i]) : nullptr;
-            bound_.push_back({&c, i, source ? source->kind : ColumnKind::text, {}});
+            bound_.push_back({&c, i, source ? source->kind : ColumnKind::text, room_of(planned, columns.names()[i], ctx.dest), {}});
         }
     }
     ~MaskRow() override {
@@ -118,20 +129,29 @@ private:
         const MaskedColumn* column;
         int index;
         ColumnKind source_kind;  // how the source stores it (cleared: false, 0 or '')
+        ColumnRoom room;         // the destination column's limit: every mask is made to fit it
         std::string scratch;     // the mask, alive until the next row
     };
 
-    // The mask of v in b.scratch; false when it equals v (nothing replaced, nothing counted).
+    // The mask of v in b.scratch, fitted to the destination's column (a mask may be longer than its
+    // value: a refresh must not fail on its own masks); false when it equals v (nothing counted).
     bool mask(Bound& b, std::string_view v) {
+        if (!masked(b, v)) return false;
+        if (b.room.limited()) ctx_.masker.fit(b.column->kind, v, b.room, b.scratch);
+        return b.scratch != v;
+    }
+
+    // The mask of v in b.scratch; false when it equals v.
+    bool masked(Bound& b, std::string_view v) {
         const Masker& m = ctx_.masker;
-        const bool scramble = ctx_.options.scramble_messages;
+        const TextMode mode = ctx_.options.messages;
         switch (b.column->kind) {
             case AnonKind::username: b.scratch = m.username(v); break;
             case AnonKind::email: b.scratch = m.email(v); break;
             case AnonKind::person_name: b.scratch = m.person_name(v); break;
             case AnonKind::person_detail: b.scratch = m.person_detail(v); break;
-            case AnonKind::free_text: return m.free_text_into(v, scramble, b.scratch);
-            case AnonKind::json_text: return m.json_text_into(v, b.column->json, scramble, b.scratch);
+            case AnonKind::free_text: return m.free_text_into(v, mode, b.scratch);
+            case AnonKind::json_text: return m.json_text_into(v, b.column->json, mode, b.scratch);
             case AnonKind::secret: b.scratch = m.secret(v); break;
             case AnonKind::ip_address: b.scratch = m.ip_address(v); break;
             case AnonKind::file_name: b.scratch = m.file_name(v); break;
@@ -182,8 +202,8 @@ uint64_t AnonymiseCounts::masked() const {
     return n;
 }
 
-AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source)
-    : options_(std::move(options)), source_(source), masker_(options_.key) {
+AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source, Engine dest)
+    : options_(std::move(options)), source_(source), dest_(dest), masker_(options_.key) {
     if (options_.passwords == AnonymiseOptions::Passwords::test_password && options_.password_hash.empty())
         throw Error(ExitCode::bad_input,
                     "Anonymised passwords are to become the test password, but no hash of it was given. "
@@ -238,7 +258,7 @@ void AnonymiseStage::extend(TransformChain& chain, const PlannedTable& table, co
     }
     auto it = tables_.find(name);
     if (it == tables_.end()) return;
-    auto t = std::make_unique<MaskRow>(MaskContext{masker_, options_, source_, counts_}, *it->second, table, columns);
+    auto t = std::make_unique<MaskRow>(MaskContext{masker_, options_, source_, dest_, counts_}, *it->second, table, columns);
     if (!t->empty()) chain.add(std::move(t));
 }
 

@@ -89,6 +89,13 @@ std::string_view utf8_prefix(std::string_view s, size_t max_chars, size_t max_by
     return s.substr(0, i);
 }
 
+size_t mysql_text_bytes(const std::string& type) {
+    if (type == "text") return 65535;
+    if (type == "tinytext") return 255;
+    if (type == "mediumtext") return 16777215;
+    return 0;
+}
+
 bool strip_json_nul_escapes(std::string_view in, std::string& out) {
     out.clear();
     bool changed = false, in_string = false;
@@ -245,9 +252,7 @@ RowConverter::RowConverter(const Table& source, const Table& dest, Engine from, 
             if (sc.kind == ColumnKind::text_array) plan.ops |= to_json_array;
         }
         if (dc->kind == ColumnKind::text && to == Engine::mysql) {
-            if (dc->type == "text") plan.max_bytes = 65535;
-            if (dc->type == "tinytext") plan.max_bytes = 255;
-            if (dc->type == "mediumtext") plan.max_bytes = 16777215;
+            plan.max_bytes = static_cast<int64_t>(mysql_text_bytes(dc->type));
         }
         bool source_fits = sc.max_chars > 0 && dc->max_chars >= sc.max_chars && plan.max_bytes == 0;
         if ((dc->max_chars > 0 || plan.max_bytes > 0) && !source_fits && from != to) plan.ops |= check_length;

@@ -20,6 +20,8 @@ bool valid_utf8(std::string_view s);
 std::string repair_utf8(std::string_view s);  // invalid sequences become U+FFFD
 size_t utf8_length(std::string_view s);
 std::string_view utf8_prefix(std::string_view s, size_t max_chars, size_t max_bytes);
+// The bytes a MySQL text type holds ("text": 65535), 0 for any other type.
+size_t mysql_text_bytes(const std::string& type);
 // JSON text: removes \u0000 escapes inside strings (PostgreSQL's jsonb refuses them). True if changed.
 bool strip_json_nul_escapes(std::string_view in, std::string& out);
 bool valid_json(std::string_view s);

@@ -43,7 +43,7 @@ std::string dump(const OrderedJson& doc) { return doc.dump(-1, ' ', false, Order
 
 class JsonWalker {
 public:
-    JsonWalker(const Masker& masker, bool scramble) : m_(masker), scramble_(scramble) {}
+    JsonWalker(const Masker& masker, TextMode mode) : m_(masker), mode_(mode) {}
 
     bool apply(OrderedJson& doc, const JsonMask& mask) {
         bool changed = false;
@@ -84,7 +84,7 @@ private:
     }
 
     bool as_free_text(OrderedJson& node) {
-        if (!m_.free_text_into(node.get_ref<const std::string&>(), scramble_, scratch_)) return false;
+        if (!m_.free_text_into(node.get_ref<const std::string&>(), mode_, scratch_)) return false;
         node = scratch_;
         return true;
     }
@@ -115,7 +115,7 @@ private:
     }
 
     const Masker& m_;
-    bool scramble_;
+    TextMode mode_;
     std::string scratch_;
     std::vector<const OrderedJson*> usernames_;  // masked as usernames: a handful, a list beats a set
     int depth_ = 0;
@@ -145,7 +145,7 @@ JsonMask JsonMask::of(const std::vector<std::string>& text_paths, const std::vec
     return m;
 }
 
-bool Masker::json_text_into(std::string_view v, const JsonMask& mask, bool scramble, std::string& out) const {
+bool Masker::json_text_into(std::string_view v, const JsonMask& mask, TextMode mode, std::string& out) const {
     if (v.empty()) return false;
     auto named_in_v = [v](const std::string& needle) { return v.find(needle) != std::string_view::npos; };
     if (!mask.parse_always && std::none_of(mask.needles.begin(), mask.needles.end(), named_in_v)) return false;
@@ -157,15 +157,15 @@ bool Masker::json_text_into(std::string_view v, const JsonMask& mask, bool scram
         return true;
     }
     OrderedJson doc = OrderedJson::parse(v, nullptr, false);
-    if (doc.is_discarded()) return free_text_into(v, scramble, out);
-    if (!JsonWalker(*this, scramble).apply(doc, mask)) return false;
+    if (doc.is_discarded()) return free_text_into(v, mode, out);  // not JSON: at least nothing personal survives
+    if (!JsonWalker(*this, mode).apply(doc, mask)) return false;
     out = dump(doc);
     return true;
 }
 
-std::string Masker::json_text(std::string_view v, const std::vector<std::string>& paths, bool scramble) const {
+std::string Masker::json_text(std::string_view v, const std::vector<std::string>& paths, TextMode mode) const {
     std::string out;
-    return json_text_into(v, JsonMask::of(paths), scramble, out) ? out : std::string(v);
+    return json_text_into(v, JsonMask::of(paths), mode, out) ? out : std::string(v);
 }
 
 }  // namespace mmmove

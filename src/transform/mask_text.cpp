@@ -11,6 +11,14 @@
 // copy), @mention takes the username mask, so it still names the same (masked) user, and an http(s)
 // link takes the url mask. @here, @channel, @all and @everyone stay. Kept as it is (messages: keep),
 // a text changes only in its @mentions.
+//
+// Replaced (messages: replace), nothing of the words' lengths or the text's shape is left: the text
+// becomes its @mentions (masked) and ~channels, each followed by a space, then filler words on one
+// line whose count of characters is the text's own rounded up to a multiple of replaced_text_bucket.
+// The filler's word lengths come from the keyed generator, its words from the same bounded
+// vocabulary as scrambled words (see pseudo_word).
+#include <algorithm>
+
 #include "transform/anonymise.h"
 #include "transform/keyed_hash.h"
 
@@ -53,9 +61,9 @@ bool starts_link(std::string_view s, size_t i) {
 
 class TextMasker {
 public:
-    TextMasker(const Masker& masker, std::string_view text, bool scramble, std::string& out)
+    TextMasker(const Masker& masker, std::string_view text, TextMode mode, std::string& out)
         : m_(masker), s_(text), out_(out),
-          rng_(scramble ? masker.hash()("free_text", text) : Digest{}), scramble_(scramble) {}
+          rng_(mode != TextMode::keep ? masker.hash()("free_text", text) : Digest{}), mode_(mode) {}
     void run();
 
 private:
@@ -66,20 +74,38 @@ private:
     size_t link(size_t i);
     size_t word(size_t i);
     void pseudo_word(std::string_view word);
+    void filler(size_t chars);
+    bool replacing() const { return mode_ == TextMode::replace; }
 
     const Masker& m_;
     std::string_view s_;
     std::string& out_;
     MaskRandom rng_;
-    bool scramble_;
+    TextMode mode_;
 };
+
+// A word of `length` lower-case letters, consonants and vowels in turn, spelled from (length,
+// variant) alone: the vocabulary stays bounded (see pseudo_word).
+void spell(size_t length, uint64_t variant, std::string& out) {
+    static constexpr char consonants[] = "bcdfghjklmnprstvz", vowels[] = "aeiou";
+    uint64_t state = (static_cast<uint64_t>(length) << 32) ^ variant ^ 0x5bd1e995ULL;
+    auto draw = [&state](unsigned n) {  // splitmix64
+        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return static_cast<unsigned>((z ^ (z >> 31)) % n);
+    };
+    bool vowel = draw(2);
+    for (size_t i = 0; i < length; ++i, vowel = !vowel)
+        out += vowel ? vowels[draw(sizeof vowels - 1)] : consonants[draw(sizeof consonants - 1)];
+}
 
 void TextMasker::run() {
     out_.clear();
     out_.reserve(s_.size() + s_.size() / 8);
     size_t i = 0;
     while (i < s_.size()) {
-        if (!scramble_) {  // only mentions change: copy up to the next '@' in one go
+        if (mode_ == TextMode::keep) {  // only mentions change: copy up to the next '@' in one go
             size_t at = s_.find('@', i);
             out_.append(s_.substr(i, at == npos ? npos : at - i));
             if (at == npos) return;
@@ -93,11 +119,32 @@ void TextMasker::run() {
         else if ((c == 'h' || c == 'H') && starts_link(s_, i)) end = link(i);
         if (end == npos && is_word_byte(c)) end = word(i);
         if (end == npos) {
-            out_ += c;
+            if (!replacing()) out_ += c;
             ++i;
         } else {
             i = end;
         }
+    }
+    if (replacing()) {
+        size_t chars = 0;
+        for (char c : s_) chars += !is_continuation(c);
+        filler((chars + replaced_text_bucket - 1) / replaced_text_bucket * replaced_text_bucket);
+    }
+}
+
+// `chars` characters of words 2 to 9 letters long, one space between them; the last word takes what
+// is left (so it may be a single letter).
+void TextMasker::filler(size_t chars) {
+    size_t left = chars;
+    while (left > 0) {
+        if (left != chars) {
+            out_ += ' ';
+            --left;
+            if (left == 0) break;
+        }
+        const size_t length = std::min<size_t>(left, 2 + rng_.below(8));
+        spell(length, rng_.next() % 512, out_);
+        left -= length;
     }
 }
 
@@ -127,6 +174,7 @@ size_t TextMasker::mention(size_t i) {
         out_ += m_.username(name);
         out_.append(s_.substr(name_end, end - name_end));
     }
+    if (replacing()) out_ += ' ';
     return end;
 }
 
@@ -136,7 +184,14 @@ size_t TextMasker::kept_name(size_t i) {
     size_t end = i + 1;
     while (end < s_.size() && is_name_char(s_[end])) ++end;
     if (end == i + 1) return npos;
-    out_.append(s_.substr(i, end - i));
+    if (!replacing()) {
+        out_.append(s_.substr(i, end - i));
+        return end;
+    }
+    size_t name_end = end;  // replaced: the name without the '.' that ends a sentence
+    while (name_end > i + 1 && s_[name_end - 1] == '.') --name_end;
+    out_.append(s_.substr(i, name_end - i));
+    out_ += ' ';
     return end;
 }
 
@@ -147,7 +202,7 @@ size_t TextMasker::emoji(size_t i) {
     while (end < s_.size() && is_emoji_char(s_[end])) ++end;
     if (end == i + 1 || end >= s_.size() || s_[end] != ':') return npos;
     if (end + 1 < s_.size() && is_word(s_[end + 1])) return npos;
-    out_.append(s_.substr(i, end + 1 - i));
+    if (!replacing()) out_.append(s_.substr(i, end + 1 - i));
     return end + 1;
 }
 
@@ -164,14 +219,14 @@ size_t TextMasker::link(size_t i) {
         trimmed = unbalanced || std::string_view(".,;:!?'*_").find(last) != npos;
         if (trimmed) --end;
     }
-    out_ += m_.url(s_.substr(i, end - i));
+    if (!replacing()) out_ += m_.url(s_.substr(i, end - i));
     return end;
 }
 
 size_t TextMasker::word(size_t i) {
     size_t end = i;
     while (end < s_.size() && is_word_byte(s_[end])) ++end;
-    pseudo_word(s_.substr(i, end - i));
+    if (!replacing()) pseudo_word(s_.substr(i, end - i));
     return end;
 }
 
@@ -214,15 +269,15 @@ void TextMasker::pseudo_word(std::string_view word) {
 
 }  // namespace
 
-bool Masker::free_text_into(std::string_view v, bool scramble, std::string& out) const {
-    if (v.empty() || (!scramble && v.find('@') == npos)) return false;
-    TextMasker(*this, v, scramble, out).run();  // into out directly: the stage reuses its buffer
+bool Masker::free_text_into(std::string_view v, TextMode mode, std::string& out) const {
+    if (v.empty() || (mode == TextMode::keep && v.find('@') == npos)) return false;
+    TextMasker(*this, v, mode, out).run();  // into out directly: the stage reuses its buffer
     return out != v;
 }
 
-std::string Masker::free_text(std::string_view v, bool scramble) const {
+std::string Masker::free_text(std::string_view v, TextMode mode) const {
     std::string out;
-    return free_text_into(v, scramble, out) ? out : std::string(v);
+    return free_text_into(v, mode, out) ? out : std::string(v);
 }
 
 }  // namespace mmmove

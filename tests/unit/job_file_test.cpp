@@ -147,6 +147,7 @@ TEST_CASE("a job file leaves out what it does not change", "[job]") {
         CHECK(job.copy.on_refused_value == "stop");
         CHECK(job.anonymise.passwords == "disable");
         CHECK(job.anonymise.messages == "scramble");
+        CHECK(parse(with_sides("anonymise:\n  key_env: K\n  messages: replace\n")).anonymise.messages == "replace");
         CHECK(job.config.keep_site_url);
         CHECK_FALSE(job.config.email);
         CHECK(job.files.remove_extra);

@@ -15,17 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string one(Database& db, const std::string& sql) {
-    auto r = db.query(sql);
-    return r.empty() ? "" : r[0][0].value_or("NULL");
-}
-
-// Row counts of the tables a doubled merge would show first.
-std::string counts(Database& db) {
-    return one(db, "SELECT (SELECT COUNT(*) FROM posts) || '/' || (SELECT COUNT(*) FROM reactions) || '/' || "
-                   "(SELECT COUNT(*) FROM fileinfo) || '/' || (SELECT COUNT(*) FROM users) || '/' || (SELECT COUNT(*) FROM channels)");
-}
-
 size_t files_under(const fs::path& dir) {
     size_t n = 0;
     std::error_code ec;
@@ -43,12 +32,12 @@ TEST_CASE("a resumed merge refuses an ID map that would steer its file writes an
     fill_sample(dst, 2000, 141, false, 2, false);
     auto s = src.connect();
     auto d = dst.connect();
-    const std::string nine_src = one(*s, "SELECT Id FROM users WHERE Username = 'user9'");
-    const std::string nine_dst = one(*d, "SELECT Id FROM users WHERE Username = 'user9'");
+    const std::string nine_src = query_one(*s, "SELECT Id FROM users WHERE Username = 'user9'");
+    const std::string nine_dst = query_one(*d, "SELECT Id FROM users WHERE Username = 'user9'");
     REQUIRE(nine_src != nine_dst);
     std::string theirs;  // a person only the source has: their folder is new to the destination
     for (auto& r : d->query("SELECT Username FROM users")) theirs += (theirs.empty() ? "" : ", ") + s->quote_literal(*r[0]);
-    const std::string newcomer = one(*s, "SELECT MIN(Id) FROM users WHERE Username NOT IN (" + theirs + ")");
+    const std::string newcomer = query_one(*s, "SELECT MIN(Id) FROM users WHERE Username NOT IN (" + theirs + ")");
     REQUIRE(newcomer.size() == 26);
     TempFolder files_src("mh-files-src"), files_dst("mh-files-dst"), outside("mh-outside");
     spit(files_src.path / "users" / nine_src / "profile.png", "source nine");
@@ -64,8 +53,8 @@ TEST_CASE("a resumed merge refuses an ID map that would steer its file writes an
     kill_mid_run(args, dst, 3);
     fs::remove("/tmp/" + dst.name() + ".out");
     const std::string where = " WHERE table_name = 'users' AND source_id = " + d->quote_literal(nine_src);
-    REQUIRE(one(*d, "SELECT dest_id FROM mmmove_merge_ids" + where) == nine_dst);
-    const std::string before = counts(*d);
+    REQUIRE(query_one(*d, "SELECT dest_id FROM mmmove_merge_ids" + where) == nine_dst);
+    const std::string before = merge_counts(*d);
     const uint64_t chunks = committed_chunks(*d);
     auto resume = args;
     resume.push_back("--resume");
@@ -94,7 +83,7 @@ TEST_CASE("a resumed merge refuses an ID map that would steer its file writes an
                                    Catch::Contains("Start the merge again on a destination restored from its backup"));
         CHECK_FALSE(fs::exists(fs::symlink_status(marker)));
         CHECK(files_under(files_dst.path) == 0);  // nothing written, not even the files it may write
-        CHECK(counts(*d) == before);
+        CHECK(merge_counts(*d) == before);
         CHECK(committed_chunks(*d) == chunks);
         fs::remove_all(marker);
         d->exec("DELETE FROM mmmove_merge_ids WHERE source_id IN (" + d->quote_literal(nine_src) + ", " + d->quote_literal(newcomer) +

@@ -14,29 +14,20 @@ using namespace mmmove;
 using namespace mmmove::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string one(Database& db, const std::string& sql) {
-    auto r = db.query(sql);
-    return r.empty() ? "" : r[0][0].value_or("NULL");
-}
-
-}  // namespace
-
 TEST_CASE("a merge job's files step joins the source's files through the ID map and deletes nothing", "[e2e][merge][run]") {
     ScratchDb src(Engine::postgres, "mjs"), dst(Engine::postgres, "mjd");
     fill_sample(src, 1500, 141, false, 1, false);
     fill_sample(dst, 1000, 141, false, 2, false);
     auto s = src.connect();
     auto d = dst.connect();
-    const std::string nine_src = one(*s, "SELECT Id FROM users WHERE Username = 'user9'");
-    const std::string nine_dst = one(*d, "SELECT Id FROM users WHERE Username = 'user9'");
+    const std::string nine_src = query_one(*s, "SELECT Id FROM users WHERE Username = 'user9'");
+    const std::string nine_dst = query_one(*d, "SELECT Id FROM users WHERE Username = 'user9'");
     REQUIRE(nine_src != nine_dst);
     std::string theirs;
     for (auto& r : d->query("SELECT Username FROM users")) theirs += (theirs.empty() ? "" : ", ") + s->quote_literal(*r[0]);
-    const std::string newcomer = one(*s, "SELECT MIN(Id) FROM users WHERE Username NOT IN (" + theirs + ")");
+    const std::string newcomer = query_one(*s, "SELECT MIN(Id) FROM users WHERE Username NOT IN (" + theirs + ")");
     REQUIRE(newcomer.size() == 26);
-    const int64_t posts = std::stoll(one(*s, "SELECT COUNT(*) FROM posts")) + std::stoll(one(*d, "SELECT COUNT(*) FROM posts"));
+    const int64_t posts = std::stoll(query_one(*s, "SELECT COUNT(*) FROM posts")) + std::stoll(query_one(*d, "SELECT COUNT(*) FROM posts"));
 
     TempFolder dir("merge-job");
     const fs::path from = dir.path / "source-data", to = dir.path / "dest-data";
@@ -60,7 +51,7 @@ TEST_CASE("a merge job's files step joins the source's files through the ID map 
     auto run = run_mmmove({"run", job});
     INFO(run.output);
     REQUIRE(run.exit_code == 0);
-    CHECK(std::stoll(one(*d, "SELECT COUNT(*) FROM posts")) == posts);
+    CHECK(std::stoll(query_one(*d, "SELECT COUNT(*) FROM posts")) == posts);
     // Nothing of the destination's is deleted or replaced.
     CHECK(slurp(to / "20240201/teams/t/channels/c/users/u/f9/only-here.txt") == "the destination's own upload");
     CHECK(slurp(to / "plugins/com.example/state.json") == "{}");

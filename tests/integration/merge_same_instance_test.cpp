@@ -12,26 +12,11 @@ using namespace mmmove;
 using namespace mmmove::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string one(Database& db, const std::string& sql) {
-    auto r = db.query(sql);
-    return r.empty() ? "" : r[0][0].value_or("NULL");
-}
-
-// Row counts of the tables a doubled merge would show first.
-std::string counts(Database& db) {
-    return one(db, "SELECT (SELECT COUNT(*) FROM posts) || '/' || (SELECT COUNT(*) FROM reactions) || '/' || "
-                   "(SELECT COUNT(*) FROM fileinfo) || '/' || (SELECT COUNT(*) FROM users) || '/' || (SELECT COUNT(*) FROM channels)");
-}
-
-}  // namespace
-
 TEST_CASE("a merge into itself or into a copy of itself is refused before anything is written", "[e2e][merge]") {
     ScratchDb src(Engine::postgres, "msame"), clone(Engine::postgres, "mclone");
     fill_sample(src, 400, 141, false, 1, false);
     auto s = src.connect();
-    const std::string before = counts(*s);
+    const std::string before = merge_counts(*s);
 
     // The same database: under its own DSN, under another spelling of it, and asked for a plan.
     std::string localhost = src.dsn();
@@ -44,7 +29,7 @@ TEST_CASE("a merge into itself or into a copy of itself is refused before anythi
         CHECK(run.exit_code == 4);
         CHECK_THAT(run.output, Catch::Contains("[BLOCKING]") && Catch::Contains("is the source's database") &&
                                    Catch::Contains("cannot be merged into itself"));
-        CHECK(counts(*s) == before);
+        CHECK(merge_counts(*s) == before);
     }
 
     // A copy of it, made by mmmove copy: the same DiagnosticId.
@@ -54,15 +39,15 @@ TEST_CASE("a merge into itself or into a copy of itself is refused before anythi
     INFO(copied.output);
     REQUIRE(copied.exit_code == 0);
     auto c = clone.connect();
-    const std::string cloned = counts(*c);
+    const std::string cloned = merge_counts(*c);
     REQUIRE(cloned == before);
     for (const char* mode : {"--quiet", "--plan"}) {
         auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", clone.dsn(), mode});
         INFO(run.output);
         CHECK(run.exit_code == 4);
         CHECK_THAT(run.output, Catch::Contains("[BLOCKING]") && Catch::Contains("has the source's DiagnosticId"));
-        CHECK(counts(*c) == cloned);
-        CHECK(one(*c, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'mmmove%'") == "0");
+        CHECK(merge_counts(*c) == cloned);
+        CHECK(query_one(*c, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'mmmove%'") == "0");
     }
 
     // The clone under another DiagnosticId: its ids are the source's all the same.
@@ -72,8 +57,8 @@ TEST_CASE("a merge into itself or into a copy of itself is refused before anythi
         INFO(run.output);
         CHECK(run.exit_code == 4);
         CHECK_THAT(run.output, Catch::Contains("[BLOCKING]") && Catch::Contains("sampled source Users ids are already in the destination"));
-        CHECK(counts(*c) == cloned);
-        CHECK(one(*c, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'mmmove%'") == "0");
+        CHECK(merge_counts(*c) == cloned);
+        CHECK(query_one(*c, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'mmmove%'") == "0");
     }
-    CHECK(counts(*s) == before);
+    CHECK(merge_counts(*s) == before);
 }

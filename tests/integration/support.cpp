@@ -266,4 +266,15 @@ void kill_mid_run(const std::vector<std::string>& args, const ScratchDb& dst, ui
     REQUIRE(WIFSIGNALED(status));
 }
 
+std::string query_one(Database& db, const std::string& sql) {
+    auto r = db.query(sql);
+    return r.empty() ? "" : r[0][0].value_or("NULL");
+}
+
+std::string merge_counts(Database& db) {
+    return query_one(db, "SELECT (SELECT COUNT(*) FROM posts) || '/' || (SELECT COUNT(*) FROM reactions) || '/' || "
+                         "(SELECT COUNT(*) FROM fileinfo) || '/' || (SELECT COUNT(*) FROM users) || '/' || "
+                         "(SELECT COUNT(*) FROM channels)");
+}
+
 }  // namespace mmmove::test

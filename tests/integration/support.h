@@ -71,4 +71,9 @@ void wait_for_chunks(Database& dst, pid_t pid, uint64_t n);
 // The chunks a running or killed copy or merge has committed into `dst` (0 before its checkpoint exists).
 uint64_t committed_chunks(Database& dst);
 
+// The first column of the first row of `sql` ("" without a row, "NULL" for NULL).
+std::string query_one(Database& db, const std::string& sql);
+// PostgreSQL: the row counts a doubled merge shows first, as "posts/reactions/fileinfo/users/channels".
+std::string merge_counts(Database& db);
+
 }  // namespace mmmove::test

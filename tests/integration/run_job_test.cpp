@@ -131,9 +131,11 @@ std::set<std::string> personal_values(const ScratchDb& src) {
             c.kind == AnonKind::ip_address || c.kind == AnonKind::person_detail)
             continue;
         const Table* t = cat.find(c.table);
-        if (!t || !t->find_column(c.column)) continue;
+        if (!t || !t->find_column(c.column) || t->find_column(c.column)->kind == ColumnKind::binary) continue;  // images: not words
         for (const auto& row : db->query("SELECT " + db->quote_ident(t->find_column(c.column)->name) + " FROM " + db->quote_ident(t->name)))
-            if (row[0] && row[0]->size() >= 4 && *row[0] != "true" && *row[0] != "false") out.insert(*row[0]);
+            // plant_row's filler stands in every column it is not told about, kept ones too: not a personal value
+            if (row[0] && row[0]->size() >= 4 && *row[0] != "true" && *row[0] != "false" && *row[0] != "plantedvalueplantedvalue12")
+                out.insert(*row[0]);
     }
     return out;
 }
@@ -258,6 +260,7 @@ void refresh_twice(Engine source_engine) {
         CHECK(r.output.find("every masked row is in the destination as masked") != std::string::npos);
         auto db = dst.connect();
         Scan scan = scan_destination(*db);
+        CAPTURE(leaks(personal, scan));
         CHECK(leaks(personal, scan).empty());
         CHECK(scan.all.find("plantedvalue") != std::string::npos);  // the planted rows are there, masked (the scan sees them)
         CHECK(dangling_references(*db) == dangling_before);

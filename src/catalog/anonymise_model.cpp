@@ -124,6 +124,31 @@ AnonymisedSystems parse_systems(const YAML::Node& n) {
     return out;
 }
 
+// keep: a list of groups {reason, columns: {Table: [Column, ...]}}. Every column is named: no group
+// keeps columns by type or pattern, so nothing a person typed is kept by accident.
+std::vector<KeptColumn> parse_kept(const YAML::Node& list) {
+    if (!list) return {};
+    if (!list.IsSequence()) malformed("section 'keep'", "is not a list");
+    std::vector<KeptColumn> out;
+    for (size_t i = 0; i < list.size(); ++i) {
+        const std::string entry = "keep group " + std::to_string(i + 1);
+        check_fields(list[i], entry, {"reason", "columns"});
+        const std::string reason = required(list[i], "reason", entry);
+        const YAML::Node tables = list[i]["columns"];
+        if (!tables || !tables.IsMap() || tables.size() == 0) malformed(entry, "has no 'columns' mapping of tables to columns");
+        for (const auto& t : tables) {
+            const std::string table = t.first.Scalar();
+            if (table.empty() || !t.second.IsSequence() || t.second.size() == 0)
+                malformed(entry + " (" + table + ")", "does not list the table's columns");
+            for (const auto& c : t.second) {
+                if (!c.IsScalar() || c.Scalar().empty()) malformed(entry + " (" + table + ")", "has an item that is not a column name");
+                out.push_back({table, c.Scalar(), reason});
+            }
+        }
+    }
+    return out;
+}
+
 std::map<AnonKind, std::string> parse_keeps(const YAML::Node& keeps) {
     if (!keeps || !keeps.IsMap()) malformed("section 'keeps'", "is missing or not a mapping");
     std::map<AnonKind, std::string> out;
@@ -162,7 +187,7 @@ std::vector<AnonKind> anon_kinds() {
 
 AnonymiseModel parse_anonymise_model(const YAML::Node& root) {
     if (!root || !root.IsMap()) malformed("the document", "is not a mapping of sections");
-    check_fields(root, "the document", {"keeps", "columns", "drop_rows", "systems"});
+    check_fields(root, "the document", {"keeps", "columns", "keep", "drop_rows", "systems"});
     AnonymiseModel model;
     model.keeps = parse_keeps(root["keeps"]);
     const YAML::Node list = root["columns"];
@@ -173,6 +198,11 @@ AnonymiseModel parse_anonymise_model(const YAML::Node& root) {
         AnonymisedColumn c = parse_column(list[i], entry);
         if (!seen.emplace(lower(c.table), lower(c.column)).second) malformed(entry, "repeats an earlier entry");
         model.columns.push_back(std::move(c));
+    }
+    for (KeptColumn& k : parse_kept(root["keep"])) {
+        const std::string label = "keep entry " + k.table + "." + k.column;
+        if (!seen.emplace(lower(k.table), lower(k.column)).second) malformed(label, "is also masked in columns, or kept twice");
+        model.kept.push_back(std::move(k));
     }
     model.drop_rows = parse_drop_rows(root["drop_rows"]);
     model.systems = parse_systems(root["systems"]);
@@ -196,5 +226,17 @@ std::vector<const AnonymisedColumn*> anonymised_columns_of(const std::string& ta
 const std::vector<std::string>& anonymised_drop_rows() { return anonymise_model().drop_rows; }
 
 const AnonymisedSystems& anonymised_systems() { return anonymise_model().systems; }
+
+ColumnClass classify_column(const std::string& table, const std::string& column) {
+    const std::string t = lower(table), c = lower(column);
+    const AnonymiseModel& m = anonymise_model();
+    for (const std::string& d : m.drop_rows)
+        if (lower(d) == t) return ColumnClass::dropped;
+    for (const AnonymisedColumn& a : m.columns)
+        if (lower(a.table) == t && lower(a.column) == c) return ColumnClass::masked;
+    for (const KeptColumn& k : m.kept)
+        if (lower(k.table) == t && lower(k.column) == c) return ColumnClass::kept;
+    return ColumnClass::unclassified;
+}
 
 }  // namespace mmmove

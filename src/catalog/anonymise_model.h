@@ -40,8 +40,14 @@ struct AnonymisedSystems {
     std::vector<std::string> drop;                 // rows not copied, by name (exact, as Mattermost writes them)
 };
 
+// A column an anonymised copy copies as it is, and why (the `keep` section: ids, times, counts...).
+struct KeptColumn {
+    std::string table, column, reason;
+};
+
 struct AnonymiseModel {
     std::vector<AnonymisedColumn> columns;
+    std::vector<KeptColumn> kept;           // never also in columns
     std::map<AnonKind, std::string> keeps;  // what the replacement keeps, for every kind
     std::vector<std::string> drop_rows;     // tables an anonymised copy leaves empty
     AnonymisedSystems systems;
@@ -54,7 +60,8 @@ bool anon_kind_named(const std::string& name, AnonKind& kind);
 std::vector<AnonKind> anon_kinds();
 
 // Parses a model (the layout of mappings/anonymise.yaml). An unknown kind or field, a missing table
-// or column, a bad path, a duplicate entry or table, or a kind without `keeps` throws
+// or column, a bad path, a duplicate entry or table, a kept column that is also masked or kept twice,
+// a keep group without its reason, or a kind without `keeps` throws
 // Error(ExitCode::internal) naming the entry.
 AnonymiseModel parse_anonymise_model(const YAML::Node& root);
 
@@ -66,5 +73,10 @@ std::vector<const AnonymisedColumn*> anonymised_columns_of(const std::string& ta
 // The tables whose rows an anonymised copy leaves out, as the file spells them.
 const std::vector<std::string>& anonymised_drop_rows();
 const AnonymisedSystems& anonymised_systems();
+
+// How the built-in model classifies table.column (case-insensitive): masked (a columns entry), kept
+// (a keep entry), its table's rows dropped, or none of these: an anonymised run refuses to copy it.
+enum class ColumnClass { masked, kept, dropped, unclassified };
+ColumnClass classify_column(const std::string& table, const std::string& column);
 
 }  // namespace mmmove

@@ -19,6 +19,8 @@ enum class ExitCode : int {
     differs = 7,       // verify: the destination does not hold what the source holds
     conflict = 8,      // merge: a conflict its rules give no policy for (nothing was written)
     lock_held = 9,     // run: another run of the same job holds its lock (nothing was done)
+    unclassified = 10, // run, anonymised: the source holds a table or column no mask, keep or drop classifies
+                       // (nothing was written)
 };
 
 class Error : public std::runtime_error {

@@ -181,7 +181,7 @@ JobAnonymise read_anonymise(const JobReader& r, const JobValue& v) {
                           "test_password_env, or the file with test_password_file."},
     };
     JobFields f = r.fields(v, {"key_env", "key_file", "passwords", "test_password_env", "test_password_file", "messages",
-                               "columns", "drop_rows", "keep_rows"}, hints);
+                               "columns", "drop_rows", "keep_rows", "keep_tables"}, hints);
     JobAnonymise a;
     if_present(f, "key_env", [&](const JobValue& x) { a.key_env = variable_name(r, x); });
     if_present(f, "key_file", [&](const JobValue& x) { a.key_file = r.text(x); });
@@ -192,6 +192,7 @@ JobAnonymise read_anonymise(const JobReader& r, const JobValue& v) {
     if_present(f, "columns", [&](const JobValue& x) { a.columns = read_columns(r, x); });
     if_present(f, "drop_rows", [&](const JobValue& x) { a.drop_rows = r.texts(x); });
     if_present(f, "keep_rows", [&](const JobValue& x) { a.keep_rows = r.texts(x); });
+    if_present(f, "keep_tables", [&](const JobValue& x) { a.keep_tables = r.texts(x); });
     return a;
 }
 

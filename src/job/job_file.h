@@ -54,6 +54,7 @@ struct JobAnonymise {
     std::vector<AnonymiseOverride> columns;
     std::vector<std::string> drop_rows;             // more tables whose rows are not copied at all
     std::vector<std::string> keep_rows;             // tables the model drops that this job copies (masked)
+    std::vector<std::string> keep_tables;           // tables whose unclassified columns this job copies as they are
 };
 
 struct JobCopy {

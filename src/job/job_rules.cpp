@@ -59,6 +59,11 @@ void check_anonymise(const JobReader& r, const Job& job) {
             if (same_table(kept, dropped))
                 refuse(r, "anonymise.keep_rows", {"anonymise.keep_rows"},
                        kept + " is also in drop_rows; keep it in one of the two.");
+    for (const std::string& kept : a.keep_tables)
+        for (const std::string& dropped : a.drop_rows)
+            if (same_table(kept, dropped))
+                refuse(r, "anonymise.keep_tables", {"anonymise.keep_tables"},
+                       kept + " is also in drop_rows; keep it in one of the two.");
     if (!job.has(JobStep::anonymise)) return;
     if (job.mode == "merge")
         refuse(r, "steps", {"steps", "mode"},

@@ -12,6 +12,7 @@
 #include "db/destination_lock.h"
 #include "files/file_sync.h"
 #include "files/file_system.h"
+#include "job/anonymise_gate.h"
 #include "job/job_config.h"
 #include "job/refresh_target.h"
 #include "job/run_lock.h"
@@ -297,6 +298,8 @@ JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log) 
         std::optional<DestinationLock> dest_lock;
         if (!options.dry_run) dest_lock.emplace(*s.dst);
         refuse_source_as_destination(*s.src, *s.dst, job, options.force || job.force, r.warnings);
+        // Deny by default, before anything is written (and in --dry-run): what nobody classified stops the run.
+        if (job.has(JobStep::anonymise)) refuse_unclassified(unclassified_data(read_catalog(*s.src), job), job);
         // Staging's identity is read before anything empties the destination.
         if (job.has(JobStep::anonymise)) s.stage = anonymise_stage(job, s.src->engine(), s.dst->engine(), staging_identity(*s.src, *s.dst));
         plan_destination(s);

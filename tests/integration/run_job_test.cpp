@@ -131,9 +131,11 @@ std::set<std::string> personal_values(const ScratchDb& src) {
             c.kind == AnonKind::ip_address || c.kind == AnonKind::person_detail)
             continue;
         const Table* t = cat.find(c.table);
-        if (!t || !t->find_column(c.column)) continue;
+        if (!t || !t->find_column(c.column) || t->find_column(c.column)->kind == ColumnKind::binary) continue;  // images: not words
         for (const auto& row : db->query("SELECT " + db->quote_ident(t->find_column(c.column)->name) + " FROM " + db->quote_ident(t->name)))
-            if (row[0] && row[0]->size() >= 4 && *row[0] != "true" && *row[0] != "false") out.insert(*row[0]);
+            // plant_row's filler stands in every column it is not told about, kept ones too: not a personal value
+            if (row[0] && row[0]->size() >= 4 && *row[0] != "true" && *row[0] != "false" && *row[0] != "plantedvalueplantedvalue12")
+                out.insert(*row[0]);
     }
     return out;
 }
@@ -258,6 +260,7 @@ void refresh_twice(Engine source_engine) {
         CHECK(r.output.find("every masked row is in the destination as masked") != std::string::npos);
         auto db = dst.connect();
         Scan scan = scan_destination(*db);
+        CAPTURE(leaks(personal, scan));
         CHECK(leaks(personal, scan).empty());
         CHECK(scan.all.find("plantedvalue") != std::string::npos);  // the planted rows are there, masked (the scan sees them)
         CHECK(dangling_references(*db) == dangling_before);
@@ -503,4 +506,79 @@ TEST_CASE("a refresh never runs SQL planted in an unfinished run's checkpoint, r
     CHECK_FALSE(planted_ran());
     CHECK(again.exit_code == 0);
     CHECK_FALSE(read_catalog(*db).find("mmmove_copy_state"));
+}
+
+namespace {
+
+// A plugin's table (with a title someone typed) and a column Mattermost's schema does not have.
+void add_unclassified(Database& db) {
+    db.exec("CREATE TABLE focalboard_blocks (id varchar(26) PRIMARY KEY, title text)");
+    db.exec("INSERT INTO focalboard_blocks (id, title) VALUES ('blockidblockidblockidblock', 'plannedlayoffsunclassified')");
+    db.exec("ALTER TABLE users ADD COLUMN secondphone varchar(64)");
+}
+
+// The job's text with `from` replaced by `to` (the one occurrence JobFiles writes).
+void edit_job(const JobFiles& files, const std::string& from, const std::string& to) {
+    std::string text = slurp(files.job);
+    REQUIRE(text.find(from) != std::string::npos);
+    spit(files.job, text.replace(text.find(from), from.size(), to));
+}
+
+}  // namespace
+
+TEST_CASE("an anonymised refresh stops before writing at a table or column nobody classified, until the job does", "[e2e][run]") {
+    ScratchDb src(Engine::postgres, "denysrc"), dst(Engine::postgres, "denydst");
+    fill_sample(src, 200, 141);
+    {
+        auto db = src.connect();
+        add_unclassified(*db);
+        db->exec("UPDATE users SET secondphone = '+4915199887766' WHERE id = (SELECT MIN(id) FROM users)");
+    }
+    JobFiles files("deny", src, dst);
+    auto names_both = [](const CliRun& r) {
+        CHECK(r.exit_code == 10);
+        CHECK(r.output.find("focalboard_blocks") != std::string::npos);
+        CHECK(r.output.find("anonymise.drop_rows: [focalboard_blocks]") != std::string::npos);
+        CHECK(r.output.find("anonymise.keep_tables: [focalboard_blocks]") != std::string::npos);
+        CHECK(r.output.find("column users.secondphone") != std::string::npos);
+        CHECK(r.output.find("{table: users, column: secondphone, kind: free_text}") != std::string::npos);
+        CHECK(r.output.find("plannedlayoffs") == std::string::npos);  // names, never values
+    };
+
+    CliRun dry = run_mmmove({"run", "--dry-run", files.job});
+    INFO(dry.output);
+    names_both(dry);
+    CliRun r = run_mmmove({"run", files.job});
+    INFO(r.output);
+    names_both(r);
+    {
+        auto db = dst.connect();
+        CHECK(read_catalog(*db).tables.empty());  // no schema created, no mmmove_refresh row, no rows
+    }
+
+    // The destination has the same plugin and column; the job classifies both: it runs.
+    ScratchDb used(Engine::postgres, "denyuse");
+    fill_sample(used, 20, 141);
+    {
+        auto db = used.connect();
+        add_unclassified(*db);
+    }
+    setenv("MMMOVE_TEST_DEST", used.dsn().c_str(), 1);
+    edit_job(files, "create_schema: true", "create_schema: false");
+    edit_job(files, "anonymise:\n", "anonymise:\n  drop_rows: [focalboard_blocks]\n"
+                                    "  columns: [{table: users, column: secondphone, kind: person_detail}]\n");
+    r = run_mmmove({"run", "--force", files.job});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    auto db = used.connect();
+    CHECK(db->query("SELECT COUNT(*) FROM focalboard_blocks").at(0).at(0) == "0");
+    CHECK(db->query("SELECT COUNT(*) FROM users WHERE secondphone IS NOT NULL").at(0).at(0) == "1");
+    CHECK(db->query("SELECT COUNT(*) FROM users WHERE secondphone = '+4915199887766'").at(0).at(0) == "0");
+
+    // Kept as it is, by the job's word.
+    edit_job(files, "drop_rows: [focalboard_blocks]", "keep_tables: [focalboard_blocks]");
+    r = run_mmmove({"run", files.job});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(db->query("SELECT title FROM focalboard_blocks").at(0).at(0) == "plannedlayoffsunclassified");
 }

@@ -146,8 +146,8 @@ TEST_CASE("ids and names other rows depend on are left alone", "[unit][anonymise
 
 TEST_CASE("anonymisation lookups ignore case", "[unit][anonymise]") {
     CHECK(anonymised_columns_of("USERS").size() == anonymised_columns_of("Users").size());
-    CHECK(anonymised_columns_of("scheduledposts").size() == 1);
-    CHECK(anonymised_columns_of("ScheduledPosts").size() == 1);
+    CHECK(anonymised_columns_of("scheduledposts").size() == 2);  // message, props
+    CHECK(anonymised_columns_of("ScheduledPosts").size() == 2);
     CHECK(entry("oauthaccessdata", "refreshtoken"));
     CHECK(anonymised_columns_of("NoSuchTable").empty());
 }
@@ -174,4 +174,56 @@ TEST_CASE("a malformed anonymisation model is refused naming the entry", "[unit]
     require_refused(std::string(keeps_and_columns) + "drop_rows: {Sessions: yes}\n", "section 'drop_rows'", "not a list");
     require_refused("keeps: {username: a}\ncolumns: []\n", "section 'keeps'", "kind 'email'");
     require_refused("columns: []\n", "section 'keeps'", "missing");
+}
+
+// Deny by default: an anonymised run stops at a column nobody classified, so every column a built-in
+// model holds must be masked, kept with a reason, or in a table whose rows are dropped.
+TEST_CASE("every column of every table of every built-in schema model is classified for an anonymised copy", "[unit][anonymise]") {
+    REQUIRE(builtin_models().size() >= 5);
+    size_t checked = 0;
+    for (const SchemaModel& m : builtin_models())
+        for (const ModelTable& t : m.tables) {
+            if (table_role(t.name) == TableRole::per_instance || table_role(t.name) == TableRole::schema_version) continue;
+            for (const auto& c : t.columns) {
+                INFO("m" << m.label << (m.engine == Engine::postgres ? " postgres " : " mysql ") << t.name << "." << column_name(c));
+                CHECK(classify_column(t.name, column_name(c)) != ColumnClass::unclassified);
+                ++checked;
+            }
+        }
+    CHECK(checked > 2000);
+    CHECK(classify_column("Users", "Email") == ColumnClass::masked);
+    CHECK(classify_column("users", "createat") == ColumnClass::kept);
+    CHECK(classify_column("Sessions", "DeviceId") == ColumnClass::dropped);
+    CHECK(classify_column("Users", "NoSuchColumn") == ColumnClass::unclassified);
+    CHECK(classify_column("focalboard_blocks", "title") == ColumnClass::unclassified);
+}
+
+TEST_CASE("every kept column exists in a schema model, has its reason, and no free text is kept", "[unit][anonymise]") {
+    std::set<std::pair<std::string, std::string>> all;
+    for (const SchemaModel& m : builtin_models())
+        for (const ModelTable& t : m.tables)
+            for (const auto& c : t.columns) all.emplace(lower(t.name), column_name(c));
+    REQUIRE(anonymise_model().kept.size() > 400);
+    for (const KeptColumn& k : anonymise_model().kept) {
+        INFO(k.table << "." << k.column);
+        CHECK(all.count({lower(k.table), lower(k.column)}));
+        CHECK(k.reason.size() > 10);
+    }
+    // Text people type is masked, never kept.
+    for (auto [t, c] : {std::pair{"Posts", "Message"}, {"Teams", "CompanyName"}, {"SidebarCategories", "DisplayName"},
+                        {"OutgoingWebhooks", "TriggerWords"}, {"PropertyValues", "Value"}, {"Commands", "Description"}}) {
+        INFO(t << "." << c);
+        CHECK(classify_column(t, c) == ColumnClass::masked);
+    }
+}
+
+TEST_CASE("a malformed keep section is refused naming the entry", "[unit][anonymise]") {
+    const std::string base = keeps_and_columns;
+    REQUIRE_NOTHROW(parse_anonymise_model(YAML::Load(base + "keep:\n  - {reason: ids, columns: {Users: [Id]}}\n")));
+    require_refused(base + "keep:\n  - {reason: ids, columns: {Users: [Id, email]}}\n", "keep entry Users.email", "also masked");
+    require_refused(base + "keep:\n  - {reason: ids, columns: {Users: [Id]}}\n  - {reason: x, columns: {users: [id]}}\n",
+                    "keep entry users.id", "kept twice");
+    require_refused(base + "keep:\n  - {columns: {Users: [Id]}}\n", "keep group 1", "has no 'reason'");
+    require_refused(base + "keep:\n  - {reason: ids, columns: {Users: []}}\n", "keep group 1 (Users)", "columns");
+    require_refused(base + "keep:\n  - {reason: ids, columns: {Users: [Id]}, when: varchar}\n", "keep group 1", "unknown field 'when'");
 }

@@ -240,12 +240,12 @@ TEST_CASE("a job's overrides change, add and remove columns", "[unit][anonymise]
     };
     const auto cols = anonymised_columns_with({{"users", "email", "keep", {}},
                                                {"Users", "Nickname", "free_text", {}},
-                                               {"Jobs", "Data", "json_text", {"name"}}});
+                                               {"Users", "Timezone", "json_text", {"manualTimezone"}}});
     CHECK_FALSE(find(cols, "Users", "Email"));
     REQUIRE(find(cols, "Users", "Nickname"));
     CHECK(find(cols, "Users", "Nickname")->kind == AnonKind::free_text);
-    REQUIRE(find(cols, "Jobs", "Data"));
-    CHECK(find(cols, "Jobs", "Data")->paths == std::vector<std::string>{"name"});
+    REQUIRE(find(cols, "Users", "Timezone"));  // kept by the model, masked by this job
+    CHECK(find(cols, "Users", "Timezone")->paths == std::vector<std::string>{"manualTimezone"});
     CHECK(cols.size() == anonymised_columns().size());  // one removed, one added
     try {
         anonymised_columns_with({{"Users", "Email", "mail", {}}});

@@ -83,6 +83,7 @@ anonymise:
       paths: ["attachments[].text", from_webhook]
   drop_rows: [Audits]
   keep_rows: [Sessions]
+  keep_tables: [focalboard_blocks]
 config:
   keep: [ServiceSettings.ListenAddress, PluginSettings.Plugins]
   email: true
@@ -125,6 +126,7 @@ force: true
     CHECK(job.anonymise.columns[1].paths == std::vector<std::string>{"attachments[].text", "from_webhook"});
     CHECK(job.anonymise.drop_rows == std::vector<std::string>{"Audits"});
     CHECK(job.anonymise.keep_rows == std::vector<std::string>{"Sessions"});
+    CHECK(job.anonymise.keep_tables == std::vector<std::string>{"focalboard_blocks"});
     CHECK(job.config.keep.size() == 2);
     CHECK((job.config.email && !job.config.push && job.config.outgoing_webhooks && !job.config.keep_site_url));
     CHECK((job.files.checksum && !job.files.remove_extra));
@@ -298,6 +300,8 @@ TEST_CASE("rules across keys", "[job]") {
                Catch::Contains("copy.lower_case_tables: names the tables create_schema makes"));
     CHECK_THAT(refusal(with_sides("anonymise:\n  key_env: A\n  drop_rows: [Posts]\n  keep_rows: [posts]\n")),
                Catch::Contains("posts is also in drop_rows"));
+    CHECK_THAT(refusal(with_sides("anonymise:\n  key_env: A\n  drop_rows: [IR_Incident]\n  keep_tables: [ir_incident]\n")),
+               Catch::Contains("anonymise.keep_tables: ir_incident is also in drop_rows"));
     CHECK_THAT(refusal(with_sides("anonymise:\n  key_env: A\n  columns:\n"
                                   "    - {table: Users, column: Email, kind: email, paths: [a]}\n")),
                Catch::Contains("anonymise.columns[1].paths: paths are read only with kind: json_text"));

@@ -1,0 +1,61 @@
+#pragma once
+// What the `mmmove run` integration tests share: a job's files (a nightly anonymised refresh as an
+// admin writes it, with production's and staging's config.json) and reading a database's Systems rows.
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "../common/test_files.h"
+#include "catalog/catalog.h"
+#include "support.h"
+
+namespace mmmove::test {
+
+inline std::string quoted_table(Database& db, const Catalog& cat, const std::string& name) {
+    const Table* t = cat.find(name);
+    return t ? db.quote_ident(t->name) : "";
+}
+
+// The Systems rows of a database, by name.
+inline std::map<std::string, std::string> systems_rows(Database& db) {
+    std::map<std::string, std::string> out;
+    for (const auto& r : db.query("SELECT Name, Value FROM " + quoted_table(db, read_catalog(db), "Systems"))) out[r[0].value_or("")] = r[1].value_or("");
+    return out;
+}
+
+struct JobFiles {
+    TempFolder dir;
+    std::string job, summary, lock;
+    JobFiles(const std::string& tag, const ScratchDb& src, const ScratchDb& dst, const std::string& extra = "")
+        : dir("run-" + tag), job((dir.path / "refresh.yaml").string()), summary((dir.path / "summary.json").string()),
+          lock((dir.path / "refresh.lock").string()) {
+        spit(dir.path / "source-config.json", R"({"ServiceSettings": {"SiteURL": "https://chat.example.com", "EnableOutgoingWebhooks": true},
+ "SqlSettings": {"DriverName": ")" + std::string(src.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": ")" + src.dsn() + R"("},
+ "EmailSettings": {"SendEmailNotifications": true, "SendPushNotifications": true, "SMTPPassword": "smtp-production-secret",
+                   "SMTPServer": "smtp.prodsvc.example.com", "PushNotificationServer": "https://push.prodsvc.example.com"},
+ "FileSettings": {"DriverName": "amazons3", "AmazonS3Bucket": "prodsvc-bucket", "AmazonS3Endpoint": "s3.prodsvc.example.com"},
+ "ElasticsearchSettings": {"ConnectionURL": "https://search.prodsvc.example.com", "EnableIndexing": true},
+ "LdapSettings": {"Enable": true, "LdapServer": "ldap.prodsvc.example.com"}, "SamlSettings": {"Enable": true, "IdpURL": "https://idp.prodsvc.example.com"},
+ "ClusterSettings": {"Enable": true, "ClusterName": "prodsvc-cluster"},
+ "PluginSettings": {"Plugins": {"com.example.hook": {"webhookurl": "https://hooks.prodsvc.example.com/T0"}}}})");
+        spit(dir.path / "dest-config.json", R"({"ServiceSettings": {"SiteURL": "https://staging.example.com", "EnableOutgoingWebhooks": false},
+ "SqlSettings": {"DriverName": ")" + std::string(dst.engine() == Engine::postgres ? "postgres" : "mysql") + R"(", "DataSource": ")" + dst.dsn() + R"("},
+ "EmailSettings": {"SendEmailNotifications": false, "SendPushNotifications": false, "SMTPPassword": ""}})");
+        spit(dir.path / "refresh.yaml",
+             "# a nightly refresh, as an admin writes it\n"
+             "job: test-refresh-" + tag + "\n"
+             "mode: refresh\n"
+             "source:\n  database: ${MMMOVE_TEST_SOURCE}\n  config: " + (dir.path / "source-config.json").string() + "\n"
+             "destination:\n  database: ${MMMOVE_TEST_DEST}\n  config: " + (dir.path / "dest-config.json").string() + "\n"
+             "steps: [check, copy, anonymise, verify, config]\n"
+             "copy:\n  create_schema: true\n  chunk_rows: 400\n  jobs: 2\n"
+             "anonymise:\n  key_env: MMMOVE_TEST_ANON_KEY\n"
+             "lock: " + lock + "\nsummary: " + summary + "\nreport: " + (dir.path / "report.jsonl").string() + "\n" + extra);
+        setenv("MMMOVE_TEST_SOURCE", src.dsn().c_str(), 1);
+        setenv("MMMOVE_TEST_DEST", dst.dsn().c_str(), 1);
+        setenv("MMMOVE_TEST_ANON_KEY", "test-key-0123456789abcdef-not-for-production", 1);
+    }
+};
+
+}  // namespace mmmove::test

@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "core/error.h"
+#include "core/printable.h"
 
 namespace mmmove {
 namespace {
@@ -25,12 +26,9 @@ bool plain_name(const std::string& name) {
     return !name.empty() && name.size() <= 64 && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
 }
 
-// A value read back from the checkpoint, as an error message may show it.
-std::string shown(const std::string& s) {
-    std::string out;
-    for (char c : s.substr(0, 64)) out += c >= 0x20 && c < 0x7f ? c : '?';
-    return out + (s.size() > 64 ? "…" : "");
-}
+// A value read back from the checkpoint, as an error message may show it: its first 64 bytes on one
+// line, escaped as every text mmmove did not write is.
+std::string shown(const std::string& s) { return printable(std::string_view(s).substr(0, 64)) + (s.size() > 64 ? "…" : ""); }
 
 const ModelTable* model_table(const SchemaModel& model, const std::string& table) {
     for (const auto& t : model.tables)

@@ -10,18 +10,12 @@
 #include "pipeline/planner.h"
 #include "transform/anonymise.h"
 #include "transform/convert.h"
+#include "../common/test_masker.h"
 
 using namespace mmmove;
+using namespace mmmove::test;
 
 namespace {
-
-const std::string key1 = "an anonymisation key of 32 bytes";
-const std::string key2 = "another key, also long enough!!!";
-
-const Masker& masker() {
-    static const Masker m(key1);
-    return m;
-}
 
 std::string kind_name(AnonKind k) { return anon_kind_name(k); }
 

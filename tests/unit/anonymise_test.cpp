@@ -15,18 +15,12 @@
 
 #include "core/error.h"
 #include "transform/keyed_hash.h"
+#include "../common/test_masker.h"
 
 using namespace mmmove;
+using namespace mmmove::test;
 
 namespace {
-
-const std::string key1 = "an anonymisation key of 32 bytes";
-const std::string key2 = "another key, also long enough!!!";
-
-const Masker& masker() {
-    static const Masker m(key1);
-    return m;
-}
 
 std::string hex(const Digest& d) {
     static constexpr char digits[] = "0123456789abcdef";

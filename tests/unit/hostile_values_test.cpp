@@ -18,19 +18,16 @@
 #include "transform/convert.h"
 #include "transform/id_values.h"
 #include "verify/canonical.h"
+#include "../common/test_masker.h"
 
 using namespace mmmove;
+using namespace mmmove::test;
 
 namespace {
 
 // `levels` arrays inside one another around `inner`: [[[…inner…]]].
 std::string nested(size_t levels, const std::string& inner = "\"Confidential Plan\"") {
     return std::string(levels, '[') + inner + std::string(levels, ']');
-}
-
-const Masker& masker() {
-    static const Masker m("an anonymisation key of 32 bytes");
-    return m;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "catalog/anonymise_model.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <set>
 #include <utility>
@@ -60,10 +61,8 @@ AnonKind kind_of(const std::string& word, const std::string& entry) {
     malformed(entry, "has an unknown kind '" + word + "'");
 }
 
-std::vector<std::string> paths_of(const YAML::Node& n, AnonKind kind, const std::string& entry) {
-    const YAML::Node v = n["paths"];
-    if (!v) return {};
-    if (kind != AnonKind::json_text) malformed(entry, "has 'paths' but is not json_text");
+// A list of JSON member paths (references.yaml syntax), each checked.
+std::vector<std::string> paths_of(const YAML::Node& v, const std::string& entry) {
     if (!v.IsSequence() || v.size() == 0) malformed(entry, "has an empty or non-list 'paths'");
     std::vector<std::string> out;
     for (const auto& p : v) {
@@ -79,12 +78,11 @@ std::vector<std::string> paths_of(const YAML::Node& n, AnonKind kind, const std:
 }
 
 AnonymisedColumn parse_column(const YAML::Node& n, const std::string& entry) {
-    check_fields(n, entry, {"table", "column", "kind", "paths"});
+    check_fields(n, entry, {"table", "column", "kind"});
     AnonymisedColumn c;
     c.table = required(n, "table", entry);
     c.column = required(n, "column", entry);
     c.kind = kind_of(required(n, "kind", entry), entry);
-    c.paths = paths_of(n, c.kind, entry);
     return c;
 }
 
@@ -149,6 +147,39 @@ std::vector<KeptColumn> parse_kept(const YAML::Node& list) {
     return out;
 }
 
+// json_keep: {"Table.Column": [{reason, paths?, values?}]}: per json_text column, the members copied
+// as they are and the whole string values kept wherever they stand, each group with its reason.
+// Deny by default inside JSON: every other string is masked, so nothing here may be a guess.
+void parse_json_keep(const YAML::Node& section, std::vector<AnonymisedColumn>& columns) {
+    if (!section) return;
+    if (!section.IsMap()) malformed("section 'json_keep'", "is not a mapping of Table.Column to groups");
+    for (const auto& entry : section) {
+        const std::string name = entry.first.Scalar(), label = "json_keep entry " + name;
+        const size_t dot = name.find('.');
+        auto it = std::find_if(columns.begin(), columns.end(), [&](const AnonymisedColumn& c) {
+            return dot != std::string::npos && lower(c.table) == lower(name.substr(0, dot)) &&
+                   lower(c.column) == lower(name.substr(dot + 1));
+        });
+        if (it == columns.end() || it->kind != AnonKind::json_text) malformed(label, "names no json_text entry of columns");
+        if (!it->keep_paths.empty() || !it->keep_values.empty()) malformed(label, "repeats an earlier entry");
+        if (!entry.second.IsSequence() || entry.second.size() == 0) malformed(label, "is not a list of groups");
+        for (const auto& group : entry.second) {
+            check_fields(group, label, {"reason", "paths", "values"});
+            required(group, "reason", label);
+            if (!group["paths"] && !group["values"]) malformed(label, "has a group with neither 'paths' nor 'values'");
+            if (group["paths"])
+                for (std::string& p : paths_of(group["paths"], label)) it->keep_paths.push_back(std::move(p));
+            if (const YAML::Node values = group["values"]) {
+                if (!values.IsSequence() || values.size() == 0) malformed(label, "has an empty or non-list 'values'");
+                for (const auto& v : values) {
+                    if (!v.IsScalar() || v.Scalar().empty()) malformed(label, "has an empty or non-text item in 'values'");
+                    it->keep_values.push_back(v.Scalar());
+                }
+            }
+        }
+    }
+}
+
 std::map<AnonKind, std::string> parse_keeps(const YAML::Node& keeps) {
     if (!keeps || !keeps.IsMap()) malformed("section 'keeps'", "is missing or not a mapping");
     std::map<AnonKind, std::string> out;
@@ -187,7 +218,7 @@ std::vector<AnonKind> anon_kinds() {
 
 AnonymiseModel parse_anonymise_model(const YAML::Node& root) {
     if (!root || !root.IsMap()) malformed("the document", "is not a mapping of sections");
-    check_fields(root, "the document", {"keeps", "columns", "keep", "drop_rows", "systems"});
+    check_fields(root, "the document", {"keeps", "columns", "json_keep", "keep", "drop_rows", "systems"});
     AnonymiseModel model;
     model.keeps = parse_keeps(root["keeps"]);
     const YAML::Node list = root["columns"];
@@ -199,6 +230,7 @@ AnonymiseModel parse_anonymise_model(const YAML::Node& root) {
         if (!seen.emplace(lower(c.table), lower(c.column)).second) malformed(entry, "repeats an earlier entry");
         model.columns.push_back(std::move(c));
     }
+    parse_json_keep(root["json_keep"], model.columns);
     for (KeptColumn& k : parse_kept(root["keep"])) {
         const std::string label = "keep entry " + k.table + "." + k.column;
         if (!seen.emplace(lower(k.table), lower(k.column)).second) malformed(label, "is also masked in columns, or kept twice");

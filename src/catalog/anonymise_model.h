@@ -19,7 +19,7 @@ enum class AnonKind {
     free_text,      // messages, headers, purposes, descriptions
     secret,         // password hashes, tokens, keys, auth data
     ip_address,
-    json_text,      // JSON whose string values (under `paths`, or all) are personal
+    json_text,      // JSON: every string value is personal but those of its kept members and forms
     file_name,
     url,
     password,       // a login password's hash: disabled, or one shared test password
@@ -29,7 +29,9 @@ enum class AnonKind {
 struct AnonymisedColumn {
     std::string table, column;
     AnonKind kind = AnonKind::free_text;
-    std::vector<std::string> paths;  // json_text: members whose strings are personal; empty: all
+    // json_text: the members (references.yaml path syntax) copied as they are, and whole string values
+    // kept wherever they stand (settings words); every other string is masked (section json_keep).
+    std::vector<std::string> keep_paths, keep_values;
 };
 
 // The rows of the Systems table (name → value) that make a server itself: its identity, replaced by

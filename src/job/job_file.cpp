@@ -136,12 +136,12 @@ std::vector<std::string> read_json_paths(const JobReader& r, const JobValue& v) 
         }
         paths.push_back(path);
     }
-    if (paths.empty()) r.fail(v, "is empty; list the JSON paths to mask, or remove paths to mask every string.");
+    if (paths.empty()) r.fail(v, "is empty; list the JSON members to keep, or remove keep_paths.");
     return paths;
 }
 
 AnonymiseOverride read_column(const JobReader& r, const JobValue& v) {
-    JobFields f = r.fields(v, {"table", "column", "kind", "paths"});
+    JobFields f = r.fields(v, {"table", "column", "kind", "paths", "keep_paths"});
     for (const char* needed : {"table", "column", "kind"})
         if (!f.count(needed)) r.fail(v, std::string("has no ") + needed + "; each entry needs table, column and kind.");
     AnonymiseOverride c;
@@ -149,9 +149,15 @@ AnonymiseOverride read_column(const JobReader& r, const JobValue& v) {
     c.column = r.text(f["column"]);
     c.kind = r.choice(f["kind"], {"username", "email", "person_name", "person_detail", "free_text", "secret", "ip_address",
                                   "json_text", "file_name", "url", "password", "cleared", "keep"});
+    // JSON columns are masked deny by default: a list of members to mask no longer means anything, and
+    // reading it as members to keep would turn a job's intent around.
     if_present(f, "paths", [&](const JobValue& x) {
-        if (c.kind != "json_text") r.fail(x, "paths are read only with kind: json_text.");
-        c.paths = read_json_paths(r, x);
+        r.fail(x, "is no longer read: every string in a JSON column is masked unless mappings/anonymise.yaml "
+                  "(json_keep) keeps its member. List members to copy unmasked under keep_paths instead.");
+    });
+    if_present(f, "keep_paths", [&](const JobValue& x) {
+        if (c.kind != "json_text") r.fail(x, "keep_paths are read only with kind: json_text.");
+        c.keep_paths = read_json_paths(r, x);
     });
     return c;
 }

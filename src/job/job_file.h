@@ -43,7 +43,7 @@ struct AnonymiseOverride {
     std::string table, column;
     std::string kind;                // username email person_name person_detail free_text secret ip_address
                                      // json_text file_name url password cleared, or keep
-    std::vector<std::string> paths;  // json_text only
+    std::vector<std::string> keep_paths;  // json_text only: members kept besides the model's
 };
 
 struct JobAnonymise {

@@ -97,7 +97,7 @@ std::unique_ptr<AnonymiseStage> anonymise_stage(const Job& job, Engine source, E
     }
     o.messages = a.messages == "keep" ? TextMode::keep : a.messages == "replace" ? TextMode::replace : TextMode::scramble;
     std::vector<AnonymiseOverrideSpec> specs;
-    for (const auto& c : a.columns) specs.push_back({c.table, c.column, c.kind, c.paths});
+    for (const auto& c : a.columns) specs.push_back({c.table, c.column, c.kind, c.keep_paths});
     o.columns = anonymised_columns_with(specs);
     o.drop_tables = anonymised_drop_tables(a.drop_rows, a.keep_rows);
     return std::make_unique<AnonymiseStage>(std::move(o), source, dest);

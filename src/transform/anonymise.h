@@ -65,9 +65,10 @@ struct AnonymiseOptions {
 };
 
 // The model's columns with a job's overrides: {table, column, kind} replaces the model's entry or adds
-// one; kind "keep" removes it. An unknown kind, paths on a kind other than json_text and a malformed
-// path throw Error(bad_input) naming the override's table.column.
-struct AnonymiseOverrideSpec { std::string table, column, kind; std::vector<std::string> paths; };
+// one; kind "keep" removes it. keep_paths (json_text only) are kept besides the model's own kept members
+// of that column. An unknown kind, keep_paths on a kind other than json_text and a malformed path throw
+// Error(bad_input) naming the override's table.column.
+struct AnonymiseOverrideSpec { std::string table, column, kind; std::vector<std::string> keep_paths; };
 std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<AnonymiseOverrideSpec>& overrides);
 // The model's drop_rows tables, plus `more`, less `keep` (all lower-case).
 std::set<std::string> anonymised_drop_tables(const std::vector<std::string>& more, const std::vector<std::string>& keep);
@@ -82,17 +83,32 @@ constexpr std::string_view disabled_password = "mmmove-anonymised:login-disabled
 // ('f' or '0' for false, "0" for a number, '' for text).
 std::string_view cleared_value(ColumnKind kind, Engine source);
 
-// json_text's paths, parsed once per column.
+// What a json_text column keeps, prepared once per column. Deny by default: every string value is
+// masked as free text unless a kept path leads to it, a username path leads to it (then it takes the
+// username mask), or it has a form that cannot carry text (json_value_kept). Member names, numbers,
+// booleans, null and the structure always stay.
 struct JsonMask {
-    std::vector<std::vector<JsonStep>> text;       // strings under these as free_text; none: every string
-    std::vector<std::vector<JsonStep>> usernames;  // strings under these as usernames
-    // A member name of each path, quoted ("\"attachments\""): a text holding none of them has nothing
-    // to mask and is not parsed (Posts.Props is in every post). Unused when parse_always.
-    std::vector<std::string> needles;
-    bool parse_always = false;  // a path names no member, or every string is masked
-    // Throws Error(bad_input) for a malformed path.
-    static JsonMask of(const std::vector<std::string>& text_paths, const std::vector<std::string>& username_paths = {});
+    // The paths as a tree of steps; node 0 is the document itself. A node where a kept path ends keeps
+    // everything beneath it; one where a username path ends masks its string as a username.
+    struct Node {
+        std::vector<std::pair<std::string, int>> members;  // member name -> node
+        int any = -1, each = -1;                           // `*` and `[]` -> node
+        bool kept = false, username = false;
+    };
+    std::vector<Node> tree{Node{}};
+    std::vector<std::string> keep_values;  // whole string values kept wherever they stand (sorted)
+    // A member name of each username path, quoted ("\"username\""): a text holding none of them and no
+    // string of a maskable form has nothing to mask and is not parsed (Posts.Props is in every post).
+    std::vector<std::string> username_needles;
+    // Throws Error(bad_input) for a malformed path. `{key}` steps name member names, which stay anyway.
+    static JsonMask of(const std::vector<std::string>& keep_paths, const std::vector<std::string>& username_paths = {},
+                       std::vector<std::string> keep_values = {});
 };
+
+// Whether a JSON string value (or a whole value that is no JSON) has a form that cannot carry text a
+// person wrote: empty, true/false, a Mattermost id, a colour, or one of mask.keep_values. A whole value
+// (`whole`) may also be ids joined by commas (Preferences teams_order).
+bool json_value_kept(std::string_view v, const JsonMask& mask, bool whole = false);
 
 // The masks, one function per kind, usable alone (tests, the verify step).
 class Masker {
@@ -108,17 +124,18 @@ public:
     std::string ip_address(std::string_view v) const;
     std::string file_name(std::string_view v) const;
     std::string url(std::string_view v) const;
-    // JSON text: the string values under `paths` (every string when empty) as free_text; a string that
-    // holds JSON itself is masked inside, keeping its JSON. A text naming none of the paths' members is
-    // left as it is unparsed; one that does but is no JSON is masked as free_text. The members that
-    // hold usernames (references.yaml) come in through JsonMask, which the stage builds.
-    std::string json_text(std::string_view v, const std::vector<std::string>& paths, TextMode mode) const;
-    std::string json_text(std::string_view v, const std::vector<std::string>& paths, bool scramble) const {
-        return json_text(v, paths, mode_of(scramble));
+    // JSON text: every string value as free_text but those under `keep_paths` and those of a kept form
+    // (JsonMask); a string that holds JSON itself is masked inside, keeping its JSON. A text whose
+    // every string value has a kept form is left as it is, unparsed; a text that is no JSON is masked
+    // as free_text unless its whole value has a kept form. The members that hold usernames
+    // (references.yaml) come in through JsonMask, which the stage builds.
+    std::string json_text(std::string_view v, const std::vector<std::string>& keep_paths, TextMode mode) const;
+    std::string json_text(std::string_view v, const std::vector<std::string>& keep_paths, bool scramble) const {
+        return json_text(v, keep_paths, mode_of(scramble));
     }
 
     // The stage's forms: false when the value stays as it is (out is then of no use), so a message
-    // without a mention (keep mode) or a Props without a listed member costs no copy.
+    // without a mention (keep mode) or a Props holding nothing to mask costs no copy.
     bool free_text_into(std::string_view v, TextMode mode, std::string& out) const;
     bool json_text_into(std::string_view v, const JsonMask& mask, TextMode mode, std::string& out) const;
     bool free_text_into(std::string_view v, bool scramble, std::string& out) const { return free_text_into(v, mode_of(scramble), out); }

@@ -211,16 +211,16 @@ AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source, Engine d
     std::set<std::string> drop;  // whatever case the caller wrote them in
     for (const std::string& t : options_.drop_tables) drop.insert(lower(t));
     options_.drop_tables = std::move(drop);
-    auto add = [this](const std::string& table, const std::string& column, AnonKind kind,
-                      const std::vector<std::string>& paths) {
-        auto& t = tables_[lower(table)];
+    auto add = [this](const AnonymisedColumn& c) {
+        auto& t = tables_[lower(c.table)];
         if (!t) t = std::make_unique<AnonymisedTable>();
-        for (const MaskedColumn& c : t->columns)
-            if (same_name(c.column, column)) return;
-        JsonMask json = kind == AnonKind::json_text ? JsonMask::of(paths, username_paths(table, column)) : JsonMask{};
-        t->columns.push_back({column, kind, std::move(json)});
+        for (const MaskedColumn& m : t->columns)
+            if (same_name(m.column, c.column)) return;
+        JsonMask json = c.kind == AnonKind::json_text ? JsonMask::of(c.keep_paths, username_paths(c.table, c.column), c.keep_values)
+                                                      : JsonMask{};
+        t->columns.push_back({c.column, c.kind, std::move(json)});
     };
-    for (const AnonymisedColumn& c : options_.columns) add(c.table, c.column, c.kind, c.paths);
+    for (const AnonymisedColumn& c : options_.columns) add(c);
     // A masked key must be masked alike wherever another column names it, or the link breaks. Today
     // no column names a masked one (IncomingWebhooks.Id, the one masked key, is referenced nowhere in
     // references.yaml); this keeps it so if the model or a job's overrides ever mask one that is.
@@ -228,7 +228,7 @@ AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source, Engine d
         for (const AnonymisedColumn& c : options_.columns)
             if ((c.kind == AnonKind::secret || c.kind == AnonKind::username || c.kind == AnonKind::email) &&
                 same_name(c.table, ref.target.table) && same_name(c.column, ref.target.column))
-                add(ref.table, ref.column, c.kind, {});
+                add(AnonymisedColumn{ref.table, ref.column, c.kind, {}, {}});
 }
 
 AnonymiseStage::~AnonymiseStage() = default;
@@ -282,15 +282,21 @@ std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<Anonymis
             throw Error(ExitCode::bad_input,
                         where + " has an unknown kind '" + o.kind + "'. Use one of " + kinds + "or keep.");
         }
-        if (!o.paths.empty() && kind != AnonKind::json_text)
-            throw Error(ExitCode::bad_input, where + " has paths, but only kind json_text takes paths.");
+        if (!o.keep_paths.empty() && kind != AnonKind::json_text)
+            throw Error(ExitCode::bad_input, where + " has keep_paths, but only kind json_text takes keep_paths.");
         try {
-            JsonMask::of(o.paths);
+            JsonMask::of(o.keep_paths);
         } catch (const Error& e) {
             throw Error(ExitCode::bad_input, where + ": " + e.what());
         }
-        AnonymisedColumn c{o.table, o.column, kind, o.paths};
+        AnonymisedColumn c{o.table, o.column, kind, o.keep_paths, {}};
         auto it = std::find_if(out.begin(), out.end(), same);
+        // A JSON column stays JSON: the job's kept members come on top of the model's, which staging
+        // needs to work (flags, settings, ids).
+        if (it != out.end() && kind == AnonKind::json_text && it->kind == AnonKind::json_text) {
+            c.keep_paths.insert(c.keep_paths.begin(), it->keep_paths.begin(), it->keep_paths.end());
+            c.keep_values = it->keep_values;
+        }
         if (it != out.end()) *it = std::move(c);
         else out.push_back(std::move(c));
     }

@@ -3,6 +3,7 @@
 // names alone, and refuses malformed entries with a message that names them.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -80,7 +81,14 @@ TEST_CASE("the built-in anonymisation model parses and says what every kind keep
     CHECK(entry("Posts", "Message")->kind == AnonKind::free_text);
     CHECK(entry("Audits", "IpAddress")->kind == AnonKind::ip_address);
     REQUIRE(entry("Users", "NotifyProps"));
-    CHECK(entry("Users", "NotifyProps")->paths == std::vector<std::string>{"mention_keys"});
+    CHECK(entry("Users", "NotifyProps")->kind == AnonKind::json_text);
+    // Deny by default inside JSON: the settings are kept members, mention_keys is no kept member.
+    const auto& notify = entry("Users", "NotifyProps")->keep_paths;
+    CHECK(std::find(notify.begin(), notify.end(), "desktop") != notify.end());
+    CHECK(std::find(notify.begin(), notify.end(), "mention_keys") == notify.end());
+    CHECK(std::find(notify.begin(), notify.end(), "auto_responder_message") == notify.end());
+    REQUIRE(entry("ChannelMembers", "NotifyProps"));
+    CHECK(entry("ChannelMembers", "NotifyProps")->kind == AnonKind::json_text);
     CHECK(std::string(anon_kind_name(AnonKind::person_detail)) == "person_detail");
     CHECK(entry("Users", "Password")->kind == AnonKind::password);
     CHECK(entry("Users", "MfaActive")->kind == AnonKind::cleared);
@@ -162,9 +170,13 @@ TEST_CASE("a malformed anonymisation model is refused naming the entry", "[unit]
     require_refused(keeps + "columns:\n  - {table: Users, column: Email, kind: email, colour: red}\n", "(Users.Email)",
                     "unknown field 'colour'");
     require_refused(keeps + "columns:\n  - {table: Users, column: Email, kind: email, paths: [a]}\n", "(Users.Email)",
-                    "not json_text");
-    require_refused(keeps + "columns:\n  - {table: Users, column: Props, kind: json_text, paths: ['a..b']}\n",
-                    "(Users.Props)", "bad path");
+                    "unknown field 'paths'");
+    const std::string props = keeps + "columns:\n  - {table: Users, column: Props, kind: json_text}\n  - {table: Users, column: Email, kind: email}\n";
+    require_refused(props + "json_keep:\n  Users.Props: [{reason: r, paths: ['a..b']}]\n", "json_keep entry Users.Props", "bad path");
+    require_refused(props + "json_keep:\n  Users.Email: [{reason: r, paths: [a]}]\n", "json_keep entry Users.Email",
+                    "no json_text entry");
+    require_refused(props + "json_keep:\n  Users.Props: [{paths: [a]}]\n", "json_keep entry Users.Props", "no 'reason'");
+    require_refused(props + "json_keep:\n  Users.Props: [{reason: r}]\n", "json_keep entry Users.Props", "neither");
     require_refused(std::string(keeps_and_columns) + "  - {table: users, column: email, kind: email}\n",
                     "columns entry 2 (users.email)", "repeats");
     require_refused(keeps + "columns:\n  - {table: Users, column: AuthData, kind: secret, when: \"AuthData <> ''\"}\n",

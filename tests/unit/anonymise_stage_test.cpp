@@ -245,7 +245,7 @@ TEST_CASE("a job's overrides change, add and remove columns", "[unit][anonymise]
     REQUIRE(find(cols, "Users", "Nickname"));
     CHECK(find(cols, "Users", "Nickname")->kind == AnonKind::free_text);
     REQUIRE(find(cols, "Users", "Timezone"));  // kept by the model, masked by this job
-    CHECK(find(cols, "Users", "Timezone")->paths == std::vector<std::string>{"manualTimezone"});
+    CHECK(find(cols, "Users", "Timezone")->keep_paths == std::vector<std::string>{"manualTimezone"});
     CHECK(cols.size() == anonymised_columns().size());  // one removed, one added
     try {
         anonymised_columns_with({{"Users", "Email", "mail", {}}});

@@ -278,57 +278,63 @@ TEST_CASE("URLs get a masked host and keep their shape", "[unit][anonymise]") {
     CHECK(lines == masker().url("https://a.acme.com/x") + "\n" + masker().url("http://b.acme.com/y"));
 }
 
-TEST_CASE("JSON text keeps its structure and masks only the listed members", "[unit][anonymise]") {
+TEST_CASE("JSON text keeps its structure, its kept members and kept forms, and masks every other string",
+          "[unit][anonymise]") {
     const std::string props =
-        R"({"attachments":[{"text":"secret plan","color":"#ff0000","fields":[{"title":"T","value":"v1"}]}],)"
-        R"("from_webhook":"true","count":3,"username":"Alice","disable_group_highlight":true})";
-    const JsonMask mask = JsonMask::of({"attachments[].text", "attachments[].fields[].value"}, {"username"});
+        R"({"attachments":[{"text":"secret plan","color":"#ff0000","fields":[{"title":"Ward","value":"v1"}]}],)"
+        R"("from_webhook":"true","count":3,"username":"Alice","disable_group_highlight":true,"kind":"plan"})";
+    const JsonMask mask = JsonMask::of({"attachments[].color", "kind"}, {"username"});
     std::string out;
     REQUIRE(masker().json_text_into(props, mask, true, out));
     const auto before = nlohmann::json::parse(props), after = nlohmann::json::parse(out);
-    CHECK(after["from_webhook"] == before["from_webhook"]);
+    CHECK(after["from_webhook"] == before["from_webhook"]);  // "true": a kept form
     CHECK(after["count"] == 3);
     CHECK(after["disable_group_highlight"] == true);
+    CHECK(after["kind"] == "plan");                           // a kept path
     CHECK(after["attachments"][0]["color"] == "#ff0000");
-    CHECK(after["attachments"][0]["fields"][0]["title"] == "T");
+    CHECK(after["attachments"][0]["fields"][0]["title"] != "Ward");  // no kept path leads there
     CHECK(after["attachments"][0]["text"] != "secret plan");
     CHECK(after["attachments"][0]["text"].get<std::string>().size() == std::string("secret plan").size());
     CHECK(after["attachments"][0]["fields"][0]["value"] != "v1");
     CHECK(after["username"] == masker().username("alice"));
     CHECK(out.find("\"attachments\"") < out.find("\"from_webhook\""));  // member order kept
-    // Nothing listed in the text: not parsed, not rewritten.
-    CHECK_FALSE(masker().json_text_into(R"({"disable_group_highlight":true})", mask, true, out));
+    // Nothing but kept forms: not parsed, not rewritten.
+    CHECK_FALSE(masker().json_text_into(R"({"disable_group_highlight":true,"from_bot":"true","n":[1,2.5e3,null]})", mask, true, out));
 }
 
 TEST_CASE("JSON inside a JSON string stays JSON and is masked inside", "[unit][anonymise]") {
     const std::string props =
         R"({"customStatus":"{\"emoji\":\"palm_tree\",\"text\":\"On vacation\",\"duration\":\"today\"}","x":"keep"})";
-    const auto all = nlohmann::json::parse(masker().json_text(props, {"customStatus"}, true));
-    CHECK(all["x"] == "keep");
+    const auto all = nlohmann::json::parse(masker().json_text(props, {}, true));
+    CHECK(all["x"] != "keep");
     const auto status = nlohmann::json::parse(all["customStatus"].get<std::string>());
     CHECK(status["text"] != "On vacation");
     CHECK(status["text"].get<std::string>().size() == std::string("On vacation").size());
-    // A path into the inner document masks only what it names.
-    const auto text_only = nlohmann::json::parse(masker().json_text(props, {"customStatus.text"}, true));
-    const auto inner = nlohmann::json::parse(text_only["customStatus"].get<std::string>());
+    // Paths go on into the inner document and keep what they name.
+    const auto kept = nlohmann::json::parse(masker().json_text(props, {"customStatus.emoji", "customStatus.duration", "x"}, true));
+    CHECK(kept["x"] == "keep");
+    const auto inner = nlohmann::json::parse(kept["customStatus"].get<std::string>());
     CHECK(inner["emoji"] == "palm_tree");
     CHECK(inner["duration"] == "today");
     CHECK(inner["text"] != "On vacation");
-    // Every string when no path is given.
-    const auto every =
-        nlohmann::json::parse(masker().json_text(R"({"a":"hello world","b":[1,"two"]})", {}, true));
+    // A path ending on the string keeps all of it.
+    CHECK(masker().json_text(props, {"customStatus", "x"}, true) == props);
+    const auto every = nlohmann::json::parse(masker().json_text(R"({"a":"hello world","b":[1,"two"]})", {}, true));
     CHECK(every["a"] != "hello world");
     CHECK(every["b"][0] == 1);
     CHECK(every["b"][1] != "two");
 }
 
-TEST_CASE("text that is not JSON is masked as free text", "[unit][anonymise]") {
+TEST_CASE("text that is not JSON is masked as free text unless its whole value has a kept form", "[unit][anonymise]") {
     const std::string broken = R"({"terms": "salary review)";
     const std::string out = masker().json_text(broken, {"terms"}, true);
     CHECK(out != broken);
     CHECK(out.size() == broken.size());
     CHECK(out.find("salary") == std::string::npos);
-    // Without a listed member it is not parsed at all and stays.
-    CHECK(masker().json_text("8xk3ouq5h3gp8qjtpz4ayydh1a", {"[].text"}, true) ==
-          "8xk3ouq5h3gp8qjtpz4ayydh1a");
+    // Settings and ids as a whole value (Preferences.Value) stay; a JSON number stays a number.
+    for (const char* kept : {"8xk3ouq5h3gp8qjtpz4ayydh1a", "true", "8xk3ouq5h3gp8qjtpz4ayydh1a,a1hdyy4azptj8qpg3h5quo3kx8",
+                             "1700000000000", "#145dbf", ""})
+        CHECK(masker().json_text(kept, {}, true) == kept);
+    CHECK(masker().json_text("Dr Jane Roe", {}, true) != "Dr Jane Roe");
+    CHECK(masker().json_text("\"Dr Jane Roe\"", {}, true).find("Jane") == std::string::npos);
 }

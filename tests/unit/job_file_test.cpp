@@ -80,7 +80,7 @@ anonymise:
     - table: Posts
       column: Props
       kind: json_text
-      paths: ["attachments[].text", from_webhook]
+      keep_paths: ["attachments[].author_icon", from_webhook]
   drop_rows: [Audits]
   keep_rows: [Sessions]
   keep_tables: [focalboard_blocks]
@@ -123,7 +123,7 @@ force: true
     CHECK(job.anonymise.messages == "keep");
     REQUIRE(job.anonymise.columns.size() == 2);
     CHECK(job.anonymise.columns[0].kind == "keep");
-    CHECK(job.anonymise.columns[1].paths == std::vector<std::string>{"attachments[].text", "from_webhook"});
+    CHECK(job.anonymise.columns[1].keep_paths == std::vector<std::string>{"attachments[].author_icon", "from_webhook"});
     CHECK(job.anonymise.drop_rows == std::vector<std::string>{"Audits"});
     CHECK(job.anonymise.keep_rows == std::vector<std::string>{"Sessions"});
     CHECK(job.anonymise.keep_tables == std::vector<std::string>{"focalboard_blocks"});
@@ -303,8 +303,12 @@ TEST_CASE("rules across keys", "[job]") {
     CHECK_THAT(refusal(with_sides("anonymise:\n  key_env: A\n  drop_rows: [IR_Incident]\n  keep_tables: [ir_incident]\n")),
                Catch::Contains("anonymise.keep_tables: ir_incident is also in drop_rows"));
     CHECK_THAT(refusal(with_sides("anonymise:\n  key_env: A\n  columns:\n"
-                                  "    - {table: Users, column: Email, kind: email, paths: [a]}\n")),
-               Catch::Contains("anonymise.columns[1].paths: paths are read only with kind: json_text"));
+                                  "    - {table: Users, column: Email, kind: email, keep_paths: [a]}\n")),
+               Catch::Contains("anonymise.columns[1].keep_paths: keep_paths are read only with kind: json_text"));
+    // The old list of members to mask is refused, never read the other way round.
+    CHECK_THAT(refusal(with_sides("anonymise:\n  key_env: A\n  columns:\n"
+                                  "    - {table: Posts, column: Props, kind: json_text, paths: [a]}\n")),
+               Catch::Contains("anonymise.columns[1].paths: is no longer read") && Catch::Contains("keep_paths"));
     CHECK(parse(with_sides("mode: merge\nmerge_rules: rules.yaml\n")).merge_rules == "rules.yaml");
 }
 

@@ -114,12 +114,27 @@ bool nothing_to_mask(std::string_view v, const JsonMask& mask) {
     return depth == 0;
 }
 
+// The nodes of JsonMask::tree the paths have reached at one node of a document, held inline: a walk
+// visits every node, and most are reached by no path at all. More than kMaxReached at once takes
+// paths that overlap beyond anything in the model; the ones past it are dropped, which can only mask
+// more (a kept member is masked, a username member masked as free text), never keep more.
+constexpr int kMaxReached = 8;
+struct Reached {
+    int n = 0;
+    int nodes[kMaxReached];
+    void add(int node) {
+        if (n < kMaxReached) nodes[n++] = node;
+    }
+    const int* begin() const { return nodes; }
+    const int* end() const { return nodes + n; }
+};
+
 class JsonWalker {
 public:
     JsonWalker(const Masker& masker, const JsonMask& mask, TextMode mode) : m_(masker), mask_(mask), mode_(mode) {}
 
     // `at`: the nodes of mask.tree the paths have reached at `node` (none: no path leads here).
-    bool walk(OrderedJson& node, const std::vector<int>& at) {
+    bool walk(OrderedJson& node, const Reached& at) {
         bool username = false;
         for (int n : at) {
             if (mask_.tree[n].kept) return false;  // a kept member stays whole
@@ -131,7 +146,7 @@ public:
             return changed;
         }
         if (node.is_array()) {
-            const std::vector<int> next = element(at);
+            const Reached next = element(at);
             bool changed = false;
             for (auto& child : node) changed |= walk(child, next);
             return changed;
@@ -160,21 +175,21 @@ public:
     }
 
 private:
-    std::vector<int> member(const std::vector<int>& at, const std::string& name) const {
-        std::vector<int> next;
+    Reached member(const Reached& at, const std::string& name) const {
+        Reached next;
         for (int n : at) {
             const JsonMask::Node& node = mask_.tree[n];
             for (const auto& [member_name, child] : node.members)
-                if (member_name == name) next.push_back(child);
-            if (node.any >= 0) next.push_back(node.any);
+                if (member_name == name) next.add(child);
+            if (node.any >= 0) next.add(node.any);
         }
         return next;
     }
 
-    std::vector<int> element(const std::vector<int>& at) const {
-        std::vector<int> next;
+    Reached element(const Reached& at) const {
+        Reached next;
         for (int n : at)
-            if (mask_.tree[n].each >= 0) next.push_back(mask_.tree[n].each);
+            if (mask_.tree[n].each >= 0) next.add(mask_.tree[n].each);
         return next;
     }
 
@@ -256,7 +271,9 @@ bool Masker::json_text_into(std::string_view v, const JsonMask& mask, TextMode m
     // Not JSON (a Preferences setting, a broken document): masked whole as free text, so at least
     // nothing personal survives.
     if (doc.is_discarded()) return free_text_into(v, mode, out);
-    if (!JsonWalker(*this, mask, mode).walk(doc, {0})) return false;
+    Reached root;
+    root.add(0);
+    if (!JsonWalker(*this, mask, mode).walk(doc, root)) return false;
     out = dump(doc);
     return true;
 }

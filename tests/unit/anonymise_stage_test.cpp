@@ -1,6 +1,7 @@
 // The anonymise stage on rows as the copy hands them over: which tables are dropped, which get no
 // transform at all, that a username is masked alike in Users, in mentions and in Posts.Props, how
 // passwords and MFA end up, the counts (also from several threads), and the job's overrides.
+#include <algorithm>
 #include <crypt.h>
 
 #include <catch2/catch.hpp>
@@ -247,6 +248,11 @@ TEST_CASE("a job's overrides change, add and remove columns", "[unit][anonymise]
     REQUIRE(find(cols, "Users", "Timezone"));  // kept by the model, masked by this job
     CHECK(find(cols, "Users", "Timezone")->keep_paths == std::vector<std::string>{"manualTimezone"});
     CHECK(cols.size() == anonymised_columns().size());  // one removed, one added
+    // A job's kept JSON members come on top of the model's: staging keeps the flags it needs.
+    const auto props = anonymised_columns_with({{"Posts", "Props", "json_text", {"my_plugin_flag"}}});
+    const auto& kept = find(props, "Posts", "Props")->keep_paths;
+    CHECK(std::find(kept.begin(), kept.end(), "from_webhook") != kept.end());
+    CHECK(std::find(kept.begin(), kept.end(), "my_plugin_flag") != kept.end());
     try {
         anonymised_columns_with({{"Users", "Email", "mail", {}}});
         FAIL("an unknown kind was accepted");

@@ -48,6 +48,17 @@ bool is_colour(std::string_view v) {
     return false;
 }
 
+// A string that is one http(s) URL and nothing else: an icon, a link, an integration's endpoint.
+bool is_url(std::string_view v) {
+    auto starts = [v](std::string_view scheme) {
+        if (v.size() <= scheme.size()) return false;
+        for (size_t i = 0; i < scheme.size(); ++i)
+            if ((v[i] | 0x20) != scheme[i]) return false;
+        return true;
+    };
+    return (starts("http://") || starts("https://")) && std::none_of(v.begin(), v.end(), is_space);
+}
+
 // Ids joined by commas (Preferences teams_order): a whole value only.
 bool is_id_list(std::string_view v) {
     while (true) {
@@ -193,7 +204,13 @@ private:
         return next;
     }
 
+    // A member that is a URL is masked as one whatever the job's `messages:` says: integrations keep
+    // tokens in them (actions[].integration.url), and staging must not call production's services.
     bool as_free_text(OrderedJson& node) {
+        if (is_url(node.get_ref<const std::string&>())) {
+            node = m_.url(node.get_ref<const std::string&>());
+            return true;
+        }
         if (!m_.free_text_into(node.get_ref<const std::string&>(), mode_, scratch_)) return false;
         node = scratch_;
         return true;

@@ -84,6 +84,14 @@ TEST_CASE("a webhook post's attachments, buttons and integration lose every text
     CHECK_THAT(after["attachments"][0]["actions"][0]["integration"]["url"].get<std::string>(), Catch::Contains(".example.invalid/"));
 }
 
+TEST_CASE("URLs inside JSON are masked as URLs even when a job keeps message text", "[unit][anonymise][json]") {
+    const std::string out = masked("Posts", "Props", webhook_post, TextMode::keep);
+    require_gone(out, {"st-olaf", "Zq8pLw2", "token"});
+    const json after = json::parse(out);
+    CHECK(after["override_icon_url"] == masker().url("https://records.st-olaf.example/icons/ward7.png"));
+    CHECK(after["attachments"][0]["author_name"] == "Dr Ingrid Vasquez");  // kept text, as messages: keep says
+}
+
 TEST_CASE("system messages keep ids and give usernames the username mask; quoted headers are masked",
           "[unit][anonymise][json]") {
     const std::string added = R"({"addedUserId":"8xk3ouq5h3gp8qjtpz4ayydh1a","addedUsername":"mquist",)"

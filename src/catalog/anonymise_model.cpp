@@ -1,6 +1,7 @@
 #include "catalog/anonymise_model.h"
 
 #include <initializer_list>
+#include <regex>
 #include <set>
 #include <utility>
 
@@ -17,6 +18,7 @@ constexpr std::pair<const char*, AnonKind> kinds[] = {
     {"person_detail", AnonKind::person_detail}, {"free_text", AnonKind::free_text}, {"secret", AnonKind::secret},
     {"ip_address", AnonKind::ip_address}, {"json_text", AnonKind::json_text}, {"file_name", AnonKind::file_name},
     {"url", AnonKind::url},               {"password", AnonKind::password},   {"cleared", AnonKind::cleared},
+    {"token", AnonKind::token},
 };
 
 [[noreturn]] void malformed(const std::string& entry, const std::string& problem) {
@@ -78,13 +80,29 @@ std::vector<std::string> paths_of(const YAML::Node& n, AnonKind kind, const std:
     return out;
 }
 
+// token's form: required for token, refused elsewhere, and a valid regular expression.
+std::string form_of(const YAML::Node& n, AnonKind kind, const std::string& entry) {
+    if (kind != AnonKind::token) {
+        if (n["form"]) malformed(entry, "has 'form' but is not token");
+        return "";
+    }
+    const std::string form = required(n, "form", entry);
+    try {
+        std::regex check(form);
+    } catch (const std::regex_error&) {
+        malformed(entry, "has a 'form' that is no regular expression");
+    }
+    return form;
+}
+
 AnonymisedColumn parse_column(const YAML::Node& n, const std::string& entry) {
-    check_fields(n, entry, {"table", "column", "kind", "paths"});
+    check_fields(n, entry, {"table", "column", "kind", "paths", "form"});
     AnonymisedColumn c;
     c.table = required(n, "table", entry);
     c.column = required(n, "column", entry);
     c.kind = kind_of(required(n, "kind", entry), entry);
     c.paths = paths_of(n, c.kind, entry);
+    c.form = form_of(n, c.kind, entry);
     return c;
 }
 

@@ -24,12 +24,14 @@ enum class AnonKind {
     url,
     password,       // a login password's hash: disabled, or one shared test password
     cleared,        // no value at all: '' for text, false for a flag, 0 for a number (MFA)
+    token,          // names from the set Mattermost's code writes (role names, priorities): words of `form` kept
 };
 
 struct AnonymisedColumn {
     std::string table, column;
     AnonKind kind = AnonKind::free_text;
     std::vector<std::string> paths;  // json_text: members whose strings are personal; empty: all
+    std::string form;                // token: the regular expression (ECMAScript) a kept word matches whole
 };
 
 // The rows of the Systems table (name → value) that make a server itself: its identity, replaced by

@@ -108,6 +108,9 @@ public:
     std::string ip_address(std::string_view v) const;
     std::string file_name(std::string_view v) const;
     std::string url(std::string_view v) const;
+    // One word of a token column that does not have its column's form: a keyed word of a-z and 0-9 of
+    // its length in characters, so a role name and the role lists naming it stay alike.
+    std::string token(std::string_view word) const;
     // JSON text: the string values under `paths` (every string when empty) as free_text; a string that
     // holds JSON itself is masked inside, keeping its JSON. A text naming none of the paths' members is
     // left as it is unparsed; one that does but is no JSON is masked as free_text. The members that

@@ -3,6 +3,7 @@
 #include <crypt.h>
 
 #include <algorithm>
+#include <regex>
 
 #include "catalog/catalog.h"
 #include "core/error.h"
@@ -17,6 +18,7 @@ struct MaskedColumn {
     std::string column;
     AnonKind kind;
     JsonMask json;  // json_text
+    std::shared_ptr<const std::regex> form;  // token: the form of a word kept as it is
 };
 
 struct AnonymisedTable {
@@ -161,8 +163,25 @@ private:
                                                                                           : ctx_.options.password_hash;
                 break;
             case AnonKind::cleared: b.scratch = cleared_value(b.source_kind, ctx_.source); break;
+            case AnonKind::token: tokens(*b.column->form, v, b.scratch); break;
         }
         return b.scratch != v;
+    }
+
+    // Space-separated words (a role list, or one name): each word of the column's form stays, any
+    // other becomes a keyed word of its length; the spaces stay.
+    void tokens(const std::regex& form, std::string_view v, std::string& out) const {
+        out.clear();
+        size_t start = 0;
+        while (start <= v.size()) {
+            const size_t end = std::min(v.find(' ', start), v.size());
+            const std::string_view word = v.substr(start, end - start);
+            if (word.empty() || std::regex_match(word.begin(), word.end(), form)) out += word;
+            else out += ctx_.masker.token(word);
+            if (end == v.size()) break;
+            out += ' ';
+            start = end + 1;
+        }
     }
 
     MaskContext ctx_;
@@ -212,15 +231,16 @@ AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source, Engine d
     for (const std::string& t : options_.drop_tables) drop.insert(lower(t));
     options_.drop_tables = std::move(drop);
     auto add = [this](const std::string& table, const std::string& column, AnonKind kind,
-                      const std::vector<std::string>& paths) {
+                      const std::vector<std::string>& paths, const std::string& form) {
         auto& t = tables_[lower(table)];
         if (!t) t = std::make_unique<AnonymisedTable>();
         for (const MaskedColumn& c : t->columns)
             if (same_name(c.column, column)) return;
         JsonMask json = kind == AnonKind::json_text ? JsonMask::of(paths, username_paths(table, column)) : JsonMask{};
-        t->columns.push_back({column, kind, std::move(json)});
+        auto regex = kind == AnonKind::token ? std::make_shared<const std::regex>(form) : nullptr;
+        t->columns.push_back({column, kind, std::move(json), std::move(regex)});
     };
-    for (const AnonymisedColumn& c : options_.columns) add(c.table, c.column, c.kind, c.paths);
+    for (const AnonymisedColumn& c : options_.columns) add(c.table, c.column, c.kind, c.paths, c.form);
     // A masked key must be masked alike wherever another column names it, or the link breaks. Today
     // no column names a masked one (IncomingWebhooks.Id, the one masked key, is referenced nowhere in
     // references.yaml); this keeps it so if the model or a job's overrides ever mask one that is.
@@ -228,7 +248,7 @@ AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source, Engine d
         for (const AnonymisedColumn& c : options_.columns)
             if ((c.kind == AnonKind::secret || c.kind == AnonKind::username || c.kind == AnonKind::email) &&
                 same_name(c.table, ref.target.table) && same_name(c.column, ref.target.column))
-                add(ref.table, ref.column, c.kind, {});
+                add(ref.table, ref.column, c.kind, {}, "");
 }
 
 AnonymiseStage::~AnonymiseStage() = default;
@@ -284,12 +304,14 @@ std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<Anonymis
         }
         if (!o.paths.empty() && kind != AnonKind::json_text)
             throw Error(ExitCode::bad_input, where + " has paths, but only kind json_text takes paths.");
+        if (kind == AnonKind::token)  // its form is the model's knowledge of what Mattermost writes there
+            throw Error(ExitCode::bad_input, where + " has kind token, which only mmmove's model uses. Use secret or free_text.");
         try {
             JsonMask::of(o.paths);
         } catch (const Error& e) {
             throw Error(ExitCode::bad_input, where + ": " + e.what());
         }
-        AnonymisedColumn c{o.table, o.column, kind, o.paths};
+        AnonymisedColumn c{o.table, o.column, kind, o.paths, ""};
         auto it = std::find_if(out.begin(), out.end(), same);
         if (it != out.end()) *it = std::move(c);
         else out.push_back(std::move(c));

@@ -126,7 +126,7 @@ AnonymisedSystems parse_systems(const YAML::Node& n) {
     AnonymisedSystems out;
     if (!n) return out;
     const std::string entry = "section 'systems'";
-    check_fields(n, entry, {"table", "name_column", "value_column", "identity", "drop"});
+    check_fields(n, entry, {"table", "name_column", "value_column", "identity", "drop", "keep_values"});
     out.table = required(n, "table", entry);
     out.name_column = required(n, "name_column", entry);
     out.value_column = required(n, "value_column", entry);
@@ -138,6 +138,14 @@ AnonymisedSystems parse_systems(const YAML::Node& n) {
         if (!drop[i].IsScalar() || drop[i].Scalar().empty()) malformed(entry, "has a 'drop' item that is not a row name");
         if (!seen.insert(drop[i].Scalar()).second) malformed(entry, "names the row '" + drop[i].Scalar() + "' twice");
         out.drop.push_back(drop[i].Scalar());
+    }
+    if (n["keep_values"]) {
+        out.keep_values = required(n, "keep_values", entry);
+        try {
+            std::regex check(out.keep_values);
+        } catch (const std::regex_error&) {
+            malformed(entry, "has a 'keep_values' that is no regular expression");
+        }
     }
     return out;
 }

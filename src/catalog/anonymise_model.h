@@ -40,6 +40,9 @@ struct AnonymisedSystems {
     std::string table, name_column, value_column;  // empty table: the model has no systems section
     std::string identity;                          // the row whose value becomes the destination's id
     std::vector<std::string> drop;                 // rows not copied, by name (exact, as Mattermost writes them)
+    // The form (ECMAScript regular expression, matched whole) of the values Mattermost's server state
+    // takes (flags, numbers, versions, ids); a row with any other value is not copied. Empty: all are.
+    std::string keep_values;
 };
 
 // A column an anonymised copy copies as it is, and why (the `keep` section: ids, times, counts...).

@@ -67,7 +67,7 @@ private:
 class SystemsRow : public Transform {
 public:
     SystemsRow(const AnonymiseOptions& options, AnonymiseCounts& counts, int name, int value)
-        : options_(options), counts_(counts), name_(name), value_(value) {}
+        : options_(options), counts_(counts), name_(name), value_(value), keep_values_(options.systems.keep_values) {}
     ~SystemsRow() override { counts_.dropped_rows += dropped_; }
     Result apply(FieldRow& row) override {
         const Field& name = row[name_];
@@ -82,6 +82,12 @@ public:
             }
             drop = true;
         }
+        // Deny by default: a value not of the form of server state (a plugin's or a newer server's
+        // row holding a key, an address or a text) is not copied; Mattermost makes what it needs.
+        const Field& value = row[value_];
+        if (!drop && !options_.systems.keep_values.empty() && !value.null &&
+            !std::regex_match(value.data, value.data + value.size, keep_values_))
+            drop = true;
         if (!drop) return Result::unchanged;
         ++dropped_;
         return Result::drop;
@@ -91,6 +97,7 @@ private:
     const AnonymiseOptions& options_;
     AnonymiseCounts& counts_;
     int name_, value_;
+    std::regex keep_values_;
     uint64_t dropped_ = 0;
 };
 

@@ -295,3 +295,28 @@ TEST_CASE("names of a fixed form are kept in that form only, and alike in every 
     REQUIRE(priority_chain.apply(odd));
     CHECK(value(odd, 1) == masker.token("call-me"));
 }
+
+TEST_CASE("Systems rows are copied only with a value of the form of server state", "[unit][anonymise]") {
+    AnonymiseOptions o = options();
+    o.server_id = "stagingidstagingidstagingi";
+    AnonymiseStage stage(o, Engine::postgres);
+    ChunkIssues issues;
+    TestTable systems("Systems", {column("Name"), column("Value")});
+    TransformChain chain = stage.chain(systems.planned, systems.columns, issues);
+    for (auto [name, stored] : {std::pair{"AdvancedPermissionsMigrationComplete", "true"}, {"InstallationDate", "1700000000000"},
+                               {"Version", "9.11.0"}, {"WarnMetricNumberOfActiveUsers500", "ack"}, {"LastEmptyValue", ""}}) {
+        FieldRow row = row_of({name, stored});
+        INFO(name);
+        CHECK(chain.apply(row));
+        CHECK(value(row, 1) == stored);
+    }
+    FieldRow identity = row_of({"DiagnosticId", "productionidproductionidpr"});
+    REQUIRE(chain.apply(identity));
+    CHECK(value(identity, 1) == o.server_id);
+    for (auto [name, stored] : {std::pair{"AsymmetricSigningKey", "{\"ecdsa_key\":{}}"}, {"PluginGithubToken", "ghp_Abc123secret"},
+                               {"OnCallNote", "Dr Jane Doe 0151 2345"}, {"ExportPath", "/srv/prod/export"}}) {
+        FieldRow row = row_of({name, stored});
+        INFO(name);
+        CHECK_FALSE(chain.apply(row));  // not copied
+    }
+}

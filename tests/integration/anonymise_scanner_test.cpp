@@ -206,3 +206,7 @@ TEST_CASE("scanner: no marker planted in any column, config or file of a MySQL p
 TEST_CASE("scanner: no marker planted in any column, config or file of a PostgreSQL production reaches staging", "[e2e][scanner]") {
     scan_refresh(Engine::postgres, Engine::postgres, "pg-pg");
 }
+
+TEST_CASE("scanner: no marker planted in any column, config or file of a MySQL production reaches a MySQL staging", "[e2e][scanner]") {
+    scan_refresh(Engine::mysql, Engine::mysql, "my-my");
+}

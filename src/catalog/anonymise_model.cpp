@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <regex>
 #include <set>
 #include <utility>
 
@@ -18,6 +19,7 @@ constexpr std::pair<const char*, AnonKind> kinds[] = {
     {"person_detail", AnonKind::person_detail}, {"free_text", AnonKind::free_text}, {"secret", AnonKind::secret},
     {"ip_address", AnonKind::ip_address}, {"json_text", AnonKind::json_text}, {"file_name", AnonKind::file_name},
     {"url", AnonKind::url},               {"password", AnonKind::password},   {"cleared", AnonKind::cleared},
+    {"token", AnonKind::token},
 };
 
 [[noreturn]] void malformed(const std::string& entry, const std::string& problem) {
@@ -77,12 +79,28 @@ std::vector<std::string> paths_of(const YAML::Node& v, const std::string& entry)
     return out;
 }
 
+// token's form: required for token, refused elsewhere, and a valid regular expression.
+std::string form_of(const YAML::Node& n, AnonKind kind, const std::string& entry) {
+    if (kind != AnonKind::token) {
+        if (n["form"]) malformed(entry, "has 'form' but is not token");
+        return "";
+    }
+    const std::string form = required(n, "form", entry);
+    try {
+        std::regex check(form);
+    } catch (const std::regex_error&) {
+        malformed(entry, "has a 'form' that is no regular expression");
+    }
+    return form;
+}
+
 AnonymisedColumn parse_column(const YAML::Node& n, const std::string& entry) {
-    check_fields(n, entry, {"table", "column", "kind"});
+    check_fields(n, entry, {"table", "column", "kind", "form"});
     AnonymisedColumn c;
     c.table = required(n, "table", entry);
     c.column = required(n, "column", entry);
     c.kind = kind_of(required(n, "kind", entry), entry);
+    c.form = form_of(n, c.kind, entry);
     return c;
 }
 
@@ -106,7 +124,7 @@ AnonymisedSystems parse_systems(const YAML::Node& n) {
     AnonymisedSystems out;
     if (!n) return out;
     const std::string entry = "section 'systems'";
-    check_fields(n, entry, {"table", "name_column", "value_column", "identity", "drop"});
+    check_fields(n, entry, {"table", "name_column", "value_column", "identity", "drop", "keep_values"});
     out.table = required(n, "table", entry);
     out.name_column = required(n, "name_column", entry);
     out.value_column = required(n, "value_column", entry);
@@ -118,6 +136,14 @@ AnonymisedSystems parse_systems(const YAML::Node& n) {
         if (!drop[i].IsScalar() || drop[i].Scalar().empty()) malformed(entry, "has a 'drop' item that is not a row name");
         if (!seen.insert(drop[i].Scalar()).second) malformed(entry, "names the row '" + drop[i].Scalar() + "' twice");
         out.drop.push_back(drop[i].Scalar());
+    }
+    if (n["keep_values"]) {
+        out.keep_values = required(n, "keep_values", entry);
+        try {
+            std::regex check(out.keep_values);
+        } catch (const std::regex_error&) {
+            malformed(entry, "has a 'keep_values' that is no regular expression");
+        }
     }
     return out;
 }

@@ -24,6 +24,7 @@ enum class AnonKind {
     url,
     password,       // a login password's hash: disabled, or one shared test password
     cleared,        // no value at all: '' for text, false for a flag, 0 for a number (MFA)
+    token,          // names from the set Mattermost's code writes (role names, priorities): words of `form` kept
 };
 
 struct AnonymisedColumn {
@@ -32,6 +33,7 @@ struct AnonymisedColumn {
     // json_text: the members (references.yaml path syntax) copied as they are, and whole string values
     // kept wherever they stand (settings words); every other string is masked (section json_keep).
     std::vector<std::string> keep_paths, keep_values;
+    std::string form;                // token: the regular expression (ECMAScript) a kept word matches whole
 };
 
 // The rows of the Systems table (name → value) that make a server itself: its identity, replaced by
@@ -40,6 +42,9 @@ struct AnonymisedSystems {
     std::string table, name_column, value_column;  // empty table: the model has no systems section
     std::string identity;                          // the row whose value becomes the destination's id
     std::vector<std::string> drop;                 // rows not copied, by name (exact, as Mattermost writes them)
+    // The form (ECMAScript regular expression, matched whole) of the values Mattermost's server state
+    // takes (flags, numbers, versions, ids); a row with any other value is not copied. Empty: all are.
+    std::string keep_values;
 };
 
 // A column an anonymised copy copies as it is, and why (the `keep` section: ids, times, counts...).

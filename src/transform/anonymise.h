@@ -124,6 +124,9 @@ public:
     std::string ip_address(std::string_view v) const;
     std::string file_name(std::string_view v) const;
     std::string url(std::string_view v) const;
+    // One word of a token column that does not have its column's form: a keyed word of a-z and 0-9 of
+    // its length in characters, so a role name and the role lists naming it stay alike.
+    std::string token(std::string_view word) const;
     // JSON text: every string value as free_text but those under `keep_paths` and those of a kept form
     // (JsonMask); a string that holds JSON itself is masked inside, keeping its JSON. A text whose
     // every string value has a kept form is left as it is, unparsed; a text that is no JSON is masked

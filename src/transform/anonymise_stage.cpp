@@ -3,6 +3,7 @@
 #include <crypt.h>
 
 #include <algorithm>
+#include <regex>
 
 #include "catalog/catalog.h"
 #include "core/error.h"
@@ -17,6 +18,7 @@ struct MaskedColumn {
     std::string column;
     AnonKind kind;
     JsonMask json;  // json_text
+    std::shared_ptr<const std::regex> form;  // token: the form of a word kept as it is
 };
 
 struct AnonymisedTable {
@@ -65,7 +67,7 @@ private:
 class SystemsRow : public Transform {
 public:
     SystemsRow(const AnonymiseOptions& options, AnonymiseCounts& counts, int name, int value)
-        : options_(options), counts_(counts), name_(name), value_(value) {}
+        : options_(options), counts_(counts), name_(name), value_(value), keep_values_(options.systems.keep_values) {}
     ~SystemsRow() override { counts_.dropped_rows += dropped_; }
     Result apply(FieldRow& row) override {
         const Field& name = row[name_];
@@ -80,6 +82,12 @@ public:
             }
             drop = true;
         }
+        // Deny by default: a value not of the form of server state (a plugin's or a newer server's
+        // row holding a key, an address or a text) is not copied; Mattermost makes what it needs.
+        const Field& value = row[value_];
+        if (!drop && !options_.systems.keep_values.empty() && !value.null &&
+            !std::regex_match(value.data, value.data + value.size, keep_values_))
+            drop = true;
         if (!drop) return Result::unchanged;
         ++dropped_;
         return Result::drop;
@@ -89,6 +97,7 @@ private:
     const AnonymiseOptions& options_;
     AnonymiseCounts& counts_;
     int name_, value_;
+    std::regex keep_values_;
     uint64_t dropped_ = 0;
 };
 
@@ -161,8 +170,25 @@ private:
                                                                                           : ctx_.options.password_hash;
                 break;
             case AnonKind::cleared: b.scratch = cleared_value(b.source_kind, ctx_.source); break;
+            case AnonKind::token: tokens(*b.column->form, v, b.scratch); break;
         }
         return b.scratch != v;
+    }
+
+    // Space-separated words (a role list, or one name): each word of the column's form stays, any
+    // other becomes a keyed word of its length; the spaces stay.
+    void tokens(const std::regex& form, std::string_view v, std::string& out) const {
+        out.clear();
+        size_t start = 0;
+        while (start <= v.size()) {
+            const size_t end = std::min(v.find(' ', start), v.size());
+            const std::string_view word = v.substr(start, end - start);
+            if (word.empty() || std::regex_match(word.begin(), word.end(), form)) out += word;
+            else out += ctx_.masker.token(word);
+            if (end == v.size()) break;
+            out += ' ';
+            start = end + 1;
+        }
     }
 
     MaskContext ctx_;
@@ -218,7 +244,8 @@ AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source, Engine d
             if (same_name(m.column, c.column)) return;
         JsonMask json = c.kind == AnonKind::json_text ? JsonMask::of(c.keep_paths, username_paths(c.table, c.column), c.keep_values)
                                                       : JsonMask{};
-        t->columns.push_back({c.column, c.kind, std::move(json)});
+        auto regex = c.kind == AnonKind::token ? std::make_shared<const std::regex>(c.form) : nullptr;
+        t->columns.push_back({c.column, c.kind, std::move(json), std::move(regex)});
     };
     for (const AnonymisedColumn& c : options_.columns) add(c);
     // A masked key must be masked alike wherever another column names it, or the link breaks. Today
@@ -228,7 +255,7 @@ AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source, Engine d
         for (const AnonymisedColumn& c : options_.columns)
             if ((c.kind == AnonKind::secret || c.kind == AnonKind::username || c.kind == AnonKind::email) &&
                 same_name(c.table, ref.target.table) && same_name(c.column, ref.target.column))
-                add(AnonymisedColumn{ref.table, ref.column, c.kind, {}, {}});
+                add(AnonymisedColumn{ref.table, ref.column, c.kind, {}, {}, ""});
 }
 
 AnonymiseStage::~AnonymiseStage() = default;
@@ -284,12 +311,14 @@ std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<Anonymis
         }
         if (!o.keep_paths.empty() && kind != AnonKind::json_text)
             throw Error(ExitCode::bad_input, where + " has keep_paths, but only kind json_text takes keep_paths.");
+        if (kind == AnonKind::token)  // its form is the model's knowledge of what Mattermost writes there
+            throw Error(ExitCode::bad_input, where + " has kind token, which only mmmove's model uses. Use secret or free_text.");
         try {
             JsonMask::of(o.keep_paths);
         } catch (const Error& e) {
             throw Error(ExitCode::bad_input, where + ": " + e.what());
         }
-        AnonymisedColumn c{o.table, o.column, kind, o.keep_paths, {}};
+        AnonymisedColumn c{o.table, o.column, kind, o.keep_paths, {}, ""};
         auto it = std::find_if(out.begin(), out.end(), same);
         // A JSON column stays JSON: the job's kept members come on top of the model's, which staging
         // needs to work (flags, settings, ids).

@@ -244,4 +244,13 @@ std::string Masker::url(std::string_view v) const {
     return out;
 }
 
+std::string Masker::token(std::string_view word) const {
+    size_t chars = 0;
+    for (char c : word) chars += is_continuation(c) ? 0 : 1;
+    MaskRandom r((*hash_)("token", word));
+    std::string out;
+    for (size_t i = 0; i < chars; ++i) out += "abcdefghijklmnopqrstuvwxyz0123456789"[r.below(36)];
+    return out;
+}
+
 }  // namespace mmmove

@@ -116,7 +116,8 @@ std::set<std::string> personal_values(const ScratchDb& src) {
     std::set<std::string> out;
     for (const auto& c : anonymised_columns()) {
         if (c.kind == AnonKind::free_text || c.kind == AnonKind::json_text || c.kind == AnonKind::url || c.kind == AnonKind::file_name ||
-            c.kind == AnonKind::ip_address || c.kind == AnonKind::person_detail)
+            c.kind == AnonKind::ip_address || c.kind == AnonKind::person_detail ||
+            c.kind == AnonKind::token)  // role names and the like: kept when of Mattermost's form, by design
             continue;
         const Table* t = cat.find(c.table);
         if (!t || !t->find_column(c.column) || t->find_column(c.column)->kind == ColumnKind::binary) continue;  // images: not words

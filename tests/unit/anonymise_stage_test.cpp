@@ -271,3 +271,58 @@ TEST_CASE("a job can drop more tables or keep one the model drops", "[unit][anon
     CHECK(tables.count("oauthaccessdata"));
     CHECK(tables.count("tokens"));
 }
+
+TEST_CASE("names of a fixed form are kept in that form only, and alike in every column that names them", "[unit][anonymise]") {
+    AnonymiseStage stage(options(), Engine::postgres);
+    const Masker masker(key);
+    ChunkIssues issues;
+    TestTable u = users();
+    TransformChain users_chain = stage.chain(u.planned, u.columns, issues);
+    FieldRow user = row_of({"id1", "alice", "a@b.c", "", "", "f", "", "system_user Dr_Jane_Doe  custom_role"});
+    REQUIRE(users_chain.apply(user));
+    const std::string jane = masker.token("Dr_Jane_Doe");
+    CHECK(jane.size() == 11);
+    CHECK(jane.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string::npos);
+    CHECK(value(user, 7) == "system_user " + jane + "  custom_role");  // Mattermost's role names, and the spaces, stay
+
+    TestTable roles("Roles", {column("Id"), column("Name"), column("Permissions")});
+    TransformChain roles_chain = stage.chain(roles.planned, roles.columns, issues);
+    FieldRow role = row_of({"r1", "Dr_Jane_Doe", "create_post Ring Jane on +49151 read_channel"});
+    REQUIRE(roles_chain.apply(role));
+    CHECK(value(role, 1) == jane);  // the role row and the lists naming it still match
+    CHECK(value(role, 2) == "create_post " + masker.token("Ring") + " " + masker.token("Jane") + " on " + masker.token("+49151") +
+                                " read_channel");
+
+    TestTable priority("PostsPriority", {column("PostId"), column("Priority")});
+    TransformChain priority_chain = stage.chain(priority.planned, priority.columns, issues);
+    FieldRow urgent = row_of({"p1", "urgent"}), odd = row_of({"p2", "call-me"});
+    REQUIRE(priority_chain.apply(urgent));
+    CHECK(value(urgent, 1) == "urgent");  // a value of the set stays
+    REQUIRE(priority_chain.apply(odd));
+    CHECK(value(odd, 1) == masker.token("call-me"));
+}
+
+TEST_CASE("Systems rows are copied only with a value of the form of server state", "[unit][anonymise]") {
+    AnonymiseOptions o = options();
+    o.server_id = "stagingidstagingidstagingi";
+    AnonymiseStage stage(o, Engine::postgres);
+    ChunkIssues issues;
+    TestTable systems("Systems", {column("Name"), column("Value")});
+    TransformChain chain = stage.chain(systems.planned, systems.columns, issues);
+    for (auto [name, stored] : {std::pair{"AdvancedPermissionsMigrationComplete", "true"}, {"InstallationDate", "1700000000000"},
+                               {"Version", "9.11.0"}, {"WarnMetricNumberOfActiveUsers500", "ack"}, {"LastEmptyValue", ""}}) {
+        FieldRow row = row_of({name, stored});
+        INFO(name);
+        CHECK(chain.apply(row));
+        CHECK(value(row, 1) == stored);
+    }
+    FieldRow identity = row_of({"DiagnosticId", "productionidproductionidpr"});
+    REQUIRE(chain.apply(identity));
+    CHECK(value(identity, 1) == o.server_id);
+    for (auto [name, stored] : {std::pair{"AsymmetricSigningKey", "{\"ecdsa_key\":{}}"}, {"PluginGithubToken", "ghp_Abc123secret"},
+                               {"OnCallNote", "Dr Jane Doe 0151 2345"}, {"ExportPath", "/srv/prod/export"}}) {
+        FieldRow row = row_of({name, stored});
+        INFO(name);
+        CHECK_FALSE(chain.apply(row));  // not copied
+    }
+}

@@ -285,7 +285,7 @@ TEST_CASE("an anonymised refresh's config step keeps none of production's servic
     // How the server behaves does come from production.
     CHECK(merged["ServiceSettings"]["SiteURL"] == "https://staging.example.com");
     CHECK(merged["ServiceSettings"]["EnablePostUsernameOverride"] == true);
-    CHECK(merged["TeamSettings"]["SiteName"] == "Prod Chat");
+    CHECK(merged["TeamSettings"]["SiteName"] == "Staging");  // text for people to read stays staging's
     CHECK(merged["TeamSettings"]["MaxUsersPerTeam"] == 500);
     CHECK(merged["PasswordSettings"]["MinimumLength"] == 12);
     CHECK(merged["FileSettings"]["MaxFileSize"] == 104857600);

@@ -2,7 +2,6 @@
 
 #include <zlib.h>
 
-#include <cctype>
 #include <stdexcept>
 #include <vector>
 
@@ -231,13 +230,11 @@ std::string placeholder_bytes(const Placeholder& p) {
     return {};
 }
 
-bool holds_uploaded_names(std::string_view rel) {
-    const std::string_view top = rel.substr(0, rel.find('/'));
-    if (top == "bookmark") return true;
-    if (top.size() != 8) return false;
-    for (char c : top)
-        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-    return true;
+bool mattermost_file_name(std::string_view rel) {
+    const size_t slash = rel.find('/');
+    if (slash == std::string_view::npos) return false;  // a file at the root: no folder Mattermost names files in
+    const std::string_view top = rel.substr(0, slash);
+    return top == "users" || top == "teams" || top == "emoji" || top == "brand" || top == "plugins";
 }
 
 }  // namespace mmmove

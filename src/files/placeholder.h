@@ -34,9 +34,10 @@ constexpr uint64_t kMaxFiller = 1024 * 1024;
 Placeholder plan_placeholder(std::string_view head, uint64_t size);
 std::string placeholder_bytes(const Placeholder& p);
 
-// The folders whose file names are the users' own (post attachments and uploads under a date folder,
-// channel bookmark files), by the path from the data directory's root: a refresh masks those names as
-// FileInfo's paths are masked. Elsewhere names are Mattermost's (users/<id>/profile.png, emoji/<id>/image).
-bool holds_uploaded_names(std::string_view rel);
+// Whether a file's name (by its path from the data directory's root) is one Mattermost gives itself:
+// under users/, teams/, emoji/, brand/ and plugins/ (profile.png, teamIcon.png, image, bundles). A
+// refresh masks every other file name as FileInfo's paths are masked: uploads under a date folder,
+// bookmark files, and whatever lies in a folder mmmove does not know (deny by default).
+bool mattermost_file_name(std::string_view rel);
 
 }  // namespace mmmove

@@ -219,7 +219,7 @@ std::string files_step(RunState& s) {
         const Masker& masker = s.stage->masker();
         o.file_name = [&masker](const std::string& rel) {
             std::string name = rel.substr(rel.rfind('/') + 1);
-            return holds_uploaded_names(rel) ? masker.file_name(name) : name;
+            return mattermost_file_name(rel) ? name : masker.file_name(name);
         };
         o.placeholders = !s.job.files.keep_contents;
     }

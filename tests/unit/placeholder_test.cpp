@@ -100,11 +100,14 @@ TEST_CASE("other files become filler in their size class, with no byte of the or
     CHECK(plan_placeholder("not a png at all", 16).kind == PlaceholderKind::filler);
 }
 
-TEST_CASE("only the folders of uploads and bookmarks hold names the users chose", "[unit][placeholder]") {
-    CHECK(holds_uploaded_names("20240131/teams/t/channels/c/users/u/f/scan.png"));
-    CHECK(holds_uploaded_names("bookmark/teams/t/channels/c/f/list.pdf"));
-    CHECK_FALSE(holds_uploaded_names("users/u/profile.png"));
-    CHECK_FALSE(holds_uploaded_names("emoji/e/image"));
-    CHECK_FALSE(holds_uploaded_names("2024013/x.png"));
-    CHECK_FALSE(holds_uploaded_names("2024013a/x.png"));
+TEST_CASE("only Mattermost's own folders keep their file names", "[unit][placeholder]") {
+    CHECK(mattermost_file_name("users/u/profile.png"));
+    CHECK(mattermost_file_name("teams/t/teamIcon.png"));
+    CHECK(mattermost_file_name("emoji/e/image"));
+    CHECK(mattermost_file_name("brand/image.png"));
+    CHECK(mattermost_file_name("plugins/com.example.tar.gz"));
+    CHECK_FALSE(mattermost_file_name("20240131/teams/t/channels/c/users/u/f/scan.png"));  // uploads: the user's names
+    CHECK_FALSE(mattermost_file_name("bookmark/teams/t/channels/c/f/list.pdf"));
+    CHECK_FALSE(mattermost_file_name("someplugin/notes.txt"));  // unknown: deny by default
+    CHECK_FALSE(mattermost_file_name("users.txt"));
 }

@@ -47,6 +47,9 @@ Planted plant_files(const ScratchDb& src, const fs::path& data) {
     spit(data / "emoji/emojiidemojiidemojiidemoji01/image", p.emoji);
     spit(data / "teams/teamidteamidteamidteamid01/teamIcon.png", p.icon);
     spit(data / "someplugin/Smith notes.txt", p.unknown);
+    // A link to a file outside the data directory: never followed, so neither copied nor read for a placeholder.
+    spit(data.parent_path() / "outside.txt", marker);
+    fs::create_symlink(data.parent_path() / "outside.txt", data / upload / "fileidfileidfileidfileid02/Smith link.txt");
     auto db = src.connect();
     Catalog cat = read_catalog(*db);
     db->exec("DELETE FROM " + quoted_table(*db, cat, "FileInfo"));
@@ -126,6 +129,7 @@ void refresh_with_files(Engine source_engine) {
         check_placeholders(dst, to);
         CHECK(r.output.find(marker) == std::string::npos);
         auto summary = nlohmann::json::parse(slurp(job.summary));
+        CHECK(summary["warnings"].dump().find("a symlink") != std::string::npos);  // refused, with a warning
         CHECK(summary["files"]["copied"] == (run == 1 ? 8 : 0));  // the second run rewrites nothing
         if (run == 2) CHECK(r.output.find("0 placeholders written, 8 unchanged, 0 deleted") != std::string::npos);
     }
@@ -148,7 +152,7 @@ void refresh_with_files(Engine source_engine) {
 }  // namespace
 
 TEST_CASE("an anonymised refresh from PostgreSQL writes placeholders at FileInfo's masked paths, and keep_contents copies",
-          "[e2e][run][files]") {
+          "[e2e][run][files][threads]") {
     refresh_with_files(Engine::postgres);
 }
 

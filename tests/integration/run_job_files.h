@@ -1,6 +1,7 @@
 #pragma once
 // What the `mmmove run` integration tests share: a job's files (a nightly anonymised refresh as an
-// admin writes it, with production's and staging's config.json) and reading a database's Systems rows.
+// admin writes it, with production's and staging's config.json and, with the files step, data directories),
+// reading a database's Systems rows and planting a row.
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -20,6 +20,10 @@ void SyncTally::fail(const std::string& what) {
     result.failed.push_back(what);
 }
 
+std::string shown_file(const SyncOptions& o, const FolderPair& pair, const std::string& name) {
+    return printable_path(pair.child(o.file_name ? o.file_name(pair.child(name)) : name));
+}
+
 namespace {
 
 bool same_mtime(const struct stat& a, const struct stat& b) {
@@ -153,7 +157,7 @@ std::string write_bytes(FileSystem& fs, bool keep_owner, const FolderPair& pair,
 // An anonymised refresh's file: its placeholder, written unless the destination holds it already.
 void write_placeholder(const SyncOptions& o, bool keep_owner, SyncTally& tally, const FolderPair& pair, const std::string& name,
                        const std::string& dest_name, bool exists, const struct stat& d) {
-    const std::string rel = printable_path(pair.child(name));
+    const std::string rel = shown_file(o, pair, name);
     struct stat s {};
     std::string bytes;
     std::string error = placeholder_of(pair.fs, pair, name, s, bytes);
@@ -174,7 +178,7 @@ void write_placeholder(const SyncOptions& o, bool keep_owner, SyncTally& tally, 
 void copy_file(const SyncOptions& o, bool keep_owner, SyncTally& tally, const FolderPair& pair, const std::string& name,
                const std::string& dest_name) {
     FileSystem& fs = pair.fs;
-    std::string rel = printable_path(pair.child(name));
+    std::string rel = shown_file(o, pair, name);
     struct stat s {};
     if (!fs.stat(pair.src, name, s)) return tally.fail(rel + ": vanished from the source during the sync");
     if (!S_ISREG(s.st_mode)) return tally.refuse(rel + ": no longer a regular file in the source (not copied)");

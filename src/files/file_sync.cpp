@@ -96,8 +96,8 @@ public:
             } else {
                 kept.insert(e.name);  // a symlink or an entry that could not be read: its destination copy stays
             }
-            if (S_ISLNK(e.type)) refuse_symlink(pair->child(e.name));
-            else if (e.type == 0) tally_.fail(why(printable_path(pair->child(e.name)) + ": cannot read the source", e.error));
+            if (S_ISLNK(e.type)) refuse_symlink(*pair, e.name);
+            else if (e.type == 0) tally_.fail(why(shown_file(o_, *pair, e.name) + ": cannot read the source", e.error));
             report_progress();
         }
         clean_destination(*pair, kept, dest, dest_listed);
@@ -117,7 +117,7 @@ private:
             return std::nullopt;
         }
         if (!kept.insert(dest_name).second) {
-            tally_.fail(printable_path(pair.child(name)) + ": another file of its folder has the same destination name (not copied)");
+            tally_.fail(shown_file(o_, pair, name) + ": another file of its folder has the same destination name (not copied)");
             return std::nullopt;
         }
         return dest_name;
@@ -131,12 +131,12 @@ private:
                     "); its copies in the destination are kept");
     }
 
-    void refuse_symlink(const std::string& rel) {
+    void refuse_symlink(const FolderPair& pair, const std::string& name) {
         std::error_code ec;
-        std::string target = fs::weakly_canonical(o_.from / rel, ec).string();
+        std::string target = fs::weakly_canonical(o_.from / pair.child(name), ec).string();
         bool inside = !ec && target.rfind(source_root_, 0) == 0;
-        tally_.refuse(printable_path(rel) + (inside ? ": a symlink (not followed)"
-                                                    : ": a symlink that reaches outside the source directory (refused)"));
+        tally_.refuse(shown_file(o_, pair, name) + (inside ? ": a symlink (not followed)"
+                                                           : ": a symlink that reaches outside the source directory (refused)"));
     }
 
     // The folder's pair, or null when the source folder cannot be read (reported; nothing under it

@@ -128,6 +128,8 @@ void refresh_with_files(Engine source_engine) {
         REQUIRE(r.exit_code == 0);
         check_placeholders(dst, to);
         CHECK(r.output.find(marker) == std::string::npos);
+        CHECK(r.output.find("Smith") == std::string::npos);  // no original file name in the log or the summary
+        CHECK(slurp(job.summary).find("Smith") == std::string::npos);
         auto summary = nlohmann::json::parse(slurp(job.summary));
         CHECK(summary["warnings"].dump().find("a symlink") != std::string::npos);  // refused, with a warning
         CHECK(summary["files"]["copied"] == (run == 1 ? 8 : 0));  // the second run rewrites nothing

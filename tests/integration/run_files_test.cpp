@@ -99,6 +99,8 @@ void check_placeholders(const ScratchDb& dst, const fs::path& data) {
             if (!p.empty()) CHECK(files.count(p) == 1);  // staging's rows and staging's files agree
         }
     const auto& scan = rows["fileidfileidfileidfileid01"];
+    for (const std::string& png : {files[scan[0]], files["users/useriduseriduseriduserid01/profile.png"]})
+        CHECK(png.rfind("\x89PNG\r\n\x1a\n", 0) == 0);
     CHECK(png_size(files[scan[0]]) == std::pair<uint32_t, uint32_t>(300, 200));
     CHECK(files[scan[1]].rfind("\xFF\xD8\xFF", 0) == 0);
     CHECK(jpeg_size(files[scan[1]]) == std::pair<uint32_t, uint32_t>(120, 80));

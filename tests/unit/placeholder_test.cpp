@@ -31,7 +31,8 @@ std::string png_pixels(const std::string& png) {
         if (type == "IDAT") idat += png.substr(at + 8, length);
         at += 12 + length;
     }
-    std::string out(64 * 1024 * 1024, '\0');
+    const auto [w, h] = png_size(png);
+    std::string out(size_t(w + 1) * h + 1, '\0');  // one byte more than the rows need: a longer stream fails
     uLongf size = out.size();
     REQUIRE(uncompress(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) == Z_OK);
     out.resize(size);

@@ -40,8 +40,14 @@ struct SyncTally {
     void fail(const std::string& what);
 };
 
-// Copies pair.rel/name unless the destination already holds the same file. The destination only
-// ever holds the old file or the complete new one: the copy goes to a temporary name first.
-void copy_file(const SyncOptions& o, bool keep_owner, SyncTally& tally, const FolderPair& pair, const std::string& name);
+// pair.rel/name as messages name it: printable, and with o.file_name at its destination name, so an
+// anonymised refresh's warnings and summary hold no original file name.
+std::string shown_file(const SyncOptions& o, const FolderPair& pair, const std::string& name);
+
+// Copies pair.rel/name to dest_name in the destination folder (its placeholder with o.placeholders)
+// unless the destination already holds the same file. The destination only ever holds the old file or
+// the complete new one: the copy goes to a temporary name first.
+void copy_file(const SyncOptions& o, bool keep_owner, SyncTally& tally, const FolderPair& pair, const std::string& name,
+               const std::string& dest_name);
 
 }  // namespace mmmove

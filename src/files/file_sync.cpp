@@ -24,7 +24,7 @@ namespace {
 
 struct Task {
     std::shared_ptr<FolderPair> pair;
-    std::string name;
+    std::string name, dest_name;
 };
 
 // A bounded queue: the walk never runs more than this many files ahead of the workers, which also
@@ -85,15 +85,22 @@ public:
         bool dest_listed = pair->dst < 0 || fs_.list_folder(pair->dst, dest);
         if (!dest_listed) tally_.fail(why(shown(pair->rel) + ": cannot read the destination folder", errno));
         std::vector<std::string> folders;
+        std::unordered_set<std::string> kept;  // the destination's names of the source's files and folders
         for (const auto& e : source) {
             if (is_temporary(e.name)) continue;
-            if (S_ISREG(e.type)) queue_.push(Task{pair, e.name});
-            else if (S_ISDIR(e.type)) folders.push_back(e.name);
-            else if (S_ISLNK(e.type)) refuse_symlink(pair->child(e.name));
-            else if (e.type == 0) tally_.fail(why(printable_path(pair->child(e.name)) + ": cannot read the source", e.error));
+            if (S_ISREG(e.type)) {
+                if (auto dest_name = destination_name(*pair, e.name, kept)) queue_.push(Task{pair, e.name, *dest_name});
+            } else if (S_ISDIR(e.type)) {
+                folders.push_back(e.name);
+                kept.insert(e.name);
+            } else {
+                kept.insert(e.name);  // a symlink or an entry that could not be read: its destination copy stays
+            }
+            if (S_ISLNK(e.type)) refuse_symlink(*pair, e.name);
+            else if (e.type == 0) tally_.fail(why(shown_file(o_, *pair, e.name) + ": cannot read the source", e.error));
             report_progress();
         }
-        clean_destination(*pair, source, dest, dest_listed);
+        clean_destination(*pair, kept, dest, dest_listed);
         for (const auto& name : folders) {
             auto sub = open_pair(*pair, name);
             if (sub) visit(sub);
@@ -101,6 +108,21 @@ public:
     }
 
 private:
+    // The file's name in the destination (o.file_name), recorded in `kept`; nothing when the name is
+    // not one path component or another file of the folder already took it (a failure).
+    std::optional<std::string> destination_name(const FolderPair& pair, const std::string& name, std::unordered_set<std::string>& kept) {
+        std::string dest_name = o_.file_name ? o_.file_name(pair.child(name)) : name;
+        if (!single_component(dest_name)) {
+            tally_.fail(printable_path(pair.child(name)) + ": its destination name is not one path component (not copied)");
+            return std::nullopt;
+        }
+        if (!kept.insert(dest_name).second) {
+            tally_.fail(shown_file(o_, pair, name) + ": another file of its folder has the same destination name (not copied)");
+            return std::nullopt;
+        }
+        return dest_name;
+    }
+
     static std::string shown(const std::string& rel) { return rel.empty() ? "." : printable_path(rel); }
 
     // The source's content there is unknown: a failure, and --delete removes nothing under it.
@@ -109,12 +131,12 @@ private:
                     "); its copies in the destination are kept");
     }
 
-    void refuse_symlink(const std::string& rel) {
+    void refuse_symlink(const FolderPair& pair, const std::string& name) {
         std::error_code ec;
-        std::string target = fs::weakly_canonical(o_.from / rel, ec).string();
+        std::string target = fs::weakly_canonical(o_.from / pair.child(name), ec).string();
         bool inside = !ec && target.rfind(source_root_, 0) == 0;
-        tally_.refuse(printable_path(rel) + (inside ? ": a symlink (not followed)"
-                                                    : ": a symlink that reaches outside the source directory (refused)"));
+        tally_.refuse(shown_file(o_, pair, name) + (inside ? ": a symlink (not followed)"
+                                                           : ": a symlink that reaches outside the source directory (refused)"));
     }
 
     // The folder's pair, or null when the source folder cannot be read (reported; nothing under it
@@ -165,13 +187,10 @@ private:
         }
     }
 
-    // Leftover temporary files go; with --delete, so do files the source lacks, but only where
-    // both listings are complete.
-    void clean_destination(const FolderPair& pair, const std::vector<FolderEntry>& source, const std::vector<FolderEntry>& dest,
+    // Leftover temporary files go; with --delete, so do files the source lacks (`kept` holds the
+    // destination names of the source's files and folders), but only where both listings are complete.
+    void clean_destination(const FolderPair& pair, const std::unordered_set<std::string>& in_source, const std::vector<FolderEntry>& dest,
                            bool dest_listed) {
-        std::unordered_set<std::string> in_source;
-        if (o_.remove_extra)
-            for (const auto& e : source) in_source.insert(e.name);
         for (const auto& e : dest) {
             bool temporary = is_temporary(e.name);
             if (temporary && S_ISREG(e.type) && !o_.dry_run) fs_.remove(pair.dst, e.name);
@@ -284,7 +303,7 @@ SyncResult sync_files(const SyncOptions& o, FileSystem& fsys, std::ostream& log)
     {
         TaskQueue queue;
         unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
-        CopyWorkers workers(jobs, queue, [&](const Task& t) { copy_file(o, keep_owner, tally, *t.pair, t.name); });
+        CopyWorkers workers(jobs, queue, [&](const Task& t) { copy_file(o, keep_owner, tally, *t.pair, t.name, t.dest_name); });
         FolderWalk walk(o, fsys, tally, queue, keep_owner, log);
         walk.visit(root);
         root.reset();

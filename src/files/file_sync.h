@@ -35,6 +35,12 @@ struct SyncOptions {
     // the folder, or "" to leave the folder out (the destination's own copy of it wins).
     bool keep_existing = false;
     std::function<std::optional<std::string>(const std::string& rel)> folder_name;
+    // An anonymised refresh: `file_name(rel)` gets a source file's path from the root and returns its
+    // name in the destination (one path component; the folders stay), and with `placeholders` each
+    // file is written as its placeholder (files/placeholder.h), never with the source's bytes. A
+    // placeholder is unchanged when the destination holds exactly its bytes with the source's mtime.
+    std::function<std::string(const std::string& rel)> file_name;
+    bool placeholders = false;
 };
 
 struct SyncResult {

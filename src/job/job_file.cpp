@@ -229,8 +229,9 @@ JobConfig read_config(const JobReader& r, const JobValue& v) {
 }
 
 JobFiles read_files(const JobReader& r, const JobValue& v) {
-    JobFields f = r.fields(v, {"checksum", "remove_extra"});
+    JobFields f = r.fields(v, {"checksum", "remove_extra", "keep_contents"});
     JobFiles files;
+    if_present(f, "keep_contents", [&](const JobValue& x) { files.keep_contents = r.boolean(x); });
     if_present(f, "checksum", [&](const JobValue& x) { files.checksum = r.boolean(x); });
     if_present(f, "remove_extra", [&](const JobValue& x) { files.remove_extra = r.boolean(x); });
     return files;

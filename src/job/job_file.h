@@ -80,6 +80,9 @@ struct JobConfig {
 struct JobFiles {
     bool checksum = false;
     bool remove_extra = true;  // a refresh: files the source no longer has leave the destination (never in merge mode)
+    // An anonymised refresh writes placeholders (files/placeholder.h) at the masked names; true copies
+    // the contents as they are (still at the masked names). Refused without the anonymise step.
+    bool keep_contents = false;
 };
 
 struct Job {

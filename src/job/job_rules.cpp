@@ -93,6 +93,10 @@ void check_config_and_files(const JobReader& r, const Job& job) {
         refuse(r, "files.remove_extra", {"files.remove_extra"},
                "mode merge never deletes a destination file (the source's files join the destination's through the "
                "merge's ID map, none replaced): remove this key.");
+    if (r.line_of("files.keep_contents") && !job.has(JobStep::anonymise))
+        refuse(r, "files.keep_contents", {"files.keep_contents"},
+               "only an anonymised refresh writes placeholders instead of the files' contents; without the anonymise step "
+               "the files are copied as they are: remove this key.");
     if (job.has(JobStep::files)) {
         for (auto [side, key] : {std::pair{&job.source, "source.data"}, std::pair{&job.destination, "destination.data"}})
             if (side->data.empty())

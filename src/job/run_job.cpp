@@ -12,6 +12,7 @@
 #include "db/destination_lock.h"
 #include "files/file_sync.h"
 #include "files/file_system.h"
+#include "files/placeholder.h"
 #include "job/anonymise_gate.h"
 #include "job/job_config.h"
 #include "job/refresh_target.h"
@@ -214,13 +215,22 @@ std::string files_step(RunState& s) {
     o.remove_extra = s.job.files.remove_extra;
     o.jobs = s.job.copy.jobs;
     o.quiet = s.options.quiet;
+    if (s.stage) {  // anonymised: the names FileInfo's masked paths give, and placeholders unless the job keeps contents
+        const Masker& masker = s.stage->masker();
+        o.file_name = [&masker](const std::string& rel) {
+            std::string name = rel.substr(rel.rfind('/') + 1);
+            return mattermost_file_name(rel) ? name : masker.file_name(name);
+        };
+        o.placeholders = !s.job.files.keep_contents;
+    }
     SyncResult r = sync_files(o, real_file_system(), s.log);
     s.result.file_bytes = r.bytes;
     s.result.files_copied = r.copied;
     for (const auto& refused : r.refused) s.result.warnings.push_back("files: refused " + refused);
     if (!r.failed.empty())
         throw Error(ExitCode::destination, std::to_string(r.failed.size()) + " files could not be copied (listed above).");
-    return std::to_string(r.copied) + " copied, " + std::to_string(r.unchanged) + " unchanged, " + std::to_string(r.deleted) + " deleted";
+    return std::to_string(r.copied) + (o.placeholders ? " placeholders written, " : " copied, ") + std::to_string(r.unchanged) +
+           " unchanged, " + std::to_string(r.deleted) + " deleted";
 }
 
 // Decides how a refresh treats what the destination holds (an earlier refresh is replaced; an

@@ -189,6 +189,7 @@ public:
     // Adds this stage's transform for `table` to an existing chain (after a merge's remap).
     void extend(TransformChain& chain, const PlannedTable& table, const RowColumns& columns) const;
     const AnonymiseCounts& counts() const { return counts_; }
+    const Masker& masker() const { return masker_; }  // the files step masks file names as FileInfo's paths
 
 private:
     AnonymiseOptions options_;

@@ -208,8 +208,13 @@ std::string Masker::ip_address(std::string_view v) const {
     return out;
 }
 
-// The name after the last '/' is masked (UploadSessions.Path holds folders of ids before it); an
-// extension of up to 16 letters and digits stays, since Mattermost picks previews and icons by it.
+// The name after the last '/' is masked (UploadSessions.Path and FileInfo's paths hold folders of
+// ids and the date before it); an extension of up to 16 letters and digits stays, since Mattermost
+// picks previews and icons by it. Only the stem (the name before its extension) is hashed, and a
+// stem ending in "_thumb" or "_preview" keeps that ending, its rest hashed: Mattermost names an
+// upload's thumbnail and preview "<stem>_thumb.<ext>" and "<stem>_preview.<ext>", so FileInfo.Name,
+// Path, ThumbnailPath and PreviewPath, and the files sync (which masks names on disk by this same
+// function), stay in agreement. Within one upload's folder the three names stay distinct.
 std::string Masker::file_name(std::string_view v) const {
     if (v.empty()) return {};
     const size_t slash = v.rfind('/');
@@ -223,7 +228,11 @@ std::string Masker::file_name(std::string_view v) const {
         for (char c : ext.substr(1))
             if (!is_alnum(c)) ext = {};
     }
-    return std::string(folder) + "file-" + base36(digest_word((*hash_)("file_name", name))) + std::string(ext);
+    std::string_view stem = name.substr(0, name.size() - ext.size()), derived;
+    for (std::string_view ending : {std::string_view("_thumb"), std::string_view("_preview")})
+        if (stem.size() > ending.size() && stem.substr(stem.size() - ending.size()) == ending) derived = ending;
+    stem.remove_suffix(derived.size());
+    return std::string(folder) + "file-" + base36(digest_word((*hash_)("file_name", stem))) + std::string(derived) + std::string(ext);
 }
 
 // One URL, a JSON list of them, or several separated by white space (each masked, the separators kept).

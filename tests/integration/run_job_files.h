@@ -1,6 +1,10 @@
 #pragma once
 // What the `mmmove run` integration tests share: a job's files (a nightly anonymised refresh as an
-// admin writes it, with production's and staging's config.json) and reading a database's Systems rows.
+// admin writes it, with production's and staging's config.json and, with the files step, data directories),
+// reading a database's Systems rows and planting a row.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -24,10 +28,33 @@ inline std::map<std::string, std::string> systems_rows(Database& db) {
     return out;
 }
 
+// A row in `table` with every column filled by a plain value of its kind, `values` overriding some:
+// the secrets the sample data lacks (sessions, webhooks, tokens) are planted this way on either engine.
+inline void plant_row(Database& db, const Catalog& cat, const std::string& table, const std::map<std::string, std::string>& values) {
+    const Table* t = cat.find(table);
+    REQUIRE(t);
+    std::string cols, vals;
+    for (const auto& c : t->columns) {
+        std::string v;
+        auto it = std::find_if(values.begin(), values.end(), [&](const auto& kv) { return lower(kv.first) == lower(c.name); });
+        if (it != values.end()) v = db.quote_literal(it->second);
+        else if (c.kind == ColumnKind::integer || c.kind == ColumnKind::floating) v = "0";
+        else if (c.kind == ColumnKind::boolean) v = db.engine() == Engine::postgres ? "false" : "0";
+        else if (c.kind == ColumnKind::json) v = "'{}'";
+        else if (c.kind == ColumnKind::text_array) v = db.engine() == Engine::postgres ? "'{}'" : "'[]'";
+        else if (c.kind == ColumnKind::enumeration || c.kind == ColumnKind::binary) continue;
+        else v = db.quote_literal(c.max_chars && c.max_chars < 26 ? std::string(static_cast<size_t>(c.max_chars), 'a') : "plantedvalueplantedvalue12");
+        cols += (cols.empty() ? "" : ", ") + db.quote_ident(c.name);
+        vals += (vals.empty() ? "" : ", ") + v;
+    }
+    db.exec("INSERT INTO " + db.quote_ident(t->name) + " (" + cols + ") VALUES (" + vals + ")");
+}
+
 struct JobFiles {
     TempFolder dir;
     std::string job, summary, lock;
-    JobFiles(const std::string& tag, const ScratchDb& src, const ScratchDb& dst, const std::string& extra = "")
+    // with_files: both sides get a data directory (source-data, dest-data in dir) and the files step runs.
+    JobFiles(const std::string& tag, const ScratchDb& src, const ScratchDb& dst, const std::string& extra = "", bool with_files = false)
         : dir("run-" + tag), job((dir.path / "refresh.yaml").string()), summary((dir.path / "summary.json").string()),
           lock((dir.path / "refresh.lock").string()) {
         spit(dir.path / "source-config.json", R"({"ServiceSettings": {"SiteURL": "https://chat.example.com", "EnableOutgoingWebhooks": true},
@@ -46,9 +73,11 @@ struct JobFiles {
              "# a nightly refresh, as an admin writes it\n"
              "job: test-refresh-" + tag + "\n"
              "mode: refresh\n"
-             "source:\n  database: ${MMMOVE_TEST_SOURCE}\n  config: " + (dir.path / "source-config.json").string() + "\n"
-             "destination:\n  database: ${MMMOVE_TEST_DEST}\n  config: " + (dir.path / "dest-config.json").string() + "\n"
-             "steps: [check, copy, anonymise, verify, config]\n"
+             "source:\n  database: ${MMMOVE_TEST_SOURCE}\n  config: " + (dir.path / "source-config.json").string() + "\n" +
+             (with_files ? "  data: " + (dir.path / "source-data").string() + "\n" : "") +
+             "destination:\n  database: ${MMMOVE_TEST_DEST}\n  config: " + (dir.path / "dest-config.json").string() + "\n" +
+             (with_files ? "  data: " + (dir.path / "dest-data").string() + "\n" : "") +
+             "steps: [check, copy, anonymise, verify, config" + (with_files ? ", files" : "") + "]\n"
              "copy:\n  create_schema: true\n  chunk_rows: 400\n  jobs: 2\n"
              "anonymise:\n  key_env: MMMOVE_TEST_ANON_KEY\n"
              "lock: " + lock + "\nsummary: " + summary + "\nreport: " + (dir.path / "report.jsonl").string() + "\n" + extra);

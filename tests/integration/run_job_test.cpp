@@ -29,28 +29,6 @@ using namespace mmmove::test;
 
 namespace {
 
-// A row in `table` with every column filled by a plain value of its kind, `values` overriding some:
-// the secrets the sample data lacks (sessions, webhooks, tokens) are planted this way on either engine.
-void plant_row(Database& db, const Catalog& cat, const std::string& table, const std::map<std::string, std::string>& values) {
-    const Table* t = cat.find(table);
-    REQUIRE(t);
-    std::string cols, vals;
-    for (const auto& c : t->columns) {
-        std::string v;
-        auto it = std::find_if(values.begin(), values.end(), [&](const auto& kv) { return lower(kv.first) == lower(c.name); });
-        if (it != values.end()) v = db.quote_literal(it->second);
-        else if (c.kind == ColumnKind::integer || c.kind == ColumnKind::floating) v = "0";
-        else if (c.kind == ColumnKind::boolean) v = db.engine() == Engine::postgres ? "false" : "0";
-        else if (c.kind == ColumnKind::json) v = "'{}'";
-        else if (c.kind == ColumnKind::text_array) v = db.engine() == Engine::postgres ? "'{}'" : "'[]'";
-        else if (c.kind == ColumnKind::enumeration || c.kind == ColumnKind::binary) continue;
-        else v = db.quote_literal(c.max_chars && c.max_chars < 26 ? std::string(static_cast<size_t>(c.max_chars), 'a') : "plantedvalueplantedvalue12");
-        cols += (cols.empty() ? "" : ", ") + db.quote_ident(c.name);
-        vals += (vals.empty() ? "" : ", ") + v;
-    }
-    db.exec("INSERT INTO " + db.quote_ident(t->name) + " (" + cols + ") VALUES (" + vals + ")");
-}
-
 // Secrets of the kinds the sample data has none of, each a distinctive value the scan looks for.
 void plant_secrets(const ScratchDb& src) {
     auto db = src.connect();

@@ -145,7 +145,11 @@ TEST_CASE("ids and names other rows depend on are left alone", "[unit][anonymise
     CHECK_FALSE(entry("PublicChannels", "Name"));
     CHECK_FALSE(entry("Teams", "Name"));
     CHECK_FALSE(entry("Emoji", "Name"));           // reactions name emoji
-    CHECK_FALSE(entry("FileInfo", "Path"));        // files sync needs the file-store path
+    for (const char* path : {"Path", "ThumbnailPath", "PreviewPath"}) {  // their file name part, as files sync masks it
+        INFO(path);
+        REQUIRE(entry("FileInfo", path));
+        CHECK(entry("FileInfo", path)->kind == AnonKind::file_name);
+    }
     CHECK(anonymised_columns_of("Reactions").empty());
     CHECK(anonymised_columns_of("Threads").empty());
     CHECK(anonymised_columns_of("Status").empty());

@@ -257,6 +257,21 @@ TEST_CASE("file names keep their extension", "[unit][anonymise]") {
     CHECK(path.find("photo") == std::string::npos);
 }
 
+TEST_CASE("a file's thumbnail and preview paths follow the mask of its name", "[unit][anonymise]") {
+    // Mattermost names them "<name without extension>_thumb.jpg" and "_preview.jpg" in the upload's folder.
+    const std::string folder = "20240131/teams/t1/channels/c1/users/u1/f1/";
+    const std::string name = masker().file_name("Patient Smith scan.png");
+    CHECK(masker().file_name(folder + "Patient Smith scan.png") == folder + name);
+    const std::string stem = name.substr(0, name.size() - 4);
+    CHECK(masker().file_name(folder + "Patient Smith scan_thumb.jpg") == folder + stem + "_thumb.jpg");
+    CHECK(masker().file_name(folder + "Patient Smith scan_preview.jpg") == folder + stem + "_preview.jpg");
+    // An upload whose own name ends in _thumb keeps three distinct names in its folder.
+    std::set<std::string> names{masker().file_name("x_thumb.jpg"), masker().file_name("x_thumb_thumb.jpg"),
+                                masker().file_name("x_thumb_preview.jpg")};
+    CHECK(names.size() == 3);
+    for (const auto& n : names) CHECK(n.find("x_") == std::string::npos);
+}
+
 TEST_CASE("URLs get a masked host and keep their shape", "[unit][anonymise]") {
     const std::string u = masker().url("https://bob:pw@hooks.acme.com:8443/services/T01/B02?token=xyz#top");
     INFO(u);

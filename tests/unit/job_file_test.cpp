@@ -325,6 +325,19 @@ TEST_CASE("a merge job never deletes files: remove_extra is refused, and its fil
     CHECK(parse(sides).has(JobStep::files));  // both data directories: the merge's file join
 }
 
+TEST_CASE("files.keep_contents: an anonymised refresh copies the files' contents only when the job says so", "[job]") {
+    const std::string sides = "job: r\nsource: {database: /a/config.json, data: /a/data}\n"
+                              "destination: {database: /b/config.json, data: /b/data}\n";
+    Job job = parse(sides + "anonymise: {key_env: A}\n");
+    CHECK(job.has(JobStep::files));
+    CHECK_FALSE(job.files.keep_contents);  // placeholders by default
+    CHECK(parse(sides + "anonymise: {key_env: A}\nfiles:\n  keep_contents: true\n").files.keep_contents);
+    CHECK_THAT(refusal(sides + "anonymise: {key_env: A}\nfiles: {keep_contents: maybe}\n"), Catch::Contains("files.keep_contents"));
+    CHECK_THAT(refusal(sides + "anonymise: {key_env: A}\nfiles: {keep_content: true}\n"), Catch::Contains("files.keep_content: unknown key"));
+    CHECK_THAT(refusal(sides + "mode: copy\nfiles:\n  keep_contents: true\n"),
+               Catch::StartsWith("jobs/test.yaml:6: files.keep_contents: only an anonymised refresh writes placeholders"));
+}
+
 TEST_CASE("the example jobs in config/ parse as shipped", "[job]") {
     const std::string dir = std::string(MMMOVE_SOURCE_DIR) + "/config/";
     for (const char* name : {"refresh-test.yaml", "move.yaml", "bitnami-to-postgres.yaml", "merge.yaml"}) {

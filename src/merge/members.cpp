@@ -2,6 +2,7 @@
 
 #include "catalog/catalog.h"
 #include "merge/merge_stage.h"
+#include "pipeline/staging.h"
 
 namespace mmmove {
 void save_channel_totals(Database& dst, const MergePlan& plan) {
@@ -43,7 +44,7 @@ void update_join(const Sql& s, const std::string& target, const std::string& fro
 
 }  // namespace
 
-void settle_memberships(Database& dst, const Catalog& cat) {
+void settle_memberships(Database& dst, const Catalog& cat, const std::string& kept_table) {
     const Table* cm = cat.find("channelmembers");
     const Table* ch = cat.find("channels");
     if (!cm || !ch) return;
@@ -51,11 +52,17 @@ void settle_memberships(Database& dst, const Catalog& cat) {
     const std::string hold = MergeStage::kHeldMembers, mc = kMergedChannels;
     const std::string same = "d." + s.q(s.col(*cm, "channelid")) + " = h." + s.q(s.col(*cm, "channelid")) + " AND d." +
                              s.q(s.col(*cm, "userid")) + " = h." + s.q(s.col(*cm, "userid"));
+    // 0. For verify: the destination's memberships that step 1 combines, as they are now.
+    if (!kept_table.empty()) {
+        std::vector<std::string> columns, key = {s.col(*cm, "channelid"), s.col(*cm, "userid")};
+        for (const auto& c : cm->columns) columns.push_back(c.name);
+        dst.exec("INSERT INTO " + s.q(kept_table) + " (" + dst.column_list(columns) + ") " + rows_keyed_in(dst, cm->name, columns, key, hold));
+    }
     // 1. Members on both sides: their counts add up, their last view is the later one.
     std::vector<std::pair<std::string, std::string>> sets;
-    for (const char* c : {"msgcount", "msgcountroot", "mentioncount", "mentioncountroot", "urgentmentioncount"})
+    for (const char* c : kSummedMemberColumns)
         if (!s.col(*cm, c).empty()) sets.push_back({s.col(*cm, c), s.sum("d." + s.q(s.col(*cm, c)), "h." + s.q(s.col(*cm, c)))});
-    for (const char* c : {"lastviewedat", "lastupdateat"})
+    for (const char* c : kLatestMemberColumns)
         if (!s.col(*cm, c).empty()) sets.push_back({s.col(*cm, c), s.greatest("d." + s.q(s.col(*cm, c)), "h." + s.q(s.col(*cm, c)))});
     update_join(s, cm->name, hold + " h", same, sets);
     // 2. Destination-only members of a merged channel have read the source's posts: nothing new is unread.
@@ -85,6 +92,40 @@ void settle_memberships(Database& dst, const Catalog& cat) {
     update_join(s, ch->name, mc + " c", "d." + s.q(s.col(*ch, "id")) + " = c.dest_id", totals);
     dst.exec("DELETE FROM " + hold);
     dst.exec("DELETE FROM " + mc);
+}
+
+namespace {
+
+int64_t number(const std::optional<std::string>& v) {  // COALESCE(v, 0)
+    if (!v || v->empty()) return 0;
+    try {
+        return std::stoll(*v);
+    } catch (const std::exception&) {
+        return 0;  // not a count: the comparison will show the column
+    }
+}
+
+bool one_of(const std::string& column, const auto& names) {
+    for (const char* n : names)
+        if (lower(column) == n) return true;
+    return false;
+}
+
+}  // namespace
+
+void expect_membership(const std::vector<std::string>& columns, RowValues& row, const RowValues* kept, const MergedChannel* channel) {
+    for (size_t i = 0; i < columns.size() && i < row.size(); ++i) {
+        const std::string c = lower(columns[i]);
+        if (kept) {  // step 1: combined with the destination's membership
+            if (one_of(c, kSummedMemberColumns)) row[i] = std::to_string(number((*kept)[i]) + number(row[i]));
+            else if (one_of(c, kLatestMemberColumns)) row[i] = std::to_string(std::max(number((*kept)[i]), number(row[i])));
+            else row[i] = (*kept)[i];
+        } else if (c == "msgcount") {  // step 3: inserted, the destination's posts read
+            row[i] = std::to_string(number(row[i]) + (channel ? channel->dest_total : 0));
+        } else if (c == "msgcountroot") {
+            row[i] = std::to_string(number(row[i]) + (channel ? channel->dest_total_root : 0));
+        }
+    }
 }
 
 }  // namespace mmmove

@@ -4,7 +4,10 @@
 // merge the channel's total is the sum of both sides' totals, and each member's count is the sum of
 // their counts on both sides (a side they were not a member of counts as read): nobody sees an unread
 // badge they did not have before. Memberships of channels only one side had are inserted as they are.
+#include <array>
+
 #include "merge/merge_plan.h"
+#include "transform/transform.h"
 
 namespace mmmove {
 
@@ -14,9 +17,20 @@ constexpr const char* kMergedChannels = "mmmove_merge_channels";
 // Saves the plan's merged channels and their totals on the destination (mmmove_merge_channels), with
 // the checkpoint: DDL, so before any chunk moves.
 void save_channel_totals(Database& dst, const MergePlan& plan);
+// How a membership both sides hold combines (lower-case columns): the counts add up, the last view
+// and update are the later; every other column (roles, notification settings) is the destination's.
+inline constexpr std::array<const char*, 5> kSummedMemberColumns = {"msgcount", "msgcountroot", "mentioncount", "mentioncountroot",
+                                                                    "urgentmentioncount"};
+inline constexpr std::array<const char*, 2> kLatestMemberColumns = {"lastviewedat", "lastupdateat"};
+
 // Inside the caller's transaction: settles the memberships held in MergeStage::kHeldMembers, updates
 // the merged channels' totals (from kMergedChannels), and empties both, so that running it again
-// changes nothing.
-void settle_memberships(Database& dst, const Catalog& dest_catalog);
+// changes nothing. First saves the destination's own memberships that a held one combines with, as
+// they were, in `kept_table` (shaped like ChannelMembers) for verify.
+void settle_memberships(Database& dst, const Catalog& dest_catalog, const std::string& kept_table);
+// What settle_memberships meant a held membership (`row`, columns: the destination's) to become: combined
+// with `kept`, the destination's membership as it was, or inserted (in a merged `channel`, having read
+// the destination's posts).
+void expect_membership(const std::vector<std::string>& columns, RowValues& row, const RowValues* kept, const MergedChannel* channel);
 
 }  // namespace mmmove

@@ -24,7 +24,9 @@ std::string rows_keyed_in(const Database& dst, const std::string& table, const s
     std::string cols, same;
     for (const auto& c : columns) cols += (cols.empty() ? "d." : ", d.") + dst.quote_ident(c);
     for (const auto& k : key) same += (same.empty() ? "" : " AND ") + std::string("o.") + dst.quote_ident(k) + " = d." + dst.quote_ident(k);
-    return "SELECT " + cols + " FROM " + dst.quote_ident(table) + " d WHERE EXISTS (SELECT 1 FROM " + other + " o WHERE " + same + ")";
+    // Driven from `other` (a chunk, or the held memberships): each of its keys is looked up in the table's
+    // primary key, never a scan of the table. A key `other` holds twice gives the row twice: harmless.
+    return "SELECT " + cols + " FROM " + other + " o JOIN " + dst.quote_ident(table) + " d ON " + same;
 }
 
 uint64_t settle_staging(Database& dst, const std::string& table, const std::vector<std::string>& columns,

@@ -19,8 +19,8 @@ std::string open_staging(Database& dst, const std::string& table);
 // keys the load left to it, for verify.
 uint64_t settle_staging(Database& dst, const std::string& table, const std::vector<std::string>& columns,
                         const std::vector<std::string>& key, const std::string& kept_table);
-// "SELECT <columns> FROM <table> d WHERE EXISTS (SELECT 1 FROM <other> o WHERE o.key = d.key …)":
-// the rows of `table` whose primary key `other` holds.
+// "SELECT d.<columns> FROM <other> o JOIN <table> d ON o.key = d.key …": the rows of `table` whose
+// primary key `other` holds.
 std::string rows_keyed_in(const Database& dst, const std::string& table, const std::vector<std::string>& columns,
                           const std::vector<std::string>& key, const std::string& other);
 

@@ -270,7 +270,7 @@ std::string merge_summary_json(const MergeResult& r) {
         j["verify"] = {{"equal", r.verify->equal()}, {"tables", nlohmann::json::array()}};
         for (const auto& t : r.verify->tables)
             j["verify"]["tables"].push_back({{"table", t.table}, {"compared", t.compared}, {"missing", t.missing}, {"differ", t.differ},
-                                             {"examples", t.examples}});
+                                             {"kept", t.kept}, {"not_compared", t.not_compared}, {"examples", t.examples}});
     }
     if (r.files)
         j["files"] = {{"copied", r.files->copied}, {"unchanged", r.files->unchanged}, {"kept", r.files->kept},

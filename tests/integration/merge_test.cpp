@@ -323,10 +323,11 @@ TEST_CASE("a merge killed with SIGKILL finishes with --resume exactly as an unin
     CHECK_THAT(again.output, Catch::Contains("did not finish") && Catch::Contains("--resume"));
     auto v = args(killed);
     v.push_back("--resume");
+    v.push_back("--verify");  // the destination's rows the killed run kept were saved with its chunks
     auto resumed = run_mmmove(v);
     INFO(resumed.output);
     REQUIRE(resumed.exit_code == 0);
-    CHECK_THAT(resumed.output, Catch::Contains("Merged (resumed)"));
+    CHECK_THAT(resumed.output, Catch::Contains("Merged (resumed)") && Catch::Contains("verify: every merged row is in the destination as merged ("));
 
     Content a = merged_content(whole), b = merged_content(killed);
     REQUIRE(a.size() == b.size());

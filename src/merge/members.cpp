@@ -5,7 +5,27 @@
 #include "pipeline/staging.h"
 
 namespace mmmove {
-void save_channel_totals(Database& dst, const MergePlan& plan) {
+namespace {
+
+// A merged channel's totals after the merge (settle_memberships, step 4): both sides' message counts
+// added, the later last post.
+struct TotalRule {
+    const char* column;  // lower case
+    const char* saved;   // its source-side value in kMergedChannels
+    int64_t MergedChannel::*source;
+    bool sum;            // else the later
+};
+constexpr std::array<TotalRule, 4> kChannelTotals = {{{"totalmsgcount", "source_total", &MergedChannel::source_total, true},
+                                                      {"totalmsgcountroot", "source_total_root", &MergedChannel::source_total_root, true},
+                                                      {"lastpostat", "source_last_post", &MergedChannel::source_last_post, false},
+                                                      {"lastrootpostat", "source_last_root_post", &MergedChannel::source_last_root_post, false}}};
+
+}  // namespace
+
+void save_channel_totals(Database& dst, const Catalog& cat, const MergePlan& plan) {
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kKeptChannels);
+    if (const Table* ch = cat.find("channels"))
+        dst.exec(std::string("CREATE TABLE ") + kKeptChannels + " AS SELECT * FROM " + dst.quote_ident(ch->name) + " WHERE 1 = 0");
     dst.exec(std::string("DROP TABLE IF EXISTS ") + kMergedChannels);
     dst.exec(std::string("CREATE TABLE ") + kMergedChannels + " (dest_id varchar(26) NOT NULL PRIMARY KEY, dest_total bigint NOT NULL, "
              "dest_total_root bigint NOT NULL, source_total bigint NOT NULL, source_total_root bigint NOT NULL, "
@@ -84,11 +104,19 @@ void settle_memberships(Database& dst, const Catalog& cat, const std::string& ke
     dst.exec("INSERT INTO " + s.q(cm->name) + " (" + cols + ") SELECT " + select + " FROM " + hold + " h LEFT JOIN " + mc +
              " c ON c.dest_id = h." + s.q(s.col(*cm, "channelid")) + " WHERE NOT EXISTS (SELECT 1 FROM " + s.q(cm->name) + " d WHERE " + same + ")");
     // 4. Merged channels: both sides' totals, the later last post.
-    const std::vector<std::pair<std::string, std::string>> totals = {
-        {s.col(*ch, "totalmsgcount"), s.sum("d." + s.q(s.col(*ch, "totalmsgcount")), "c.source_total")},
-        {s.col(*ch, "totalmsgcountroot"), s.sum("d." + s.q(s.col(*ch, "totalmsgcountroot")), "c.source_total_root")},
-        {s.col(*ch, "lastpostat"), s.greatest("d." + s.q(s.col(*ch, "lastpostat")), "c.source_last_post")},
-        {s.col(*ch, "lastrootpostat"), s.greatest("d." + s.q(s.col(*ch, "lastrootpostat")), "c.source_last_root_post")}};
+    {  // for verify: the merged channels as they are now (kKeptChannels, created with the plan)
+        std::vector<std::string> columns;
+        for (const auto& c : ch->columns) columns.push_back(c.name);
+        std::string from_d;
+        for (const auto& c : columns) from_d += (from_d.empty() ? "d." : ", d.") + s.q(c);
+        dst.exec(std::string("INSERT INTO ") + kKeptChannels + " (" + dst.column_list(columns) + ") SELECT " + from_d + " FROM " + mc +
+                 " c JOIN " + s.q(ch->name) + " d ON d." + s.q(s.col(*ch, "id")) + " = c.dest_id");
+    }
+    std::vector<std::pair<std::string, std::string>> totals;
+    for (const auto& rule : kChannelTotals) {
+        const std::string column = s.col(*ch, rule.column), d = "d." + s.q(column), c = std::string("c.") + rule.saved;
+        if (!column.empty()) totals.push_back({column, rule.sum ? s.sum(d, c) : s.greatest(d, c)});
+    }
     update_join(s, ch->name, mc + " c", "d." + s.q(s.col(*ch, "id")) + " = c.dest_id", totals);
     dst.exec("DELETE FROM " + hold);
     dst.exec("DELETE FROM " + mc);
@@ -126,6 +154,57 @@ void expect_membership(const std::vector<std::string>& columns, RowValues& row, 
             row[i] = std::to_string(number(row[i]) + (channel ? channel->dest_total_root : 0));
         }
     }
+}
+
+StageVerifyTable verify_merged_channels(Database& dst, const Catalog& cat, const MergePlan& plan, size_t examples) {
+    StageVerifyTable out{"channels (totals of channels both sides have)", 0, 0, 0, 0, "", {}};
+    const Table* ch = cat.find("channels");
+    if (!ch || plan.merged_channels.empty()) return out;
+    std::vector<std::string> columns;
+    size_t id = 0;
+    for (const auto& c : ch->columns) {
+        if (lower(c.name) == "id") id = columns.size();
+        columns.push_back(c.name);
+    }
+    // As many rows as the plan holds merged channels (which it keeps in memory already).
+    std::map<std::string, RowValues> want;
+    FieldRow row;
+    auto kept = dst.read_where(kKeptChannels, columns, "");
+    while (kept->next(row)) {
+        RowValues v;
+        for (const auto& f : row) v.push_back(f.null ? std::nullopt : std::optional<std::string>(std::string(f.view())));
+        want[*v[id]] = std::move(v);
+    }
+    for (const auto& c : plan.merged_channels) {
+        auto it = want.find(c.dest_id);
+        if (it == want.end()) continue;  // counted missing below
+        for (size_t i = 0; i < columns.size(); ++i)
+            for (const auto& rule : kChannelTotals)
+                if (lower(columns[i]) == rule.column) {
+                    const int64_t mine = number(it->second[i]), theirs = c.*rule.source;
+                    it->second[i] = std::to_string(rule.sum ? mine + theirs : std::max(mine, theirs));
+                }
+    }
+    auto example = [&](std::string text) {
+        if (out.examples.size() < examples) out.examples.push_back(std::move(text));
+    };
+    auto now = dst.read_where(ch->name, columns, dst.quote_ident(columns[id]) + " IN (SELECT " + dst.quote_ident(columns[id]) + " FROM " +
+                                                     kKeptChannels + ")");
+    while (now->next(row)) {
+        auto it = want.find(std::string(row[id].view()));
+        if (it == want.end()) continue;
+        ++out.compared, ++out.kept;
+        for (size_t i = 0; i < row.size(); ++i) {
+            if ((row[i].null ? std::nullopt : std::optional<std::string>(std::string(row[i].view()))) == it->second[i]) continue;
+            ++out.differ;
+            example(columns[id] + "=" + it->first + ": " + columns[i] + " differs");
+            break;
+        }
+        want.erase(it);
+    }
+    out.missing = plan.merged_channels.size() - out.compared;
+    for (const auto& [key, v] : want) example(columns[id] + "=" + key + ": missing on the destination");
+    return out;
 }
 
 }  // namespace mmmove

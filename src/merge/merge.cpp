@@ -79,6 +79,7 @@ void drop_merge_state(Database& dst, Checkpoint& checkpoint, const CopyPlan& chu
         if (const std::string kept = stage.write_plan(t).kept_table; !kept.empty()) dst.exec("DROP TABLE IF EXISTS " + dst.quote_ident(kept));
     dst.exec(std::string("DROP TABLE IF EXISTS ") + MergeStage::kHeldMembers);
     dst.exec(std::string("DROP TABLE IF EXISTS ") + kMergedChannels);
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kKeptChannels);
     IdMap::drop(dst);
     checkpoint.drop();
 }
@@ -145,7 +146,7 @@ void save_plan(Database& dst, const MergeResult& r, const CopyPlan& chunks, cons
     r.plan.ids.save(dst);
     create_hold(dst, r.check.dest.catalog);
     create_kept(dst, chunks, stage);
-    save_channel_totals(dst, r.plan);  // DDL here: MySQL commits at every CREATE, so none may happen while settling
+    save_channel_totals(dst, r.check.dest.catalog, r.plan);  // DDL here: MySQL commits at every CREATE, so none may happen while settling
     checkpoint.create({{"kind", "merge"}, {"started", utc_timestamp("%Y-%m-%d %H:%M:%S UTC")}, {"source", r.check.source.label},
                        {"bounds", plan_bounds(chunks)}, {"plan", r.plan.state()}, {"settled", false}});
 }
@@ -222,6 +223,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     if (o.verify) {
         if (!o.quiet) log << "  verifying every table the merge wrote, through the ID map, on the snapshot the merge read\n";
         r.verify = verify_through_stage(chunks, snapshot, dst, stage, o.policy, 5);
+        r.verify->tables.push_back(verify_merged_channels(dst, r.check.dest.catalog, r.plan, 5));
     }
     const DoneChunks done_chunks = checkpoint.done();
     for (const auto& t : chunks.tables) {

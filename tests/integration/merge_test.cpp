@@ -227,7 +227,8 @@ void merge_case(Engine from, Engine to, bool lower_case) {
 // The scenario into a destination whose triggers silently lose merged rows of tables other than Posts:
 // merged reactions and thread memberships never arrive (PostgreSQL drops them; MySQL cannot drop a row
 // in a trigger, so it files the reactions under another emoji and changes the thread memberships), and
-// the memberships both sides hold are not combined (their message counts stay the destination's).
+// the memberships both sides hold are not combined, nor the totals of channels both sides have (their
+// message counts stay the destination's).
 // --verify must fail and name each table, with counts and keys.
 void merge_into_lossy_destination(Engine from, Engine to, bool lower_case) {
     ScratchDb src(from, "mvs"), dst(to, "mvd");
@@ -246,11 +247,15 @@ void merge_into_lossy_destination(Engine from, Engine to, bool lower_case) {
         for (const char* t : {"reactions", "threadmemberships"})
             d.conn->exec(std::string("CREATE TRIGGER lose BEFORE INSERT ON ") + t + " FOR EACH ROW EXECUTE FUNCTION mmmove_test_lose()");
         d.conn->exec("CREATE TRIGGER keep_count BEFORE UPDATE ON channelmembers FOR EACH ROW EXECUTE FUNCTION mmmove_test_keep_count()");
+        d.conn->exec("CREATE FUNCTION mmmove_test_keep_total() RETURNS trigger AS $$ BEGIN NEW.totalmsgcount := OLD.totalmsgcount; RETURN NEW; "
+                     "END $$ LANGUAGE plpgsql");
+        d.conn->exec("CREATE TRIGGER keep_total BEFORE UPDATE ON channels FOR EACH ROW EXECUTE FUNCTION mmmove_test_keep_total()");
     } else {
         d.conn->exec("CREATE TRIGGER lose BEFORE INSERT ON " + d.t("Reactions") + " FOR EACH ROW SET NEW.EmojiName = CONCAT('gone_', NEW.EmojiName)");
         d.conn->exec("CREATE TRIGGER lose_unread BEFORE INSERT ON " + d.t("ThreadMemberships") +
                      " FOR EACH ROW SET NEW.UnreadMentions = NEW.UnreadMentions + 7");
         d.conn->exec("CREATE TRIGGER keep_count BEFORE UPDATE ON " + d.t("ChannelMembers") + " FOR EACH ROW SET NEW.MsgCount = OLD.MsgCount");
+        d.conn->exec("CREATE TRIGGER keep_total BEFORE UPDATE ON " + d.t("Channels") + " FOR EACH ROW SET NEW.TotalMsgCount = OLD.TotalMsgCount");
     }
     const std::string rules = write_rules(dst);
     auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", rules, "--quiet", "--verify"});
@@ -265,6 +270,8 @@ void merge_into_lossy_destination(Engine from, Engine to, bool lower_case) {
     CHECK_THAT(run.output, Catch::Contains("channelmembers: 0 rows missing on the destination, ") &&
                                Catch::Contains("(the destination's own row before the merge): " + std::string(to == Engine::postgres ? "msgcount" : "MsgCount") +
                                                " differs"));
+    CHECK_THAT(run.output, Catch::Contains("channels (totals of channels both sides have): 0 rows missing on the destination, ") &&
+                               Catch::Contains(": TotalMsgCount differs", Catch::CaseSensitive::No));
     CHECK_THAT(run.output, Catch::Contains("verify: DIFFERENT ("));
     CHECK(d.mmmove_tables() == 1);  // the merge finished; only its record stays
 }

@@ -202,7 +202,7 @@ StageVerifyTable verify_merged_channels(Database& dst, const Catalog& cat, const
         }
         want.erase(it);
     }
-    out.missing = plan.merged_channels.size() - out.compared;
+    out.missing = plan.merged_channels.size() > out.compared ? plan.merged_channels.size() - out.compared : 0;
     for (const auto& [key, v] : want) example(columns[id] + "=" + key + ": missing on the destination");
     return out;
 }

@@ -23,9 +23,11 @@ constexpr std::array<TotalRule, 4> kChannelTotals = {{{"totalmsgcount", "source_
 }  // namespace
 
 void save_channel_totals(Database& dst, const Catalog& cat, const MergePlan& plan) {
-    dst.exec(std::string("DROP TABLE IF EXISTS ") + kKeptChannels);
-    if (const Table* ch = cat.find("channels"))
-        dst.exec(std::string("CREATE TABLE ") + kKeptChannels + " AS SELECT * FROM " + dst.quote_ident(ch->name) + " WHERE 1 = 0");
+    for (const auto& [kept, table] : {std::pair{kKeptChannels, "channels"}, std::pair{kKeptSeenMembers, "channelmembers"}}) {
+        dst.exec(std::string("DROP TABLE IF EXISTS ") + kept);
+        if (const Table* t = cat.find(table))
+            dst.exec(std::string("CREATE TABLE ") + kept + " AS SELECT * FROM " + dst.quote_ident(t->name) + " WHERE 1 = 0");
+    }
     dst.exec(std::string("DROP TABLE IF EXISTS ") + kMergedChannels);
     dst.exec(std::string("CREATE TABLE ") + kMergedChannels + " (dest_id varchar(26) NOT NULL PRIMARY KEY, dest_total bigint NOT NULL, "
              "dest_total_root bigint NOT NULL, source_total bigint NOT NULL, source_total_root bigint NOT NULL, "
@@ -91,6 +93,12 @@ void settle_memberships(Database& dst, const Catalog& cat, const std::string& ke
                                                              {msg_root, s.sum("d." + s.q(msg_root), "c.source_total_root")}};
     const std::string in_channel = "d." + s.q(s.col(*cm, "channelid")) + " = c.dest_id";
     const std::string not_held = "NOT EXISTS (SELECT 1 FROM " + hold + " h WHERE " + same + ")";
+    {  // for verify: those members as they are now (kKeptSeenMembers, created with the plan)
+        std::string into, from_d;
+        for (const auto& c : cm->columns) into += (into.empty() ? "" : ", ") + s.q(c.name), from_d += (from_d.empty() ? "d." : ", d.") + s.q(c.name);
+        dst.exec(std::string("INSERT INTO ") + kKeptSeenMembers + " (" + into + ") SELECT " + from_d + " FROM " + mc + " c JOIN " + s.q(cm->name) + " d ON " +
+                 in_channel + " WHERE " + not_held);
+    }
     update_join(s, cm->name, mc + " c", in_channel, seen, not_held);
     // 3. Source-only members: inserted; in a merged channel they have read the destination's posts.
     std::string cols, select;
@@ -204,6 +212,48 @@ StageVerifyTable verify_merged_channels(Database& dst, const Catalog& cat, const
     }
     out.missing = plan.merged_channels.size() > out.compared ? plan.merged_channels.size() - out.compared : 0;
     for (const auto& [key, v] : want) example(columns[id] + "=" + key + ": missing on the destination");
+    return out;
+}
+
+StageVerifyTable verify_seen_members(Database& dst, const Catalog& cat, const MergePlan& plan, size_t examples) {
+    StageVerifyTable out{"channelmembers (destination-only members of channels both sides have)", 0, 0, 0, 0, "", {}};
+    const Table* cm = cat.find("channelmembers");
+    if (!cm) return out;
+    std::string kept, now;
+    std::vector<std::string> columns;
+    for (const auto& c : cm->columns) {
+        columns.push_back(c.name);
+        kept += (kept.empty() ? "k." : ", k.") + dst.quote_ident(c.name);
+        now += ", d." + dst.quote_ident(c.name);
+    }
+    auto col = [&](const char* name) { return dst.quote_ident(cm->find_column(name) ? cm->find_column(name)->name : name); };
+    const size_t n = columns.size();
+    // One channel at a time: memory is bounded by a channel's members, never by the table.
+    for (const auto& c : plan.merged_channels) {
+        auto rows = dst.query("SELECT " + kept + now + " FROM " + kKeptSeenMembers + " k LEFT JOIN " + dst.quote_ident(cm->name) + " d ON d." +
+                              col("channelid") + " = k." + col("channelid") + " AND d." + col("userid") + " = k." + col("userid") + " WHERE k." +
+                              col("channelid") + " = " + dst.quote_literal(c.dest_id));
+        for (auto& r : rows) {
+            std::string shown;
+            for (size_t i = 0; i < n; ++i)
+                if (lower(columns[i]) == "userid") shown = "channelid=" + c.dest_id + ", userid=" + r[i].value_or("");
+            if (!r[n]) {  // every column of the destination's row is NULL only when the row is gone
+                ++out.missing;
+                if (out.examples.size() < examples) out.examples.push_back(shown + ": missing on the destination");
+                continue;
+            }
+            ++out.compared, ++out.kept;
+            for (size_t i = 0; i < n; ++i) {
+                std::optional<std::string> want = r[i];
+                if (lower(columns[i]) == "msgcount") want = std::to_string(number(r[i]) + c.source_total);
+                if (lower(columns[i]) == "msgcountroot") want = std::to_string(number(r[i]) + c.source_total_root);
+                if (want == r[n + i]) continue;
+                ++out.differ;
+                if (out.examples.size() < examples) out.examples.push_back(shown + ": " + columns[i] + " differs");
+                break;
+            }
+        }
+    }
     return out;
 }
 

@@ -80,6 +80,7 @@ void drop_merge_state(Database& dst, Checkpoint& checkpoint, const CopyPlan& chu
     dst.exec(std::string("DROP TABLE IF EXISTS ") + MergeStage::kHeldMembers);
     dst.exec(std::string("DROP TABLE IF EXISTS ") + kMergedChannels);
     dst.exec(std::string("DROP TABLE IF EXISTS ") + kKeptChannels);
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kKeptSeenMembers);
     IdMap::drop(dst);
     checkpoint.drop();
 }
@@ -224,6 +225,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
         if (!o.quiet) log << "  verifying every table the merge wrote, through the ID map, on the snapshot the merge read\n";
         r.verify = verify_through_stage(chunks, snapshot, dst, stage, o.policy, 5);
         r.verify->tables.push_back(verify_merged_channels(dst, r.check.dest.catalog, r.plan, 5));
+        r.verify->tables.push_back(verify_seen_members(dst, r.check.dest.catalog, r.plan, 5));
     }
     const DoneChunks done_chunks = checkpoint.done();
     for (const auto& t : chunks.tables) {

@@ -61,9 +61,26 @@ void create_hold(Database& dst, const Catalog& cat) {
         dst.exec(std::string("CREATE TABLE ") + MergeStage::kHeldMembers + " LIKE " + dst.quote_ident(cm->name));
 }
 
-void drop_merge_state(Database& dst, Checkpoint& checkpoint) {
+// For verify, the destination's own rows under the keys the merge leaves to it (or combines with), as
+// they were: a table shaped like each table the merge writes with skip_existing or hold, indexed by its
+// key. No unique key: two source rows may map onto one key. DDL, so before any chunk moves.
+void create_kept(Database& dst, const CopyPlan& chunks, const MergeStage& stage) {
+    for (const auto& t : chunks.tables) {
+        const std::string kept = stage.write_plan(t).kept_table;
+        if (kept.empty() || t.dest->primary_key.empty()) continue;
+        dst.exec("DROP TABLE IF EXISTS " + dst.quote_ident(kept));
+        dst.exec("CREATE TABLE " + dst.quote_ident(kept) + " AS SELECT * FROM " + dst.quote_ident(t.dest->name) + " WHERE 1 = 0");
+        dst.exec("CREATE INDEX " + dst.quote_ident(kept + "_key") + " ON " + dst.quote_ident(kept) + " (" + dst.column_list(t.dest->primary_key) + ")");
+    }
+}
+
+void drop_merge_state(Database& dst, Checkpoint& checkpoint, const CopyPlan& chunks, const MergeStage& stage) {
+    for (const auto& t : chunks.tables)
+        if (const std::string kept = stage.write_plan(t).kept_table; !kept.empty()) dst.exec("DROP TABLE IF EXISTS " + dst.quote_ident(kept));
     dst.exec(std::string("DROP TABLE IF EXISTS ") + MergeStage::kHeldMembers);
     dst.exec(std::string("DROP TABLE IF EXISTS ") + kMergedChannels);
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kKeptChannels);
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kKeptSeenMembers);
     IdMap::drop(dst);
     checkpoint.drop();
 }
@@ -125,11 +142,12 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     return true;
 }
 
-void save_plan(Database& dst, const MergeResult& r, const CopyPlan& chunks, Checkpoint& checkpoint) {
+void save_plan(Database& dst, const MergeResult& r, const CopyPlan& chunks, const MergeStage& stage, Checkpoint& checkpoint) {
     IdMap::drop(dst);
     r.plan.ids.save(dst);
     create_hold(dst, r.check.dest.catalog);
-    save_channel_totals(dst, r.plan);  // DDL here: MySQL commits at every CREATE, so none may happen while settling
+    create_kept(dst, chunks, stage);
+    save_channel_totals(dst, r.check.dest.catalog, r.plan);  // DDL here: MySQL commits at every CREATE, so none may happen while settling
     checkpoint.create({{"kind", "merge"}, {"started", utc_timestamp("%Y-%m-%d %H:%M:%S UTC")}, {"source", r.check.source.label},
                        {"bounds", plan_bounds(chunks)}, {"plan", r.plan.state()}, {"settled", false}});
 }
@@ -175,10 +193,10 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     CheckOptions co = o.check;
     co.merge = true;
     CopyPlan chunks = merge_chunks(r, o, src, co);
-    if (r.resumed) apply_bounds(chunks, run.saved["bounds"]);
-    else save_plan(dst, r, chunks, checkpoint);
-
     MergeStage stage(r.plan);
+    if (r.resumed) apply_bounds(chunks, run.saved["bounds"]);
+    else save_plan(dst, r, chunks, stage, checkpoint);
+
     std::vector<std::unique_ptr<Database>> loaders;
     for (size_t i = 0; i < snapshot.size(); ++i) loaders.push_back(open_loader(dst.data_source()));
     Progress progress(log, o.progress);
@@ -195,14 +213,19 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
 
     if (!run.saved.value("settled", false)) {
         Transaction tx(dst);
-        settle_memberships(dst, r.check.dest.catalog);
+        std::string kept;  // the memberships' (created with the plan when the merge writes them)
+        for (const auto& t : chunks.tables)
+            if (stage.write_plan(t).kind == WritePlan::Kind::hold) kept = stage.write_plan(t).kept_table;
+        settle_memberships(dst, r.check.dest.catalog, kept);
         checkpoint.set("settled", true);
         tx.commit();
     }
     if (!o.files_from.empty()) r.files = merge_files(o, r.plan, log);
     if (o.verify) {
-        if (!o.quiet) log << "  verifying every merged row, through the ID map, on the snapshot the merge read\n";
+        if (!o.quiet) log << "  verifying every table the merge wrote, through the ID map, on the snapshot the merge read\n";
         r.verify = verify_through_stage(chunks, snapshot, dst, stage, o.policy, 5);
+        r.verify->tables.push_back(verify_merged_channels(dst, r.check.dest.catalog, r.plan, 5));
+        r.verify->tables.push_back(verify_seen_members(dst, r.check.dest.catalog, r.plan, 5));
     }
     const DoneChunks done_chunks = checkpoint.done();
     for (const auto& t : chunks.tables) {
@@ -212,7 +235,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
         r.tables.push_back(m);
     }
     record_merge(dst, diagnostic_id(snapshot.worker(0), r.check.source.catalog), r.check.source.label);
-    drop_merge_state(dst, checkpoint);
+    drop_merge_state(dst, checkpoint, chunks, stage);
     r.applied = true;
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return r;
@@ -251,7 +274,7 @@ std::string merge_summary_json(const MergeResult& r) {
         j["verify"] = {{"equal", r.verify->equal()}, {"tables", nlohmann::json::array()}};
         for (const auto& t : r.verify->tables)
             j["verify"]["tables"].push_back({{"table", t.table}, {"compared", t.compared}, {"missing", t.missing}, {"differ", t.differ},
-                                             {"examples", t.examples}});
+                                             {"kept", t.kept}, {"not_compared", t.not_compared}, {"examples", t.examples}});
     }
     if (r.files)
         j["files"] = {{"copied", r.files->copied}, {"unchanged", r.files->unchanged}, {"kept", r.files->kept},

@@ -2,6 +2,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/references.h"
+#include "merge/members.h"
 #include "pipeline/planner.h"
 #include "transform/id_values.h"
 
@@ -136,6 +137,7 @@ const std::unordered_map<std::string, std::string>* renamed(const TextRenames& r
 }  // namespace
 
 MergeStage::MergeStage(const MergePlan& plan) : plan_(plan) {
+    for (const auto& c : plan.merged_channels) merged_channels_[c.dest_id] = &c;
     const References& refs = references();
     auto remap = [&](const std::string& table) -> TableRemap& {
         auto& r = remaps_[lower(table)];
@@ -200,6 +202,8 @@ MergeStage::MergeStage(const MergePlan& plan) : plan_(plan) {
 
 MergeStage::~MergeStage() = default;
 
+std::string MergeStage::kept_table(const std::string& table) { return "mmmove_kept_" + lower(table); }
+
 TransformChain MergeStage::chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues&) const {
     TransformChain chain;
     auto it = remaps_.find(lower(table.source->name));
@@ -212,7 +216,19 @@ WritePlan MergeStage::write_plan(const PlannedTable& table) const {
     WritePlan w;
     w.kind = it == writes_.end() ? WritePlan::Kind::insert : it->second;
     if (w.kind == WritePlan::Kind::hold) w.hold_table = kHeldMembers;
+    if (w.kind != WritePlan::Kind::insert) w.kept_table = kept_table(table.dest->name);
     return w;
+}
+
+void MergeStage::expect(const PlannedTable& table, const std::vector<std::string>& columns, RowValues& row, const RowValues* kept) const {
+    if (write_plan(table).kind != WritePlan::Kind::hold) return LoadStage::expect(table, columns, row, kept);
+    const MergedChannel* channel = nullptr;
+    for (size_t i = 0; i < columns.size(); ++i)
+        if (lower(columns[i]) == "channelid" && row[i]) {
+            auto it = merged_channels_.find(*row[i]);
+            if (it != merged_channels_.end()) channel = it->second;
+        }
+    expect_membership(columns, row, kept, channel);
 }
 
 }  // namespace mmmove

@@ -21,11 +21,16 @@ public:
     ~MergeStage() override;
     TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const override;
     WritePlan write_plan(const PlannedTable& table) const override;
+    void expect(const PlannedTable& table, const std::vector<std::string>& columns, RowValues& row, const RowValues* kept) const override;
+    // Where the destination's own rows under the keys of a table the merge writes with skip_existing or
+    // hold are saved for verify (WritePlan::kept_table): one per table, dropped with the merge's state.
+    static std::string kept_table(const std::string& table);
 
 private:
     const MergePlan& plan_;
     std::map<std::string, std::unique_ptr<TableRemap>> remaps_;  // lower-case table → its remap
     std::map<std::string, WritePlan::Kind> writes_;
+    std::map<std::string, const MergedChannel*> merged_channels_;  // destination channel id → its totals
 };
 
 }  // namespace mmmove

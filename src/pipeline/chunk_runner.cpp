@@ -109,7 +109,7 @@ struct ChunkWay {
     // After the rows are in the target: staged rows join the table, minus those already there.
     void settle(Database& dst, ChunkOutcome& out) {
         if (plan.kind != WritePlan::Kind::skip_existing) return;
-        uint64_t inserted = settle_staging(dst, t.dest->name, conv.dest_columns());
+        uint64_t inserted = settle_staging(dst, t.dest->name, conv.dest_columns(), t.dest->primary_key, plan.kept_table);
         out.existing += out.rows - inserted;
     }
 };

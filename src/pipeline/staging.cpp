@@ -19,8 +19,22 @@ std::string open_staging(Database& dst, const std::string& table) {
     return kStaging;
 }
 
-uint64_t settle_staging(Database& dst, const std::string& table, const std::vector<std::string>& columns) {
+std::string rows_keyed_in(const Database& dst, const std::string& table, const std::vector<std::string>& columns,
+                          const std::vector<std::string>& key, const std::string& other) {
+    std::string cols, same;
+    for (const auto& c : columns) cols += (cols.empty() ? "d." : ", d.") + dst.quote_ident(c);
+    for (const auto& k : key) same += (same.empty() ? "" : " AND ") + std::string("o.") + dst.quote_ident(k) + " = d." + dst.quote_ident(k);
+    // Driven from `other` (a chunk, or the held memberships): each of its keys is looked up in the table's
+    // primary key, never a scan of the table. A key `other` holds twice gives the row twice: harmless.
+    return "SELECT " + cols + " FROM " + other + " o JOIN " + dst.quote_ident(table) + " d ON " + same;
+}
+
+uint64_t settle_staging(Database& dst, const std::string& table, const std::vector<std::string>& columns,
+                        const std::vector<std::string>& key, const std::string& kept_table) {
     const std::string cols = dst.column_list(columns);
+    const std::string staged = dst.engine() == Engine::postgres ? std::string("pg_temp.") + kStaging : std::string(kStaging);
+    if (!kept_table.empty() && !key.empty())
+        dst.exec("INSERT INTO " + dst.quote_ident(kept_table) + " (" + cols + ") " + rows_keyed_in(dst, table, columns, key, staged));
     uint64_t inserted = 0;
     if (dst.engine() == Engine::postgres) {
         inserted = dst.exec_count("INSERT INTO " + dst.quote_ident(table) + " (" + cols + ") SELECT " + cols + " FROM pg_temp." +

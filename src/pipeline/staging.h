@@ -14,7 +14,14 @@ namespace mmmove {
 // Creates (anew) this connection's staging table shaped like `table`; returns its name.
 std::string open_staging(Database& dst, const std::string& table);
 // Inserts the staged rows into `table`, minus those whose key is already there, and drops the staging
-// table. Returns the rows inserted.
-uint64_t settle_staging(Database& dst, const std::string& table, const std::vector<std::string>& columns);
+// table. Returns the rows inserted. With `kept_table` (shaped like `table`), first saves there the
+// destination's rows whose primary key (`key`) a staged row has: what the destination held under the
+// keys the load left to it, for verify.
+uint64_t settle_staging(Database& dst, const std::string& table, const std::vector<std::string>& columns,
+                        const std::vector<std::string>& key, const std::string& kept_table);
+// "SELECT d.<columns> FROM <other> o JOIN <table> d ON o.key = d.key …": the rows of `table` whose
+// primary key `other` holds.
+std::string rows_keyed_in(const Database& dst, const std::string& table, const std::vector<std::string>& columns,
+                          const std::vector<std::string>& key, const std::string& other);
 
 }  // namespace mmmove

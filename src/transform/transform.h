@@ -8,6 +8,7 @@
 // its own storage until its next call, when the row has been written. A chain is built per chunk, so
 // transforms need no locks.
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,7 +64,13 @@ struct WritePlan {
     };
     Kind kind = Kind::insert;
     std::string hold_table;
+    // skip_existing and hold: where the load saves the destination's own rows it found under a key it
+    // writes, as they were before the load (empty: not saved). What verify compares those keys with.
+    std::string kept_table;
 };
+
+// One row's values in the destination's spelling (null: SQL NULL).
+using RowValues = std::vector<std::optional<std::string>>;
 
 // What a merge (or an anonymised refresh) adds to loading a table: the chain before the edge
 // conversion, and where the rows go. Shared by every worker: both calls must be thread-safe.
@@ -72,6 +79,14 @@ public:
     virtual ~LoadStage() = default;
     virtual TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const = 0;
     virtual WritePlan write_plan(const PlannedTable& table) const = 0;
+    // Verify: turns `row`, a source row as the stage and the edge conversion wrote it (columns: the
+    // destination's), into the row the load meant the destination to hold under its key. `kept` is the
+    // destination's own row under that key before the load (WritePlan::kept_table), or null. By
+    // default the destination's own row wins: nothing is updated.
+    virtual void expect(const PlannedTable& table, const std::vector<std::string>& columns, RowValues& row, const RowValues* kept) const {
+        (void)table, (void)columns;
+        if (kept) row = *kept;
+    }
 };
 
 }  // namespace mmmove

@@ -35,43 +35,46 @@ Canon canon_of(ColumnKind kind) {
 
 struct Expected {
     std::string shown_key;
-    std::vector<std::optional<std::string>> values;
+    RowValues values;  // as the stage and the conversion wrote them; then as the key should hold them
 };
 
+// A composite key as one map key: each part length-prefixed, so no value can pass for two parts.
+std::string joined_key(const std::vector<std::string_view>& parts) {
+    std::string key;
+    for (auto p : parts) key += std::to_string(p.size()) + ":" + std::string(p);
+    return key;
+}
+
+// Compares batches of one table's expected rows with the destination's rows under the same keys.
 class TableCheck {
 public:
-    TableCheck(const PlannedTable& t, Database& dst, const RowConverter& conv, size_t examples, StageVerifyTable& out)
-        : t_(t), dst_(dst), examples_(examples), out_(out) {
+    TableCheck(const PlannedTable& t, Database& dst, const RowConverter& conv, const LoadStage& stage, size_t examples, StageVerifyTable& out)
+        : t_(t), dst_(dst), stage_(stage), kept_table_(stage.write_plan(t).kept_table), examples_(examples), out_(out) {
         for (const auto& k : conv.dest_kinds()) canon_.push_back(canon_of(k));
         columns_ = conv.dest_columns();
-        for (size_t i = 0; i < columns_.size(); ++i)
-            if (lower(columns_[i]) == lower(t.dest->primary_key.at(0))) key_ = i;
+        for (const auto& k : t.dest->primary_key)
+            for (size_t i = 0; i < columns_.size(); ++i)
+                if (lower(columns_[i]) == lower(k)) key_.push_back(i);
     }
+    bool keyed() const { return !key_.empty() && key_.size() == t_.dest->primary_key.size(); }
     void add(const FieldRow& row, std::string shown_key) {
         Expected e{std::move(shown_key), {}};
-        for (size_t i = 0; i < row.size(); ++i) e.values.push_back(row[i].null ? std::nullopt : std::optional<std::string>(canon(row[i].view(), i)));
-        batch_[std::string(row[key_].view())] = std::move(e);
+        for (const auto& f : row) e.values.push_back(f.null ? std::nullopt : std::optional<std::string>(std::string(f.view())));
+        batch_[key_of(row)] = std::move(e);
         if (batch_.size() == kBatch) flush();
     }
     void flush() {
         if (batch_.empty()) return;
-        std::string in;
-        for (const auto& [key, e] : batch_) in += (in.empty() ? "" : ", ") + dst_.quote_literal(key);
-        auto reader = dst_.read_where(t_.dest->name, columns_, dst_.quote_ident(columns_[key_]) + " IN (" + in + ")");
-        FieldRow row;
-        while (reader->next(row)) {
-            auto it = batch_.find(std::string(row[key_].view()));
-            if (it == batch_.end()) continue;
-            ++out_.compared;
-            for (size_t i = 0; i < row.size(); ++i) {
-                std::optional<std::string> got = row[i].null ? std::nullopt : std::optional<std::string>(canon(row[i].view(), i));
-                if (got == it->second.values[i]) continue;
-                ++out_.differ;
-                example(it->second.shown_key + ": " + columns_[i] + " differs");
-                break;
-            }
-            batch_.erase(it);
+        const std::string where = batch_predicate();
+        std::map<std::string, RowValues> kept;
+        if (!kept_table_.empty()) read_rows(kept_table_, where, [&](const FieldRow& row) { kept[key_of(row)] = values_of(row); });
+        for (auto& [key, e] : batch_) {
+            auto k = kept.find(key);
+            if (k != kept.end()) ++out_.kept;
+            stage_.expect(t_, columns_, e.values, k == kept.end() ? nullptr : &k->second);
+            if (k != kept.end()) e.shown_key += " (the destination's own row before the merge)";
         }
+        read_rows(t_.dest->name, where, [&](const FieldRow& row) { compare(row); });
         for (const auto& [key, e] : batch_) {
             ++out_.missing;
             example(e.shown_key + ": missing on the destination");
@@ -80,6 +83,47 @@ public:
     }
 
 private:
+    void compare(const FieldRow& row) {
+        auto it = batch_.find(key_of(row));
+        if (it == batch_.end()) return;
+        ++out_.compared;
+        for (size_t i = 0; i < row.size(); ++i) {
+            std::optional<std::string> got = row[i].null ? std::nullopt : std::optional<std::string>(canon(row[i].view(), i));
+            const auto& want = it->second.values[i];
+            if (got == (want ? std::optional<std::string>(canon(*want, i)) : std::nullopt)) continue;
+            ++out_.differ;
+            example(it->second.shown_key + ": " + columns_[i] + " differs");
+            break;
+        }
+        batch_.erase(it);
+    }
+    std::string key_of(const FieldRow& row) const {
+        std::vector<std::string_view> parts;
+        for (size_t i : key_) parts.push_back(row[i].view());
+        return joined_key(parts);
+    }
+    static RowValues values_of(const FieldRow& row) {
+        RowValues v;
+        for (const auto& f : row) v.push_back(f.null ? std::nullopt : std::optional<std::string>(std::string(f.view())));
+        return v;
+    }
+    // "k IN ('a', 'b')", or "(k1, k2) IN (('a', 'x'), ('b', 'y'))" for a composite key.
+    std::string batch_predicate() {
+        std::string keys, in;
+        for (size_t i : key_) keys += (keys.empty() ? "" : ", ") + dst_.quote_ident(columns_[i]);
+        for (const auto& [key, e] : batch_) {
+            std::string tuple;
+            for (size_t i : key_) tuple += (tuple.empty() ? "" : ", ") + dst_.quote_literal(e.values[i].value_or(""));
+            in += (in.empty() ? "" : ", ") + (key_.size() == 1 ? tuple : "(" + tuple + ")");
+        }
+        return (key_.size() == 1 ? keys : "(" + keys + ")") + " IN (" + in + ")";
+    }
+    template <typename F>
+    void read_rows(const std::string& table, const std::string& where, F&& each) {
+        auto reader = dst_.read_where(table, columns_, where);
+        FieldRow row;
+        while (reader->next(row)) each(row);
+    }
     std::string canon(std::string_view v, size_t i) {
         std::string scratch;
         return std::string(canonical_value(v, canon_[i], dst_.engine(), scratch));
@@ -89,22 +133,28 @@ private:
     }
     const PlannedTable& t_;
     Database& dst_;
+    const LoadStage& stage_;
+    const std::string kept_table_;
     size_t examples_;
     StageVerifyTable& out_;
     std::vector<Canon> canon_;
     std::vector<std::string> columns_;
-    size_t key_ = 0;
+    std::vector<size_t> key_;
     std::map<std::string, Expected> batch_;
 };
 
 StageVerifyTable verify_table(const PlannedTable& t, Database& src, Database& dst, const LoadStage& stage, const ConvertPolicy& policy,
                               size_t examples) {
-    StageVerifyTable out{t.dest->name, 0, 0, 0, {}};
+    StageVerifyTable out{t.dest->name, 0, 0, 0, 0, "", {}};
     for (size_t c = 0; c < t.chunk_count(); ++c) {
-        ChunkIssues issues;  // what the conversion changes was reported by the merge itself
+        ChunkIssues issues;  // what the conversion changes was reported by the load itself
         RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
         TransformChain chain = stage.chain(t, RowColumns(conv.source_columns()), issues);
-        TableCheck check(t, dst, conv, examples, out);
+        TableCheck check(t, dst, conv, stage, examples, out);
+        if (!check.keyed()) {
+            out.not_compared = "no primary key";
+            return out;
+        }
         auto reader = src.read_where(t.source->name, conv.source_columns(), chunk_predicate(src, t, c));
         FieldRow row;
         while (reader->next(row))
@@ -119,23 +169,26 @@ StageVerifyTable verify_table(const PlannedTable& t, Database& src, Database& ds
 StageVerifyResult verify_through_stage(const CopyPlan& chunks, ReadSnapshot& snapshot, Database& dst, const LoadStage& stage,
                                const ConvertPolicy& policy, size_t examples) {
     StageVerifyResult r;
-    for (const auto& t : chunks.tables) {
-        if (t.dest->primary_key.size() != 1 || stage.write_plan(t).kind != WritePlan::Kind::insert) continue;
-        r.tables.push_back(verify_table(t, snapshot.worker(0), dst, stage, policy, examples));
-    }
+    for (const auto& t : chunks.tables) r.tables.push_back(verify_table(t, snapshot.worker(0), dst, stage, policy, examples));
     return r;
 }
 
 void print_stage_verify(const StageVerifyResult& r, std::ostream& out, const std::string& verb) {
-    uint64_t compared = 0;
+    uint64_t compared = 0, kept = 0;
+    std::string unchecked;
     for (const auto& t : r.tables) {
-        compared += t.compared;
+        compared += t.compared, kept += t.kept;
+        if (!t.not_compared.empty()) unchecked += (unchecked.empty() ? "" : ", ") + t.table + " (" + t.not_compared + ")";
         if (!t.missing && !t.differ) continue;
-        out << "  " << t.table << ": " << t.missing << " rows missing on the destination, " << t.differ << " rows differ\n";
+        out << "  " << t.table << ": " << t.missing << " rows missing on the destination, " << t.differ << " rows differ ("
+            << t.compared + t.missing << " " << verb << " rows checked)\n";
         for (const auto& e : t.examples) out << "      " << e << "\n";
     }
+    if (!unchecked.empty()) out << "  not compared: " << unchecked << "\n";
     out << "verify: " << (r.equal() ? "every " + verb + " row is in the destination as " + verb + " (" : std::string("DIFFERENT (")) << compared << " rows compared in "
-        << r.tables.size() << " tables)\n";
+        << r.tables.size() << " tables";
+    if (kept) out << "; " << kept << " under a key the destination already held, as the rules combine them";
+    out << ")\n";
 }
 
 }  // namespace mmmove

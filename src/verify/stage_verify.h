@@ -21,6 +21,8 @@ class ReadSnapshot;
 struct StageVerifyTable {
     std::string table;
     uint64_t compared = 0, missing = 0, differ = 0;
+    uint64_t kept = 0;                  // keys the destination held already (its row kept, or combined with)
+    std::string not_compared;           // why the table could not be compared (no primary key)
     std::vector<std::string> examples;  // "Id=…: missing", "Id=…: Message differs"
 };
 

@@ -147,6 +147,8 @@ void merge_case(Engine from, Engine to, bool lower_case) {
     const auto said = run.output.find(verified);
     REQUIRE(said != std::string::npos);
     CHECK(std::stoll(run.output.substr(said + verified.size())) >= sc.source_posts);
+    // … including the rows under keys the destination already held: memberships combined by rule, its own preferences.
+    CHECK_THAT(run.output, Catch::Contains(" under a key the destination already held, as the rules combine them)"));
     // Every source post landed, and the destination's own post with the colliding id is untouched.
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts")) == sc.dest_posts + sc.source_posts);
     CHECK(d.one("SELECT Message FROM " + d.t("Posts") + " WHERE Id = " + d.lit(sc.colliding_post)) == "the destination's own post");
@@ -222,7 +224,71 @@ void merge_case(Engine from, Engine to, bool lower_case) {
     CHECK(d.num("SELECT COUNT(*) FROM " + d.t("Posts")) == sc.dest_posts + sc.source_posts);
 }
 
+// The scenario into a destination whose triggers silently lose merged rows of tables other than Posts:
+// merged reactions and thread memberships never arrive (PostgreSQL drops them; MySQL cannot drop a row
+// in a trigger, so it files the reactions under another emoji and changes the thread memberships), and
+// the memberships both sides hold are not combined, nor the totals of channels both sides have (their
+// message counts stay the destination's).
+// --verify must fail and name each table, with counts and keys.
+void merge_into_lossy_destination(Engine from, Engine to, bool lower_case) {
+    ScratchDb src(from, "mvs"), dst(to, "mvd");
+    fill_sample(src, 1500, 141, lower_case, 1, false);
+    fill_sample(dst, 1000, 141, lower_case && to == Engine::mysql, 2, false);
+    Instance s(src, lower_case), d(dst, lower_case && to == Engine::mysql);
+    shape(s, d);
+    const int64_t reactions = s.num("SELECT COUNT(*) FROM " + s.t("Reactions"));
+    const int64_t thread_members = s.num("SELECT COUNT(*) FROM " + s.t("ThreadMemberships"));
+    REQUIRE(reactions > 0);
+    REQUIRE(thread_members > 0);
+    if (to == Engine::postgres) {
+        d.conn->exec("CREATE FUNCTION mmmove_test_lose() RETURNS trigger AS $$ BEGIN RETURN NULL; END $$ LANGUAGE plpgsql");
+        d.conn->exec("CREATE FUNCTION mmmove_test_keep_count() RETURNS trigger AS $$ BEGIN NEW.msgcount := OLD.msgcount; RETURN NEW; END $$ "
+                     "LANGUAGE plpgsql");
+        for (const char* t : {"reactions", "threadmemberships"})
+            d.conn->exec(std::string("CREATE TRIGGER lose BEFORE INSERT ON ") + t + " FOR EACH ROW EXECUTE FUNCTION mmmove_test_lose()");
+        d.conn->exec("CREATE TRIGGER keep_count BEFORE UPDATE ON channelmembers FOR EACH ROW EXECUTE FUNCTION mmmove_test_keep_count()");
+        d.conn->exec("CREATE FUNCTION mmmove_test_keep_total() RETURNS trigger AS $$ BEGIN NEW.totalmsgcount := OLD.totalmsgcount; RETURN NEW; "
+                     "END $$ LANGUAGE plpgsql");
+        d.conn->exec("CREATE TRIGGER keep_total BEFORE UPDATE ON channels FOR EACH ROW EXECUTE FUNCTION mmmove_test_keep_total()");
+    } else {
+        d.conn->exec("CREATE TRIGGER lose BEFORE INSERT ON " + d.t("Reactions") + " FOR EACH ROW SET NEW.EmojiName = CONCAT('gone_', NEW.EmojiName)");
+        d.conn->exec("CREATE TRIGGER lose_unread BEFORE INSERT ON " + d.t("ThreadMemberships") +
+                     " FOR EACH ROW SET NEW.UnreadMentions = NEW.UnreadMentions + 7");
+        d.conn->exec("CREATE TRIGGER keep_count BEFORE UPDATE ON " + d.t("ChannelMembers") + " FOR EACH ROW SET NEW.MsgCount = OLD.MsgCount");
+        d.conn->exec("CREATE TRIGGER keep_total BEFORE UPDATE ON " + d.t("Channels") + " FOR EACH ROW SET NEW.TotalMsgCount = OLD.TotalMsgCount");
+    }
+    const std::string rules = write_rules(dst);
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--rules", rules, "--quiet", "--verify"});
+    std::filesystem::remove(rules);
+    INFO(run.output);
+    CHECK(run.exit_code == 7);
+    CHECK_THAT(run.output, Catch::Contains("reactions: " + std::to_string(reactions) + " rows missing on the destination, 0 rows differ") &&
+                               Catch::Contains("PostId=", Catch::CaseSensitive::No) && Catch::Contains(": missing on the destination"));
+    CHECK_THAT(run.output, Catch::Contains(to == Engine::postgres ? "threadmemberships: " + std::to_string(thread_members) + " rows missing"
+                                                                  : "threadmemberships: 0 rows missing on the destination, " +
+                                                                        std::to_string(thread_members) + " rows differ"));
+    CHECK_THAT(run.output, Catch::Contains("channelmembers: 0 rows missing on the destination, ") &&
+                               Catch::Contains("(the destination's own row before the merge): " + std::string(to == Engine::postgres ? "msgcount" : "MsgCount") +
+                                               " differs"));
+    CHECK_THAT(run.output, Catch::Contains("channelmembers (destination-only members of channels both sides have): 0 rows missing on the "
+                                           "destination, ") &&
+                               Catch::Contains(": MsgCount differs", Catch::CaseSensitive::No));
+    CHECK_THAT(run.output, Catch::Contains("channels (totals of channels both sides have): 0 rows missing on the destination, ") &&
+                               Catch::Contains(": TotalMsgCount differs", Catch::CaseSensitive::No));
+    CHECK_THAT(run.output, Catch::Contains("verify: DIFFERENT ("));
+    CHECK(d.mmmove_tables() == 1);  // the merge finished; only its record stays
+}
+
 }  // namespace
+
+TEST_CASE("merge --verify names merged reactions, thread memberships and combined memberships a PostgreSQL destination loses",
+          "[e2e][merge]") {
+    merge_into_lossy_destination(Engine::postgres, Engine::postgres, false);
+}
+
+TEST_CASE("merge --verify names merged reactions, thread memberships and combined memberships a MySQL destination changes", "[e2e][merge]") {
+    merge_into_lossy_destination(Engine::mysql, Engine::mysql, true);
+}
 
 TEST_CASE("merge PostgreSQL into PostgreSQL keeps every case of the scenario", "[e2e][merge][threads]") {
     merge_case(Engine::postgres, Engine::postgres, false);
@@ -267,10 +333,11 @@ TEST_CASE("a merge killed with SIGKILL finishes with --resume exactly as an unin
     CHECK_THAT(again.output, Catch::Contains("did not finish") && Catch::Contains("--resume"));
     auto v = args(killed);
     v.push_back("--resume");
+    v.push_back("--verify");  // the destination's rows the killed run kept were saved with its chunks
     auto resumed = run_mmmove(v);
     INFO(resumed.output);
     REQUIRE(resumed.exit_code == 0);
-    CHECK_THAT(resumed.output, Catch::Contains("Merged (resumed)"));
+    CHECK_THAT(resumed.output, Catch::Contains("Merged (resumed)") && Catch::Contains("verify: every merged row is in the destination as merged ("));
 
     Content a = merged_content(whole), b = merged_content(killed);
     REQUIRE(a.size() == b.size());

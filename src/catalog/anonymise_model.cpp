@@ -17,6 +17,8 @@ constexpr std::pair<const char*, AnonKind> kinds[] = {
     {"person_detail", AnonKind::person_detail}, {"free_text", AnonKind::free_text}, {"secret", AnonKind::secret},
     {"ip_address", AnonKind::ip_address}, {"json_text", AnonKind::json_text}, {"file_name", AnonKind::file_name},
     {"url", AnonKind::url},               {"password", AnonKind::password},   {"cleared", AnonKind::cleared},
+    {"team_name", AnonKind::team_name},   {"channel_name", AnonKind::channel_name}, {"emoji_name", AnonKind::emoji_name},
+    {"emoji_ref", AnonKind::emoji_ref},   {"hashtags", AnonKind::hashtags},   {"display_name", AnonKind::display_name},
 };
 
 [[noreturn]] void malformed(const std::string& entry, const std::string& problem) {

@@ -108,6 +108,32 @@ public:
     std::string ip_address(std::string_view v) const;
     std::string file_name(std::string_view v) const;
     std::string url(std::string_view v) const;
+    // Names other rows point at (mask_names.cpp), each a valid name of its kind for Mattermost and
+    // unique as usernames are (64 bits), so that every reference to it can follow:
+    std::string team_name(std::string_view v) const;     // "team-" + 13: no reserved name is its prefix
+    std::string channel_name(std::string_view v) const;  // "channel-" + 13; D/G and Mattermost's own stay
+    std::string emoji_name(std::string_view v) const;    // "emoji-" + 13: no system emoji has the form
+    // The names of the source's custom emoji (set once, before any row is masked: the stage reads
+    // them from the columns of kind emoji_name). An emoji a row or a text names is masked only when
+    // it is one of them; any other name is a system emoji (:smile:) and stays.
+    void set_custom_emoji(std::vector<std::string> names);
+    bool custom_emoji(std::string_view name) const;
+    std::string emoji_ref(std::string_view v) const;
+    // Posts.Hashtags ("#a #b"): each tag as free text masks it in the message, so hashtag search in
+    // the copy finds the masked message; under replace no word is left, so no tag is.
+    bool hashtags_into(std::string_view v, TextMode mode, std::string& out) const;
+    std::string hashtag(std::string_view body) const;  // the masked tag without its '#'
+    // A channel's DisplayName: a group channel's ("alice, bob, carol": every part a valid username)
+    // takes the username masks, any other is free text.
+    bool display_name_into(std::string_view v, TextMode mode, std::string& out) const;
+    // A Mattermost path at s[i] (a '/'): /<team>/pl/<post id>, /<team>/channels/<channel>,
+    // /<team>/messages/@<user> or /<team>/threads/<post id>. Appends it with its names masked (ids
+    // stay) and returns its end; npos (nothing appended) when s[i] starts none.
+    size_t app_path(std::string_view s, size_t i, std::string& out) const;
+    // The names a JSON text's members hold (references.yaml json: Channels.Name, Teams.Name, also as
+    // member names with {key}) masked as channel_name / team_name. False when nothing changed.
+    struct JsonNames { std::vector<const std::vector<JsonStep>*> channels, teams; std::vector<std::string> needles; };
+    bool json_names_into(std::string_view v, const JsonNames& names, std::string& out) const;
     // JSON text: the string values under `paths` (every string when empty) as free_text; a string that
     // holds JSON itself is masked inside, keeping its JSON. A text naming none of the paths' members is
     // left as it is unparsed; one that does but is no JSON is masked as free_text. The members that
@@ -140,6 +166,7 @@ public:
 private:
     static TextMode mode_of(bool scramble) { return scramble ? TextMode::scramble : TextMode::keep; }
     std::shared_ptr<const KeyedHash> hash_;  // shared by copies: immutable, and read by every worker
+    std::shared_ptr<const std::set<std::string>> custom_emoji_;  // set before the copy, then read-only
 };
 
 // What the anonymiser replaced, per kind, summed over every chunk (thread-safe).
@@ -166,6 +193,8 @@ public:
     ~AnonymiseStage() override;
     TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const override;
     WritePlan write_plan(const PlannedTable& table) const override;
+    // Reads the source's custom emoji names (the columns of kind emoji_name) on the copy's snapshot.
+    void prepare(Database& source, const Catalog& catalog) const override;
     // Adds this stage's transform for `table` to an existing chain (after a merge's remap).
     void extend(TransformChain& chain, const PlannedTable& table, const RowColumns& columns) const;
     const AnonymiseCounts& counts() const { return counts_; }
@@ -173,7 +202,7 @@ public:
 private:
     AnonymiseOptions options_;
     Engine source_, dest_;
-    Masker masker_;
+    mutable Masker masker_;  // prepare() gives it the custom emoji, before any chunk; read-only after
     std::map<std::string, std::unique_ptr<AnonymisedTable>> tables_;  // lower-case name → its masks
     mutable AnonymiseCounts counts_;
 };

@@ -16,7 +16,8 @@ namespace mmmove {
 struct MaskedColumn {
     std::string column;
     AnonKind kind;
-    JsonMask json;  // json_text
+    JsonMask json;              // json_text
+    Masker::JsonNames names;    // json_text: members naming channels and teams (references.yaml)
 };
 
 struct AnonymisedTable {
@@ -151,7 +152,7 @@ private:
             case AnonKind::person_name: b.scratch = m.person_name(v); break;
             case AnonKind::person_detail: b.scratch = m.person_detail(v); break;
             case AnonKind::free_text: return m.free_text_into(v, mode, b.scratch);
-            case AnonKind::json_text: return m.json_text_into(v, b.column->json, mode, b.scratch);
+            case AnonKind::json_text: return json_text(b, v);
             case AnonKind::secret: b.scratch = m.secret(v); break;
             case AnonKind::ip_address: b.scratch = m.ip_address(v); break;
             case AnonKind::file_name: b.scratch = m.file_name(v); break;
@@ -161,11 +162,29 @@ private:
                                                                                           : ctx_.options.password_hash;
                 break;
             case AnonKind::cleared: b.scratch = cleared_value(b.source_kind, ctx_.source); break;
+            case AnonKind::team_name: b.scratch = m.team_name(v); break;
+            case AnonKind::channel_name: b.scratch = m.channel_name(v); break;
+            case AnonKind::emoji_name: b.scratch = m.emoji_name(v); break;
+            case AnonKind::emoji_ref: b.scratch = m.emoji_ref(v); break;
+            case AnonKind::hashtags: return m.hashtags_into(v, mode, b.scratch);
+            case AnonKind::display_name: return m.display_name_into(v, mode, b.scratch);
         }
         return b.scratch != v;
     }
 
+    // The JSON's personal strings masked, then the channel and team names its members hold.
+    bool json_text(Bound& b, std::string_view v) {
+        const bool masked = ctx_.masker.json_text_into(v, b.column->json, ctx_.options.messages, b.scratch);
+        if (masked) names_in_ = b.scratch;
+        if (!ctx_.masker.json_names_into(masked ? std::string_view(names_in_) : v, b.column->names, b.scratch)) {
+            if (masked) b.scratch = std::move(names_in_);
+            return masked;
+        }
+        return true;
+    }
+
     MaskContext ctx_;
+    std::string names_in_;  // json_text: the masked JSON the names pass reads
     std::vector<Bound> bound_;
     std::vector<uint64_t> counts_;  // by AnonKind
 };
@@ -178,6 +197,22 @@ std::vector<std::string> username_paths(const std::string& table, const std::str
         if (same_name(j.table, table) && same_name(j.column, column) && same_name(j.target.table, "Users") &&
             same_name(j.target.column, "Username"))
             out.push_back(j.path);
+    return out;
+}
+
+// The members of table.column that references.yaml says hold channel or team names
+// (channel_mentions.{key}, team_name): they take the channel_name / team_name masks, as the names do.
+// A path the column masks as free text (a display name) is free text, not a name.
+Masker::JsonNames json_names(const std::string& table, const std::string& column, const std::vector<std::string>& text_paths) {
+    Masker::JsonNames out;
+    for (const JsonReference& j : references().json) {
+        if (!same_name(j.table, table) || !same_name(j.column, column) || !same_name(j.target.column, "Name")) continue;
+        if (std::find(text_paths.begin(), text_paths.end(), j.path) != text_paths.end()) continue;
+        const bool channels = same_name(j.target.table, "Channels");
+        if (!channels && !same_name(j.target.table, "Teams")) continue;
+        (channels ? out.channels : out.teams).push_back(&j.steps);
+        if (!j.steps.empty() && j.steps[0].kind == JsonStep::Kind::member) out.needles.push_back("\"" + j.steps[0].name + "\"");
+    }
     return out;
 }
 
@@ -218,7 +253,8 @@ AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source, Engine d
         for (const MaskedColumn& c : t->columns)
             if (same_name(c.column, column)) return;
         JsonMask json = kind == AnonKind::json_text ? JsonMask::of(paths, username_paths(table, column)) : JsonMask{};
-        t->columns.push_back({column, kind, std::move(json)});
+        Masker::JsonNames names = kind == AnonKind::json_text ? json_names(table, column, paths) : Masker::JsonNames{};
+        t->columns.push_back({column, kind, std::move(json), std::move(names)});
     };
     for (const AnonymisedColumn& c : options_.columns) add(c.table, c.column, c.kind, c.paths);
     // A masked key must be masked alike wherever another column names it, or the link breaks. Today
@@ -263,6 +299,22 @@ void AnonymiseStage::extend(TransformChain& chain, const PlannedTable& table, co
 }
 
 WritePlan AnonymiseStage::write_plan(const PlannedTable&) const { return WritePlan{}; }
+
+// Every value of the source's emoji_name columns (Emoji.Name, deleted emoji too: old messages and
+// reactions still name them), read on the snapshot the copy reads, so every row the copy masks sees
+// the same set.
+void AnonymiseStage::prepare(Database& source, const Catalog& catalog) const {
+    std::vector<std::string> names;
+    for (const AnonymisedColumn& c : options_.columns) {
+        if (c.kind != AnonKind::emoji_name) continue;
+        const Table* t = catalog.find(c.table);
+        const Column* col = t ? t->find_column(c.column) : nullptr;
+        if (!col) continue;
+        for (const auto& row : source.query("SELECT " + source.quote_ident(col->name) + " FROM " + source.quote_ident(t->name)))
+            if (row[0] && !row[0]->empty()) names.push_back(*row[0]);
+    }
+    masker_.set_custom_emoji(std::move(names));
+}
 
 std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<AnonymiseOverrideSpec>& overrides) {
     std::vector<AnonymisedColumn> out = anonymised_columns();

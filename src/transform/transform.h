@@ -19,6 +19,7 @@ namespace mmmove {
 class RowConverter;
 class ChunkIssues;
 struct PlannedTable;
+struct Catalog;
 
 // The names of a row's columns, in the order the reader returns them; found in either case.
 class RowColumns {
@@ -72,6 +73,12 @@ public:
     virtual ~LoadStage() = default;
     virtual TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const = 0;
     virtual WritePlan write_plan(const PlannedTable& table) const = 0;
+    // Called once by the copy on its source snapshot, before any chunk (and so before chain()): what
+    // the transforms need to know of the source as a whole (an anonymised copy: its custom emoji).
+    virtual void prepare(Database& source, const Catalog& catalog) const {
+        (void)source;
+        (void)catalog;
+    }
 };
 
 }  // namespace mmmove

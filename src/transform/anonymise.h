@@ -131,8 +131,12 @@ public:
     // stay) and returns its end; npos (nothing appended) when s[i] starts none.
     size_t app_path(std::string_view s, size_t i, std::string& out) const;
     // The names a JSON text's members hold (references.yaml json: Channels.Name, Teams.Name, also as
-    // member names with {key}) masked as channel_name / team_name. False when nothing changed.
-    struct JsonNames { std::vector<const std::vector<JsonStep>*> channels, teams; std::vector<std::string> needles; };
+    // member names with {key}; Emoji.Name, also inside a string of JSON such as customStatus) masked
+    // as channel_name / team_name / emoji_ref. False when nothing changed.
+    struct JsonNames {
+        std::vector<const std::vector<JsonStep>*> channels, teams, emoji;
+        std::vector<std::string> needles;  // a text holding none of these quoted member names is not read
+    };
     bool json_names_into(std::string_view v, const JsonNames& names, std::string& out) const;
     // JSON text: the string values under `paths` (every string when empty) as free_text; a string that
     // holds JSON itself is masked inside, keeping its JSON. A text naming none of the paths' members is

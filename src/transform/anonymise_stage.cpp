@@ -200,18 +200,21 @@ std::vector<std::string> username_paths(const std::string& table, const std::str
     return out;
 }
 
-// The members of table.column that references.yaml says hold channel or team names
-// (channel_mentions.{key}, team_name): they take the channel_name / team_name masks, as the names do.
+// The members of table.column that references.yaml says hold channel, team or emoji names
+// (channel_mentions.{key}, team_name, customStatus.emoji): they take the channel_name / team_name /
+// emoji_ref masks, as the names do.
 // A path the column masks as free text (a display name) is free text, not a name.
 Masker::JsonNames json_names(const std::string& table, const std::string& column, const std::vector<std::string>& text_paths) {
     Masker::JsonNames out;
     for (const JsonReference& j : references().json) {
         if (!same_name(j.table, table) || !same_name(j.column, column) || !same_name(j.target.column, "Name")) continue;
         if (std::find(text_paths.begin(), text_paths.end(), j.path) != text_paths.end()) continue;
-        const bool channels = same_name(j.target.table, "Channels");
-        if (!channels && !same_name(j.target.table, "Teams")) continue;
-        (channels ? out.channels : out.teams).push_back(&j.steps);
-        if (!j.steps.empty() && j.steps[0].kind == JsonStep::Kind::member) out.needles.push_back("\"" + j.steps[0].name + "\"");
+        if (same_name(j.target.table, "Channels")) out.channels.push_back(&j.steps);
+        else if (same_name(j.target.table, "Teams")) out.teams.push_back(&j.steps);
+        else if (same_name(j.target.table, "Emoji")) out.emoji.push_back(&j.steps);
+        else continue;
+        auto named = std::find_if(j.steps.begin(), j.steps.end(), [](const JsonStep& s) { return s.kind == JsonStep::Kind::member; });
+        if (named != j.steps.end()) out.needles.push_back("\"" + named->name + "\"");
     }
     return out;
 }

@@ -12,6 +12,8 @@
 // no system emoji name has (those are English words and Unicode names, never 13 random characters).
 #include <algorithm>
 
+#include "config/ordered_json.h"
+#include "core/json_depth.h"
 #include "transform/anonymise.h"
 #include "transform/id_values.h"
 #include "transform/keyed_hash.h"
@@ -56,6 +58,35 @@ bool derived_channel(std::string_view name) {
 bool username_like(std::string_view v) {
     if (v.empty() || v.size() > 64 || !is_lower(v[0])) return false;
     return all_of(v, [](char c) { return is_lower(c) || is_digit(c) || c == '.' || c == '-' || c == '_'; });
+}
+
+// Follows `steps` from step i; a string at the end that names a custom emoji takes its mask. A string
+// met before the end that holds JSON (Users.Props customStatus) is followed inside, one level deep
+// as Mattermost nests it, and written back. The walk goes no deeper than the path.
+bool emoji_at(const Masker& m, OrderedJson& node, const std::vector<JsonStep>& steps, size_t i, bool inner) {
+    if (node.is_string()) {
+        const std::string& s = node.get_ref<const std::string&>();
+        if (i == steps.size()) {
+            if (!m.custom_emoji(s)) return false;
+            node = m.emoji_name(s);
+            return true;
+        }
+        if (inner || json_deeper_than(s)) return false;
+        OrderedJson doc = OrderedJson::parse(s, nullptr, false);
+        if (doc.is_discarded() || !(doc.is_object() || doc.is_array()) || !emoji_at(m, doc, steps, i, true)) return false;
+        node = doc.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+        return true;
+    }
+    if (i == steps.size()) return false;
+    const JsonStep& step = steps[i];
+    bool changed = false;
+    if (step.kind == JsonStep::Kind::member && node.is_object()) {
+        auto it = node.find(step.name);
+        if (it != node.end()) changed = emoji_at(m, *it, steps, i + 1, inner);
+    } else if ((step.kind == JsonStep::Kind::any_member && node.is_object()) || (step.kind == JsonStep::Kind::each_element && node.is_array())) {
+        for (auto& child : node) changed |= emoji_at(m, child, steps, i + 1, inner);
+    }
+    return changed;
 }
 
 }  // namespace
@@ -202,7 +233,16 @@ bool Masker::json_names_into(std::string_view v, const JsonNames& names, std::st
     out.clear();
     const bool channels = follow(names.channels, true);
     const bool teams = follow(names.teams, false);
-    return channels || teams;
+    bool emoji = false;
+    if (!names.emoji.empty() && custom_emoji_ && !custom_emoji_->empty()) {
+        const std::string_view in = out.empty() ? v : std::string_view(step);
+        OrderedJson doc;
+        if (!json_deeper_than(in)) doc = OrderedJson::parse(in, nullptr, false);
+        if (!doc.is_discarded() && (doc.is_object() || doc.is_array()))
+            for (const auto* path : names.emoji) emoji |= emoji_at(*this, doc, *path, 0, false);
+        if (emoji) out = doc.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+    }
+    return channels || teams || emoji;
 }
 
 }  // namespace mmmove

@@ -28,7 +28,7 @@ const char* const people[] = {"knightley", "smith", "miller", "janedoe"};
 std::string one(Database& db, const std::string& sql) { return db.query(sql).at(0).at(0).value_or(""); }
 
 struct Planted {
-    std::string post, gm_channel;
+    std::string post, gm_channel, user;
 };
 
 // Renames a team, an open channel of it and the sample's custom emoji after people, and writes a post
@@ -58,6 +58,14 @@ Planted plant_names(const ScratchDb& src) {
                               channel_id + R"(","team_name":")" + team_name + R"("}}})";
     db->exec("UPDATE " + t("Posts") + " SET Message = " + db->quote_literal(message) + ", Hashtags = '#SmithReferral #oncology', Props = " +
              db->quote_literal(props) + " WHERE Id = " + db->quote_literal(p.post));
+    // The custom emoji in a user's recent emoji and custom status (a string holding JSON).
+    p.user = one(*db, "SELECT MIN(Id) FROM " + t("Users"));
+    db->exec("INSERT INTO " + t("Preferences") + " (UserId, Category, Name, Value) VALUES (" + db->quote_literal(p.user) +
+             ", 'recent_emojis', " + db->quote_literal(p.user) + ", " +
+             db->quote_literal(R"([{"name":")" + std::string(emoji_name) + R"(","usageCount":2},{"name":"smile","usageCount":1}])") + ")");
+    const std::string status = nlohmann::json({{"emoji", emoji_name}, {"text", "off"}}).dump();
+    db->exec("UPDATE " + t("Users") + " SET Props = " + db->quote_literal(nlohmann::json({{"customStatus", status}}).dump()) +
+             " WHERE Id = " + db->quote_literal(p.user));
     p.gm_channel = one(*db, "SELECT MIN(Id) FROM " + t("Channels") + " WHERE Type = 'G'");
     REQUIRE(!p.gm_channel.empty());
     std::string names;
@@ -164,6 +172,14 @@ void refresh_names(Engine source_engine) {
                    "AND r.emojiname NOT IN ('+1', 'smile', 'tada', 'rocket', 'eyes')") == "0");
     CHECK(one(*db, "SELECT COUNT(*) FROM reactions r JOIN emoji e ON e.name = r.emojiname") != "0");
     CHECK(one(*db, "SELECT COUNT(*) FROM reactions WHERE emojiname = 'smile'") != "0");
+    // The recent emoji and the custom status name the custom emoji by its mask, a system emoji as it was.
+    const auto recent = nlohmann::json::parse(one(*db, "SELECT value FROM preferences WHERE category = 'recent_emojis' AND userid = " +
+                                                           db->quote_literal(planted.user)));
+    CHECK(one(*db, "SELECT COUNT(*) FROM emoji WHERE name = " + db->quote_literal(recent.at(0)["name"].get<std::string>())) == "1");
+    CHECK(recent.at(1)["name"] == "smile");
+    const auto user_props = nlohmann::json::parse(one(*db, "SELECT props FROM users WHERE id = " + db->quote_literal(planted.user)));
+    const auto status = nlohmann::json::parse(user_props["customStatus"].get<std::string>());
+    CHECK(one(*db, "SELECT COUNT(*) FROM emoji WHERE name = " + db->quote_literal(status["emoji"].get<std::string>())) == "1");
     // Hashtags are the tags of the masked message, so hashtag search finds it.
     const std::string hashtags = one(*db, "SELECT hashtags FROM posts WHERE id = " + db->quote_literal(planted.post));
     CHECK(hashtags.size() > 10);

@@ -4,6 +4,7 @@
 // follows the message's masked #tags; a group channel's display name takes the username masks; an
 // e-mail address inside text takes the email mask.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
@@ -168,4 +169,21 @@ TEST_CASE("channel_mentions keys and team names in JSON take the channel and tea
     CHECK(out == R"({"channel_mentions":{")" + m.channel_name("smith-clinic") + R"(":{"display_name":"x","team_name":")" +
                      m.team_name("oncology") + R"("},"town-square":{"team_name":")" + m.team_name("oncology") + R"("}}})");
     CHECK_FALSE(m.json_names_into(R"({"from_bot":"true"})", names, out));
+}
+
+TEST_CASE("emoji named in JSON (recent emoji, custom statuses) follow when they are custom", "[unit][anonymise][names]") {
+    const Masker m = with_custom_emoji();
+    const auto recent = parse_json_path("[].name"), status = parse_json_path("customStatus.emoji");
+    Masker::JsonNames names;
+    names.emoji = {&recent, &status};
+    names.needles = {"\"name\"", "\"customStatus\""};
+    std::string out;
+    REQUIRE(m.json_names_into(R"([{"name":"partyparrot","usageCount":3},{"name":"smile","usageCount":1}])", names, out));
+    CHECK(out == R"([{"name":")" + m.emoji_name("partyparrot") + R"(","usageCount":3},{"name":"smile","usageCount":1}])");
+    // Users.Props customStatus is a string holding JSON: followed inside, and written back as a string.
+    REQUIRE(m.json_names_into(R"({"customStatus":"{\"emoji\":\"dr_smith\",\"text\":\"x\"}"})", names, out));
+    const auto props = nlohmann::json::parse(out);
+    CHECK(nlohmann::json::parse(props["customStatus"].get<std::string>())["emoji"] == m.emoji_name("dr_smith"));
+    CHECK_FALSE(m.json_names_into(R"({"customStatus":"{\"emoji\":\"smile\"}"})", names, out));
+    CHECK_FALSE(masker().json_names_into(R"([{"name":"partyparrot"}])", names, out));  // no custom emoji known
 }

@@ -31,10 +31,12 @@ namespace mmmove {
 
 class KeyedHash;
 
-// How free text is masked (the job's `messages:`). Every mode masks @mentions as usernames.
-//   keep:     the text stays; only @mentions change.
-//   scramble: each word becomes a pseudo-word of the same length; spacing, punctuation, line breaks,
-//             ~channels and :emoji: stay (word lengths survive).
+// How free text is masked (the job's `messages:`). Every mode masks @mentions as usernames and
+// ~channels as channel names; keep and scramble also mask custom :emoji:, the team and channel names
+// of Mattermost links and e-mail addresses (mask_text.cpp).
+//   keep:     the text stays but for those names and addresses.
+//   scramble: each word becomes a pseudo-word of the same length, a #tag a mask of the tag alone;
+//             spacing, punctuation, line breaks and system :emoji: stay (word lengths survive).
 //   replace:  the whole text becomes its @mentions and ~channels, then keyed filler words of random
 //             lengths on one line; only the text's length survives, rounded up to a multiple of 16
 //             characters (replaced_text_bucket).

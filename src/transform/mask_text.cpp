@@ -67,7 +67,8 @@ class TextMasker {
 public:
     TextMasker(const Masker& masker, std::string_view text, TextMode mode, std::string& out)
         : m_(masker), s_(text), out_(out),
-          rng_(mode != TextMode::keep ? masker.hash()("free_text", text) : Digest{}), mode_(mode) {}
+          rng_(mode != TextMode::keep ? masker.hash()("free_text", text) : Digest{}), mode_(mode),
+          addresses_(text.find('@') != npos) {}
     void run();
 
 private:
@@ -89,6 +90,7 @@ private:
     std::string& out_;
     MaskRandom rng_;
     TextMode mode_;
+    bool addresses_;  // the text has an '@': only then can a word start an e-mail address
 };
 
 // A word of `length` lower-case letters, consonants and vowels in turn, spelled from (length,
@@ -120,7 +122,7 @@ void TextMasker::run() {
         else if (c == '#') end = hashtag(i);
         else if (c == '/') end = path(i);
         else if ((c == 'h' || c == 'H') && starts_link(s_, i)) end = link(i);
-        if (end == npos && is_word_byte(c) && (i == 0 || !is_word_byte(s_[i - 1]))) end = email(i);
+        if (end == npos && addresses_ && is_word_byte(c) && (i == 0 || !is_word_byte(s_[i - 1]))) end = email(i);
         if (end == npos && is_word_byte(c)) end = word(i);
         if (end == npos) {
             if (!replacing()) out_ += c;

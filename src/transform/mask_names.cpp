@@ -199,7 +199,7 @@ size_t Masker::app_path(std::string_view s, size_t i, std::string& out) const {
         masked = channel_name(last);
     } else if (what == "messages" && last.size() > 1 && last[0] == '@') {
         masked = "@" + username(last.substr(1));
-    } else if (what == "messages" && !last.empty()) {
+    } else if (what == "messages" && !last.empty() && last[0] != '@') {
         masked = channel_name(last);  // a DM's channel name: ids, kept
     } else {
         return npos;

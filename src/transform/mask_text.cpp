@@ -122,7 +122,6 @@ void TextMasker::run() {
         else if (c == '#') end = hashtag(i);
         else if (c == '/') end = path(i);
         else if ((c == 'h' || c == 'H') && starts_link(s_, i)) end = link(i);
-        if (end == npos && addresses_ && is_word_byte(c) && (i == 0 || !is_word_byte(s_[i - 1]))) end = email(i);
         if (end == npos && is_word_byte(c)) end = word(i);
         if (end == npos) {
             if (!replacing()) out_ += c;
@@ -294,9 +293,15 @@ size_t TextMasker::link(size_t i) {
     return end;
 }
 
+// A word, or the e-mail address it starts (looked for only where the word ends in a character an
+// address may go on with, in a text that has an '@').
 size_t TextMasker::word(size_t i) {
     size_t end = i;
     while (end < s_.size() && is_word_byte(s_[end])) ++end;
+    if (addresses_ && end < s_.size() && std::string_view("@._%+-").find(s_[end]) != npos && (i == 0 || !is_word_byte(s_[i - 1]))) {
+        const size_t address = email(i);
+        if (address != npos) return address;
+    }
     if (mode_ == TextMode::scramble) pseudo_word(s_.substr(i, end - i));
     else if (mode_ == TextMode::keep) out_.append(s_.substr(i, end - i));
     return end;

@@ -20,6 +20,8 @@ constexpr std::pair<const char*, AnonKind> kinds[] = {
     {"ip_address", AnonKind::ip_address}, {"json_text", AnonKind::json_text}, {"file_name", AnonKind::file_name},
     {"url", AnonKind::url},               {"password", AnonKind::password},   {"cleared", AnonKind::cleared},
     {"token", AnonKind::token},
+    {"team_name", AnonKind::team_name},   {"channel_name", AnonKind::channel_name}, {"emoji_name", AnonKind::emoji_name},
+    {"emoji_ref", AnonKind::emoji_ref},   {"hashtags", AnonKind::hashtags},   {"display_name", AnonKind::display_name},
 };
 
 [[noreturn]] void malformed(const std::string& entry, const std::string& problem) {

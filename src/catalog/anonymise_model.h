@@ -25,6 +25,13 @@ enum class AnonKind {
     password,       // a login password's hash: disabled, or one shared test password
     cleared,        // no value at all: '' for text, false for a flag, 0 for a number (MFA)
     token,          // names from the set Mattermost's code writes (role names, priorities): words of `form` kept
+    // Names other rows point at, masked alike wherever they are named (text, links, JSON, reactions):
+    team_name,      // Teams.Name: a URL slug
+    channel_name,   // an O/P channel's Name; D/G names (built from ids) and Mattermost's own stay
+    emoji_name,     // a custom emoji's own Name; the copy learns the source's custom emoji from it
+    emoji_ref,      // an emoji a row names: masked when it is one of the source's custom emoji
+    hashtags,       // Posts.Hashtags: follows the message's masked #words
+    display_name,   // free text, but a group channel's "user1, user2, ..." takes the username masks
 };
 
 struct AnonymisedColumn {

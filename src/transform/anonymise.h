@@ -31,10 +31,12 @@ namespace mmmove {
 
 class KeyedHash;
 
-// How free text is masked (the job's `messages:`). Every mode masks @mentions as usernames.
-//   keep:     the text stays; only @mentions change.
-//   scramble: each word becomes a pseudo-word of the same length; spacing, punctuation, line breaks,
-//             ~channels and :emoji: stay (word lengths survive).
+// How free text is masked (the job's `messages:`). Every mode masks @mentions as usernames and
+// ~channels as channel names; keep and scramble also mask custom :emoji:, the team and channel names
+// of Mattermost links and e-mail addresses (mask_text.cpp).
+//   keep:     the text stays but for those names and addresses.
+//   scramble: each word becomes a pseudo-word of the same length, a #tag a mask of the tag alone;
+//             spacing, punctuation, line breaks and system :emoji: stay (word lengths survive).
 //   replace:  the whole text becomes its @mentions and ~channels, then keyed filler words of random
 //             lengths on one line; only the text's length survives, rounded up to a multiple of 16
 //             characters (replaced_text_bucket).
@@ -127,6 +129,36 @@ public:
     // One word of a token column that does not have its column's form: a keyed word of a-z and 0-9 of
     // its length in characters, so a role name and the role lists naming it stay alike.
     std::string token(std::string_view word) const;
+    // Names other rows point at (mask_names.cpp), each a valid name of its kind for Mattermost and
+    // unique as usernames are (64 bits), so that every reference to it can follow:
+    std::string team_name(std::string_view v) const;     // "team-" + 13: no reserved name is its prefix
+    std::string channel_name(std::string_view v) const;  // "channel-" + 13; D/G and Mattermost's own stay
+    std::string emoji_name(std::string_view v) const;    // "emoji-" + 13: no system emoji has the form
+    // The names of the source's custom emoji (set once, before any row is masked: the stage reads
+    // them from the columns of kind emoji_name). An emoji a row or a text names is masked only when
+    // it is one of them; any other name is a system emoji (:smile:) and stays.
+    void set_custom_emoji(std::vector<std::string> names);
+    bool custom_emoji(std::string_view name) const;
+    std::string emoji_ref(std::string_view v) const;
+    // Posts.Hashtags ("#a #b"): each tag as free text masks it in the message, so hashtag search in
+    // the copy finds the masked message; under replace no word is left, so no tag is.
+    bool hashtags_into(std::string_view v, TextMode mode, std::string& out) const;
+    std::string hashtag(std::string_view body) const;  // the masked tag without its '#'
+    // A channel's DisplayName: a group channel's ("alice, bob, carol": every part a valid username)
+    // takes the username masks, any other is free text.
+    bool display_name_into(std::string_view v, TextMode mode, std::string& out) const;
+    // A Mattermost path at s[i] (a '/'): /<team>/pl/<post id>, /<team>/channels/<channel>,
+    // /<team>/messages/@<user> or /<team>/threads/<post id>. Appends it with its names masked (ids
+    // stay) and returns its end; npos (nothing appended) when s[i] starts none.
+    size_t app_path(std::string_view s, size_t i, std::string& out) const;
+    // The names a JSON text's members hold (references.yaml json: Channels.Name, Teams.Name, also as
+    // member names with {key}; Emoji.Name, also inside a string of JSON such as customStatus) masked
+    // as channel_name / team_name / emoji_ref. False when nothing changed.
+    struct JsonNames {
+        std::vector<const std::vector<JsonStep>*> channels, teams, emoji;
+        std::vector<std::string> needles;  // a text holding none of these quoted member names is not read
+    };
+    bool json_names_into(std::string_view v, const JsonNames& names, std::string& out) const;
     // JSON text: every string value as free_text but those under `keep_paths` and those of a kept form
     // (JsonMask); a string that holds JSON itself is masked inside, keeping its JSON. A text whose
     // every string value has a kept form is left as it is, unparsed; a text that is no JSON is masked
@@ -160,6 +192,7 @@ public:
 private:
     static TextMode mode_of(bool scramble) { return scramble ? TextMode::scramble : TextMode::keep; }
     std::shared_ptr<const KeyedHash> hash_;  // shared by copies: immutable, and read by every worker
+    std::shared_ptr<const std::set<std::string>> custom_emoji_;  // set before the copy, then read-only
 };
 
 // What the anonymiser replaced, per kind, summed over every chunk (thread-safe).
@@ -186,6 +219,8 @@ public:
     ~AnonymiseStage() override;
     TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const override;
     WritePlan write_plan(const PlannedTable& table) const override;
+    // Reads the source's custom emoji names (the columns of kind emoji_name) on the copy's snapshot.
+    void prepare(Database& source, const Catalog& catalog) const override;
     // Adds this stage's transform for `table` to an existing chain (after a merge's remap).
     void extend(TransformChain& chain, const PlannedTable& table, const RowColumns& columns) const;
     const AnonymiseCounts& counts() const { return counts_; }
@@ -194,7 +229,7 @@ public:
 private:
     AnonymiseOptions options_;
     Engine source_, dest_;
-    Masker masker_;
+    mutable Masker masker_;  // prepare() gives it the custom emoji, before any chunk; read-only after
     std::map<std::string, std::unique_ptr<AnonymisedTable>> tables_;  // lower-case name → its masks
     mutable AnonymiseCounts counts_;
 };

@@ -19,6 +19,7 @@ struct MaskedColumn {
     AnonKind kind;
     JsonMask json;  // json_text
     std::shared_ptr<const std::regex> form;  // token: the form of a word kept as it is
+    Masker::JsonNames names;    // json_text: members naming channels, teams and emoji (references.yaml)
 };
 
 struct AnonymisedTable {
@@ -160,7 +161,7 @@ private:
             case AnonKind::person_name: b.scratch = m.person_name(v); break;
             case AnonKind::person_detail: b.scratch = m.person_detail(v); break;
             case AnonKind::free_text: return m.free_text_into(v, mode, b.scratch);
-            case AnonKind::json_text: return m.json_text_into(v, b.column->json, mode, b.scratch);
+            case AnonKind::json_text: return json_text(b, v);
             case AnonKind::secret: b.scratch = m.secret(v); break;
             case AnonKind::ip_address: b.scratch = m.ip_address(v); break;
             case AnonKind::file_name: b.scratch = m.file_name(v); break;
@@ -171,6 +172,12 @@ private:
                 break;
             case AnonKind::cleared: b.scratch = cleared_value(b.source_kind, ctx_.source); break;
             case AnonKind::token: tokens(*b.column->form, v, b.scratch); break;
+            case AnonKind::team_name: b.scratch = m.team_name(v); break;
+            case AnonKind::channel_name: b.scratch = m.channel_name(v); break;
+            case AnonKind::emoji_name: b.scratch = m.emoji_name(v); break;
+            case AnonKind::emoji_ref: b.scratch = m.emoji_ref(v); break;
+            case AnonKind::hashtags: return m.hashtags_into(v, mode, b.scratch);
+            case AnonKind::display_name: return m.display_name_into(v, mode, b.scratch);
         }
         return b.scratch != v;
     }
@@ -191,7 +198,19 @@ private:
         }
     }
 
+    // The JSON's personal strings masked, then the channel and team names its members hold.
+    bool json_text(Bound& b, std::string_view v) {
+        const bool masked = ctx_.masker.json_text_into(v, b.column->json, ctx_.options.messages, b.scratch);
+        if (masked) names_in_ = b.scratch;
+        if (!ctx_.masker.json_names_into(masked ? std::string_view(names_in_) : v, b.column->names, b.scratch)) {
+            if (masked) b.scratch = std::move(names_in_);
+            return masked;
+        }
+        return true;
+    }
+
     MaskContext ctx_;
+    std::string names_in_;  // json_text: the masked JSON the names pass reads
     std::vector<Bound> bound_;
     std::vector<uint64_t> counts_;  // by AnonKind
 };
@@ -204,6 +223,28 @@ std::vector<std::string> username_paths(const std::string& table, const std::str
         if (same_name(j.table, table) && same_name(j.column, column) && same_name(j.target.table, "Users") &&
             same_name(j.target.column, "Username"))
             out.push_back(j.path);
+    return out;
+}
+
+// The members of table.column that references.yaml says hold channel, team or emoji names
+// (channel_mentions.{key}, team_name, customStatus.emoji): they take the channel_name / team_name /
+// emoji_ref masks, as the names do.
+Masker::JsonNames json_names(const std::string& table, const std::string& column, const std::vector<std::string>& keep_paths) {
+    Masker::JsonNames out;
+    for (const JsonReference& j : references().json) {
+        if (!same_name(j.table, table) || !same_name(j.column, column) || !same_name(j.target.column, "Name")) continue;
+        // Only names the JSON pass left as they were: member names ({key}) and kept members. Any other
+        // string was masked as free text already (channel_mentions display names), and a name mask of
+        // that mask would be neither.
+        const bool key = !j.steps.empty() && j.steps.back().kind == JsonStep::Kind::member_name;
+        if (!key && std::find(keep_paths.begin(), keep_paths.end(), j.path) == keep_paths.end()) continue;
+        if (same_name(j.target.table, "Channels")) out.channels.push_back(&j.steps);
+        else if (same_name(j.target.table, "Teams")) out.teams.push_back(&j.steps);
+        else if (same_name(j.target.table, "Emoji")) out.emoji.push_back(&j.steps);
+        else continue;
+        auto named = std::find_if(j.steps.begin(), j.steps.end(), [](const JsonStep& s) { return s.kind == JsonStep::Kind::member; });
+        if (named != j.steps.end()) out.needles.push_back("\"" + named->name + "\"");
+    }
     return out;
 }
 
@@ -242,10 +283,11 @@ AnonymiseStage::AnonymiseStage(AnonymiseOptions options, Engine source, Engine d
         if (!t) t = std::make_unique<AnonymisedTable>();
         for (const MaskedColumn& m : t->columns)
             if (same_name(m.column, c.column)) return;
-        JsonMask json = c.kind == AnonKind::json_text ? JsonMask::of(c.keep_paths, username_paths(c.table, c.column), c.keep_values)
-                                                      : JsonMask{};
+        const bool json = c.kind == AnonKind::json_text;
+        JsonMask mask = json ? JsonMask::of(c.keep_paths, username_paths(c.table, c.column), c.keep_values) : JsonMask{};
+        Masker::JsonNames names = json ? json_names(c.table, c.column, c.keep_paths) : Masker::JsonNames{};
         auto regex = c.kind == AnonKind::token ? std::make_shared<const std::regex>(c.form) : nullptr;
-        t->columns.push_back({c.column, c.kind, std::move(json), std::move(regex)});
+        t->columns.push_back({c.column, c.kind, std::move(mask), std::move(regex), std::move(names)});
     };
     for (const AnonymisedColumn& c : options_.columns) add(c);
     // A masked key must be masked alike wherever another column names it, or the link breaks. Today
@@ -290,6 +332,22 @@ void AnonymiseStage::extend(TransformChain& chain, const PlannedTable& table, co
 }
 
 WritePlan AnonymiseStage::write_plan(const PlannedTable&) const { return WritePlan{}; }
+
+// Every value of the source's emoji_name columns (Emoji.Name, deleted emoji too: old messages and
+// reactions still name them), read on the snapshot the copy reads, so every row the copy masks sees
+// the same set.
+void AnonymiseStage::prepare(Database& source, const Catalog& catalog) const {
+    std::vector<std::string> names;
+    for (const AnonymisedColumn& c : options_.columns) {
+        if (c.kind != AnonKind::emoji_name) continue;
+        const Table* t = catalog.find(c.table);
+        const Column* col = t ? t->find_column(c.column) : nullptr;
+        if (!col) continue;
+        for (const auto& row : source.query("SELECT " + source.quote_ident(col->name) + " FROM " + source.quote_ident(t->name)))
+            if (row[0] && !row[0]->empty()) names.push_back(*row[0]);
+    }
+    masker_.set_custom_emoji(std::move(names));
+}
 
 std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<AnonymiseOverrideSpec>& overrides) {
     std::vector<AnonymisedColumn> out = anonymised_columns();

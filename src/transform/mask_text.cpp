@@ -7,10 +7,13 @@
 // posts cost a million HMACs and a pass over their bytes, nothing per word.
 //
 // What other rows or the reader rely on is treated apart, with the webapp's rules for recognising it
-// (see text_refs.h): ~channel and :emoji: stay as they are (channel and emoji names are kept in the
-// copy), @mention takes the username mask, so it still names the same (masked) user, and an http(s)
-// link takes the url mask. @here, @channel, @all and @everyone stay. Kept as it is (messages: keep),
-// a text changes only in its @mentions.
+// (see text_refs.h), and takes the mask of what it names, so it still names the same (masked) row:
+// @mention the username mask, ~channel the channel_name one, :emoji: the emoji_name one when it is a
+// custom emoji of the source (system emoji stay), the team and channel of a Mattermost path
+// (/team/pl/id, /team/channels/name; inside a link too) theirs, and an e-mail address the email mask.
+// An http(s) link takes the url mask. @here, @channel, @all and @everyone stay. A #hashtag
+// (model.ParseHashtags' rule) takes a mask of the tag alone, as Posts.Hashtags does. Kept as it is
+// (messages: keep), a text changes only in these names and addresses; a link keeps all but its names.
 //
 // Replaced (messages: replace), nothing of the words' lengths or the text's shape is left: the text
 // becomes its @mentions (masked) and ~channels, each followed by a space, then filler words on one
@@ -34,6 +37,7 @@ bool is_emoji_char(char c) { return is_word(c) || c == '+' || c == '-'; }
 bool is_non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
 bool is_word_byte(char c) { return is_alnum(c) || is_non_ascii(c); }  // what a scrambled word is made of
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool ends_link(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '<' || c == '>' ||
            c == '"' || c == '`';
@@ -63,15 +67,19 @@ class TextMasker {
 public:
     TextMasker(const Masker& masker, std::string_view text, TextMode mode, std::string& out)
         : m_(masker), s_(text), out_(out),
-          rng_(mode != TextMode::keep ? masker.hash()("free_text", text) : Digest{}), mode_(mode) {}
+          rng_(mode != TextMode::keep ? masker.hash()("free_text", text) : Digest{}), mode_(mode),
+          addresses_(text.find('@') != npos) {}
     void run();
 
 private:
     bool word_starts_at(size_t i, bool underscore_word) const;
     size_t mention(size_t i);
-    size_t kept_name(size_t i);
+    size_t channel(size_t i);
     size_t emoji(size_t i);
+    size_t hashtag(size_t i);
+    size_t path(size_t i);
     size_t link(size_t i);
+    size_t email(size_t i);
     size_t word(size_t i);
     void pseudo_word(std::string_view word);
     void filler(size_t chars);
@@ -82,6 +90,7 @@ private:
     std::string& out_;
     MaskRandom rng_;
     TextMode mode_;
+    bool addresses_;  // the text has an '@': only then can a word start an e-mail address
 };
 
 // A word of `length` lower-case letters, consonants and vowels in turn, spelled from (length,
@@ -105,17 +114,13 @@ void TextMasker::run() {
     out_.reserve(s_.size() + s_.size() / 8);
     size_t i = 0;
     while (i < s_.size()) {
-        if (mode_ == TextMode::keep) {  // only mentions change: copy up to the next '@' in one go
-            size_t at = s_.find('@', i);
-            out_.append(s_.substr(i, at == npos ? npos : at - i));
-            if (at == npos) return;
-            i = at;
-        }
         const char c = s_[i];
         size_t end = npos;
         if (c == '@') end = mention(i);
-        else if (c == '~') end = kept_name(i);
+        else if (c == '~') end = channel(i);
         else if (c == ':') end = emoji(i);
+        else if (c == '#') end = hashtag(i);
+        else if (c == '/') end = path(i);
         else if ((c == 'h' || c == 'H') && starts_link(s_, i)) end = link(i);
         if (end == npos && is_word_byte(c)) end = word(i);
         if (end == npos) {
@@ -178,32 +183,81 @@ size_t TextMasker::mention(size_t i) {
     return end;
 }
 
-// ~channel: kept as it is (channel names are not masked). Only met when scrambling.
-size_t TextMasker::kept_name(size_t i) {
+// ~channel: the name without trailing '.', '-' and '_' (the end of a sentence) takes the channel_name
+// mask (town-square stays); what was trailing stays after it, unless replaced.
+size_t TextMasker::channel(size_t i) {
     if (!word_starts_at(i, false)) return npos;
     size_t end = i + 1;
     while (end < s_.size() && is_name_char(s_[end])) ++end;
-    if (end == i + 1) return npos;
-    if (!replacing()) {
-        out_.append(s_.substr(i, end - i));
-        return end;
-    }
-    size_t name_end = end;  // replaced: the name without the '.' that ends a sentence
-    while (name_end > i + 1 && s_[name_end - 1] == '.') --name_end;
-    out_.append(s_.substr(i, name_end - i));
-    out_ += ' ';
+    size_t name_end = end;
+    while (name_end > i + 1 && (s_[name_end - 1] == '.' || s_[name_end - 1] == '-' || s_[name_end - 1] == '_')) --name_end;
+    if (name_end == i + 1) return npos;
+    out_ += '~';
+    out_ += m_.channel_name(s_.substr(i + 1, name_end - i - 1));
+    if (replacing()) out_ += ' ';
+    else out_.append(s_.substr(name_end, end - name_end));
     return end;
 }
 
-// :name: with neither colon glued to a word: kept as it is.
+// :name: with neither colon glued to a word: a custom emoji of the source takes its mask, any other
+// name (a system emoji) stays.
 size_t TextMasker::emoji(size_t i) {
     if (i > 0 && is_word(s_[i - 1])) return npos;
     size_t end = i + 1;
     while (end < s_.size() && is_emoji_char(s_[end])) ++end;
     if (end == i + 1 || end >= s_.size() || s_[end] != ':') return npos;
     if (end + 1 < s_.size() && is_word(s_[end + 1])) return npos;
-    if (!replacing()) out_.append(s_.substr(i, end + 1 - i));
+    if (replacing()) return end + 1;
+    const std::string_view name = s_.substr(i + 1, end - i - 1);
+    if (m_.custom_emoji(name)) out_ += ":" + m_.emoji_name(name) + ":";
+    else out_.append(s_.substr(i, end + 1 - i));
     return end + 1;
+}
+
+// #tag as model.ParseHashtags finds it: in a white-space separated field whose other characters
+// (before: '#'s or punctuation, after: punctuation) are no letters or digits, a letter, then letters,
+// digits, '-', '_' and '.', ending in a letter or digit. Scrambled it takes Masker::hashtag (the mask
+// Posts.Hashtags gets); kept it stays; replaced it goes with the words.
+size_t TextMasker::hashtag(size_t i) {
+    if (i + 1 < s_.size() && s_[i + 1] == '#') return npos;  // "##tag": the last '#' starts it
+    for (size_t j = i; j > 0 && !is_space(s_[j - 1]); --j)
+        if (is_word_byte(s_[j - 1])) return npos;
+    const size_t body = i + 1;
+    if (body >= s_.size() || !(is_non_ascii(s_[body]) || ((s_[body] | 0x20) >= 'a' && (s_[body] | 0x20) <= 'z'))) return npos;
+    size_t end = body;
+    while (end < s_.size() && (is_word_byte(s_[end]) || s_[end] == '-' || s_[end] == '_' || s_[end] == '.')) ++end;
+    while (end > body && !is_word_byte(s_[end - 1])) --end;
+    if (end - body < 2) return npos;
+    for (size_t j = end; j < s_.size() && !is_space(s_[j]); ++j)
+        if (is_word_byte(s_[j])) return npos;
+    if (mode_ == TextMode::scramble) out_ += "#" + m_.hashtag(s_.substr(body, end - body));
+    else if (mode_ == TextMode::keep) out_.append(s_.substr(i, end - i));
+    return end;
+}
+
+// A Mattermost path without a host (/team/pl/<id>, /team/channels/name): its names masked, as in a
+// link. Replaced, it goes with the words.
+size_t TextMasker::path(size_t i) {
+    if (i > 0 && (is_word_byte(s_[i - 1]) || s_[i - 1] == '/' || s_[i - 1] == '.')) return npos;
+    std::string masked;
+    const size_t end = m_.app_path(s_, i, masked);
+    if (end != npos && !replacing()) out_ += masked;
+    return end;
+}
+
+// An e-mail address (local part of letters, digits and . _ % + -, '@', a domain with a dot) takes the
+// email mask, as Users.Email does; replaced, it goes with the words.
+size_t TextMasker::email(size_t i) {
+    size_t at = i;
+    while (at < s_.size() && (is_alnum(s_[at]) || std::string_view("._%+-").find(s_[at]) != npos)) ++at;
+    if (at >= s_.size() || s_[at] != '@' || at == i) return npos;
+    size_t end = at + 1;
+    while (end < s_.size() && (is_alnum(s_[end]) || s_[end] == '-' || s_[end] == '.')) ++end;
+    while (end > at + 1 && (s_[end - 1] == '.' || s_[end - 1] == '-')) --end;  // a sentence's end
+    const size_t dot = s_.substr(0, end).rfind('.');
+    if (dot == npos || dot <= at + 1 || end - dot < 3) return npos;  // host.tld, the tld of 2 or more
+    if (!replacing()) out_ += m_.email(s_.substr(i, end - i));
+    return end;
 }
 
 // http(s)://… up to white space or a bracket of Markdown/HTML; punctuation that ends the sentence and
@@ -219,14 +273,37 @@ size_t TextMasker::link(size_t i) {
         trimmed = unbalanced || std::string_view(".,;:!?'*_").find(last) != npos;
         if (trimmed) --end;
     }
-    if (!replacing()) out_ += m_.url(s_.substr(i, end - i));
+    const std::string_view url = s_.substr(i, end - i);
+    if (mode_ == TextMode::scramble) {
+        out_ += m_.url(url);
+    } else if (mode_ == TextMode::keep) {  // only the names of a Mattermost path change
+        size_t j = url.find("://");
+        j = j == npos ? 0 : url.find('/', j + 3);
+        for (size_t at = j; at != npos && at < url.size(); at = url.find('/', at + 1)) {
+            std::string names;
+            const size_t path_end = m_.app_path(url, at, names);
+            if (path_end == npos) continue;
+            out_.append(url.substr(0, at));
+            out_ += names;
+            out_.append(url.substr(path_end));
+            return end;
+        }
+        out_.append(url);
+    }
     return end;
 }
 
+// A word, or the e-mail address it starts (looked for only where the word ends in a character an
+// address may go on with, in a text that has an '@').
 size_t TextMasker::word(size_t i) {
     size_t end = i;
     while (end < s_.size() && is_word_byte(s_[end])) ++end;
-    if (!replacing()) pseudo_word(s_.substr(i, end - i));
+    if (addresses_ && end < s_.size() && std::string_view("@._%+-").find(s_[end]) != npos && (i == 0 || !is_word_byte(s_[i - 1]))) {
+        const size_t address = email(i);
+        if (address != npos) return address;
+    }
+    if (mode_ == TextMode::scramble) pseudo_word(s_.substr(i, end - i));
+    else if (mode_ == TextMode::keep) out_.append(s_.substr(i, end - i));
     return end;
 }
 
@@ -270,7 +347,8 @@ void TextMasker::pseudo_word(std::string_view word) {
 }  // namespace
 
 bool Masker::free_text_into(std::string_view v, TextMode mode, std::string& out) const {
-    if (v.empty() || (mode == TextMode::keep && v.find('@') == npos)) return false;
+    // Kept text changes only in names and addresses: none without one of these characters.
+    if (v.empty() || (mode == TextMode::keep && v.find_first_of("@~:/") == npos)) return false;
     TextMasker(*this, v, mode, out).run();  // into out directly: the stage reuses its buffer
     return out != v;
 }

@@ -48,8 +48,9 @@ std::string same_classes(std::string_view v, MaskRandom& r) {
 // One URL: scheme://[user@]host[:port]/path?query#fragment. The host becomes a hash under
 // example.invalid, the user part goes (it may hold a password), the port stays, the path keeps its
 // shape, and query and fragment go (tokens and names live there). Without a scheme the whole value is
-// masked like a path.
-std::string mask_one_url(const KeyedHash& hash, std::string_view v) {
+// masked like a path. A Mattermost path in it (/team/pl/<id>, /team/channels/name) takes the names'
+// masks instead (Masker::app_path), so a permalink still names its (masked) team and channel.
+std::string mask_one_url(const Masker& m, const KeyedHash& hash, std::string_view v) {
     const size_t sep = v.find("://");
     bool scheme_ok = sep != std::string_view::npos && sep > 0;
     for (size_t i = 0; scheme_ok && i < sep; ++i)
@@ -75,19 +76,26 @@ std::string mask_one_url(const KeyedHash& hash, std::string_view v) {
     if (!host.empty()) out += base36(digest_word(hash("url-host", ascii_lower(host)))) + ".example.invalid";
     out += port;
     MaskRandom r(hash("url-path", path));
+    for (size_t at = path.find('/'); at != std::string_view::npos; at = path.find('/', at + 1)) {
+        std::string names;
+        const size_t end = m.app_path(path, at, names);
+        if (end == std::string_view::npos) continue;
+        out += same_classes(path.substr(0, at), r) + names + same_classes(path.substr(end), r);
+        return out;
+    }
     out += same_classes(path, r);
     return out;
 }
 
 // A JSON list of URLs, as Mattermost stores OutgoingWebhooks.CallbackURLs and OAuthApps.CallbackUrls
 // (model.StringArray): each string masked, the list kept. False when v is no such list.
-bool mask_url_list(const KeyedHash& hash, std::string_view v, std::string& out) {
+bool mask_url_list(const Masker& m, const KeyedHash& hash, std::string_view v, std::string& out) {
     if (json_deeper_than(v)) return false;  // no list of URLs; each word is masked as one
     nlohmann::ordered_json list = nlohmann::ordered_json::parse(v, nullptr, false);
     if (list.is_discarded() || !list.is_array()) return false;
     for (auto& e : list)
         if (e.is_string() && !e.get_ref<const std::string&>().empty())
-            e = mask_one_url(hash, e.get_ref<const std::string&>());
+            e = mask_one_url(m, hash, e.get_ref<const std::string&>());
     out = list.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     return true;
 }
@@ -241,13 +249,13 @@ std::string Masker::url(std::string_view v) const {
     size_t first = 0;
     while (first < v.size() && is_space(v[first])) ++first;
     std::string out;
-    if (first < v.size() && v[first] == '[' && mask_url_list(*hash_, v, out)) return out;
+    if (first < v.size() && v[first] == '[' && mask_url_list(*this, *hash_, v, out)) return out;
     size_t i = 0;
     while (i < v.size()) {
         size_t j = i;
         while (j < v.size() && is_space(v[j]) == is_space(v[i])) ++j;
         if (is_space(v[i])) out.append(v.substr(i, j - i));
-        else out += mask_one_url(*hash_, v.substr(i, j - i));
+        else out += mask_one_url(*this, *hash_, v.substr(i, j - i));
         i = j;
     }
     return out;

@@ -93,8 +93,10 @@ std::set<std::string> personal_values(const ScratchDb& src) {
     Catalog cat = read_catalog(*db);
     std::set<std::string> out;
     for (const auto& c : anonymised_columns()) {
+        // Kinds that keep some values by design: town-square and D/G channel names, system emoji.
         if (c.kind == AnonKind::free_text || c.kind == AnonKind::json_text || c.kind == AnonKind::url || c.kind == AnonKind::file_name ||
-            c.kind == AnonKind::ip_address || c.kind == AnonKind::person_detail ||
+            c.kind == AnonKind::ip_address || c.kind == AnonKind::person_detail || c.kind == AnonKind::channel_name ||
+            c.kind == AnonKind::emoji_ref || c.kind == AnonKind::hashtags || c.kind == AnonKind::display_name ||
             c.kind == AnonKind::token)  // role names and the like: kept when of Mattermost's form, by design
             continue;
         const Table* t = cat.find(c.table);

@@ -52,8 +52,8 @@ const AnonymisedColumn* entry(const std::string& table, const std::string& colum
 
 const char* keeps_and_columns =
     "keeps: {username: a, email: a, person_name: a, person_detail: a, free_text: a, secret: a,\n"
-    "        ip_address: a, json_text: a, file_name: a, url: a, password: a, cleared: a,\n"
-    "        token: a}\n"
+    "        ip_address: a, json_text: a, file_name: a, url: a, password: a, cleared: a, token: a,\n"
+    "        team_name: a, channel_name: a, emoji_name: a, emoji_ref: a, hashtags: a, display_name: a}\n"
     "columns:\n"
     "  - {table: Users, column: Email, kind: email}\n";
 
@@ -74,7 +74,7 @@ TEST_CASE("the built-in anonymisation model parses and says what every kind keep
     REQUIRE_NOTHROW(anonymise_model());
     CHECK(anonymised_columns().size() > 40);
     CHECK(anonymise_model().keeps.size() == anon_kinds().size());
-    CHECK(anon_kinds().size() == 13);
+    CHECK(anon_kinds().size() == 19);
     REQUIRE(entry("Users", "Username"));
     CHECK(entry("Users", "Username")->kind == AnonKind::username);
     CHECK(entry("Users", "Email")->kind == AnonKind::email);
@@ -140,17 +140,21 @@ TEST_CASE("every credential in secrets.yaml is anonymised as a secret, a passwor
     }
 }
 
-TEST_CASE("ids and names other rows depend on are left alone", "[unit][anonymise]") {
-    CHECK_FALSE(entry("Channels", "Name"));        // D/G names are derived from member ids
-    CHECK_FALSE(entry("PublicChannels", "Name"));
-    CHECK_FALSE(entry("Teams", "Name"));
-    CHECK_FALSE(entry("Emoji", "Name"));           // reactions name emoji
+TEST_CASE("ids are left alone; names other rows point at are masked by their own kinds", "[unit][anonymise]") {
+    REQUIRE(entry("Channels", "Name"));
+    CHECK(entry("Channels", "Name")->kind == AnonKind::channel_name);  // D/G names stay inside the kind
+    CHECK(entry("PublicChannels", "Name")->kind == AnonKind::channel_name);
+    CHECK(entry("Teams", "Name")->kind == AnonKind::team_name);
+    CHECK(entry("Emoji", "Name")->kind == AnonKind::emoji_name);
+    CHECK(entry("Reactions", "EmojiName")->kind == AnonKind::emoji_ref);
+    CHECK(entry("Posts", "Hashtags")->kind == AnonKind::hashtags);
+    CHECK(entry("Channels", "DisplayName")->kind == AnonKind::display_name);
     for (const char* path : {"Path", "ThumbnailPath", "PreviewPath"}) {  // their file name part, as files sync masks it
         INFO(path);
         REQUIRE(entry("FileInfo", path));
         CHECK(entry("FileInfo", path)->kind == AnonKind::file_name);
     }
-    CHECK(anonymised_columns_of("Reactions").empty());
+    CHECK(anonymised_columns_of("Reactions").size() == 1);
     CHECK(anonymised_columns_of("Threads").empty());
     CHECK(anonymised_columns_of("Status").empty());
     for (const auto& c : anonymised_columns())

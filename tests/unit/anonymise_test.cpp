@@ -123,8 +123,8 @@ TEST_CASE("mentions take the username mask, trailing punctuation kept", "[unit][
         CHECK(out.substr(out.size() - alice.size() - 2) == "@" + alice + ".");
         CHECK(masker().free_text("@alice_- hi", scramble).substr(0, alice.size() + 3) == "@" + alice + "_-");
         CHECK(masker().free_text("(@alice)", scramble) == "(@" + alice + ")");
-        // A mail address is no mention: its @ follows a word.
-        CHECK(masker().free_text("mail bob@example.com", false) == "mail bob@example.com");
+        // A mail address is no mention (its @ follows a word): it takes the email mask.
+        CHECK(masker().free_text("mail bob@example.com", scramble).substr(5) == masker().email("bob@example.com"));
     }
     CHECK(masker().free_text("@here @channel @all @everyone @Here", true) ==
           "@here @channel @all @everyone @Here");
@@ -165,12 +165,12 @@ TEST_CASE("links inside text become masked URLs", "[unit][anonymise]") {
     CHECK(out.back() == ')');
 }
 
-TEST_CASE("kept messages change only in their mentions", "[unit][anonymise]") {
+TEST_CASE("kept messages change only in their names and addresses", "[unit][anonymise]") {
     const std::string text = "Ask @bob about the Quarterly Report, ~town-square";
     CHECK(masker().free_text(text, false) ==
           "Ask @" + masker().username("bob") + " about the Quarterly Report, ~town-square");
     CHECK(masker().free_text("No mention here: mail@example.com", false) ==
-          "No mention here: mail@example.com");
+          "No mention here: " + masker().email("mail@example.com"));
     std::string out = "(untouched)";
     CHECK_FALSE(masker().free_text_into("nothing to mask", false, out));
 }

@@ -163,8 +163,8 @@ TEST_CASE("ids are left alone; names other rows point at are masked by their own
 
 TEST_CASE("anonymisation lookups ignore case", "[unit][anonymise]") {
     CHECK(anonymised_columns_of("USERS").size() == anonymised_columns_of("Users").size());
-    CHECK(anonymised_columns_of("scheduledposts").size() == 2);  // message, props
-    CHECK(anonymised_columns_of("ScheduledPosts").size() == 2);
+    CHECK(anonymised_columns_of("scheduledposts").size() == 3);  // message, props, priority
+    CHECK(anonymised_columns_of("ScheduledPosts").size() == 3);
     CHECK(entry("oauthaccessdata", "refreshtoken"));
     CHECK(anonymised_columns_of("NoSuchTable").empty());
 }

@@ -241,12 +241,12 @@ TEST_CASE("a job's overrides change, add and remove columns", "[unit][anonymise]
     };
     const auto cols = anonymised_columns_with({{"users", "email", "keep", {}},
                                                {"Users", "Nickname", "free_text", {}},
-                                               {"Users", "Timezone", "json_text", {"manualTimezone"}}});
+                                               {"Systems", "Value", "json_text", {"manualTimezone"}}});
     CHECK_FALSE(find(cols, "Users", "Email"));
     REQUIRE(find(cols, "Users", "Nickname"));
     CHECK(find(cols, "Users", "Nickname")->kind == AnonKind::free_text);
-    REQUIRE(find(cols, "Users", "Timezone"));  // kept by the model, masked by this job
-    CHECK(find(cols, "Users", "Timezone")->keep_paths == std::vector<std::string>{"manualTimezone"});
+    REQUIRE(find(cols, "Systems", "Value"));  // kept by the model, masked by this job
+    CHECK(find(cols, "Systems", "Value")->keep_paths == std::vector<std::string>{"manualTimezone"});
     CHECK(cols.size() == anonymised_columns().size());  // one removed, one added
     // A job's kept JSON members come on top of the model's: staging keeps the flags it needs.
     const auto props = anonymised_columns_with({{"Posts", "Props", "json_text", {"my_plugin_flag"}}});

@@ -28,8 +28,8 @@ enum class AnonKind {
     // Names other rows point at, masked alike wherever they are named (text, links, JSON, reactions):
     team_name,      // Teams.Name: a URL slug
     channel_name,   // an O/P channel's Name; D/G names (built from ids) and Mattermost's own stay
-    emoji_name,     // a custom emoji's own Name; the copy learns the source's custom emoji from it
-    emoji_ref,      // an emoji a row names: masked when it is one of the source's custom emoji
+    emoji_name,     // a custom emoji's own Name
+    emoji_ref,      // an emoji a row names: masked as emoji_name unless a system emoji's (system_emoji.yaml)
     hashtags,       // Posts.Hashtags: follows the message's masked #words
     display_name,   // free text, but a group channel's "user1, user2, ..." takes the username masks
 };

@@ -191,7 +191,6 @@ void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run,
         run.snapshot = std::make_unique<ReadSnapshot>(src, result.check.source.catalog, jobs, log);
         ReadSnapshot& snapshot = *run.snapshot;
         result.jobs = static_cast<unsigned>(snapshot.size());
-        if (o.stage) o.stage->prepare(snapshot.worker(0), result.check.source.catalog);
         std::vector<std::unique_ptr<Database>> loaders;
         for (unsigned i = 0; i < result.jobs; ++i) loaders.push_back(open_loader(dst.data_source()));
 

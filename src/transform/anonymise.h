@@ -32,8 +32,8 @@ namespace mmmove {
 class KeyedHash;
 
 // How free text is masked (the job's `messages:`). Every mode masks @mentions as usernames and
-// ~channels as channel names; keep and scramble also mask custom :emoji:, the team and channel names
-// of Mattermost links and e-mail addresses (mask_text.cpp).
+// ~channels as channel names; keep and scramble also mask every :emoji: but a system emoji's, the
+// team and channel names of Mattermost links and e-mail addresses (mask_text.cpp).
 //   keep:     the text stays but for those names and addresses.
 //   scramble: each word becomes a pseudo-word of the same length, a #tag a mask of the tag alone;
 //             spacing, punctuation, line breaks and system :emoji: stay (word lengths survive).
@@ -134,11 +134,9 @@ public:
     std::string team_name(std::string_view v) const;     // "team-" + 13: no reserved name is its prefix
     std::string channel_name(std::string_view v) const;  // "channel-" + 13; D/G and Mattermost's own stay
     std::string emoji_name(std::string_view v) const;    // "emoji-" + 13: no system emoji has the form
-    // The names of the source's custom emoji (set once, before any row is masked: the stage reads
-    // them from the columns of kind emoji_name). An emoji a row or a text names is masked only when
-    // it is one of them; any other name is a system emoji (:smile:) and stays.
-    void set_custom_emoji(std::vector<std::string> names);
-    bool custom_emoji(std::string_view name) const;
+    // An emoji a row names (a reaction, a bookmark's ":name:"): a system emoji's name stays
+    // (mappings/system_emoji.yaml: :smile:, +1, thumbsup_medium_skin_tone); any other name, a custom
+    // emoji's or not, takes emoji_name, so it matches the masked Emoji.Name and every other mention.
     std::string emoji_ref(std::string_view v) const;
     // Posts.Hashtags ("#a #b"): each tag as free text masks it in the message, so hashtag search in
     // the copy finds the masked message; under replace no word is left, so no tag is.
@@ -192,7 +190,6 @@ public:
 private:
     static TextMode mode_of(bool scramble) { return scramble ? TextMode::scramble : TextMode::keep; }
     std::shared_ptr<const KeyedHash> hash_;  // shared by copies: immutable, and read by every worker
-    std::shared_ptr<const std::set<std::string>> custom_emoji_;  // set before the copy, then read-only
 };
 
 // What the anonymiser replaced, per kind, summed over every chunk (thread-safe).
@@ -219,8 +216,6 @@ public:
     ~AnonymiseStage() override;
     TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const override;
     WritePlan write_plan(const PlannedTable& table) const override;
-    // Reads the source's custom emoji names (the columns of kind emoji_name) on the copy's snapshot.
-    void prepare(Database& source, const Catalog& catalog) const override;
     // Adds this stage's transform for `table` to an existing chain (after a merge's remap).
     void extend(TransformChain& chain, const PlannedTable& table, const RowColumns& columns) const;
     const AnonymiseCounts& counts() const { return counts_; }
@@ -229,7 +224,7 @@ public:
 private:
     AnonymiseOptions options_;
     Engine source_, dest_;
-    mutable Masker masker_;  // prepare() gives it the custom emoji, before any chunk; read-only after
+    Masker masker_;
     std::map<std::string, std::unique_ptr<AnonymisedTable>> tables_;  // lower-case name → its masks
     mutable AnonymiseCounts counts_;
 };

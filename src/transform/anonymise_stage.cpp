@@ -333,22 +333,6 @@ void AnonymiseStage::extend(TransformChain& chain, const PlannedTable& table, co
 
 WritePlan AnonymiseStage::write_plan(const PlannedTable&) const { return WritePlan{}; }
 
-// Every value of the source's emoji_name columns (Emoji.Name, deleted emoji too: old messages and
-// reactions still name them), read on the snapshot the copy reads, so every row the copy masks sees
-// the same set.
-void AnonymiseStage::prepare(Database& source, const Catalog& catalog) const {
-    std::vector<std::string> names;
-    for (const AnonymisedColumn& c : options_.columns) {
-        if (c.kind != AnonKind::emoji_name) continue;
-        const Table* t = catalog.find(c.table);
-        const Column* col = t ? t->find_column(c.column) : nullptr;
-        if (!col) continue;
-        for (const auto& row : source.query("SELECT " + source.quote_ident(col->name) + " FROM " + source.quote_ident(t->name)))
-            if (row[0] && !row[0]->empty()) names.push_back(*row[0]);
-    }
-    masker_.set_custom_emoji(std::move(names));
-}
-
 std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<AnonymiseOverrideSpec>& overrides) {
     std::vector<AnonymisedColumn> out = anonymised_columns();
     for (const AnonymiseOverrideSpec& o : overrides) {

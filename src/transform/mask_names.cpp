@@ -12,6 +12,7 @@
 // no system emoji name has (those are English words and Unicode names, never 13 random characters).
 #include <algorithm>
 
+#include "catalog/system_emoji.h"
 #include "config/ordered_json.h"
 #include "core/json_depth.h"
 #include "transform/anonymise.h"
@@ -60,14 +61,14 @@ bool username_like(std::string_view v) {
     return all_of(v, [](char c) { return is_lower(c) || is_digit(c) || c == '.' || c == '-' || c == '_'; });
 }
 
-// Follows `steps` from step i; a string at the end that names a custom emoji takes its mask. A string
+// Follows `steps` from step i; a string at the end that names no system emoji takes its mask. A string
 // met before the end that holds JSON (Users.Props customStatus) is followed inside, one level deep
 // as Mattermost nests it, and written back. The walk goes no deeper than the path.
 bool emoji_at(const Masker& m, OrderedJson& node, const std::vector<JsonStep>& steps, size_t i, bool inner) {
     if (node.is_string()) {
         const std::string& s = node.get_ref<const std::string&>();
         if (i == steps.size()) {
-            if (!m.custom_emoji(s)) return false;
+            if (s.empty() || is_system_emoji(s)) return false;
             node = m.emoji_name(s);
             return true;
         }
@@ -108,19 +109,11 @@ std::string Masker::emoji_name(std::string_view v) const {
     return "emoji-" + base36(digest_word((*hash_)("emoji_name", v)));
 }
 
-void Masker::set_custom_emoji(std::vector<std::string> names) {
-    custom_emoji_ = std::make_shared<const std::set<std::string>>(names.begin(), names.end());
-}
-
-bool Masker::custom_emoji(std::string_view name) const {
-    return custom_emoji_ && custom_emoji_->count(std::string(name));
-}
-
 // A bookmark may write its emoji between colons (":name:"); they stay around the mask.
 std::string Masker::emoji_ref(std::string_view v) const {
     const bool colons = v.size() > 2 && v.front() == ':' && v.back() == ':';
     const std::string_view name = colons ? v.substr(1, v.size() - 2) : v;
-    if (!custom_emoji(name)) return std::string(v);
+    if (name.empty() || is_system_emoji(name)) return std::string(v);
     return colons ? ":" + emoji_name(name) + ":" : emoji_name(name);
 }
 
@@ -234,7 +227,7 @@ bool Masker::json_names_into(std::string_view v, const JsonNames& names, std::st
     const bool channels = follow(names.channels, true);
     const bool teams = follow(names.teams, false);
     bool emoji = false;
-    if (!names.emoji.empty() && custom_emoji_ && !custom_emoji_->empty()) {
+    if (!names.emoji.empty()) {
         const std::string_view in = out.empty() ? v : std::string_view(step);
         OrderedJson doc;
         if (!json_deeper_than(in)) doc = OrderedJson::parse(in, nullptr, false);

@@ -8,8 +8,8 @@
 //
 // What other rows or the reader rely on is treated apart, with the webapp's rules for recognising it
 // (see text_refs.h), and takes the mask of what it names, so it still names the same (masked) row:
-// @mention the username mask, ~channel the channel_name one, :emoji: the emoji_name one when it is a
-// custom emoji of the source (system emoji stay), the team and channel of a Mattermost path
+// @mention the username mask, ~channel the channel_name one, :emoji: the emoji_name one unless it is a
+// system emoji (mappings/system_emoji.yaml; :smile: stays), the team and channel of a Mattermost path
 // (/team/pl/id, /team/channels/name; inside a link too) theirs, and an e-mail address the email mask.
 // An http(s) link takes the url mask. @here, @channel, @all and @everyone stay. A #hashtag
 // (model.ParseHashtags' rule) takes a mask of the tag alone, as Posts.Hashtags does. Kept as it is
@@ -22,6 +22,7 @@
 // vocabulary as scrambled words (see pseudo_word).
 #include <algorithm>
 
+#include "catalog/system_emoji.h"
 #include "transform/anonymise.h"
 #include "transform/keyed_hash.h"
 
@@ -199,8 +200,8 @@ size_t TextMasker::channel(size_t i) {
     return end;
 }
 
-// :name: with neither colon glued to a word: a custom emoji of the source takes its mask, any other
-// name (a system emoji) stays.
+// :name: with neither colon glued to a word: a system emoji's name stays, any other name (a custom
+// emoji, or a word a person put between colons) takes the emoji_name mask, as reactions do.
 size_t TextMasker::emoji(size_t i) {
     if (i > 0 && is_word(s_[i - 1])) return npos;
     size_t end = i + 1;
@@ -209,8 +210,8 @@ size_t TextMasker::emoji(size_t i) {
     if (end + 1 < s_.size() && is_word(s_[end + 1])) return npos;
     if (replacing()) return end + 1;
     const std::string_view name = s_.substr(i + 1, end - i - 1);
-    if (m_.custom_emoji(name)) out_ += ":" + m_.emoji_name(name) + ":";
-    else out_.append(s_.substr(i, end + 1 - i));
+    if (is_system_emoji(name)) out_.append(s_.substr(i, end + 1 - i));
+    else out_ += ":" + m_.emoji_name(name) + ":";
     return end + 1;
 }
 

@@ -20,7 +20,6 @@ namespace mmmove {
 class RowConverter;
 class ChunkIssues;
 struct PlannedTable;
-struct Catalog;
 
 // The names of a row's columns, in the order the reader returns them; found in either case.
 class RowColumns {
@@ -87,12 +86,6 @@ public:
     virtual void expect(const PlannedTable& table, const std::vector<std::string>& columns, RowValues& row, const RowValues* kept) const {
         (void)table, (void)columns;
         if (kept) row = *kept;
-    }
-    // Called once by the copy on its source snapshot, before any chunk (and so before chain()): what
-    // the transforms need to know of the source as a whole (an anonymised copy: its custom emoji).
-    virtual void prepare(Database& source, const Catalog& catalog) const {
-        (void)source;
-        (void)catalog;
     }
 };
 

@@ -19,12 +19,6 @@ namespace {
 
 const std::string post_id = "abcdefghijkmnopqrstuwxyz12";
 
-Masker with_custom_emoji() {
-    Masker m(key1);
-    m.set_custom_emoji({"partyparrot", "dr_smith"});
-    return m;
-}
-
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // The tags model.ParseHashtags finds in a text (its fields, trimmed of punctuation, that are #tags).
@@ -72,18 +66,26 @@ TEST_CASE("team, channel and emoji name masks are valid Mattermost names, unique
     const std::string dm = std::string(26, 'a') + "__" + std::string(26, 'b'), gm(40, 'f');
     CHECK(m.channel_name(dm) == dm);
     CHECK(m.channel_name(gm) == gm);
-    // Reactions and bookmarks: a custom emoji is masked, a system emoji stays.
-    const Masker c = with_custom_emoji();
-    CHECK(c.emoji_ref("partyparrot") == c.emoji_name("partyparrot"));
-    CHECK(c.emoji_ref(":dr_smith:") == ":" + c.emoji_name("dr_smith") + ":");
-    CHECK(c.emoji_ref("smile") == "smile");
-    CHECK(c.emoji_ref("+1") == "+1");
-    CHECK(m.emoji_ref("partyparrot") == "partyparrot");  // no custom emoji known: nothing is one
+    // Reactions and bookmarks: every name but a system emoji's takes the emoji_name mask (a custom
+    // emoji's, and any other a row holds), so it matches the masked Emoji.Name.
+    CHECK(m.emoji_ref("partyparrot") == m.emoji_name("partyparrot"));
+    CHECK(m.emoji_ref(":dr_smith:") == ":" + m.emoji_name("dr_smith") + ":");
+    CHECK(m.emoji_ref("MkQ00313zX") == m.emoji_name("MkQ00313zX"));  // no emoji at all: masked too
+    CHECK(m.emoji_ref("Smile") == m.emoji_name("Smile"));            // names compare exactly
+    CHECK(m.emoji_ref("thumbsup_skin-tone-3") == m.emoji_name("thumbsup_skin-tone-3"));  // no Mattermost name
+    CHECK(m.emoji_ref("smile_skin_tone") == m.emoji_name("smile_skin_tone"));
+    CHECK(m.emoji_ref("_light_skin_tone") == m.emoji_name("_light_skin_tone"));
+    // Mattermost's system emoji stay, with their skin tones (SystemEmojis names them so).
+    for (const char* kept : {"smile", "+1", "-1", "100", "flag-gb", "thank you", "skin-tone-3", "mattermost", "thumbsup_medium_skin_tone",
+                             "+1_dark_skin_tone", "woman-running_medium_light_skin_tone", "people_holding_hands_light_skin_tone_dark_skin_tone"})
+        CHECK(m.emoji_ref(kept) == kept);
+    CHECK(m.emoji_ref(":smile:") == ":smile:");
+    CHECK(m.emoji_ref("") == "");
 }
 
 TEST_CASE("text follows the masked channel, team and custom emoji names in every messages mode", "[unit][anonymise][names]") {
-    const Masker m = with_custom_emoji();
-    const std::string text = "See ~smith-clinic. :partyparrot: :smile: https://chat.example.com/oncology/pl/" + post_id +
+    const Masker& m = masker();
+    const std::string text = "See ~smith-clinic. :partyparrot: :smile: :johnsmith: :+1: :thumbsup_light_skin_tone: https://chat.example.com/oncology/pl/" + post_id +
                              " and /oncology/channels/smith-clinic, ~town-square, https://chat.example.com/oncology/messages/@alice";
     const std::string channel = m.channel_name("smith-clinic"), team = m.team_name("oncology");
     for (TextMode mode : {TextMode::keep, TextMode::scramble, TextMode::replace}) {
@@ -96,7 +98,9 @@ TEST_CASE("text follows the masked channel, team and custom emoji names in every
         if (mode == TextMode::replace) continue;
         CHECK(contains(out, "~" + channel + ". "));
         CHECK(contains(out, ":" + m.emoji_name("partyparrot") + ":"));
-        CHECK(contains(out, ":smile:"));
+        CHECK(contains(out, ":" + m.emoji_name("johnsmith") + ":"));  // custom or not: every name but a system one
+        CHECK(contains(out, ":smile: "));
+        CHECK(contains(out, ":+1: :thumbsup_light_skin_tone: "));
         CHECK(contains(out, "/" + team + "/pl/" + post_id));
         CHECK(contains(out, " /" + team + "/channels/" + channel + ","));
         CHECK(contains(out, "/" + team + "/messages/@" + m.username("alice")));
@@ -171,8 +175,8 @@ TEST_CASE("channel_mentions keys and team names in JSON take the channel and tea
     CHECK_FALSE(m.json_names_into(R"({"from_bot":"true"})", names, out));
 }
 
-TEST_CASE("emoji named in JSON (recent emoji, custom statuses) follow when they are custom", "[unit][anonymise][names]") {
-    const Masker m = with_custom_emoji();
+TEST_CASE("emoji named in JSON (recent emoji, custom statuses) follow unless they are system emoji", "[unit][anonymise][names]") {
+    const Masker& m = masker();
     const auto recent = parse_json_path("[].name"), status = parse_json_path("customStatus.emoji");
     Masker::JsonNames names;
     names.emoji = {&recent, &status};
@@ -185,5 +189,5 @@ TEST_CASE("emoji named in JSON (recent emoji, custom statuses) follow when they 
     const auto props = nlohmann::json::parse(out);
     CHECK(nlohmann::json::parse(props["customStatus"].get<std::string>())["emoji"] == m.emoji_name("dr_smith"));
     CHECK_FALSE(m.json_names_into(R"({"customStatus":"{\"emoji\":\"smile\"}"})", names, out));
-    CHECK_FALSE(masker().json_names_into(R"([{"name":"partyparrot"}])", names, out));  // no custom emoji known
+    CHECK_FALSE(m.json_names_into(R"([{"name":"+1_medium_skin_tone"},{"name":"thumbsup"}])", names, out));
 }

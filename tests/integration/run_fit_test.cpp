@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "../common/test_files.h"
+#include "run_job_files.h"
 #include "support.h"
 #include "transform/convert.h"
 
@@ -43,16 +44,7 @@ void refresh_at_the_limit(Engine source_engine, const std::string& messages) {
         fill_to_the_limit(*s);
     }
     TempFolder dir("fit-" + tag);
-    const std::string job = (dir.path / "refresh.yaml").string();
-    spit(job, "job: test-fit-" + tag + "\nmode: refresh\n"
-              "source:\n  database: " + src.dsn() + "\n"
-              "destination:\n  database: " + dst.dsn() + "\n"
-              "steps: [check, copy, anonymise, verify]\n"
-              "copy:\n  create_schema: true\n  jobs: 1\n"
-              "anonymise:\n  key_env: MMMOVE_TEST_ANON_KEY\n  messages: " + messages + "\n"
-              "lock: " + (dir.path / "refresh.lock").string() + "\nsummary: " + (dir.path / "summary.json").string() +
-              "\nreport: " + (dir.path / "report.jsonl").string() + "\n");
-    setenv("MMMOVE_TEST_ANON_KEY", "test-key-0123456789abcdef-not-for-production", 1);
+    const std::string job = bare_refresh_job(dir, "fit-" + tag, src, dst, "  messages: " + messages + "\n");
     CliRun r = run_mmmove({"run", job});
     INFO(r.output);
     REQUIRE(r.exit_code == 0);

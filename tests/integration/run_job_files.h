@@ -50,6 +50,24 @@ inline void plant_row(Database& db, const Catalog& cat, const std::string& table
     db.exec("INSERT INTO " + db.quote_ident(t->name) + " (" + cols + ") VALUES (" + vals + ")");
 }
 
+// A bare anonymised refresh job (check, copy, anonymise, verify; one worker) in `dir`, named
+// test-<name>, with `anonymise_extra` lines under anonymise: (each "  key: value\n"); sets the key's
+// environment variable and returns the job file's path.
+inline std::string bare_refresh_job(const TempFolder& dir, const std::string& name, const ScratchDb& src, const ScratchDb& dst,
+                                    const std::string& anonymise_extra = "") {
+    const std::string job = (dir.path / "refresh.yaml").string();
+    spit(job, "job: test-" + name + "\nmode: refresh\n"
+              "source:\n  database: " + src.dsn() + "\n"
+              "destination:\n  database: " + dst.dsn() + "\n"
+              "steps: [check, copy, anonymise, verify]\n"
+              "copy:\n  create_schema: true\n  jobs: 1\n"
+              "anonymise:\n  key_env: MMMOVE_TEST_ANON_KEY\n" + anonymise_extra +
+              "lock: " + (dir.path / "refresh.lock").string() + "\nsummary: " + (dir.path / "summary.json").string() +
+              "\nreport: " + (dir.path / "report.jsonl").string() + "\n");
+    setenv("MMMOVE_TEST_ANON_KEY", "test-key-0123456789abcdef-not-for-production", 1);
+    return job;
+}
+
 struct JobFiles {
     TempFolder dir;
     std::string job, summary, lock;

@@ -9,6 +9,7 @@
 
 #include "../common/test_files.h"
 #include "catalog/catalog.h"
+#include "run_job_files.h"
 #include "support.h"
 
 using namespace mmmove;
@@ -61,16 +62,7 @@ void refresh_json(Engine source_engine) {
         p = plant(*s);
     }
     TempFolder dir("json-" + tag);
-    const std::string job = (dir.path / "refresh.yaml").string();
-    spit(job, "job: test-json-" + tag + "\nmode: refresh\n"
-              "source:\n  database: " + src.dsn() + "\n"
-              "destination:\n  database: " + dst.dsn() + "\n"
-              "steps: [check, copy, anonymise, verify]\n"
-              "copy:\n  create_schema: true\n  jobs: 1\n"
-              "anonymise:\n  key_env: MMMOVE_TEST_ANON_KEY\n"
-              "lock: " + (dir.path / "refresh.lock").string() + "\nsummary: " + (dir.path / "summary.json").string() +
-              "\nreport: " + (dir.path / "report.jsonl").string() + "\n");
-    setenv("MMMOVE_TEST_ANON_KEY", "test-key-0123456789abcdef-not-for-production", 1);
+    const std::string job = bare_refresh_job(dir, "json-" + tag, src, dst);
     CliRun r = run_mmmove({"run", job});
     INFO(r.output);
     REQUIRE(r.exit_code == 0);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <unordered_map>
 
 #include "catalog/catalog.h"
 #include "core/error.h"
@@ -112,7 +113,7 @@ public:
             const int i = columns.find(c.column);
             if (i < 0) continue;
             const Column* source = planned.source ? planned.source->find_column(columns.names()[i]) : nullptr;
-            bound_.push_back({&c, i, source ? source->kind : ColumnKind::text, room_of(planned, columns.names()[i], ctx.dest), {}});
+            bound_.push_back({&c, i, source ? source->kind : ColumnKind::text, room_of(planned, columns.names()[i], ctx.dest), {}, {}});
         }
     }
     ~MaskRow() override {
@@ -141,6 +142,9 @@ private:
         ColumnKind source_kind;  // how the source stores it (cleared: false, 0 or '')
         ColumnRoom room;         // the destination column's limit: every mask is made to fit it
         std::string scratch;     // the mask, alive until the next row
+        // token: words already matched against the column's form, and whether they had it. Role and
+        // preference names repeat across millions of rows; std::regex costs microseconds a word.
+        std::unordered_map<std::string, bool> form_of_word;
     };
 
     // The mask of v in b.scratch, fitted to the destination's column (a mask may be longer than its
@@ -171,7 +175,7 @@ private:
                                                                                           : ctx_.options.password_hash;
                 break;
             case AnonKind::cleared: b.scratch = cleared_value(b.source_kind, ctx_.source); break;
-            case AnonKind::token: tokens(*b.column->form, v, b.scratch); break;
+            case AnonKind::token: tokens(b, v); break;
             case AnonKind::team_name: b.scratch = m.team_name(v); break;
             case AnonKind::channel_name: b.scratch = m.channel_name(v); break;
             case AnonKind::emoji_name: b.scratch = m.emoji_name(v); break;
@@ -184,18 +188,27 @@ private:
 
     // Space-separated words (a role list, or one name): each word of the column's form stays, any
     // other becomes a keyed word of its length; the spaces stay.
-    void tokens(const std::regex& form, std::string_view v, std::string& out) const {
+    void tokens(Bound& b, std::string_view v) const {
+        std::string& out = b.scratch;
         out.clear();
         size_t start = 0;
         while (start <= v.size()) {
             const size_t end = std::min(v.find(' ', start), v.size());
             const std::string_view word = v.substr(start, end - start);
-            if (word.empty() || std::regex_match(word.begin(), word.end(), form)) out += word;
+            if (word.empty() || has_form(b, word)) out += word;
             else out += ctx_.masker.token(word);
             if (end == v.size()) break;
             out += ' ';
             start = end + 1;
         }
+    }
+
+    static bool has_form(Bound& b, std::string_view word) {
+        constexpr size_t remembered = 4096;  // a chunk's distinct names; past that, match each anew
+        if (auto it = b.form_of_word.find(std::string(word)); it != b.form_of_word.end()) return it->second;
+        const bool has = std::regex_match(word.begin(), word.end(), *b.column->form);
+        if (b.form_of_word.size() < remembered) b.form_of_word.emplace(word, has);
+        return has;
     }
 
     // The JSON's personal strings masked, then the channel and team names its members hold.

@@ -14,6 +14,7 @@
 
 #include "files/file_sync.h"
 #include "merge/merge_plan.h"
+#include "merge/scope.h"
 #include "verify/stage_verify.h"
 #include "pipeline/check.h"
 #include "pipeline/progress.h"
@@ -38,6 +39,7 @@ struct MergeOptions {
     std::string files_from, files_to;
     bool files_checksum = false;  // a file both sides hold is the same when its content is (not size and mtime)
     bool verify = false;  // then compare every merged row with the source's, through the ID map
+    ScopeRequest scope;   // --team / --channel: only that part of the source (merge/scope.h); empty: all of it
 };
 
 struct MergedTable {

@@ -1,0 +1,106 @@
+// mmmove merge --team: one team of a source instance into another instance. Every post of the team's
+// channels and of the DMs and group messages among its members arrives, with its reactions, pins and
+// threads; nothing of the other team, nor of DMs with people outside the team. --plan writes nothing
+// and says what stays; --verify passes on the scoped merge.
+#include <catch2/catch.hpp>
+
+#include "support.h"
+
+using namespace mmmove;
+using namespace mmmove::test;
+
+namespace {
+
+std::vector<std::string> ids(Database& db, const std::string& sql) {
+    std::vector<std::string> out;
+    for (auto& r : db.query(sql)) out.push_back(r[0].value_or(""));
+    return out;
+}
+
+std::string in_list(Database& db, const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& id : v) out += (out.empty() ? "(" : ", ") + db.quote_literal(id);
+    return out.empty() ? "(NULL)" : out + ")";
+}
+
+size_t count_in(Database& db, const std::string& table, const std::string& column, const std::vector<std::string>& v) {
+    return std::stoull(query_one(db, "SELECT COUNT(*) FROM " + table + " WHERE " + column + " IN " + in_list(db, v)));
+}
+
+// The source's posts by where they are, as the scope rule says, written here independently of mmmove.
+struct SourceSplit {
+    std::vector<std::string> team_posts, dm_in_posts, dm_out_posts, other_team_posts, moved_posts, moved_roots;
+    size_t moved_reactions = 0, moved_pinned = 0;
+};
+
+SourceSplit split(Database& s) {
+    const std::string team0 = "(SELECT Id FROM Teams WHERE Name = 'team-0')";
+    const std::string members = "(SELECT UserId FROM TeamMembers WHERE DeleteAt = 0 AND TeamId = " + team0 + ")";
+    const std::string outsider = "EXISTS (SELECT 1 FROM ChannelMembers m WHERE m.ChannelId = c.Id AND m.UserId NOT IN " + members + ")";
+    auto posts = [&](const std::string& channels) {
+        return ids(s, "SELECT p.Id FROM Posts p JOIN Channels c ON c.Id = p.ChannelId WHERE " + channels);
+    };
+    SourceSplit r;
+    r.team_posts = posts("c.TeamId = " + team0);
+    r.other_team_posts = posts("c.TeamId <> '' AND c.TeamId <> " + team0);
+    r.dm_in_posts = posts("c.Type IN ('D', 'G') AND NOT " + outsider);
+    r.dm_out_posts = posts("c.Type IN ('D', 'G') AND " + outsider);
+    r.moved_posts = r.team_posts;
+    r.moved_posts.insert(r.moved_posts.end(), r.dm_in_posts.begin(), r.dm_in_posts.end());
+    r.moved_roots = ids(s, "SELECT PostId FROM Threads WHERE PostId IN " + in_list(s, r.moved_posts));
+    r.moved_reactions = count_in(s, "Reactions", "PostId", r.moved_posts);
+    r.moved_pinned = std::stoull(query_one(s, "SELECT COUNT(*) FROM Posts WHERE IsPinned = " + std::string(s.engine() == Engine::postgres ? "true" : "1") +
+                                                  " AND Id IN " + in_list(s, r.moved_posts)));
+    return r;
+}
+
+void team_case(Engine from) {
+    ScratchDb src(from, "mts"), dst(Engine::postgres, "mtd");
+    fill_sample(src, 600, 141, false, 1, false);
+    fill_sample(dst, 400, 141, false, 2, false);
+    auto s = src.connect(), d = dst.connect();
+    const SourceSplit x = split(*s);
+    // The sample has posts on every side of the rule, or the test proves nothing.
+    REQUIRE(!x.team_posts.empty());
+    REQUIRE(!x.other_team_posts.empty());
+    REQUIRE(!x.dm_in_posts.empty());
+    REQUIRE(!x.dm_out_posts.empty());
+    REQUIRE(x.moved_reactions > 0);
+    REQUIRE(!x.moved_roots.empty());
+    const std::string before = merge_counts(*d);
+
+    auto plan = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--team", "team-0", "--plan"});
+    INFO(plan.output);
+    REQUIRE(plan.exit_code == 0);
+    CHECK_THAT(plan.output, Catch::Contains("team team-0") && Catch::Contains("stay"));
+    CHECK(merge_counts(*d) == before);  // --plan wrote nothing
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name LIKE 'mmmove%'") == "0");
+
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--team", "team-0", "--quiet", "--verify"});
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.output, Catch::Contains("verify: every merged row is in the destination as merged ("));
+
+    // Every post of the team and of its members' DMs/GMs arrived; none of the other team's, none of
+    // the DMs and group messages with someone outside the team.
+    CHECK(count_in(*d, "Posts", "Id", x.team_posts) == x.team_posts.size());
+    CHECK(count_in(*d, "Posts", "Id", x.dm_in_posts) == x.dm_in_posts.size());
+    CHECK(count_in(*d, "Posts", "Id", x.other_team_posts) == 0);
+    CHECK(count_in(*d, "Posts", "Id", x.dm_out_posts) == 0);
+    // Their reactions, pins and threads came with them.
+    CHECK(count_in(*d, "Reactions", "PostId", x.moved_posts) == x.moved_reactions);
+    CHECK(count_in(*d, "Threads", "PostId", x.moved_roots) == x.moved_roots.size());
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Posts WHERE IsPinned AND Id IN " + in_list(*d, x.moved_posts)) == std::to_string(x.moved_pinned));
+    // The other team did not come along.
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Teams") == "2");
+}
+
+}  // namespace
+
+TEST_CASE("merge --team moves one team with its members' DMs from PostgreSQL into PostgreSQL", "[e2e][merge][team]") {
+    team_case(Engine::postgres);
+}
+
+TEST_CASE("merge --team moves one team with its members' DMs from MySQL into PostgreSQL", "[e2e][merge][team]") {
+    team_case(Engine::mysql);
+}

@@ -54,11 +54,34 @@ SourceSplit split(Database& s) {
     return r;
 }
 
+// Two people outside team-0, renamed so the destination has no namesake: outsider-x never wrote in
+// team-0 (stays behind), author-y wrote one post there (comes along as an account without membership).
+std::pair<std::string, std::string> outsiders(Database& s) {
+    const std::string team0 = "(SELECT Id FROM Teams WHERE Name = 'team-0')";
+    auto people = ids(s, "SELECT Id FROM Users WHERE Username LIKE 'user%' AND Id NOT IN (SELECT UserId FROM TeamMembers WHERE TeamId = " + team0 +
+                             ") ORDER BY Username");
+    REQUIRE(people.size() >= 2);
+    const std::string x = s.quote_literal(people[0]), y = s.quote_literal(people[1]);
+    const std::string member = query_one(s, "SELECT MIN(UserId) FROM TeamMembers WHERE DeleteAt = 0 AND TeamId = " + team0);
+    const std::string team_channels = "(SELECT Id FROM Channels WHERE TeamId = " + team0 + ")";
+    for (const auto& who : {x, y}) {
+        s.exec("UPDATE Posts SET UserId = " + s.quote_literal(member) + " WHERE UserId = " + who + " AND ChannelId IN " + team_channels);
+        s.exec("DELETE FROM Reactions WHERE UserId = " + who + " AND PostId IN (SELECT Id FROM Posts WHERE ChannelId IN " + team_channels + ")");
+        s.exec("DELETE FROM ChannelMembers WHERE UserId = " + who + " AND ChannelId IN " + team_channels);
+    }
+    s.exec("UPDATE Users SET Username = 'outsider-x', Email = 'outsider-x@example.com' WHERE Id = " + x);
+    s.exec("UPDATE Users SET Username = 'author-y', Email = 'author-y@example.com' WHERE Id = " + y);
+    const std::string post = query_one(s, "SELECT MIN(Id) FROM Posts WHERE RootId = '' AND ChannelId IN " + team_channels);
+    s.exec("UPDATE Posts SET UserId = " + y + " WHERE Id = " + s.quote_literal(post));
+    return {people[0], people[1]};
+}
+
 void team_case(Engine from) {
     ScratchDb src(from, "mts"), dst(Engine::postgres, "mtd");
     fill_sample(src, 600, 141, false, 1, false);
     fill_sample(dst, 400, 141, false, 2, false);
     auto s = src.connect(), d = dst.connect();
+    const auto [outsider, author] = outsiders(*s);
     const SourceSplit x = split(*s);
     // The sample has posts on every side of the rule, or the test proves nothing.
     REQUIRE(!x.team_posts.empty());
@@ -93,6 +116,12 @@ void team_case(Engine from) {
     CHECK(query_one(*d, "SELECT COUNT(*) FROM Posts WHERE IsPinned AND Id IN " + in_list(*d, x.moved_posts)) == std::to_string(x.moved_pinned));
     // The other team did not come along.
     CHECK(query_one(*d, "SELECT COUNT(*) FROM Teams") == "2");
+    // Someone outside the team who never wrote in it stays behind; an outsider's post keeps its
+    // author, who comes along as an account without a team.
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Users WHERE Username = 'outsider-x'") == "0");
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Users WHERE Id = " + d->quote_literal(author) + " AND Username = 'author-y'") == "1");
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM TeamMembers WHERE UserId = " + d->quote_literal(author)) == "0");
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Users WHERE Id = " + d->quote_literal(outsider)) == "0");
 }
 
 }  // namespace
@@ -103,4 +132,28 @@ TEST_CASE("merge --team moves one team with its members' DMs from PostgreSQL int
 
 TEST_CASE("merge --team moves one team with its members' DMs from MySQL into PostgreSQL", "[e2e][merge][team]") {
     team_case(Engine::mysql);
+}
+
+TEST_CASE("merge --channel --no-direct-messages moves one channel and no DM", "[e2e][merge][team]") {
+    ScratchDb src(Engine::postgres, "mcs"), dst(Engine::postgres, "mcd");
+    fill_sample(src, 400, 141, false, 1, false);
+    fill_sample(dst, 400, 141, false, 2, false);
+    auto s = src.connect(), d = dst.connect();
+    const std::string off_topic = "(SELECT c.Id FROM Channels c JOIN Teams t ON t.Id = c.TeamId WHERE t.Name = 'team-1' AND c.Name = 'off-topic')";
+    auto moved = ids(*s, "SELECT Id FROM Posts WHERE ChannelId = " + off_topic);
+    auto others = ids(*s, "SELECT Id FROM Posts WHERE ChannelId <> " + off_topic);
+    REQUIRE(!moved.empty());
+    REQUIRE(!others.empty());
+    auto bad = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--channel", "team-1/no-such-channel", "--plan"});
+    CHECK(bad.exit_code != 0);
+    CHECK_THAT(bad.output, Catch::Contains("no channel no-such-channel in team team-1"));
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--channel", "team-1/off-topic", "--no-direct-messages", "--quiet", "--verify"});
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    CHECK(count_in(*d, "Posts", "Id", moved) == moved.size());
+    CHECK(count_in(*d, "Posts", "Id", others) == 0);
+    // The same part of the same source again is refused; the record names the part.
+    auto again = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--channel", "team-1/off-topic", "--no-direct-messages", "--quiet"});
+    CHECK(again.exit_code == 4);
+    CHECK_THAT(again.output, Catch::Contains("already merged"));
 }

@@ -41,9 +41,6 @@ void add_merge(CLI::App& app, Action& action) {
             if (no_direct_messages && options.scope.empty())
                 throw Error(ExitCode::bad_input, "--no-direct-messages goes with --team or --channel; a full merge moves every DM.");
             options.scope.direct_messages = !no_direct_messages;
-            if (!options.scope.empty() && !options.files_from.empty())
-                throw Error(ExitCode::bad_input, "--files-from with --team/--channel is not supported yet: merge the rows, then copy the "
-                                                 "team's files separately. Nothing was written.");
             if (!rules.empty()) options.rules = MergeRules::load(rules);
             for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
             options.progress = Progress::style_for(options.quiet, isatty(STDERR_FILENO));

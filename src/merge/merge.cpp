@@ -172,7 +172,8 @@ void save_plan(Database& dst, const MergeResult& r, const CopyPlan& chunks, cons
 }
 
 // The files phase: the source's data directory into the destination's, through the ID map.
-SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, std::ostream& log) {
+// A scoped merge copies only the folders of the rows it moved (`folders`; null: every folder).
+SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, const ScopeFolders* folders, std::ostream& log) {
     SyncOptions so;
     so.from = o.files_from;
     so.to = o.files_to;
@@ -180,7 +181,8 @@ SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, std::ostrea
     so.jobs = o.jobs;
     so.keep_existing = true;
     so.checksum = o.files_checksum;
-    so.folder_name = [&plan](const std::string& rel) -> std::optional<std::string> {
+    so.folder_name = [&plan, folders](const std::string& rel) -> std::optional<std::string> {
+        if (folders && !folders->moves(rel)) return std::string();  // left behind with its rows
         size_t slash = rel.find('/');
         if (slash == std::string::npos || rel.find('/', slash + 1) != std::string::npos) return std::nullopt;
         const std::string top = rel.substr(0, slash), id = rel.substr(slash + 1);
@@ -239,7 +241,11 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
         checkpoint.set("settled", true);
         tx.commit();
     }
-    if (!o.files_from.empty()) r.files = merge_files(o, r.plan, log);
+    if (!o.files_from.empty()) {
+        std::optional<ScopeFolders> folders;
+        if (run.scope.active()) folders = run.scope.folders(snapshot.worker(0), r.check.source.catalog);
+        r.files = merge_files(o, r.plan, folders ? &*folders : nullptr, log);
+    }
     if (o.verify) {
         if (!o.quiet) log << "  verifying every table the merge wrote, through the ID map, on the snapshot the merge read\n";
         r.verify = verify_through_stage(chunks, snapshot, dst, stage, o.policy, 5);

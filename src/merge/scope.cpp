@@ -195,6 +195,44 @@ MergeScope MergeScope::resolve(Database& db, const Catalog& cat, const ScopeRequ
     return scope;
 }
 
+ScopeFolders MergeScope::folders(Database& db, const Catalog& cat) const {
+    ScopeFolders f;
+    auto read = [&](const char* table, std::set<std::string>& into) {
+        const Table* t = cat.find(table);
+        if (!t || !moves(table)) return;
+        auto reader = db.read_where(t->name, {t->primary_key.empty() ? "Id" : t->primary_key[0]}, where(table));
+        FieldRow row;
+        while (reader->next(row)) into.insert(std::string(row[0].view()));
+    };
+    read("Users", f.users);
+    read("Teams", f.teams);
+    read("Channels", f.channels);
+    read("Emoji", f.emoji);
+    return f;
+}
+
+bool ScopeFolders::moves(const std::string& rel) const {
+    std::vector<std::string> c;
+    for (size_t at = 0; at <= rel.size();) {
+        size_t slash = rel.find('/', at);
+        if (slash == std::string::npos) slash = rel.size();
+        c.push_back(rel.substr(at, slash - at));
+        at = slash + 1;
+    }
+    const bool dated = !c[0].empty() && c[0].find_first_not_of("0123456789") == std::string::npos;
+    if (c.size() == 1) return dated || c[0] == "users" || c[0] == "teams" || c[0] == "emoji";
+    if (!dated) {
+        if (c.size() > 2 || (c[0] != "users" && c[0] != "teams" && c[0] != "emoji")) return true;  // beneath a folder already decided
+        const std::set<std::string>* ids = c[0] == "users" ? &users : c[0] == "teams" ? &teams : &emoji;
+        return ids->count(c[1]) > 0;
+    }
+    if (c.size() == 2) return c[1] == "teams";
+    if (c.size() == 3) return c[2] == "noteam" || teams.count(c[2]) > 0;
+    if (c.size() == 4) return c[3] == "channels";
+    if (c.size() == 5) return channels.count(c[4]) > 0;
+    return true;
+}
+
 std::string MergeScope::where(const std::string& table) const {
     if (!active_) return "";
     auto it = where_.find(lower(table));

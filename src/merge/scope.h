@@ -21,6 +21,7 @@
 // table: the source is only read (a replica refuses temporary tables), the sets stay on the server
 // however many DMs a large team has, and every worker evaluates them on the same snapshot.
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -29,6 +30,15 @@
 #include "db/database.h"
 
 namespace mmmove {
+
+// The source's data-directory folders of a scoped merge: Mattermost keeps a post's files under
+// <date>/teams/<team id or noteam>/channels/<channel id>/…, pictures under users/<id>, teams/<id> and
+// emoji/<id>. Only the folders of rows the merge moved are copied; the instance's own folders
+// (plugins, brand…) stay. The id sets are read once after the rows moved: channels and users, not posts.
+struct ScopeFolders {
+    std::set<std::string> users, teams, channels, emoji;
+    bool moves(const std::string& rel) const;  // `rel`: a folder's path from the data directory's root
+};
 
 // What the command line asks for.
 struct ScopeRequest {
@@ -54,6 +64,7 @@ public:
     const std::string& label() const { return label_; }
     // A short stable key of the resolved scope (team and channel ids): the record of a finished merge.
     const std::string& key() const { return key_; }
+    ScopeFolders folders(Database& src, const Catalog& source) const;
     static constexpr const char* kNothing = "1 = 0";
 
 private:

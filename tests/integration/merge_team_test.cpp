@@ -4,6 +4,7 @@
 // and says what stays; --verify passes on the scoped merge.
 #include <catch2/catch.hpp>
 
+#include "../common/test_files.h"
 #include "support.h"
 
 using namespace mmmove;
@@ -92,6 +93,25 @@ void team_case(Engine from) {
     REQUIRE(!x.moved_roots.empty());
     const std::string before = merge_counts(*d);
 
+    // The source's data directory: folders of moved rows and of rows that stay.
+    TempFolder files_src("merge-team-src"), files_dst("merge-team-dst");
+    const std::string team0 = query_one(*s, "SELECT Id FROM Teams WHERE Name = 'team-0'");
+    const std::string team1 = query_one(*s, "SELECT Id FROM Teams WHERE Name = 'team-1'");
+    const std::string ch0 = query_one(*s, "SELECT MIN(Id) FROM Channels WHERE TeamId = " + s->quote_literal(team0));
+    const std::string ch1 = query_one(*s, "SELECT MIN(Id) FROM Channels WHERE TeamId = " + s->quote_literal(team1));
+    const std::string dm_in = query_one(*s, "SELECT ChannelId FROM Posts WHERE Id = " + s->quote_literal(x.dm_in_posts[0]));
+    const std::string dm_out = query_one(*s, "SELECT ChannelId FROM Posts WHERE Id = " + s->quote_literal(x.dm_out_posts[0]));
+    const std::vector<std::pair<std::string, bool>> files = {
+        {"users/" + author + "/profile.png", true},
+        {"users/" + outsider + "/profile.png", false},
+        {"20240131/teams/" + team0 + "/channels/" + ch0 + "/users/u/f1/a.txt", true},
+        {"20240131/teams/" + team1 + "/channels/" + ch1 + "/users/u/f2/b.txt", false},
+        {"20240131/teams/noteam/channels/" + dm_in + "/users/u/f3/c.txt", true},
+        {"20240131/teams/noteam/channels/" + dm_out + "/users/u/f4/d.txt", false},
+        {"plugins/com.example/state.json", false},
+    };
+    for (const auto& [rel, moves] : files) spit(files_src.path / rel, rel);
+
     auto plan = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--team", "team-0", "--plan"});
     INFO(plan.output);
     REQUIRE(plan.exit_code == 0);
@@ -99,10 +119,16 @@ void team_case(Engine from) {
     CHECK(merge_counts(*d) == before);  // --plan wrote nothing
     CHECK(query_one(*d, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name LIKE 'mmmove%'") == "0");
 
-    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--team", "team-0", "--quiet", "--verify"});
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--team", "team-0", "--quiet", "--verify", "--files-from",
+                           files_src.path.string(), "--files-to", files_dst.path.string()});
     INFO(run.output);
     REQUIRE(run.exit_code == 0);
     CHECK_THAT(run.output, Catch::Contains("verify: every merged row is in the destination as merged ("));
+    // Only the files of what moved.
+    for (const auto& [rel, moves] : files) {
+        INFO(rel);
+        CHECK(std::filesystem::exists(files_dst.path / rel) == moves);
+    }
 
     // Every post of the team and of its members' DMs/GMs arrived; none of the other team's, none of
     // the DMs and group messages with someone outside the team.

@@ -183,3 +183,31 @@ TEST_CASE("merge --channel --no-direct-messages moves one channel and no DM", "[
     CHECK(again.exit_code == 4);
     CHECK_THAT(again.output, Catch::Contains("already merged"));
 }
+
+TEST_CASE("a merge --team killed with SIGKILL resumes only with the same scope, and finishes it", "[e2e][merge][team][resume]") {
+    ScratchDb src(Engine::postgres, "mrs"), dst(Engine::postgres, "mrd");
+    fill_sample(src, 8000, 141, false, 1, false);
+    fill_sample(dst, 2000, 141, false, 2, false);
+    auto s = src.connect();
+    auto moved = ids(*s, "SELECT p.Id FROM Posts p JOIN Channels c ON c.Id = p.ChannelId JOIN Teams t ON t.Id = c.TeamId WHERE t.Name = 'team-0'");
+    REQUIRE(!moved.empty());
+    auto args = [&](const std::string& team) {
+        return std::vector<std::string>{"merge", "--from", src.dsn(), "--to", dst.dsn(), "--team", team, "--jobs", "1", "--chunk-rows", "500", "--quiet"};
+    };
+    kill_mid_run(args("team-0"), dst, 3);
+    auto v = args("team-1");
+    v.push_back("--resume");
+    auto other = run_mmmove(v);
+    CHECK(other.exit_code != 0);
+    CHECK_THAT(other.output, Catch::Contains("resume it with the same --team"));
+    v = args("team-0");
+    v.push_back("--resume");
+    v.push_back("--verify");
+    auto resumed = run_mmmove(v);
+    INFO(resumed.output);
+    REQUIRE(resumed.exit_code == 0);
+    CHECK_THAT(resumed.output, Catch::Contains("Merged (resumed)") && Catch::Contains("verify: every merged row is in the destination as merged ("));
+    auto d = dst.connect();
+    CHECK(count_in(*d, "Posts", "Id", moved) == moved.size());
+    CHECK(committed_chunks(*d) == 0);
+}

@@ -5,6 +5,7 @@
 //            the plan's names saved in the destination's checkpoint;
 //   chunks   the copy's chunk runner, with the merge's stage (merge_stage.h) rewriting every row;
 //   finish   memberships and channel totals (members.h), the record of the merge, the checkpoint dropped.
+// A scoped merge (--team, --channel) is the same merge reading only the scope's source rows (scope.h).
 // The source is only read, on one snapshot. A killed merge finishes with --resume, from the saved plan;
 // the same source merged again into the same destination is refused.
 #include <optional>

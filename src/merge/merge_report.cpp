@@ -25,7 +25,7 @@ void print_merge_plan(const MergePlan& plan, std::ostream& out, size_t examples)
             kept += (kept.empty() ? "" : ", ") + t.table;
             continue;
         }
-        if (t.merged && t.source_rows == 0) {
+        if (t.merged && t.source_rows == 0 && (plan.scope.empty() || t.total_rows == 0)) {
             empty += (empty.empty() ? "" : ", ") + t.table;
             continue;
         }

@@ -153,7 +153,7 @@ MergeScope MergeScope::resolve(Database& db, const Catalog& cat, const ScopeRequ
     ScopeSql sql{db, cat, "", "", ""};
     std::vector<std::string> whole, all, named;
     for (const auto& name : request.teams) {
-        auto r = db.query("SELECT Id FROM " + sql.table("Teams") + " WHERE Name = " + db.quote_literal(name));
+        auto r = db.query("SELECT Id FROM " + sql.table("Teams") + " WHERE Name = " + db.quote_literal(lower(name)));  // Mattermost's names are lower case
         if (r.empty()) throw Error(ExitCode::bad_input, "The source has no team named " + name + " (--team takes the team's name as in its URL).");
         whole.push_back(checked_id(r[0][0], "team " + name));
     }
@@ -163,7 +163,7 @@ MergeScope MergeScope::resolve(Database& db, const Catalog& cat, const ScopeRequ
             throw Error(ExitCode::bad_input, "--channel " + path + ": give TEAM/CHANNEL, the team's and the channel's names as in their URL.");
         const std::string team = path.substr(0, slash), channel = path.substr(slash + 1);
         auto r = db.query("SELECT c.Id, c.TeamId FROM " + sql.table("Channels") + " c JOIN " + sql.table("Teams") +
-                          " t ON t.Id = c.TeamId WHERE t.Name = " + db.quote_literal(team) + " AND c.Name = " + db.quote_literal(channel));
+                          " t ON t.Id = c.TeamId WHERE t.Name = " + db.quote_literal(lower(team)) + " AND c.Name = " + db.quote_literal(lower(channel)));
         if (r.empty()) throw Error(ExitCode::bad_input, "The source has no channel " + channel + " in team " + team + " (--channel " + path + ").");
         named.push_back(checked_id(r[0][0], "channel " + path));
         all.push_back(checked_id(r[0][1], "team " + team));

@@ -191,6 +191,13 @@ TEST_CASE("merge --channel --no-direct-messages moves one channel and no DM", "[
     auto again = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--channel", "team-1/off-topic", "--no-direct-messages", "--quiet"});
     CHECK(again.exit_code == 4);
     CHECK_THAT(again.output, Catch::Contains("already merged"));
+    // So is a full merge after a part (it would bring that part a second time); another part is not.
+    auto full = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--quiet"});
+    CHECK(full.exit_code == 4);
+    CHECK_THAT(full.output, Catch::Contains("already merged"));
+    auto other = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--channel", "team-1/town-square", "--no-direct-messages", "--quiet"});
+    INFO(other.output);
+    CHECK(other.exit_code == 0);
 }
 
 TEST_CASE("a merge --team killed with SIGKILL resumes only with the same scope, and finishes it", "[e2e][merge][team][resume]") {

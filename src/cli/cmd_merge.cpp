@@ -14,12 +14,16 @@ void add_merge(CLI::App& app, Action& action) {
     static MergeOptions options;
     static std::string rules;
     static std::vector<std::string> skip;
-    static bool json = false;
+    static bool json = false, no_direct_messages = false;
     auto* cmd = app.add_subcommand("merge", "merge the source instance into the destination's data: users, teams and channels "
                                             "both have become one, every id reference follows");
     add_side_flags(*cmd, sides, true, true);
     cmd->add_flag("--plan", options.plan_only, "print every match, conflict and per-table count, and write nothing");
     cmd->add_option("--rules", rules, "a YAML file of conflict policies and renames (the defaults: mappings/merge.yaml)");
+    cmd->add_option("--team", options.scope.teams, "merge only this team of the source (its name; repeatable): its channels, "
+                                                   "members, and the DMs and group messages among its members");
+    cmd->add_option("--channel", options.scope.channels, "merge only this channel of the source, TEAM/CHANNEL (repeatable)");
+    cmd->add_flag("--no-direct-messages", no_direct_messages, "with --team/--channel: leave the DMs and group messages behind");
     cmd->add_option("--skip-table", skip, "a source table to leave behind (repeatable)");
     cmd->add_option("--examples", options.examples, "matches printed in the plan")->capture_default_str();
     cmd->add_option("--jobs", options.jobs, "parallel workers (default: number of cores)");
@@ -34,6 +38,9 @@ void add_merge(CLI::App& app, Action& action) {
         action = [] {
             if (options.files_from.empty() != options.files_to.empty())
                 throw Error(ExitCode::bad_input, "--files-from and --files-to go together: give both data directories, or neither.");
+            if (no_direct_messages && options.scope.empty())
+                throw Error(ExitCode::bad_input, "--no-direct-messages goes with --team or --channel; a full merge moves every DM.");
+            options.scope.direct_messages = !no_direct_messages;
             if (!rules.empty()) options.rules = MergeRules::load(rules);
             for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
             options.progress = Progress::style_for(options.quiet, isatty(STDERR_FILENO));

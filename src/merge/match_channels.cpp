@@ -23,10 +23,10 @@ int64_t number(const std::optional<std::string>& v) {
     }
 }
 
-std::vector<ChannelRow> read_channels(Database& db, const std::string& table, const std::string& types) {
+std::vector<ChannelRow> read_channels(Database& db, const std::string& table, const std::string& types, const std::string& scope = "") {
     std::vector<ChannelRow> out;
     for (auto& r : db.query("SELECT Id, TeamId, Type, Name, DeleteAt, TotalMsgCount, TotalMsgCountRoot, LastPostAt, LastRootPostAt FROM " +
-                            db.quote_ident(table) + " WHERE Type IN (" + types + ")"))
+                            db.quote_ident(table) + " WHERE Type IN (" + types + ")" + scope))
         out.push_back({r[0].value_or(""), r[1].value_or(""), r[2].value_or(""), r[3].value_or(""), number(r[4]) != 0, number(r[5]),
                        number(r[6]), number(r[7]), number(r[8])});
     return out;
@@ -48,8 +48,8 @@ void match_channels(const Sides& s, MergePlan& plan) {
         dest[c.team + "/" + c.name] = c;
     }
     std::map<std::string, std::string> team_names;
-    for (auto& r : s.src.query("SELECT Id, Name FROM " + s.src.quote_ident(s.src_table("teams")))) team_names[r[0].value_or("")] = lower(r[1].value_or(""));
-    auto source = read_channels(s.src, s.src_table("channels"), "'O', 'P'");
+    for (auto& r : s.src.query("SELECT Id, Name FROM " + s.src.quote_ident(s.src_table("teams")) + s.src_scope("teams", " WHERE "))) team_names[r[0].value_or("")] = lower(r[1].value_or(""));
+    auto source = read_channels(s.src, s.src_table("channels"), "'O', 'P'", s.src_scope("channels", " AND "));
     for (const auto& c : source) {
         const std::string* mapped = plan.ids.find("teams", c.team);
         taken.insert((mapped ? *mapped : c.team) + "/" + c.name);
@@ -103,13 +103,14 @@ void match_direct_channels(const Sides& s, MergePlan& plan) {
     for (auto& c : read_channels(s.dst, s.dst_table("channels"), "'D', 'G'")) dest[c.name] = c;
     std::map<std::string, std::vector<std::string>> group_members;
     const std::string cm = s.src.quote_ident(s.src_table("channelmembers")), ch = s.src.quote_ident(s.src_table("channels"));
-    for (auto& r : s.src.query("SELECT m.ChannelId, m.UserId FROM " + cm + " m JOIN " + ch + " c ON c.Id = m.ChannelId WHERE c.Type = 'G'"))
+    for (auto& r : s.src.query("SELECT m.ChannelId, m.UserId FROM " + cm + " m JOIN " + ch + " c ON c.Id = m.ChannelId WHERE c.Type = 'G'" +
+                               s.src_scope("channels", " AND c.Id IN (SELECT Id FROM " + ch + " WHERE ") + (s.scope.active() ? ")" : "")))
         group_members[r[0].value_or("")].push_back(r[1].value_or(""));
     auto user = [&](const std::string& id) {
         const std::string* m = plan.ids.find("users", id);
         return m ? *m : id;
     };
-    for (const auto& c : read_channels(s.src, s.src_table("channels"), "'D', 'G'")) {
+    for (const auto& c : read_channels(s.src, s.src_table("channels"), "'D', 'G'", s.src_scope("channels", " AND "))) {
         std::string name;
         if (c.type == "D") {
             size_t sep = c.name.find("__");
@@ -139,7 +140,7 @@ void match_emoji(const Sides& s, MergePlan& plan) {
         dest[key(r)] = r[0].value_or("");
         taken.insert(r[1].value_or(""));
     }
-    auto source = s.src.query("SELECT Id, Name, DeleteAt FROM " + s.src.quote_ident(s.src_table("emoji")));
+    auto source = s.src.query("SELECT Id, Name, DeleteAt FROM " + s.src.quote_ident(s.src_table("emoji")) + s.src_scope("emoji", " WHERE "));
     for (auto& r : source) taken.insert(r[1].value_or(""));
     for (auto& r : source) {
         const std::string id = r[0].value_or(""), name = r[1].value_or("");
@@ -171,7 +172,7 @@ void match_by_name(const Sides& s, MergePlan& plan, const std::string& table) {
     std::map<std::string, std::string> dest;
     for (auto& r : s.dst.query("SELECT Id, Name FROM " + s.dst.quote_ident(s.dst_table(table)) + " WHERE Name IS NOT NULL"))
         dest[r[1].value_or("")] = r[0].value_or("");
-    for (auto& r : s.src.query("SELECT Id, Name FROM " + s.src.quote_ident(s.src_table(table)) + " WHERE Name IS NOT NULL"))
+    for (auto& r : s.src.query("SELECT Id, Name FROM " + s.src.quote_ident(s.src_table(table)) + " WHERE Name IS NOT NULL" + s.src_scope(table, " AND ")))
         if (auto d = dest.find(r[1].value_or("")); d != dest.end()) plan.ids.match(lower(table), r[0].value_or(""), d->second);
 }
 
@@ -179,7 +180,8 @@ void renumber_collisions(const Sides& s, MergePlan& plan, const std::string& tab
     const std::string src_name = s.src_table(table), dst_name = s.dst_table(table);
     if (src_name.empty() || dst_name.empty()) return;
     auto order = [&](Database& db) {  // byte order on both engines, so the two streams merge
-        return "1 = 1 ORDER BY " + (db.engine() == Engine::postgres ? db.quote_ident(lower(key_column)) + " COLLATE \"C\""
+        const std::string scope = &db == &s.src ? s.src_scope(table, "") : "";
+        return (scope.empty() ? "1 = 1" : scope) + " ORDER BY " + (db.engine() == Engine::postgres ? db.quote_ident(lower(key_column)) + " COLLATE \"C\""
                                                                     : "BINARY " + db.quote_ident(key_column));
     };
     auto column = [&](Database& db) { return db.engine() == Engine::postgres ? lower(key_column) : key_column; };

@@ -15,6 +15,11 @@ std::string Sides::dst_table(const std::string& name) const {
     return t ? t->name : "";
 }
 
+std::string Sides::src_scope(const std::string& table, const std::string& glue) const {
+    const std::string w = scope.where(table);
+    return w.empty() ? "" : glue + "(" + w + ")";
+}
+
 std::string unused_name(const std::string& name, const std::string& suffix, const std::function<bool(const std::string&)>& taken) {
     for (int n = 1;; ++n) {
         std::string tail = suffix + (n == 1 ? "" : std::to_string(n));
@@ -30,10 +35,10 @@ struct UserRow {
     bool bot = false;
 };
 
-std::vector<UserRow> read_users(Database& db, const std::string& users, const std::string& bots) {
+std::vector<UserRow> read_users(Database& db, const std::string& users, const std::string& bots, const std::string& scope = "") {
     std::string sql = "SELECT u.Id, u.Username, u.Email, u.Roles, " +
                       (bots.empty() ? std::string("0") : "CASE WHEN b.UserId IS NULL THEN 0 ELSE 1 END") + " FROM " +
-                      db.quote_ident(users) + " u" + (bots.empty() ? "" : " LEFT JOIN " + db.quote_ident(bots) + " b ON b.UserId = u.Id");
+                      db.quote_ident(users) + " u" + (bots.empty() ? "" : " LEFT JOIN " + db.quote_ident(bots) + " b ON b.UserId = u.Id") + scope;
     std::vector<UserRow> out;
     for (auto& r : db.query(sql))
         out.push_back({r[0].value_or(""), r[1].value_or(""), lower(r[2].value_or("")), r[3].value_or(""), r[4].value_or("0") == "1"});
@@ -113,7 +118,7 @@ void match_users(const Sides& s, MergePlan& plan) {
         if (!dest.rows[i].email.empty()) dest.by_email[dest.rows[i].email] = i;
         dest.names.insert(lower(dest.rows[i].username));
     }
-    std::vector<UserRow> source = read_users(s.src, s.src_table("users"), s.src_table("bots"));
+    std::vector<UserRow> source = read_users(s.src, s.src_table("users"), s.src_table("bots"), s.src_scope("users", " WHERE "));
     for (const auto& u : source) dest.names.insert(lower(u.username));
     for (const auto& u : source) match_user(s, plan, dest, u);
 }
@@ -125,7 +130,7 @@ void match_teams(const Sides& s, MergePlan& plan) {
         dest[lower(r[1].value_or(""))] = r[0].value_or("");
         names.insert(lower(r[1].value_or("")));
     }
-    for (auto& r : s.src.query("SELECT Id, Name FROM " + s.src.quote_ident(s.src_table("teams")))) {
+    for (auto& r : s.src.query("SELECT Id, Name FROM " + s.src.quote_ident(s.src_table("teams")) + s.src_scope("teams", " WHERE "))) {
         const std::string id = r[0].value_or(""), name = r[1].value_or("");
         auto rename = s.rules.team_renames.find(lower(name));
         if (rename != s.rules.team_renames.end()) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "merge/merge_plan.h"
+#include "merge/scope.h"
 
 namespace mmmove::matching {
 
@@ -13,9 +14,12 @@ struct Sides {
     Database& dst;
     const CheckReport& check;
     const MergeRules& rules;
+    const MergeScope& scope;  // a scoped merge reads only the scope's source rows
     // The stored name of a table on each side ("" when that side has none).
     std::string src_table(const std::string& name) const;
     std::string dst_table(const std::string& name) const;
+    // `glue` + the scope's predicate on the source's `table` ("" without a scope): " WHERE ", " AND ".
+    std::string src_scope(const std::string& table, const std::string& glue) const;
 };
 
 // A name for a row that joins beside a namesake: `name` + suffix (+ 2, 3… while `taken` says the

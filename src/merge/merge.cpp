@@ -23,32 +23,44 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr const char* kMerges = "mmmove_merges";  // one row per finished merge: the same source is not merged twice
 
-void refuse_second_merge(Database& dst, const std::string& identity) {
-    if (identity.empty() || !table_exists(dst, kMerges)) return;
-    auto r = dst.query(std::string("SELECT finished FROM ") + kMerges + " WHERE source_id = " + dst.quote_literal(identity));
-    if (!r.empty())
-        throw Error(ExitCode::destination, "This source (Mattermost instance " + identity + ") was already merged into the destination, on " +
-                                               r[0][0].value_or("?") + ". Merging it again would duplicate its posts; nothing was written.");
+// A finished merge is recorded under the source's identity; a scoped one under the identity and its
+// scope's key, so another team of the same source may follow, but neither the same team twice nor
+// a full merge after a part of it (nor a part after the whole).
+std::string merge_record(const std::string& identity, const MergeScope& scope) {
+    return scope.active() ? identity + ":" + scope.key() : identity;
 }
 
-void record_merge(Database& dst, const std::string& identity, const std::string& label) {
+void refuse_second_merge(Database& dst, const std::string& identity, const MergeScope& scope) {
+    if (identity.empty() || !table_exists(dst, kMerges)) return;
+    std::string where = "source_id = " + dst.quote_literal(identity);
+    if (scope.active()) where += " OR source_id = " + dst.quote_literal(merge_record(identity, scope));
+    else where += " OR source_id LIKE " + dst.quote_literal(identity + ":%");
+    auto r = dst.query(std::string("SELECT finished FROM ") + kMerges + " WHERE " + where);
+    if (!r.empty())
+        throw Error(ExitCode::destination, "This source (Mattermost instance " + identity + ")" + (scope.active() ? ", or this part of it," : " or a part of it") +
+                                               " was already merged into the destination, on " + r[0][0].value_or("?") +
+                                               ". Merging it again would duplicate its posts; nothing was written.");
+}
+
+void record_merge(Database& dst, const std::string& identity, const MergeScope& scope, const std::string& label) {
     if (identity.empty()) return;
     if (!table_exists(dst, kMerges))
         dst.exec(std::string("CREATE TABLE ") + kMerges + " (source_id varchar(64) NOT NULL PRIMARY KEY, source varchar(512) NOT NULL, "
                  "finished varchar(64) NOT NULL)");
-    dst.exec(std::string("INSERT INTO ") + kMerges + " (source_id, source, finished) VALUES (" + dst.quote_literal(identity) + ", " +
-             dst.quote_literal(label) + ", " + dst.quote_literal(utc_timestamp("%Y-%m-%d %H:%M:%S UTC")) + ")");
+    const std::string what = scope.active() ? (label + " (" + scope.label() + ")").substr(0, 512) : label;
+    dst.exec(std::string("INSERT INTO ") + kMerges + " (source_id, source, finished) VALUES (" + dst.quote_literal(merge_record(identity, scope)) + ", " +
+             dst.quote_literal(what) + ", " + dst.quote_literal(utc_timestamp("%Y-%m-%d %H:%M:%S UTC")) + ")");
 }
 
 // The chunks a merge loads: every table the plan merges, none replaced at the end.
-CopyPlan merge_chunks(const MergeResult& r, const MergeOptions& o, Database& src, const CheckOptions& check) {
+CopyPlan merge_chunks(const MergeResult& r, const MergeOptions& o, Database& src, const CheckOptions& check, const MergeScope& scope) {
     CopyPlan plan = plan_copy(r.check, check, src, o.chunk_rows);
     std::erase_if(plan.tables, [&](const PlannedTable& t) {
         for (const auto& tp : r.plan.tables)
             if (lower(tp.table) == lower(t.source->name)) return !tp.merged;
         return true;
     });
-    for (auto& t : plan.tables) t.bootstrap = false;
+    for (auto& t : plan.tables) t.bootstrap = false, t.scope = scope.where(t.source->name);
     return plan;
 }
 
@@ -89,6 +101,7 @@ void drop_merge_state(Database& dst, Checkpoint& checkpoint, const CopyPlan& chu
 struct MergeRun {
     std::unique_ptr<ReadSnapshot> snapshot;  // the source as the merge reads it
     nlohmann::json saved = nlohmann::json::object();  // an interrupted merge's checkpoint state (resume)
+    MergeScope scope;
 };
 
 // Phase 1: the check and the plan (or the saved plan of an interrupted merge). False for --plan.
@@ -118,7 +131,11 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     co.merge = true;
     co.resume = r.resumed;
     r.check = run_check(src, dst, co);
-    if (!r.resumed && !r.check.blocked()) refuse_second_merge(dst, diagnostic_id(src, r.check.source.catalog));
+    if (!r.check.blocked()) run.scope = MergeScope::resolve(src, r.check.source.catalog, o.scope);
+    if (r.resumed && run.saved.value("scope", ScopeRequest().state()) != o.scope.state())
+        throw Error(ExitCode::bad_input, "The interrupted merge moved " + (run.saved.contains("scope") ? run.saved["scope"].dump() : std::string("all of the source")) +
+                                             ": resume it with the same --team, --channel and --no-direct-messages options.");
+    if (!r.resumed && !r.check.blocked()) refuse_second_merge(dst, diagnostic_id(src, r.check.source.catalog), run.scope);
     if (!r.check.blocked()) check_distinct_instances(src, dst, r.check, r.resumed);
     if (!o.quiet || r.check.blocked()) print_check(r.check, log);
     if (r.check.blocked()) throw Error(r.check.exit_code(), "The merge did not start: see the blocking problems above.");
@@ -126,6 +143,7 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     run.snapshot = std::make_unique<ReadSnapshot>(src, r.check.source.catalog, o.plan_only ? 1 : jobs, log);
     if (r.resumed) {
         r.plan.ids = IdMap::load(dst, merge_id_forms(r.check));
+        r.plan.scope = run.scope.label();
         try {
             r.plan.restore(run.saved["plan"]);
         } catch (const nlohmann::json::exception&) {
@@ -135,25 +153,27 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
         }
         return true;
     }
-    r.plan = plan_merge(run.snapshot->worker(0), dst, r.check, o.rules);
+    r.plan = plan_merge(run.snapshot->worker(0), dst, r.check, o.rules, run.scope);
     if (!o.quiet || o.plan_only || r.plan.blocked()) print_merge_plan(r.plan, log, o.examples);
     if (o.plan_only) return false;
     if (r.plan.blocked()) throw Error(ExitCode::conflict, "The merge did not start: the plan above has conflicts without a policy. Nothing was written.");
     return true;
 }
 
-void save_plan(Database& dst, const MergeResult& r, const CopyPlan& chunks, const MergeStage& stage, Checkpoint& checkpoint) {
+void save_plan(Database& dst, const MergeResult& r, const CopyPlan& chunks, const MergeStage& stage, Checkpoint& checkpoint,
+               const ScopeRequest& scope) {
     IdMap::drop(dst);
     r.plan.ids.save(dst);
     create_hold(dst, r.check.dest.catalog);
     create_kept(dst, chunks, stage);
     save_channel_totals(dst, r.check.dest.catalog, r.plan);  // DDL here: MySQL commits at every CREATE, so none may happen while settling
     checkpoint.create({{"kind", "merge"}, {"started", utc_timestamp("%Y-%m-%d %H:%M:%S UTC")}, {"source", r.check.source.label},
-                       {"bounds", plan_bounds(chunks)}, {"plan", r.plan.state()}, {"settled", false}});
+                       {"bounds", plan_bounds(chunks)}, {"plan", r.plan.state()}, {"settled", false}, {"scope", scope.state()}});
 }
 
 // The files phase: the source's data directory into the destination's, through the ID map.
-SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, std::ostream& log) {
+// A scoped merge copies only the folders of the rows it moved (`folders`; null: every folder).
+SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, const ScopeFolders* folders, std::ostream& log) {
     SyncOptions so;
     so.from = o.files_from;
     so.to = o.files_to;
@@ -161,7 +181,8 @@ SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, std::ostrea
     so.jobs = o.jobs;
     so.keep_existing = true;
     so.checksum = o.files_checksum;
-    so.folder_name = [&plan](const std::string& rel) -> std::optional<std::string> {
+    so.folder_name = [&plan, folders](const std::string& rel) -> std::optional<std::string> {
+        if (folders && !folders->moves(rel)) return std::string();  // left behind with its rows
         size_t slash = rel.find('/');
         if (slash == std::string::npos || rel.find('/', slash + 1) != std::string::npos) return std::nullopt;
         const std::string top = rel.substr(0, slash), id = rel.substr(slash + 1);
@@ -192,10 +213,10 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
 
     CheckOptions co = o.check;
     co.merge = true;
-    CopyPlan chunks = merge_chunks(r, o, src, co);
+    CopyPlan chunks = merge_chunks(r, o, src, co, run.scope);
     MergeStage stage(r.plan);
     if (r.resumed) apply_bounds(chunks, run.saved["bounds"]);
-    else save_plan(dst, r, chunks, stage, checkpoint);
+    else save_plan(dst, r, chunks, stage, checkpoint, o.scope);
 
     std::vector<std::unique_ptr<Database>> loaders;
     for (size_t i = 0; i < snapshot.size(); ++i) loaders.push_back(open_loader(dst.data_source()));
@@ -220,7 +241,11 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
         checkpoint.set("settled", true);
         tx.commit();
     }
-    if (!o.files_from.empty()) r.files = merge_files(o, r.plan, log);
+    if (!o.files_from.empty()) {
+        std::optional<ScopeFolders> folders;
+        if (run.scope.active()) folders = run.scope.folders(snapshot.worker(0), r.check.source.catalog);
+        r.files = merge_files(o, r.plan, folders ? &*folders : nullptr, log);
+    }
     if (o.verify) {
         if (!o.quiet) log << "  verifying every table the merge wrote, through the ID map, on the snapshot the merge read\n";
         r.verify = verify_through_stage(chunks, snapshot, dst, stage, o.policy, 5);
@@ -234,7 +259,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
             if (key.first == lower(t.source->name)) m.inserted += done.rows, m.matched += done.matched, m.skipped += done.skipped;
         r.tables.push_back(m);
     }
-    record_merge(dst, diagnostic_id(snapshot.worker(0), r.check.source.catalog), r.check.source.label);
+    record_merge(dst, diagnostic_id(snapshot.worker(0), r.check.source.catalog), run.scope, r.check.source.label);
     drop_merge_state(dst, checkpoint, chunks, stage);
     r.applied = true;
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -5,6 +5,7 @@
 //            the plan's names saved in the destination's checkpoint;
 //   chunks   the copy's chunk runner, with the merge's stage (merge_stage.h) rewriting every row;
 //   finish   memberships and channel totals (members.h), the record of the merge, the checkpoint dropped.
+// A scoped merge (--team, --channel) is the same merge reading only the scope's source rows (scope.h).
 // The source is only read, on one snapshot. A killed merge finishes with --resume, from the saved plan;
 // the same source merged again into the same destination is refused.
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "files/file_sync.h"
 #include "merge/merge_plan.h"
+#include "merge/scope.h"
 #include "verify/stage_verify.h"
 #include "pipeline/check.h"
 #include "pipeline/progress.h"
@@ -38,6 +40,7 @@ struct MergeOptions {
     std::string files_from, files_to;
     bool files_checksum = false;  // a file both sides hold is the same when its content is (not size and mtime)
     bool verify = false;  // then compare every merged row with the source's, through the ID map
+    ScopeRequest scope;   // --team / --channel: only that part of the source (merge/scope.h); empty: all of it
 };
 
 struct MergedTable {

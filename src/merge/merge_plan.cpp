@@ -97,6 +97,8 @@ void plan_tables(const matching::Sides& s, MergePlan& plan) {
         TablePlan tp{t.name, 0, 0, 0, "insert", true};
         if (s.rules.keep_destination.count(name)) {
             tp.how = "keep the destination's rows", tp.merged = false;
+        } else if (s.scope.active() && !s.scope.moves(t.name)) {
+            tp.how = "stays on the source (outside the scope)", tp.merged = false;
         } else if (s.rules.skip.count(name)) {
             tp.how = "skip (rules)", tp.merged = false;
         } else if (!known.count(name)) {
@@ -118,9 +120,13 @@ void plan_tables(const matching::Sides& s, MergePlan& plan) {
 }
 
 void count_rows(const matching::Sides& s, MergePlan& plan) {
+    auto count = [&](const std::string& table, const std::string& where) {
+        return std::stoull(s.src.query("SELECT COUNT(*) FROM " + s.src.quote_ident(table) + where).at(0).at(0).value_or("0"));
+    };
     for (auto& tp : plan.tables) {
+        if (s.scope.active() && (tp.merged || tp.how == "stays on the source (outside the scope)")) tp.total_rows = count(tp.table, "");
         if (!tp.merged) continue;
-        tp.source_rows = std::stoull(s.src.query("SELECT COUNT(*) FROM " + s.src.quote_ident(tp.table)).at(0).at(0).value_or("0"));
+        tp.source_rows = count(tp.table, s.src_scope(tp.table, " WHERE "));
         const std::string t = lower(tp.table);
         if (const StringSet* m = plan.ids.matches(t)) tp.matched = m->size();
         if (const StringMap* c = plan.ids.changes(t))
@@ -146,9 +152,10 @@ IdForms merge_id_forms(const CheckReport& check) {
     return forms;
 }
 
-MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules) {
+MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules, const MergeScope& scope) {
     MergePlan plan;
-    matching::Sides s{src, dst, check, rules};
+    plan.scope = scope.label();
+    matching::Sides s{src, dst, check, rules, scope};
     plan_tables(s, plan);
     matching::match_users(s, plan);
     matching::match_teams(s, plan);

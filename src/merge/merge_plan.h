@@ -12,6 +12,7 @@
 
 #include "merge/id_map.h"
 #include "merge/rules.h"
+#include "merge/scope.h"
 #include "pipeline/check.h"
 #include "transform/text_refs.h"
 
@@ -41,6 +42,7 @@ struct TablePlan {
     uint64_t source_rows = 0, matched = 0, renumbered = 0;
     std::string how;    // "insert", "insert, skip existing keys", "combine members", "keep destination's", "copy as is"
     bool merged = true; // rows move (false: the destination keeps its own)
+    uint64_t total_rows = 0;  // a scoped merge: the source's rows of every team (source_rows: the scope's)
 };
 
 struct MergePlan {
@@ -54,6 +56,7 @@ struct MergePlan {
     std::vector<MergeMatch> matches;
     std::vector<std::string> notes;
     std::vector<TablePlan> tables;
+    std::string scope;  // a scoped merge: what it moves ("team a; with the DMs…"), "" for a full merge
     bool blocked() const;
     const std::string* new_name(const std::string& table, std::string_view source_id) const;
     // The parts of the plan a resumed merge needs that the ID map does not hold (names, channel totals).
@@ -62,7 +65,8 @@ struct MergePlan {
 };
 
 // Reads both sides' identities and decides. `src` reads the source's snapshot; nothing is written.
-MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules);
+// A scoped merge (`scope` active) matches, renumbers and counts only the scope's source rows.
+MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules, const MergeScope& scope = MergeScope());
 // The tables a merge between these two catalogs may hold in its ID map, and the form of their ids:
 // what a resumed merge accepts when it reads the map back (IdMap::load).
 IdForms merge_id_forms(const CheckReport& check);

@@ -6,7 +6,7 @@ namespace mmmove {
 void print_merge_plan(const MergePlan& plan, std::ostream& out, size_t examples) {
     size_t blocking = 0;
     for (const auto& c : plan.conflicts) blocking += c.blocking;
-    out << "Merge plan\n";
+    out << "Merge plan" << (plan.scope.empty() ? "" : " of one part of the source: " + plan.scope) << "\n";
     out << "  conflicts: " << plan.conflicts.size() << " (" << blocking << " without a policy)\n";
     for (const auto& c : plan.conflicts) {
         out << "    [" << (c.blocking ? "blocks" : "settled") << "] " << c.kind << ": " << c.subject << "\n";
@@ -25,16 +25,20 @@ void print_merge_plan(const MergePlan& plan, std::ostream& out, size_t examples)
             kept += (kept.empty() ? "" : ", ") + t.table;
             continue;
         }
-        if (t.merged && t.source_rows == 0) {
+        if (t.merged && t.source_rows == 0 && (plan.scope.empty() || t.total_rows == 0)) {
             empty += (empty.empty() ? "" : ", ") + t.table;
             continue;
         }
         out << "    " << t.table << ": ";
         if (!t.merged) {
-            out << t.how << "\n";
+            out << t.how;
+            if (!plan.scope.empty() && t.total_rows) out << ": all " << t.total_rows << " rows stay";
+            out << "\n";
             continue;
         }
-        out << t.source_rows << " source rows; " << t.how;
+        out << t.source_rows << " source rows";
+        if (!plan.scope.empty()) out << " of " << t.total_rows << " move (" << t.total_rows - t.source_rows << " stay)";
+        out << "; " << t.how;
         if (t.matched) out << "; " << t.matched << " mapped onto existing rows";
         if (t.renumbered) out << "; " << t.renumbered << " get a new id (theirs is taken)";
         out << "\n";
@@ -54,10 +58,11 @@ nlohmann::json merge_plan_json(const MergePlan& plan) {
     j["matches"] = nlohmann::json::array();
     for (const auto& m : plan.matches) j["matches"].push_back({{"table", m.table}, {"subject", m.subject}, {"how", m.how}});
     j["notes"] = plan.notes;
+    if (!plan.scope.empty()) j["scope"] = plan.scope;
     j["tables"] = nlohmann::json::array();
     for (const auto& t : plan.tables)
         j["tables"].push_back({{"table", t.table}, {"merged", t.merged}, {"how", t.how}, {"source_rows", t.source_rows},
-                               {"matched", t.matched}, {"renumbered", t.renumbered},
+                               {"matched", t.matched}, {"renumbered", t.renumbered}, {"total_rows", t.total_rows},
                                {"insert", t.merged ? t.source_rows - t.matched : 0}});
     return j;
 }

@@ -64,7 +64,9 @@ CopyPlan plan_copy(const CheckReport& check, const CheckOptions& options, Databa
 }
 
 std::string chunk_predicate(Database& source, const PlannedTable& t, size_t number) {
-    return chunk_predicate(source, t, number, t.key_column);
+    const std::string range = chunk_predicate(source, t, number, t.key_column);
+    if (t.scope.empty()) return range;
+    return range.empty() ? t.scope : range + " AND (" + t.scope + ")";
 }
 
 std::string chunk_predicate(Database& db, const PlannedTable& t, size_t number, const std::string& key_column) {

@@ -21,6 +21,7 @@ struct PlannedTable {
     uint64_t estimated_rows = 0;
     bool bootstrap = false;            // replaced at the end, in one transaction
     std::vector<std::string> parents;  // lower-case tables whose rows must be in first (foreign keys)
+    std::string scope;                 // a scoped merge: the source rows it reads ("" = every row)
     size_t chunk_count() const { return bounds.size() + 1; }
 };
 
@@ -30,7 +31,8 @@ struct CopyPlan {
 };
 
 CopyPlan plan_copy(const CheckReport& check, const CheckOptions& options, Database& source, uint64_t chunk_rows);
-// The SQL predicate that selects chunk `number` of `t` on the source ("" for a single-chunk table).
+// The SQL predicate that selects chunk `number` of `t` on the source ("" for a single-chunk table of
+// every row), the scope's predicate included.
 std::string chunk_predicate(Database& source, const PlannedTable& t, size_t number);
 // The same chunk on either side, with that side's name of the key column (verify reads both sides).
 std::string chunk_predicate(Database& db, const PlannedTable& t, size_t number, const std::string& key_column);

@@ -134,7 +134,7 @@ std::string path_problem(const std::string& path, std::vector<JsonStep>& steps) 
 }
 
 IdentityKey parse_identity(const YAML::Node& n, const std::string& entry) {
-    check_fields(n, entry, {"table", "keys", "live_only"});
+    check_fields(n, entry, {"table", "keys", "live_only", "matcher"});
     IdentityKey id{required(n, "table", entry), {}, flag(n, "live_only", entry)};
     const YAML::Node keys = n["keys"];
     if (!keys || !keys.IsSequence() || keys.size() == 0) malformed(entry, "has no list of 'keys'");
@@ -146,6 +146,15 @@ IdentityKey parse_identity(const YAML::Node& n, const std::string& entry) {
             columns.push_back(c.Scalar());
         }
         id.keys.push_back(std::move(columns));
+    }
+    const std::string matcher = optional_text(n, "matcher", entry);
+    if (matcher == "name") {
+        // The merge's name matcher compares Name and nothing else: any other key would be ignored.
+        if (id.keys != std::vector<std::vector<std::string>>{{"Name"}} || id.live_only)
+            malformed(entry, "has matcher 'name', which needs keys [[Name]] and no live_only");
+        id.matcher = IdentityKey::Matcher::name;
+    } else if (!matcher.empty()) {
+        malformed(entry, "has unknown matcher '" + matcher + "' (the only one is 'name')");
     }
     return id;
 }

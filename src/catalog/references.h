@@ -98,9 +98,14 @@ struct TextReference {
 // How a row is recognised on another instance: it is the same row when any of the keys agree. A key
 // column that is itself a reference compares through the referenced row's identity.
 struct IdentityKey {
+    enum class Matcher {
+        own,   // a merge matches these rows in a step of their own (src/merge), or through the rows their key joins
+        name,  // `matcher: name`: rows with the same Name are the same row (the key is [[Name]])
+    };
     std::string table;
     std::vector<std::vector<std::string>> keys;
     bool live_only = false;  // only rows with DeleteAt = 0 take part
+    Matcher matcher = Matcher::own;
 };
 
 struct References {

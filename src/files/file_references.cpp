@@ -4,6 +4,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/embedded_schema.h"
+#include "core/error.h"
 #include "files/file_sync.h"
 #include "files/printable_path.h"
 
@@ -13,6 +14,21 @@ namespace fs = std::filesystem;
 namespace {
 constexpr size_t kMaxListed = 200;  // per list in the report; the counts cover everything
 }  // namespace
+
+std::map<std::string, std::string> id_folders() {
+    std::map<std::string, std::string> folders;
+    for (const auto& rule : load_embedded_yaml("files.yaml")["references"]) {
+        if (!rule["template"]) continue;
+        const std::string tmpl = rule["template"].as<std::string>(), table = lower(rule["table"].as<std::string>());
+        const size_t slash = tmpl.find('/');
+        if (slash == std::string::npos || slash == 0 || tmpl.compare(slash, 6, "/{Id}/") != 0) continue;  // not <folder>/{Id}/…
+        const std::string folder = tmpl.substr(0, slash);
+        auto [it, added] = folders.emplace(folder, table);
+        if (!added && it->second != table)  // one folder, two id maps: mappings/files.yaml is wrong, not the user's data
+            throw Error(ExitCode::internal, "mappings/files.yaml puts rows of " + it->second + " and " + table + " under the folder " + folder);
+    }
+    return folders;
+}
 
 ReferenceReport check_references(Database& db, const fs::path& from, const fs::path& to) {
     ReferenceReport rep;

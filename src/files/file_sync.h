@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -63,5 +64,9 @@ struct ReferenceReport {
 };
 // Every file the database's rows name, checked under both roots.
 ReferenceReport check_references(Database& db, const std::filesystem::path& from, const std::filesystem::path& to);
+// The top-level folders of the data directory named by a row's id, from the templates of
+// mappings/files.yaml ("users/{Id}/profile.png": users/<id> belongs to the Users row <id>):
+// folder → lower-case table. A merge moves such a folder with its row's id.
+std::map<std::string, std::string> id_folders();
 
 }  // namespace mmmove

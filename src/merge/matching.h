@@ -31,7 +31,7 @@ void match_teams(const Sides& s, MergePlan& plan);
 void match_channels(const Sides& s, MergePlan& plan);
 void match_direct_channels(const Sides& s, MergePlan& plan);
 void match_emoji(const Sides& s, MergePlan& plan);
-// Roles, Schemes, UserGroups, PropertyGroups: the same Name is the same row.
+// A table whose identity (mappings/references.yaml) has `matcher: name`: the same Name is the same row.
 void match_by_name(const Sides& s, MergePlan& plan, const std::string& table);
 // Source ids that another destination row already uses get a new id (every table keyed by its own id).
 void renumber_collisions(const Sides& s, MergePlan& plan, const std::string& table, const std::string& key_column);

@@ -181,14 +181,15 @@ SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, const Scope
     so.jobs = o.jobs;
     so.keep_existing = true;
     so.checksum = o.files_checksum;
-    so.folder_name = [&plan, folders](const std::string& rel) -> std::optional<std::string> {
+    so.folder_name = [&plan, folders, by_id = id_folders()](const std::string& rel) -> std::optional<std::string> {
         if (folders && !folders->moves(rel)) return std::string();  // left behind with its rows
         size_t slash = rel.find('/');
         if (slash == std::string::npos || rel.find('/', slash + 1) != std::string::npos) return std::nullopt;
-        const std::string top = rel.substr(0, slash), id = rel.substr(slash + 1);
-        if (top != "users" && top != "teams" && top != "emoji") return std::nullopt;
-        if (plan.ids.matched(top, id)) return std::string();  // the destination's own image stays
-        if (const std::string* renumbered = plan.ids.find(top, id)) return *renumbered;
+        const auto table = by_id.find(rel.substr(0, slash));
+        if (table == by_id.end()) return std::nullopt;  // not a folder named by a row's id
+        const std::string id = rel.substr(slash + 1);
+        if (plan.ids.matched(table->second, id)) return std::string();  // the destination's own image stays
+        if (const std::string* renumbered = plan.ids.find(table->second, id)) return *renumbered;
         return std::nullopt;
     };
     SyncResult r = sync_files(so, real_file_system(), log);

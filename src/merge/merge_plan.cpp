@@ -5,6 +5,8 @@
 #include "catalog/catalog.h"
 #include "catalog/references.h"
 #include "catalog/schema_model.h"
+#include "core/error.h"
+#include "core/printable.h"
 #include "merge/matching.h"
 
 namespace mmmove {
@@ -22,6 +24,40 @@ const std::string* MergePlan::new_name(const std::string& table, std::string_vie
     return it == t->second.end() ? nullptr : &it->second;
 }
 
+namespace {
+
+struct HowSpelling {
+    TableHow how;
+    const char* name;  // in the checkpoint: never change one, a resumed merge reads it back
+    const char* text;  // in the plan people read
+};
+constexpr HowSpelling kHows[] = {
+    {TableHow::insert, "insert", "insert"},
+    {TableHow::skip_existing_keys, "skip_existing_keys", "insert, skip existing keys"},
+    {TableHow::combine_members, "combine_members", "combine memberships"},
+    {TableHow::keep_destination, "keep_destination", "keep the destination's rows"},
+    {TableHow::outside_scope, "outside_scope", "stays on the source (outside the scope)"},
+    {TableHow::skip, "skip", "skip (rules)"},
+    {TableHow::copy_as_is, "copy_as_is", "copy as is (rules)"},
+};
+
+const HowSpelling& spelling(TableHow how) {
+    for (const auto& h : kHows)
+        if (h.how == how) return h;
+    throw Error(ExitCode::internal, "a table treatment without a name");
+}
+
+}  // namespace
+
+const char* table_how_text(TableHow how) { return spelling(how).text; }
+const char* table_how_name(TableHow how) { return spelling(how).name; }
+
+std::optional<TableHow> table_how_from_name(std::string_view name) {
+    for (const auto& h : kHows)
+        if (name == h.name) return h.how;
+    return std::nullopt;
+}
+
 nlohmann::json MergePlan::state() const {
     nlohmann::json j;
     for (const auto& [table, names] : new_names)
@@ -34,7 +70,7 @@ nlohmann::json MergePlan::state() const {
     j["renames"] = {{"users", map_json(renames.users)}, {"channels", map_json(renames.channels)}, {"emoji", map_json(renames.emoji)},
                     {"teams", map_json(renames.teams)}, {"posts", map_json(renames.posts)}};
     j["tables"] = nlohmann::json::array();
-    for (const auto& t : tables) j["tables"].push_back({t.table, t.how, t.merged});
+    for (const auto& t : tables) j["tables"].push_back({t.table, table_how_name(t.how), t.merged});
     j["channels"] = nlohmann::json::array();
     for (const auto& c : merged_channels)
         j["channels"].push_back({c.dest_id, c.dest_total, c.dest_total_root, c.source_total, c.source_total_root, c.source_last_post,
@@ -56,7 +92,14 @@ void MergePlan::restore(const nlohmann::json& j) {
     map_from("posts", renames.posts);
     for (const auto& t : j["tables"]) {
         TablePlan tp;
-        tp.table = t.at(0).get<std::string>(), tp.how = t.at(1).get<std::string>(), tp.merged = t.at(2).get<bool>();
+        tp.table = t.at(0).get<std::string>(), tp.merged = t.at(2).get<bool>();
+        const std::string how = t.at(1).get<std::string>();
+        const std::optional<TableHow> known = table_how_from_name(how);
+        if (!known)  // data read back, not an instruction: only the names state() writes are accepted
+            throw Error(ExitCode::destination, "The saved plan of the interrupted merge gives table " + printable(tp.table) +
+                                                   " the treatment \"" + printable(how) + "\", which this mmmove does not write. "
+                                                   "Resume with the mmmove that started the merge, or restore the destination from its backup and merge again.");
+        tp.how = *known;
         tables.push_back(tp);
     }
     for (const auto& c : j["channels"])
@@ -94,26 +137,26 @@ void plan_tables(const matching::Sides& s, MergePlan& plan) {
         const std::string name = lower(t.name);
         if (table_role(t.name) == TableRole::schema_version || table_role(t.name) == TableRole::per_instance) continue;
         if (!s.check.dest.catalog.find(t.name)) continue;  // the check names tables only one side has
-        TablePlan tp{t.name, 0, 0, 0, "insert", true};
+        TablePlan tp{t.name, 0, 0, 0, TableHow::insert, true};
         if (s.rules.keep_destination.count(name)) {
-            tp.how = "keep the destination's rows", tp.merged = false;
+            tp.how = TableHow::keep_destination, tp.merged = false;
         } else if (s.scope.active() && !s.scope.moves(t.name)) {
-            tp.how = "stays on the source (outside the scope)", tp.merged = false;
+            tp.how = TableHow::outside_scope, tp.merged = false;
         } else if (s.rules.skip.count(name)) {
-            tp.how = "skip (rules)", tp.merged = false;
+            tp.how = TableHow::skip, tp.merged = false;
         } else if (!known.count(name)) {
             if (s.rules.copy_as_is.count(name)) {
-                tp.how = "copy as is (rules)";
+                tp.how = TableHow::copy_as_is;
             } else {
                 tp.merged = false;
                 plan.conflicts.push_back({"unknown table", "table " + t.name + " (a plugin's, or a newer Mattermost's)",
                                           "the merge is refused: mmmove does not know which of its columns hold ids",
                                           "tables.copy_as_is: [" + t.name + "] or tables.skip: [" + t.name + "]", true});
             }
-        } else if (name == "channelmembers") {
-            tp.how = "combine memberships";
+        } else if (s.rules.combine_members.count(name)) {
+            tp.how = TableHow::combine_members;
         } else if (!keyed_by_own_id(t)) {
-            tp.how = "insert, skip existing keys";
+            tp.how = TableHow::skip_existing_keys;
         }
         plan.tables.push_back(tp);
     }
@@ -124,7 +167,7 @@ void count_rows(const matching::Sides& s, MergePlan& plan) {
         return std::stoull(s.src.query("SELECT COUNT(*) FROM " + s.src.quote_ident(table) + where).at(0).at(0).value_or("0"));
     };
     for (auto& tp : plan.tables) {
-        if (s.scope.active() && (tp.merged || tp.how == "stays on the source (outside the scope)")) tp.total_rows = count(tp.table, "");
+        if (s.scope.active() && (tp.merged || tp.how == TableHow::outside_scope)) tp.total_rows = count(tp.table, "");
         if (!tp.merged) continue;
         tp.source_rows = count(tp.table, s.src_scope(tp.table, " WHERE "));
         const std::string t = lower(tp.table);
@@ -162,7 +205,8 @@ MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, con
     matching::match_channels(s, plan);
     matching::match_direct_channels(s, plan);
     matching::match_emoji(s, plan);
-    for (const char* t : {"Roles", "Schemes", "UserGroups", "PropertyGroups"}) matching::match_by_name(s, plan, t);
+    for (const auto& id : references().identities)
+        if (id.matcher == IdentityKey::Matcher::name) matching::match_by_name(s, plan, id.table);
     for (const auto& tp : plan.tables) {
         const Table* t = check.source.catalog.find(tp.table);
         if (tp.merged && t && keyed_by_own_id(*t)) matching::renumber_collisions(s, plan, tp.table, t->primary_key[0]);

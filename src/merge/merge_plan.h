@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "merge/id_map.h"
@@ -37,10 +39,26 @@ struct MergedChannel {
     int64_t source_total = 0, source_total_root = 0, source_last_post = 0, source_last_root_post = 0;
 };
 
+// What a merge does with one table's rows. The checkpoint of a merge stores table_how_name (stable);
+// people and --json see table_how_text.
+enum class TableHow {
+    insert,              // rows are inserted (ids renumbered where the destination's are taken)
+    skip_existing_keys,  // rows keyed by other rows' ids: a key the destination holds keeps its row
+    combine_members,     // memberships both sides hold are combined (tables.combine_members)
+    keep_destination,    // the destination keeps its own rows (tables.keep_destination)
+    outside_scope,       // a scoped merge leaves the rows on the source
+    skip,                // rows left behind (tables.skip)
+    copy_as_is,          // rows copied unchanged (tables.copy_as_is)
+};
+const char* table_how_text(TableHow how);
+const char* table_how_name(TableHow how);
+// The TableHow whose table_how_name is `name`; nullopt for anything else.
+std::optional<TableHow> table_how_from_name(std::string_view name);
+
 struct TablePlan {
     std::string table;  // the source's name
     uint64_t source_rows = 0, matched = 0, renumbered = 0;
-    std::string how;    // "insert", "insert, skip existing keys", "combine members", "keep destination's", "copy as is"
+    TableHow how = TableHow::insert;
     bool merged = true; // rows move (false: the destination keeps its own)
     uint64_t total_rows = 0;  // a scoped merge: the source's rows of every team (source_rows: the scope's)
 };
@@ -61,6 +79,7 @@ struct MergePlan {
     const std::string* new_name(const std::string& table, std::string_view source_id) const;
     // The parts of the plan a resumed merge needs that the ID map does not hold (names, channel totals).
     nlohmann::json state() const;
+    // Reads state() back. A table treatment that is not one mmmove writes throws Error(destination).
     void restore(const nlohmann::json& state);
 };
 

@@ -21,7 +21,7 @@ void print_merge_plan(const MergePlan& plan, std::ostream& out, size_t examples)
     out << "  tables:\n";
     std::string empty, kept;
     for (const auto& t : plan.tables) {
-        if (!t.merged && t.how == "keep the destination's rows") {
+        if (!t.merged && t.how == TableHow::keep_destination) {
             kept += (kept.empty() ? "" : ", ") + t.table;
             continue;
         }
@@ -31,14 +31,14 @@ void print_merge_plan(const MergePlan& plan, std::ostream& out, size_t examples)
         }
         out << "    " << t.table << ": ";
         if (!t.merged) {
-            out << t.how;
+            out << table_how_text(t.how);
             if (!plan.scope.empty() && t.total_rows) out << ": all " << t.total_rows << " rows stay";
             out << "\n";
             continue;
         }
         out << t.source_rows << " source rows";
         if (!plan.scope.empty()) out << " of " << t.total_rows << " move (" << t.total_rows - t.source_rows << " stay)";
-        out << "; " << t.how;
+        out << "; " << table_how_text(t.how);
         if (t.matched) out << "; " << t.matched << " mapped onto existing rows";
         if (t.renumbered) out << "; " << t.renumbered << " get a new id (theirs is taken)";
         out << "\n";
@@ -61,7 +61,7 @@ nlohmann::json merge_plan_json(const MergePlan& plan) {
     if (!plan.scope.empty()) j["scope"] = plan.scope;
     j["tables"] = nlohmann::json::array();
     for (const auto& t : plan.tables)
-        j["tables"].push_back({{"table", t.table}, {"merged", t.merged}, {"how", t.how}, {"source_rows", t.source_rows},
+        j["tables"].push_back({{"table", t.table}, {"merged", t.merged}, {"how", table_how_text(t.how)}, {"source_rows", t.source_rows},
                                {"matched", t.matched}, {"renumbered", t.renumbered}, {"total_rows", t.total_rows},
                                {"insert", t.merged ? t.source_rows - t.matched : 0}});
     return j;

@@ -145,11 +145,11 @@ MergeStage::MergeStage(const MergePlan& plan) : plan_(plan) {
         return *r;
     };
     for (const auto& t : plan.tables) {
-        if (!t.merged || t.how == "copy as is (rules)") continue;
+        if (!t.merged || t.how == TableHow::copy_as_is) continue;
         const std::string name = lower(t.table);
-        writes_[name] = name == "channelmembers" ? WritePlan::Kind::hold
-                        : t.how == "insert, skip existing keys" ? WritePlan::Kind::skip_existing
-                                                                 : WritePlan::Kind::insert;
+        writes_[name] = t.how == TableHow::combine_members      ? WritePlan::Kind::hold
+                        : t.how == TableHow::skip_existing_keys ? WritePlan::Kind::skip_existing
+                                                                : WritePlan::Kind::insert;
         if (plan.ids.matches(name) || plan.ids.changes(name)) remap(name).ops.push_back({ColumnOp::Kind::own_id, "Id", name, {}, nullptr});
         for (const auto* ref : references_from(t.table))
             if (ref->kind != ColumnRefKind::names && plan.ids.changes(target_of(ref->target)))

@@ -61,7 +61,8 @@ std::string suffix(const YAML::Node& n, const std::string& current, const std::s
     return s;
 }
 
-void apply(MergeRules& r, const YAML::Node& root, const std::string& origin) {
+// `builtin`: mappings/merge.yaml, which alone may say which tables hold memberships to combine.
+void apply(MergeRules& r, const YAML::Node& root, const std::string& origin, bool builtin) {
     using R = MergeRules;
     if (!root || root.IsNull()) return;
     if (!root.IsMap()) bad(origin, "the file must be a mapping (users:, teams:, channels:, emoji:, tables:)");
@@ -71,7 +72,12 @@ void apply(MergeRules& r, const YAML::Node& root, const std::string& origin) {
     only_keys(t, "teams", {"rename"}, origin);
     only_keys(c, "channels", {"rename", "archived_destination", "rename_suffix"}, origin);
     only_keys(e, "emoji", {"same_name", "rename_suffix"}, origin);
-    only_keys(tb, "tables", {"keep_destination", "copy_as_is", "skip"}, origin);
+    if (!builtin && tb && tb.IsMap() && tb["combine_members"])
+        bad(origin, "tables.combine_members is mmmove's own knowledge of Mattermost (which tables hold memberships it knows how to "
+                    "combine) and cannot be set in a rules file; remove it");
+    std::set<std::string> table_keys{"keep_destination", "copy_as_is", "skip"};
+    if (builtin) table_keys.insert("combine_members");
+    only_keys(tb, "tables", table_keys, origin);
     if (u) {
         r.same_username_other_email = pick<R::UsernameClash>(u, "same_username_other_email",
             {{"refuse", R::UsernameClash::refuse}, {"rename-source", R::UsernameClash::rename_source},
@@ -98,6 +104,7 @@ void apply(MergeRules& r, const YAML::Node& root, const std::string& origin) {
         if (tb["keep_destination"]) r.keep_destination = table_set(tb["keep_destination"], "tables.keep_destination", origin);
         if (tb["copy_as_is"]) r.copy_as_is = table_set(tb["copy_as_is"], "tables.copy_as_is", origin);
         if (tb["skip"]) r.skip = table_set(tb["skip"], "tables.skip", origin);
+        if (builtin && tb["combine_members"]) r.combine_members = table_set(tb["combine_members"], "tables.combine_members", origin);
     }
 }
 
@@ -105,7 +112,7 @@ void apply(MergeRules& r, const YAML::Node& root, const std::string& origin) {
 
 MergeRules MergeRules::defaults() {
     MergeRules r;
-    apply(r, load_embedded_yaml("merge.yaml"), "built into mmmove (mappings/merge.yaml)");
+    apply(r, load_embedded_yaml("merge.yaml"), "built into mmmove (mappings/merge.yaml)", true);
     return r;
 }
 
@@ -114,7 +121,7 @@ MergeRules MergeRules::load(const std::string& path) {
     std::string text = read_input_file(path, "merge rules file (--rules)");
     const std::string origin = "file " + path;
     try {
-        apply(r, YAML::Load(text), origin);
+        apply(r, YAML::Load(text), origin, false);
     } catch (const YAML::Exception& e) {
         bad(origin, "is not valid YAML (line " + std::to_string(e.mark.line + 1) + ": " + e.msg + ")");
     }

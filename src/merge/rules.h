@@ -23,6 +23,9 @@ struct MergeRules {
     EmojiClash emoji_same_name = EmojiClash::keep_destination;
     std::string emoji_suffix = "_merged";
     std::set<std::string> keep_destination, copy_as_is, skip;  // lower-case table names
+    // Memberships both sides may hold, combined row by row: mmmove's own knowledge (mappings/merge.yaml
+    // only), never set by a rules file, since combining needs code that knows the table.
+    std::set<std::string> combine_members;
 
     // The built-in defaults.
     static MergeRules defaults();

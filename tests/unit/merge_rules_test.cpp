@@ -114,3 +114,10 @@ TEST_CASE("a renamed row takes the first name nobody uses, at most 64 characters
     CHECK(renamed.size() == 64);
     CHECK(renamed.substr(57) == "-merged");
 }
+
+TEST_CASE("the built-in merge rules combine ChannelMembers; a rules file cannot say which tables are combined", "[merge_rules]") {
+    CHECK(MergeRules::defaults().combine_members == std::set<std::string>{"channelmembers"});
+    CHECK(MergeRules::load(rules_file("tables: {skip: [Foo]}\n")).combine_members == std::set<std::string>{"channelmembers"});
+    CHECK_THAT(refusal("tables:\n  combine_members: [Posts]\n"), Catch::Contains("tables.combine_members") && Catch::Contains("remove it"));
+    CHECK_THAT(refusal("tables:\n  combine: [Posts]\n"), Catch::Contains("unknown key tables.combine"));
+}

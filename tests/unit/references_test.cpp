@@ -142,6 +142,11 @@ TEST_CASE("identity keys say how rows are recognised across instances", "[unit][
     REQUIRE(identity_of("Emoji"));
     CHECK(identity_of("Emoji")->live_only);
     CHECK(identity_of("Posts") == nullptr);  // posts have no natural key: they are always new rows
+    // The merge matches these by Name alone; Teams and the others have steps of their own.
+    std::vector<std::string> by_name;
+    for (const auto& id : references().identities)
+        if (id.matcher == IdentityKey::Matcher::name) by_name.push_back(id.table);
+    CHECK(by_name == std::vector<std::string>{"Roles", "Schemes", "UserGroups", "PropertyGroups"});
 }
 
 TEST_CASE("each column is listed once", "[unit][references]") {
@@ -168,6 +173,9 @@ TEST_CASE("a malformed reference model is refused, naming the entry", "[unit][re
     require_refused("text:\n  - {table: Posts, column: Message, form: permalink, targets: [Posts.Id]}", "text entry 1",
                     "two targets");
     require_refused("identity:\n  - {table: Users, keys: []}", "identity entry 1 (Users)", "keys");
+    require_refused("identity:\n  - {table: Roles, keys: [[Name]], matcher: names}", "identity entry 1 (Roles)", "unknown matcher 'names'");
+    require_refused("identity:\n  - {table: Channels, keys: [[TeamId, Name]], matcher: name}", "identity entry 1 (Channels)",
+                    "needs keys [[Name]]");
     require_refused("colums: []", "the document", "unknown field 'colums'");
     CHECK_NOTHROW(parse_references(YAML::Load("columns: []")));
 }

@@ -1,7 +1,7 @@
 // mmmove merge against what it reads back, on real servers: an ID map planted in a killed merge's
-// checkpoint (a path where an id belongs, an unknown table, a bad flag) refuses the resume before
-// anything is written, wherever the files would have gone; a symlink beneath --files-to is never
-// followed.
+// checkpoint (a path where an id belongs, an unknown table, a bad flag), or a table treatment planted
+// in its saved plan, refuses the resume before anything is written, wherever the files would have
+// gone; a symlink beneath --files-to is never followed.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -91,6 +91,21 @@ TEST_CASE("a resumed merge refuses an ID map that would steer its file writes an
         d->exec("INSERT INTO mmmove_merge_ids (table_name, source_id, dest_id, matched) VALUES ('users', " + d->quote_literal(nine_src) +
                 ", " + d->quote_literal(nine_dst) + ", 1)");
     }
+
+    // The saved plan is read back as data too: a table treatment mmmove does not write refuses the resume.
+    const std::string plan = "UPDATE mmmove_copy_state SET value = REPLACE(value, ";
+    d->exec(plan + "'\"skip_existing_keys\"', '\"DROP TABLE posts\"') WHERE name = 'plan'");
+    REQUIRE_THAT(query_one(*d, "SELECT value FROM mmmove_copy_state WHERE name = 'plan'"), Catch::Contains("DROP TABLE posts"));
+    {
+        auto refused = run_mmmove(resume);
+        INFO(refused.output);
+        CHECK(refused.exit_code == 4);
+        CHECK_THAT(refused.output, Catch::Contains("the treatment \"DROP TABLE posts\", which this mmmove does not write"));
+        CHECK(files_under(files_dst.path) == 0);
+        CHECK(merge_counts(*d) == before);
+        CHECK(committed_chunks(*d) == chunks);
+    }
+    d->exec(plan + "'\"DROP TABLE posts\"', '\"skip_existing_keys\"') WHERE name = 'plan'");
 
     // The map as mmmove wrote it resumes; the destination's users folder, swapped for a symlink to a
     // folder outside, is not followed: what would land there is refused, and the rest arrives.

@@ -70,4 +70,8 @@ bool refused_rows(const Error& e) {
     return e.code() == ExitCode::destination && s.size() == 5 && (s.rfind("22", 0) == 0 || s.rfind("23", 0) == 0 || s.rfind("54", 0) == 0);
 }
 
+bool lost_lock_conflict(const Error& e) {
+    return e.code() == ExitCode::destination && (e.sqlstate() == "40001" || e.sqlstate() == "40P01");
+}
+
 }  // namespace mmmove

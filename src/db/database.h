@@ -130,6 +130,11 @@ private:
 // a value too deep or too large) rather than failing as a server: SQLSTATE classes 22, 23 and 54.
 bool refused_rows(const Error& e);
 
+// True when the destination ended the transaction because it lost a lock conflict with another one:
+// a deadlock victim (MySQL 1213, PostgreSQL 40P01), a serialization failure (40001), or InnoDB's lock
+// wait timeout (1205, filed as 40001 by the MySQL layer). The work of the transaction can run again.
+bool lost_lock_conflict(const Error& e);
+
 std::unique_ptr<Database> connect_postgres(const DataSource& ds, Side side);
 // PostgreSQL→PostgreSQL moves COPY lines untouched: these take a reader/writer made by a PostgreSQL Database.
 bool pg_read_raw(RowReader& reader, std::string_view& line);

@@ -179,7 +179,7 @@ public:
         if (mysql_real_query(conn_, sql.data(), sql.size()) != 0) {
             if (!gate_.refused.empty() || std::strstr(mysql_error(conn_), "local infile forbidden"))
                 refused_file_request();
-            fail("rejected a statement: " + statement_for_message(sql), mysql_error(conn_), mysql_sqlstate(conn_));
+            fail("rejected a statement: " + statement_for_message(sql), mysql_error(conn_), sqlstate());
         }
     }
     [[noreturn]] void refused_file_request() {
@@ -264,7 +264,11 @@ public:
         out[at + 1 + w] = '\'';
         out.resize(at + 2 + w);
     }
-    [[noreturn]] void stream_failed(const std::string& what) { fail(what, mysql_error(conn_), mysql_sqlstate(conn_)); }
+    [[noreturn]] void stream_failed(const std::string& what) { fail(what, mysql_error(conn_), sqlstate()); }
+    // The SQLSTATE of the last failure. A deadlock (1213) comes as 40001; InnoDB's lock wait timeout
+    // (1205) comes as HY000, which says nothing, so it is filed as 40001 too: in both the transaction
+    // lost a lock conflict with another one, and rolling it back and running it again is the remedy.
+    const char* sqlstate() const { return mysql_errno(conn_) == ER_LOCK_WAIT_TIMEOUT ? "40001" : mysql_sqlstate(conn_); }
     // Rows a LOCAL load skipped (LOCAL turns row errors into warnings): a data exception, by SQLSTATE.
     [[noreturn]] void rows_refused(const std::string& what, const std::string& warnings) { fail(what, warnings, "22000"); }
 

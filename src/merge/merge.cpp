@@ -224,14 +224,18 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     Progress progress(log, o.progress);
     for (const auto& t : chunks.tables) progress.add_table(t.dest->name, t.estimated_rows);
     progress.start();
+    size_t retried = 0;
     try {
-        run_chunks(chunks, checkpoint.done(), snapshot, loaders, o.policy, progress, &stage);
+        retried = run_chunks(chunks, checkpoint.done(), snapshot, loaders, o.policy, progress, &stage).retried;
     } catch (const Error& e) {
         progress.stop();
         throw Error(e.code(), std::string(e.what()) + "\nThe chunks merged so far are kept with the merge's ID map: run the same merge "
                                                       "with --resume to finish it. The source was only read.");
     }
     progress.stop();
+    if (retried > 0 && !o.quiet)  // the rows are right; the admin may want fewer --jobs on a busy server
+        log << "  " << retried << " chunk load(s) lost a lock conflict on the destination (deadlock or lock wait timeout), "
+            << "were rolled back whole and loaded again\n";
 
     if (!run.saved.value("settled", false)) {
         Transaction tx(dst);

@@ -228,6 +228,44 @@ ChunkOutcome careful_chunk(Database& src, Database& dst, ChunkWay& way) {
     return out;
 }
 
+// InnoDB under REPEATABLE READ locks what an INSERT … SELECT reads and the gaps around it: the save of a
+// chunk's kept rows (staging JOIN table) takes shared next-key locks on the table's primary key, and
+// the insert that skips existing keys (ON DUPLICATE KEY UPDATE) exclusive ones on each key it finds.
+// Two workers loading chunks of the same table then hold gaps the other's inserts need, and InnoDB
+// picks one as a deadlock victim. Under READ COMMITTED the SELECT part is a plain consistent read and
+// no gap locks are taken (only the record locks of rows written or found by a duplicate check), so the
+// chunks of one table, whose keys do not overlap, do not wait on each other. What is written stays
+// the same: the primary key, not the isolation level, decides which rows are already there.
+// A server that logs statements (binlog_format STATEMENT) cannot log INSERT … SELECT under READ
+// COMMITTED: it keeps REPEATABLE READ, and a chunk that loses a deadlock is retried (run_chunks).
+void read_committed_loads(Database& db) {
+    auto r = db.query("SELECT @@log_bin, @@binlog_format");
+    const bool statement_log = !r.empty() && r[0][0].value_or("0") == "1" && r[0][1].value_or("") == "STATEMENT";
+    if (!statement_log) db.exec("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+}
+
+// Loads a chunk in its own transaction: its rows, its issues and its checkpoint row commit together.
+// A transaction the destination chose as a deadlock victim (or whose lock wait timed out) is rolled
+// back whole by its guard, so nothing of the attempt stays and the chunk runs again from its start,
+// reading the same rows from the same source snapshot: a bounded number of times, after a short wait
+// that grows (and differs between chunks, so two workers do not collide again in step).
+ChunkOutcome commit_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
+                          Progress& progress, size_t progress_index, const LoadStage* stage, unsigned& retries) {
+    constexpr unsigned kAttempts = 6;
+    for (unsigned attempt = 1;; ++attempt) {
+        try {
+            Transaction tx(dst);
+            ChunkOutcome c = load_chunk(src, dst, t, number, policy, progress, progress_index, stage);
+            tx.commit();
+            return c;
+        } catch (const Error& e) {
+            if (!lost_lock_conflict(e) || attempt == kAttempts) throw;
+        }
+        ++retries;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25 * (1u << attempt) + 7 * (number % 11)));
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<Database> open_loader(const DataSource& ds) {
@@ -235,6 +273,7 @@ std::unique_ptr<Database> open_loader(const DataSource& ds) {
     if (db->engine() == Engine::mysql) {
         db->exec("SET SESSION foreign_key_checks = 0");
         db->enable_bulk_load();
+        read_committed_loads(*db);
     }
     return db;
 }
@@ -282,11 +321,11 @@ ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, ReadSnapshot& 
                 try {
                     auto start = Clock::now();
                     progress.set_active(job.table, +1);
-                    Transaction tx(d);  // the chunk's rows, its issues and its checkpoint row commit together
-                    ChunkOutcome c = load_chunk(s, d, plan.tables[job.table], job.number, policy, progress, job.table, stage);
-                    tx.commit();
+                    unsigned retries = 0;
+                    ChunkOutcome c = commit_chunk(s, d, plan.tables[job.table], job.number, policy, progress, job.table, stage, retries);
                     progress.set_active(job.table, -1);
                     std::lock_guard lock(m);
+                    run.retried += retries;
                     run.seconds[job.table] += std::chrono::duration<double>(Clock::now() - start).count();
                     run.raw[job.table] = run.raw[job.table] || c.raw;
                     run.careful[job.table] = run.careful[job.table] || c.careful;

@@ -45,9 +45,11 @@ ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, siz
 struct ChunkRun {
     std::vector<double> seconds;  // per table, summed over its chunks
     std::vector<bool> raw, careful;
+    size_t retried = 0;  // chunk attempts rolled back after losing a lock conflict, then run again
 };
 
-// Runs every chunk not in `done` on the snapshot's workers, one loader connection each. The first
+// Runs every chunk not in `done` on the snapshot's workers, one loader connection each. A chunk that
+// loses a lock conflict on the destination is rolled back and run again a few times. The first other
 // error stops the queue and is rethrown once every worker has stopped.
 ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, ReadSnapshot& snapshot,
                     std::vector<std::unique_ptr<Database>>& loaders, const ConvertPolicy& policy, Progress& progress,

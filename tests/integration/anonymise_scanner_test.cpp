@@ -203,10 +203,10 @@ TEST_CASE("scanner: no marker planted in any column, config or file of a MySQL p
     scan_refresh(Engine::mysql, Engine::postgres, "my-pg");
 }
 
-TEST_CASE("scanner: no marker planted in any column, config or file of a PostgreSQL production reaches staging", "[e2e][scanner]") {
+TEST_CASE("scanner: no marker planted in any column, config or file of a PostgreSQL production reaches staging", "[e2e][scanner][long]") {
     scan_refresh(Engine::postgres, Engine::postgres, "pg-pg");
 }
 
-TEST_CASE("scanner: no marker planted in any column, config or file of a MySQL production reaches a MySQL staging", "[e2e][scanner]") {
+TEST_CASE("scanner: no marker planted in any column, config or file of a MySQL production reaches a MySQL staging", "[e2e][scanner][long]") {
     scan_refresh(Engine::mysql, Engine::mysql, "my-my");
 }

@@ -157,15 +157,15 @@ TEST_CASE("merge --team moves one team with its members' DMs from PostgreSQL int
     team_case(Engine::postgres, Engine::postgres);
 }
 
-TEST_CASE("merge --team moves one team with its members' DMs from MySQL into PostgreSQL", "[e2e][merge][team]") {
+TEST_CASE("merge --team moves one team with its members' DMs from MySQL into PostgreSQL", "[e2e][merge][team][long]") {
     team_case(Engine::mysql, Engine::postgres);
 }
 
-TEST_CASE("merge --team moves one team with its members' DMs from PostgreSQL into MySQL", "[e2e][merge][team]") {
+TEST_CASE("merge --team moves one team with its members' DMs from PostgreSQL into MySQL", "[e2e][merge][team][long]") {
     team_case(Engine::postgres, Engine::mysql);
 }
 
-TEST_CASE("merge --team moves one team with its members' DMs from MySQL into MySQL", "[e2e][merge][team]") {
+TEST_CASE("merge --team moves one team with its members' DMs from MySQL into MySQL", "[e2e][merge][team][long]") {
     team_case(Engine::mysql, Engine::mysql);
 }
 

@@ -1,11 +1,14 @@
 #include "catalog/references.h"
 
+#include <algorithm>
 #include <cctype>
+#include <map>
 #include <initializer_list>
 #include <utility>
 
 #include "catalog/catalog.h"
 #include "catalog/embedded_schema.h"
+#include "catalog/schema_model.h"
 #include "core/error.h"
 
 namespace mmmove {
@@ -133,9 +136,50 @@ std::string path_problem(const std::string& path, std::vector<JsonStep>& steps) 
     }
 }
 
+constexpr std::pair<const char*, IdentityKey::Matcher> kMatchers[] = {
+    {"name", IdentityKey::Matcher::name},         {"users", IdentityKey::Matcher::users},
+    {"bots", IdentityKey::Matcher::bots},         {"teams", IdentityKey::Matcher::teams},
+    {"channels", IdentityKey::Matcher::channels}, {"direct_channels", IdentityKey::Matcher::direct_channels},
+    {"emoji", IdentityKey::Matcher::emoji},
+};
+
+// The shape of keys a matcher's code reads (how many keys, of how many columns), and whether it renames.
+struct MatcherShape {
+    size_t keys, columns;  // 0: any
+    bool renames, live_only;
+};
+MatcherShape shape_of(IdentityKey::Matcher m) {
+    using M = IdentityKey::Matcher;
+    switch (m) {
+        case M::users: return {2, 1, true, false};
+        case M::bots: return {1, 1, false, false};
+        case M::teams: return {1, 1, true, false};
+        case M::channels: return {1, 2, true, false};
+        case M::direct_channels: return {1, 2, false, false};
+        case M::emoji: return {1, 1, true, true};
+        case M::name:
+        case M::joined: break;
+    }
+    return {0, 0, false, false};
+}
+
+void check_matcher_shape(const IdentityKey& id, const std::string& entry) {
+    const MatcherShape want = shape_of(id.matcher);
+    const std::string m = std::string("matcher '") + matcher_name(id.matcher) + "'";
+    if (want.keys && id.keys.size() != want.keys) malformed(entry, "has " + m + ", which reads " + std::to_string(want.keys) + " key(s)");
+    for (const auto& key : id.keys)
+        if (want.columns && key.size() != want.columns)
+            malformed(entry, "has " + m + ", whose keys have " + std::to_string(want.columns) + " column(s)");
+    if (want.renames && id.rename.empty()) malformed(entry, "has " + m + ", which renames a row: it needs 'rename'");
+    if (!want.renames && !id.rename.empty()) malformed(entry, "has a 'rename', which " + m + " never does");
+    if (id.live_only != want.live_only) malformed(entry, "has " + m + ", which " + (want.live_only ? "needs" : "does not take") + " live_only");
+}
+
 IdentityKey parse_identity(const YAML::Node& n, const std::string& entry) {
-    check_fields(n, entry, {"table", "keys", "live_only", "matcher"});
-    IdentityKey id{required(n, "table", entry), {}, flag(n, "live_only", entry)};
+    check_fields(n, entry, {"table", "keys", "live_only", "matcher", "rename", "display"});
+    IdentityKey id;
+    id.table = required(n, "table", entry);
+    id.live_only = flag(n, "live_only", entry);
     const YAML::Node keys = n["keys"];
     if (!keys || !keys.IsSequence() || keys.size() == 0) malformed(entry, "has no list of 'keys'");
     for (const auto& key : keys) {
@@ -148,15 +192,27 @@ IdentityKey parse_identity(const YAML::Node& n, const std::string& entry) {
         id.keys.push_back(std::move(columns));
     }
     const std::string matcher = optional_text(n, "matcher", entry);
-    if (matcher == "name") {
-        // The merge's name matcher compares Name and nothing else: any other key would be ignored.
-        if (id.keys != std::vector<std::vector<std::string>>{{"Name"}} || id.live_only)
-            malformed(entry, "has matcher 'name', which needs keys [[Name]] and no live_only");
-        id.matcher = IdentityKey::Matcher::name;
-    } else if (!matcher.empty()) {
-        malformed(entry, "has unknown matcher '" + matcher + "' (the only one is 'name')");
+    if (!matcher.empty()) {
+        std::string known;
+        for (const auto& [word, m] : kMatchers) known += (known.empty() ? "'" : ", '") + std::string(word) + "'";
+        bool found = false;
+        for (const auto& [word, m] : kMatchers)
+            if (matcher == word) id.matcher = m, found = true;
+        if (!found) malformed(entry, "has unknown matcher '" + matcher + "' (one of " + known + ")");
     }
+    id.rename = optional_text(n, "rename", entry);
+    id.display = optional_text(n, "display", entry);
+    check_matcher_shape(id, entry);
     return id;
+}
+
+// Each code matcher (all but `name`) is one step of a merge, applied to one table.
+void check_one_entry_per_matcher(const std::vector<IdentityKey>& ids) {
+    for (size_t i = 0; i < ids.size(); ++i)
+        for (size_t j = i + 1; j < ids.size(); ++j)
+            if (ids[i].matcher == ids[j].matcher && shape_of(ids[i].matcher).keys)
+                malformed("identity entry " + std::to_string(j + 1) + " (" + ids[j].table + ")",
+                          std::string("repeats matcher '") + matcher_name(ids[j].matcher) + "', which entry " + std::to_string(i + 1) + " has");
 }
 
 ColumnReference parse_column(const YAML::Node& n, const std::string& entry) {
@@ -266,6 +322,7 @@ References parse_references(const YAML::Node& root) {
     check_fields(root, "the document", {"identity", "columns", "json", "preferences", "derived", "text"});
     References r;
     parse_section(root, "identity", r.identities, parse_identity);
+    check_one_entry_per_matcher(r.identities);
     parse_section(root, "columns", r.columns, parse_column);
     parse_section(root, "json", r.json, parse_json);
     parse_section(root, "preferences", r.preferences, parse_preference);
@@ -274,9 +331,62 @@ References parse_references(const YAML::Node& root) {
     return r;
 }
 
+const char* matcher_name(IdentityKey::Matcher matcher) {
+    for (const auto& [word, m] : kMatchers)
+        if (m == matcher) return word;
+    return "joined";
+}
+
+void check_identity(const IdentityKey& id, const std::vector<std::string>& columns, const std::string& entry) {
+    auto has = [&](const std::string& c) { return std::find(columns.begin(), columns.end(), lower(c)) != columns.end(); };
+    std::vector<std::string> named;
+    for (const auto& key : id.keys) named.insert(named.end(), key.begin(), key.end());
+    if (!id.rename.empty()) named.push_back(id.rename);
+    if (!id.display.empty()) named.push_back(id.display);
+    for (const auto& c : named)
+        if (!has(c)) malformed(entry, "names a column " + c + " that table " + id.table + " does not have");
+}
+
+void check_identity_columns(const References& model, const TableColumns& columns) {
+    for (size_t i = 0; i < model.identities.size(); ++i) {
+        const IdentityKey& id = model.identities[i];
+        if (const std::vector<std::string>* have = columns(id.table))
+            check_identity(id, *have, "identity entry " + std::to_string(i + 1) + " (" + id.table + ")");
+    }
+}
+
+const std::vector<std::string>* schema_columns(const std::string& table) {
+    static const std::map<std::string, std::vector<std::string>> all = [] {
+        std::map<std::string, std::vector<std::string>> out;
+        for (const auto& model : builtin_models())
+            for (const auto& t : model.tables)
+                for (const auto& definition : t.columns) {
+                    std::string name;
+                    for (char c : definition.substr(0, definition.find(' ')))
+                        if (c != '`' && c != '"') name.push_back(c);
+                    out[lower(t.name)].push_back(lower(name));
+                }
+        return out;
+    }();
+    auto it = all.find(lower(table));
+    return it == all.end() ? nullptr : &it->second;
+}
+
+References load_references(const YAML::Node& root) {
+    References m = parse_references(root);
+    check_identity_columns(m, schema_columns);
+    return m;
+}
+
 const References& references() {
-    static const References model = parse_references(load_embedded_yaml("references.yaml"));
+    static const References model = load_references(load_embedded_yaml("references.yaml"));
     return model;
+}
+
+const IdentityKey* identity_with(const References& model, IdentityKey::Matcher matcher) {
+    for (const auto& id : model.identities)
+        if (id.matcher == matcher) return &id;
+    return nullptr;
 }
 
 std::vector<const ColumnReference*> references_from(const std::string& table) {

@@ -6,6 +6,7 @@
 // Table and column names compare case-insensitively (MySQL CamelCase and PostgreSQL lower case alike).
 #include <yaml-cpp/yaml.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -96,17 +97,29 @@ struct TextReference {
 };
 
 // How a row is recognised on another instance: it is the same row when any of the keys agree. A key
-// column that is itself a reference compares through the referenced row's identity.
+// column that is itself a reference compares through the referenced row's identity. The matcher names
+// the merge step (src/merge) that applies the entry; the entries run in the order they are listed.
 struct IdentityKey {
     enum class Matcher {
-        own,   // a merge matches these rows in a step of their own (src/merge), or through the rows their key joins
-        name,  // `matcher: name`: rows with the same Name are the same row (the key is [[Name]])
+        joined,           // no step of its own: the rows are matched through the rows their key joins
+        name,             // the generic step: rows whose key columns hold the same values are the same row
+        users,            // keys [[username], [email]]; bots (the `bots` entry) by their user
+        bots,             // keys [[user]]: matched with their user by the `users` step
+        teams,            // keys [[name]], renamed by teams.rename
+        channels,         // keys [[team, name]]: open and private channels, the team through its identity
+        direct_channels,  // keys [[team, name]]: DM and group channels, the name rebuilt from their members
+        emoji,            // keys [[name]], live_only
     };
     std::string table;
     std::vector<std::vector<std::string>> keys;
     bool live_only = false;  // only rows with DeleteAt = 0 take part
-    Matcher matcher = Matcher::own;
+    Matcher matcher = Matcher::joined;
+    std::string rename;      // the column a merge rewrites when a source row joins beside a namesake ("" : none)
+    std::string display;     // the column the merge's plan names a row by (default: the last column of the first key)
+    // The column that names a row to people: display, or the last column of the first key.
+    const std::string& shown() const { return display.empty() ? keys.front().back() : display; }
 };
+const char* matcher_name(IdentityKey::Matcher matcher);
 
 struct References {
     std::vector<IdentityKey> identities;
@@ -118,8 +131,14 @@ struct References {
 };
 
 // Parses a reference model (the layout of mappings/references.yaml). A missing field, an unknown kind
-// or a bad path throws Error(ExitCode::internal) naming the entry.
+// or matcher, or a bad path throws Error(ExitCode::internal) naming the entry.
 References parse_references(const YAML::Node& root);
+// parse_references, then the identity entries checked against mmmove's schema models
+// (check_identity_columns with schema_columns): what references() loads.
+References load_references(const YAML::Node& root);
+// The columns, lower case, that mmmove's schema models (any level, either engine) give a table;
+// nullptr for a table none of them has.
+const std::vector<std::string>* schema_columns(const std::string& table);
 // "a.*.b[]" → member a, any member, member b, each element. Throws Error on a malformed path.
 std::vector<JsonStep> parse_json_path(const std::string& path);
 
@@ -128,7 +147,17 @@ const References& references();
 // Column references held by `table`, and those that lead to `table`.
 std::vector<const ColumnReference*> references_from(const std::string& table);
 std::vector<const ColumnReference*> references_to(const std::string& table);
-// The identity of `table`, or nullptr when the model gives it none.
+// The identity of `table` (its first entry), or nullptr when the model gives it none.
 const IdentityKey* identity_of(const std::string& table);
+// The entry of `model` with this matcher, or nullptr.
+const IdentityKey* identity_with(const References& model, IdentityKey::Matcher matcher);
+// The columns of a table, lower case, as a schema knows them; nullptr when it has no such table.
+using TableColumns = std::function<const std::vector<std::string>*(const std::string& table)>;
+// Refuses (Error(ExitCode::internal), naming the entry) an identity entry whose table `columns` knows
+// but that names a column (key, rename, display) the table does not have. Tables it does not know
+// (a plugin's) are left to the merge, which checks them against the databases (check_identity).
+void check_identity_columns(const References& model, const TableColumns& columns);
+// Throws Error(ExitCode::internal) naming `entry` when `id` names a column `columns` (lower case) lacks.
+void check_identity(const IdentityKey& id, const std::vector<std::string>& columns, const std::string& entry);
 
 }  // namespace mmmove

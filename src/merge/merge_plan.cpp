@@ -195,23 +195,41 @@ IdForms merge_id_forms(const CheckReport& check) {
     return forms;
 }
 
+// The identity entries of tables both sides have, checked against their columns there: a table the
+// schema models do not know (a plugin's) is checked only here.
+static void check_identities_against(const CheckReport& check, const References& model) {
+    for (const auto* side : {&check.source.catalog, &check.dest.catalog}) {
+        std::map<std::string, std::vector<std::string>> columns;  // lower table → lower columns
+        for (const auto& t : side->tables)
+            for (const auto& c : t.columns) columns[lower(t.name)].push_back(lower(c.name));
+        check_identity_columns(model, [&](const std::string& table) -> const std::vector<std::string>* {
+            auto it = columns.find(lower(table));
+            bool both = check.source.catalog.find(table) && check.dest.catalog.find(table);
+            return both && it != columns.end() ? &it->second : nullptr;
+        });
+    }
+}
+
 MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules, const MergeScope& scope) {
+    return plan_merge(src, dst, check, rules, scope, references());
+}
+
+MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules, const MergeScope& scope,
+                     const References& model) {
+    check_identities_against(check, model);
     MergePlan plan;
     plan.scope = scope.label();
-    matching::Sides s{src, dst, check, rules, scope};
+    matching::Sides s{src, dst, check, rules, scope, model};
     plan_tables(s, plan);
-    matching::match_users(s, plan);
-    matching::match_teams(s, plan);
-    matching::match_channels(s, plan);
-    matching::match_direct_channels(s, plan);
-    matching::match_emoji(s, plan);
-    for (const auto& id : references().identities)
-        if (id.matcher == IdentityKey::Matcher::name) matching::match_by_name(s, plan, id.table);
+    matching::match_identities(s, plan);
     for (const auto& tp : plan.tables) {
         const Table* t = check.source.catalog.find(tp.table);
         if (tp.merged && t && keyed_by_own_id(*t)) matching::renumber_collisions(s, plan, tp.table, t->primary_key[0]);
     }
-    if (const StringMap* posts = plan.ids.changes("posts"))
+    std::string linked;  // the table whose ids permalinks name (the text section's permalink target)
+    for (const auto& tr : model.text)
+        if (tr.form == TextForm::permalink) linked = lower(tr.targets.at(1).table);
+    if (const StringMap* posts = linked.empty() ? nullptr : plan.ids.changes(linked))
         for (const auto& [from, to] : *posts) plan.renames.posts[from] = to;  // permalinks to renumbered posts follow
     count_rows(s, plan);
     return plan;

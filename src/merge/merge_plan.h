@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/references.h"
 #include "merge/id_map.h"
 #include "merge/rules.h"
 #include "merge/scope.h"
@@ -86,6 +87,9 @@ struct MergePlan {
 // Reads both sides' identities and decides. `src` reads the source's snapshot; nothing is written.
 // A scoped merge (`scope` active) matches, renumbers and counts only the scope's source rows.
 MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules, const MergeScope& scope = MergeScope());
+// The same with another reference model than mmmove's own (tests: a model with an entry of its own).
+MergePlan plan_merge(Database& src, Database& dst, const CheckReport& check, const MergeRules& rules, const MergeScope& scope,
+                     const References& model);
 // The tables a merge between these two catalogs may hold in its ID map, and the form of their ids:
 // what a resumed merge accepts when it reads the map back (IdMap::load).
 IdForms merge_id_forms(const CheckReport& check);

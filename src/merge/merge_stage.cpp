@@ -1,5 +1,8 @@
 #include "merge/merge_stage.h"
 
+#include <functional>
+#include <set>
+
 #include "catalog/catalog.h"
 #include "catalog/references.h"
 #include "merge/members.h"
@@ -11,13 +14,14 @@ namespace mmmove {
 // One rewrite of one column. The ops of a table are found once, from the reference model and the
 // plan; a chunk's transform only looks their columns up in its rows.
 struct ColumnOp {
-    enum class Kind { own_id, ref, json, json_names, rename, text, emoji_name, category_id, preference };
+    enum class Kind { own_id, ref, json, json_names, rename, text, value_name, category_id, preference };
     Kind kind;
     std::string column;
     std::string target;  // lower-case table whose ids (or names) the column holds
     std::vector<const std::vector<JsonStep>*> paths;
     const PreferenceReference* preference = nullptr;
-    const std::unordered_map<std::string, std::string>* names = nullptr;  // json_names: old name → new
+    const std::unordered_map<std::string, std::string>* names = nullptr;  // json_names, value_name: old name → new
+    const DerivedName* derived = nullptr;                                  // category_id: the id's pattern
 };
 
 struct TableRemap {
@@ -56,9 +60,9 @@ public:
                 case ColumnOp::Kind::text:
                     to = rewrite_text_references(f.view(), plan_.renames, b.scratch) ? &b.scratch : nullptr;
                     break;
-                case ColumnOp::Kind::emoji_name: {
-                    auto it = plan_.renames.emoji.find(std::string(f.view()));
-                    to = it == plan_.renames.emoji.end() ? nullptr : &it->second;
+                case ColumnOp::Kind::value_name: {
+                    auto it = b.op->names->find(std::string(f.view()));
+                    to = it == b.op->names->end() ? nullptr : &it->second;
                     break;
                 }
                 case ColumnOp::Kind::category_id: to = remap_category(b, f.view()); break;
@@ -95,11 +99,13 @@ private:
         b.scratch = std::move(out);
         return &b.scratch;
     }
-    // Default sidebar categories are named <type>_<user id>_<team id>: the name follows both ids.
+    // A default sidebar category's id is <type>_<user id>_<team id> (the `pattern` rule of the derived
+    // section, its inputs the user and the team): the id follows both ids. Others are plain ids.
     const std::string* remap_category(Bound& b, std::string_view v) {
-        if (v.size() < 55 || v[v.size() - 27] != '_' || v[v.size() - 54] != '_') return plan_.ids.find("sidebarcategories", v);
+        if (v.size() < 55 || v[v.size() - 27] != '_' || v[v.size() - 54] != '_') return plan_.ids.find(b.op->target, v);
+        const DerivedName& d = *b.op->derived;
         std::string_view type = v.substr(0, v.size() - 54), user = v.substr(v.size() - 53, 26), team = v.substr(v.size() - 26);
-        const std::string *u = plan_.ids.find("users", user), *t = plan_.ids.find("teams", team);
+        const std::string *u = plan_.ids.find(lower(d.inputs.at(0).table), user), *t = plan_.ids.find(lower(d.inputs.at(1).table), team);
         if (!u && !t) return nullptr;
         b.scratch = std::string(type) + "_" + (u ? *u : std::string(user)) + "_" + (t ? *t : std::string(team));
         return &b.scratch;
@@ -122,16 +128,80 @@ private:
 
 std::string target_of(const RefTarget& t) { return lower(t.table); }
 
-// A reference to a row's name (Users.Username, Channels.Name…) rather than its id.
-bool names_row(const RefTarget& t) { return lower(t.column) == "name" || lower(t.column) == "username"; }
+// The identity entry that renames `t` (Users.Username, Channels.Name…), or nullptr: a reference to a
+// row's name rather than its id.
+const IdentityKey* renaming(const RefTarget& t) {
+    for (const auto& id : references().identities)
+        if (lower(id.table) == lower(t.table) && !id.rename.empty() && lower(id.rename) == lower(t.column)) return &id;
+    return nullptr;
+}
 
-// What the merge renames of the target's names (empty when it renames none of them): every source
-// name that becomes another on the destination, renamed or mapped onto a row of another name.
+// What the merge renames of the target's names (nullptr when it renames none of them): every source
+// name that becomes another on the destination, renamed or mapped onto a row of another name. Each
+// kind of name has its own list because text names them in its own form (@user, ~channel, :emoji:).
 const std::unordered_map<std::string, std::string>* renamed(const TextRenames& r, const RefTarget& t) {
-    const std::string table = lower(t.table);
-    if (table == "users" && lower(t.column) == "username") return &r.users;
-    if (lower(t.column) != "name") return nullptr;
-    return table == "teams" ? &r.teams : table == "channels" ? &r.channels : table == "emoji" ? &r.emoji : nullptr;
+    const IdentityKey* id = renaming(t);
+    if (!id) return nullptr;
+    using M = IdentityKey::Matcher;
+    switch (id->matcher) {
+        case M::users: return &r.users;
+        case M::teams: return &r.teams;
+        case M::channels: return &r.channels;
+        case M::emoji: return &r.emoji;
+        default: return nullptr;
+    }
+}
+
+using Writes = std::map<std::string, WritePlan::Kind>;
+using RemapOf = std::function<TableRemap&(const std::string&)>;
+
+// Renamed rows get their new name in the identity's rename column, and so do the rows that mirror them
+// (the derived section's `mirror` rule: PublicChannels copies open Channels rows).
+void add_renames(const MergePlan& plan, const References& refs, const Writes& writes, const RemapOf& remap) {
+    for (const auto& id : refs.identities) {
+        const std::string t = lower(id.table);
+        if (id.rename.empty() || !plan.new_names.count(t)) continue;
+        if (writes.count(t)) remap(t).ops.push_back({ColumnOp::Kind::rename, id.rename, t, {}, nullptr});
+        for (const auto& d : refs.derived)
+            if (d.rule == DerivedRule::mirror && lower(d.inputs.at(0).table) == t && writes.count(lower(d.table)))
+                remap(d.table).ops.push_back({ColumnOp::Kind::rename, id.rename, t, {}, nullptr});
+    }
+}
+
+// Names in text follow the renames: one text op per column that holds text naming rows, and one per
+// column whose whole value is a renamed name (Reactions.EmojiName).
+void add_text(const MergePlan& plan, const References& refs, const Writes& writes, const RemapOf& remap) {
+    std::set<std::string> done;  // "<table>\n<column>": the text op rewrites every form at once
+    for (const auto& tr : refs.text) {
+        if (!writes.count(lower(tr.table))) continue;
+        if (tr.form == TextForm::value) {
+            const auto* names = renamed(plan.renames, tr.targets.at(0));
+            if (names && !names->empty())
+                remap(tr.table).ops.push_back({ColumnOp::Kind::value_name, tr.column, lower(tr.targets.at(0).table), {}, nullptr, names});
+        } else if (done.insert(lower(tr.table) + "\n" + lower(tr.column)).second) {
+            remap(tr.table).ops.push_back({ColumnOp::Kind::text, tr.column, "", {}, nullptr});
+        }
+    }
+}
+
+// Ids built from other ids (the derived section's `pattern` rule: default sidebar categories) follow
+// them, in their own column and in the columns that point at them.
+void add_categories(const MergePlan& plan, const References& refs, const Writes& writes, const RemapOf& remap) {
+    for (const auto& d : refs.derived) {
+        if (d.rule != DerivedRule::pattern) continue;
+        bool moved = false;
+        for (const auto& in : d.inputs) moved = moved || plan.ids.changes(lower(in.table));
+        if (!moved) continue;
+        std::vector<std::pair<std::string, std::string>> columns{{d.table, d.column}};
+        for (const auto* r : references_to(d.table))
+            if (lower(r->target.column) == lower(d.column)) columns.push_back({r->table, r->column});
+        for (const auto& [table, column] : columns) {
+            if (!writes.count(lower(table))) continue;
+            auto& ops = remap(table).ops;
+            std::erase_if(ops, [&](const ColumnOp& o) { return lower(o.column) == lower(column); });
+            ops.push_back({ColumnOp::Kind::category_id, column, lower(d.table), {}, nullptr, nullptr, &d});
+        }
+    }
 }
 
 }  // namespace
@@ -159,7 +229,7 @@ MergeStage::MergeStage(const MergePlan& plan) : plan_(plan) {
     for (const auto& j : refs.json) {
         if (!writes_.count(lower(j.table))) continue;
         ColumnOp wanted{ColumnOp::Kind::json, j.column, target_of(j.target), {}, nullptr};
-        if (names_row(j.target)) {  // a name: it follows the renames (one op per kind of name)
+        if (renaming(j.target)) {  // a name: it follows the renames (one op per kind of name)
             const auto* names = renamed(plan.renames, j.target);
             if (!names || names->empty()) continue;
             wanted.kind = ColumnOp::Kind::json_names, wanted.target += ".names", wanted.names = names;
@@ -174,32 +244,10 @@ MergeStage::MergeStage(const MergePlan& plan) : plan_(plan) {
         if (plan.ids.changes(target_of(p.target)) && writes_.count("preferences"))
             remap("preferences").ops.push_back({ColumnOp::Kind::preference, p.field == PreferenceField::name ? "Name" : "Value",
                                                 target_of(p.target), {}, &p});
-    for (const char* t : {"users", "teams", "channels", "emoji"}) {
-        if (!plan.new_names.count(t)) continue;
-        const char* column = std::string(t) == "users" ? "Username" : "Name";
-        if (writes_.count(t)) remap(t).ops.push_back({ColumnOp::Kind::rename, column, t, {}, nullptr});
-        if (std::string(t) == "channels" && writes_.count("publicchannels"))
-            remap("publicchannels").ops.push_back({ColumnOp::Kind::rename, "Name", "channels", {}, nullptr});
-    }
-    if (!plan.renames.empty())
-        for (const auto& tr : refs.text) {
-            if (!writes_.count(lower(tr.table))) continue;
-            if (tr.form == TextForm::value && lower(tr.column) == "emojiname") {
-                if (!plan.renames.emoji.empty()) remap(tr.table).ops.push_back({ColumnOp::Kind::emoji_name, tr.column, "emoji", {}, nullptr});
-            } else if (tr.form == TextForm::mention && tr.targets.at(0).table == "Users") {  // one text op per column
-                remap(tr.table).ops.push_back({ColumnOp::Kind::text, tr.column, "", {}, nullptr});
-            }
-        }
-    if (plan.ids.changes("users") || plan.ids.changes("teams"))
-        for (const char* t : {"sidebarcategories", "sidebarchannels"})
-            if (writes_.count(t)) {
-                auto& ops = remap(t).ops;
-                const char* column = std::string(t) == "sidebarcategories" ? "Id" : "CategoryId";
-                std::erase_if(ops, [&](const ColumnOp& o) { return lower(o.column) == lower(column); });
-                ops.push_back({ColumnOp::Kind::category_id, column, "sidebarcategories", {}, nullptr});
-            }
+    add_renames(plan, refs, writes_, remap);
+    if (!plan.renames.empty()) add_text(plan, refs, writes_, remap);
+    add_categories(plan, refs, writes_, remap);
 }
-
 MergeStage::~MergeStage() = default;
 
 std::string MergeStage::kept_table(const std::string& table) { return "mmmove_kept_" + lower(table); }

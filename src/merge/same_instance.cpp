@@ -23,14 +23,16 @@ Shared shared_ids(Database& src, Database& dst, const CheckReport& check, const 
     const Table* st = check.source.catalog.find(name);
     const Table* dt = check.dest.catalog.find(name);
     if (!st || !dt) return s;
+    if (st->primary_key.size() != 1 || dt->primary_key.size() != 1) return s;
+    const std::string sid = src.quote_ident(st->primary_key[0]), did = dst.quote_ident(dt->primary_key[0]);
     std::string list;
-    for (const auto& r : src.query("SELECT Id FROM " + src.quote_ident(st->name) + " ORDER BY Id LIMIT " + std::to_string(kSample))) {
+    for (const auto& r : src.query("SELECT " + sid + " FROM " + src.quote_ident(st->name) + " ORDER BY " + sid + " LIMIT " + std::to_string(kSample))) {
         if (!r[0]) continue;
         list += (list.empty() ? "" : ", ") + dst.quote_literal(*r[0]);
         ++s.sampled;
     }
     if (list.empty()) return s;
-    auto n = dst.query("SELECT COUNT(*) FROM " + dst.quote_ident(dt->name) + " WHERE Id IN (" + list + ")");
+    auto n = dst.query("SELECT COUNT(*) FROM " + dst.quote_ident(dt->name) + " WHERE " + did + " IN (" + list + ")");
     s.shared = std::stoull(n.at(0).at(0).value_or("0"));
     return s;
 }

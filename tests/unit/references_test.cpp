@@ -149,6 +149,75 @@ TEST_CASE("identity keys say how rows are recognised across instances", "[unit][
     CHECK(by_name == std::vector<std::string>{"Roles", "Schemes", "UserGroups", "PropertyGroups"});
 }
 
+TEST_CASE("identity entries name the merge step that matches them, the column it renames and the one it shows", "[unit][references]") {
+    using M = IdentityKey::Matcher;
+    CHECK(identity_of("Users")->matcher == M::users);
+    CHECK(identity_of("Users")->rename == "Username");
+    CHECK(identity_of("Users")->shown() == "Username");
+    CHECK(identity_of("Teams")->rename == "Name");
+    CHECK(identity_of("Channels")->matcher == M::channels);
+    const IdentityKey* direct = identity_with(references(), M::direct_channels);
+    REQUIRE(direct);
+    CHECK(direct->table == "Channels");
+    CHECK(direct->rename.empty());  // a D/G channel's name is rebuilt from its members, never suffixed
+    CHECK(identity_of("Bots")->matcher == M::bots);
+    CHECK(identity_of("TeamMembers")->matcher == M::joined);
+    // The steps run in the listed order: users before the channels whose members they are.
+    std::vector<M> order;
+    for (const auto& id : references().identities) order.push_back(id.matcher);
+    auto at = [&](M m) { return std::find(order.begin(), order.end(), m) - order.begin(); };
+    CHECK(at(M::users) < at(M::direct_channels));
+    CHECK(at(M::teams) < at(M::channels));
+}
+
+TEST_CASE("an identity line for a plugin's table needs no code: the generic matcher reads its keys", "[unit][references]") {
+    const References m = load_references(YAML::Load(
+        "identity:\n  - {table: focalboard_boards, keys: [[Slug], [TeamId, Title]], matcher: name, display: Title}"));
+    REQUIRE(m.identities.size() == 1);
+    const IdentityKey& id = m.identities[0];
+    CHECK(id.matcher == IdentityKey::Matcher::name);
+    CHECK(id.keys == std::vector<std::vector<std::string>>{{"Slug"}, {"TeamId", "Title"}});
+    CHECK(id.shown() == "Title");
+    CHECK(schema_columns("focalboard_boards") == nullptr);  // checked against the databases when a merge meets it
+}
+
+namespace {
+void require_refused_at_load(const std::string& yaml, const std::string& entry, const std::string& problem) {
+    INFO(yaml);
+    try {
+        load_references(YAML::Load(yaml));
+        FAIL("the model was accepted");
+    } catch (const Error& e) {
+        CHECK(e.code() == ExitCode::internal);
+        CHECK_THAT(e.what(), Catch::Contains(entry) && Catch::Contains(problem));
+    }
+}
+}  // namespace
+
+TEST_CASE("an identity line with an unknown matcher, keys its matcher cannot read or a column the schema lacks is refused at load",
+          "[unit][references]") {
+    require_refused("identity:\n  - {table: Roles, keys: [[Name]], matcher: names}", "identity entry 1 (Roles)",
+                    "unknown matcher 'names' (one of 'name', 'users'");
+    require_refused("identity:\n  - {table: Users, keys: [[Username]], matcher: users, rename: Username}", "identity entry 1 (Users)",
+                    "matcher 'users', which reads 2 key(s)");
+    require_refused("identity:\n  - {table: Channels, keys: [[Name]], matcher: channels, rename: Name}", "identity entry 1 (Channels)",
+                    "keys have 2 column(s)");
+    require_refused("identity:\n  - {table: Teams, keys: [[Name]], matcher: teams}", "identity entry 1 (Teams)", "needs 'rename'");
+    require_refused("identity:\n  - {table: Roles, keys: [[Name]], matcher: name, rename: Name}", "identity entry 1 (Roles)",
+                    "'rename', which matcher 'name' never does");
+    require_refused("identity:\n  - {table: Emoji, keys: [[Name]], matcher: emoji, rename: Name}", "identity entry 1 (Emoji)",
+                    "needs live_only");
+    require_refused("identity:\n  - {table: Teams, keys: [[Name]], matcher: teams, rename: Name}\n"
+                    "  - {table: UserGroups, keys: [[Name]], matcher: teams, rename: Name}",
+                    "identity entry 2 (UserGroups)", "repeats matcher 'teams'");
+    // Columns are checked against mmmove's schema models when the model loads.
+    require_refused_at_load("identity:\n  - {table: Teams, keys: [[Nmae]], matcher: teams, rename: Name}", "identity entry 1 (Teams)", "column Nmae");
+    require_refused_at_load("identity:\n  - {table: Users, keys: [[Username], [Email]], matcher: users, rename: Login}", "identity entry 1 (Users)",
+                            "column Login");
+    require_refused_at_load("identity:\n  - {table: Roles, keys: [[Name]], matcher: name, display: Label}", "identity entry 1 (Roles)", "column Label");
+    CHECK_NOTHROW(load_references(YAML::Load("identity:\n  - {table: teams, keys: [[name]], matcher: teams, rename: NAME}")));
+}
+
 TEST_CASE("each column is listed once", "[unit][references]") {
     std::vector<std::string> seen;
     for (const auto& r : references().columns) seen.push_back(r.table + "." + r.column);
@@ -174,8 +243,6 @@ TEST_CASE("a malformed reference model is refused, naming the entry", "[unit][re
                     "two targets");
     require_refused("identity:\n  - {table: Users, keys: []}", "identity entry 1 (Users)", "keys");
     require_refused("identity:\n  - {table: Roles, keys: [[Name]], matcher: names}", "identity entry 1 (Roles)", "unknown matcher 'names'");
-    require_refused("identity:\n  - {table: Channels, keys: [[TeamId, Name]], matcher: name}", "identity entry 1 (Channels)",
-                    "needs keys [[Name]]");
     require_refused("colums: []", "the document", "unknown field 'colums'");
     CHECK_NOTHROW(parse_references(YAML::Load("columns: []")));
 }

@@ -74,3 +74,22 @@ TEST_CASE("merge matches a table that only an identity line of the reference mod
         CHECK_THAT(e.what(), Catch::Contains("plugin_widgets") && Catch::Contains("colour"));
     }
 }
+
+TEST_CASE("merge's teams step matches by the key column its identity line gives", "[e2e][merge]") {
+    ScratchDb src_db(Engine::postgres, "midts"), dst_db(Engine::postgres, "midtd");
+    auto src = src_db.connect(Side::source);
+    auto dst = dst_db.connect();
+    for (Database* db : {src.get(), dst.get()})
+        db->exec("CREATE TABLE teams (id varchar(26) PRIMARY KEY, name varchar(64), displayname varchar(64))");
+    src->exec("INSERT INTO teams VALUES ('" + kA + "', 'alpha', 'Sales'), ('" + kB + "', 'beta', 'Support')");
+    dst->exec("INSERT INTO teams VALUES ('" + kC + "', 'alpha', 'Marketing'), ('" + kD + "', 'gamma', 'Support')");
+    auto team_match = [](const MergePlan& plan, const std::string& id) {
+        return plan.ids.matched("teams", id) ? *plan.ids.find("teams", id) : std::string();
+    };
+    MergePlan by_name = plan_with(*src, *dst, "{table: Teams, keys: [[Name]], matcher: teams, rename: Name}");
+    CHECK(team_match(by_name, kA) == kC);
+    CHECK(team_match(by_name, kB).empty());
+    MergePlan by_display = plan_with(*src, *dst, "{table: Teams, keys: [[DisplayName]], matcher: teams, rename: Name}");
+    CHECK(team_match(by_display, kA).empty());
+    CHECK(team_match(by_display, kB) == kD);
+}

@@ -167,11 +167,13 @@ bool has_column(const Catalog& cat, const std::string& table, const std::string&
 }
 
 // A carried table's rows (scope model `carry`): its key is a value of a `by` column in a moved row, or
-// written as :key: in a moved row's text column. The text test runs on the source server over the moved
-// rows (POSITION, not LIKE: '_' is a LIKE wildcard and common in emoji names).
+// written as :key: in a moved row's text column. The text test runs on the source server in one join
+// of the carried table with the moved texts that hold two colons at all (POSITION, not LIKE, for the
+// name: '_' is a LIKE wildcard and common in emoji names). A correlated EXISTS per emoji re-read the
+// moved posts once per emoji: minutes on a 100k-post sample, against under a second for the join.
 std::string carried(const ScopeSql& sql, const ScopeModel::Carry& c, Deriver& derive) {
     if (!has_column(sql.cat, c.table, c.key)) return MergeScope::kNothing;
-    std::vector<std::string> any, in_text;
+    std::vector<std::string> any, texts;
     for (const auto& by : c.by) {
         const std::string w = has_column(sql.cat, by.table, by.column) ? derive.where(by.table) : MergeScope::kNothing;
         if (w != MergeScope::kNothing)
@@ -184,12 +186,12 @@ std::string carried(const ScopeSql& sql, const ScopeModel::Carry& c, Deriver& de
     for (const auto& t : text) {
         const std::string w = has_column(sql.cat, t.table, t.column) ? derive.where(t.table) : MergeScope::kNothing;
         if (w != MergeScope::kNothing)
-            in_text.push_back("EXISTS (SELECT 1 FROM " + sql.table(t.table) + " mm_t WHERE (" + w + ") AND POSITION(CONCAT(':', " + sql.col(c.table, c.key, "mm_k") +
-                              ", ':') IN " + sql.col(t.table, t.column, "mm_t") + ") > 0)");
+            texts.push_back("SELECT " + sql.col(t.table, t.column) + " AS mm_text FROM " + sql.table(t.table) + " WHERE (" + w + ") AND " +
+                            sql.col(t.table, t.column) + " LIKE '%:%:%'");
     }
-    if (!in_text.empty())
-        any.push_back(sql.col(c.table, c.key) + " IN (SELECT " + sql.col(c.table, c.key, "mm_k") + " FROM " + sql.table(c.table) + " mm_k WHERE " +
-                      joined(in_text, " OR ") + ")");
+    if (!texts.empty())
+        any.push_back(sql.col(c.table, c.key) + " IN (SELECT " + sql.col(c.table, c.key, "mm_k") + " FROM " + sql.table(c.table) + " mm_k JOIN (" +
+                      joined(texts, " UNION ALL ") + ") mm_t ON POSITION(CONCAT(':', " + sql.col(c.table, c.key, "mm_k") + ", ':') IN mm_t.mm_text) > 0)");
     return any.empty() ? MergeScope::kNothing : "(" + joined(any, " OR ") + ")";
 }
 

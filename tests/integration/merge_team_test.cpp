@@ -1,7 +1,9 @@
 // mmmove merge --team: one team of a source instance into another instance. Every post of the team's
 // channels and of the DMs and group messages among its members arrives, with its reactions, pins and
 // threads; nothing of the other team, nor of DMs with people outside the team. --plan writes nothing
-// and says what stays; --verify passes on the scoped merge.
+// and says what stays; --verify passes on the scoped merge. What the moved rows use comes too: the
+// custom emoji their text names, the team's scheme with its roles; of a member's preferences that name
+// a row, only those whose row moved.
 #include <catch2/catch.hpp>
 
 #include "../common/test_files.h"

@@ -36,7 +36,9 @@ struct ScopeSql {
     std::string table(const std::string& name) const { return db.quote_ident(table_of(name).name); }
     std::string col(const std::string& table, const std::string& column, const std::string& alias = "") const {
         const Column* c = table_of(table).find_column(column);
-        if (!c) throw Error(ExitCode::destination, "The source's " + table + " table has no " + column + " column, which a merge of one team reads; is it a Mattermost database?");
+        if (!c)
+            throw Error(ExitCode::destination,
+                        "The source's " + table + " table has no " + column + " column, which a merge of one team reads; is it a Mattermost database?");
         return (alias.empty() ? "" : alias + ".") + db.quote_ident(c->name);
     }
     std::string where(const std::string& table, const ScopeWhere& w, const std::string& alias = "") const {

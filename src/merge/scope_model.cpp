@@ -68,7 +68,8 @@ ScopeWhere condition(const YAML::Node& n, const char* field, const std::string& 
             for (const auto& v : e.second) values.push_back(v.IsScalar() ? v.Scalar() : "");
         if (values.empty()) malformed(where, "has no value for " + e.first.Scalar() + " in '" + field + "'");
         for (const auto& v : values)
-            if (!identifier(v) && v.find_first_not_of("0123456789") != std::string::npos) malformed(where, "has a value '" + v + "' in '" + field + "' that is no plain word");
+            if (!identifier(v) && v.find_first_not_of("0123456789") != std::string::npos)
+                malformed(where, "has a value '" + v + "' in '" + field + "' that is no plain word");
         out.emplace_back(e.first.Scalar(), values);
     }
     return out;

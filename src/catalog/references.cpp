@@ -319,7 +319,7 @@ std::vector<JsonStep> parse_json_path(const std::string& path) {
 
 References parse_references(const YAML::Node& root) {
     if (!root || !root.IsMap()) malformed("the document", "is not a mapping of sections");
-    check_fields(root, "the document", {"identity", "columns", "json", "preferences", "derived", "text"});
+    check_fields(root, "the document", {"identity", "columns", "json", "preferences", "derived", "text", "scope"});  // scope: src/merge/scope_model.cpp
     References r;
     parse_section(root, "identity", r.identities, parse_identity);
     check_one_entry_per_matcher(r.identities);

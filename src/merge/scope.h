@@ -13,6 +13,13 @@
 //   users     the members, everyone with a membership in a moved channel, and every author of a post or
 //             a reaction in a moved channel: moved words keep their author's account, which joins
 //             without team membership when the author was no member.
+//   carried   rows the moved rows use without an id reference the anchors follow: custom emoji in
+//             moved reactions or written :name: in moved text, the moved teams' and channels' schemes
+//             and the roles those name;
+//   preferences of the users, except those naming a row (a favourite channel, a flagged post) that
+//             does not move.
+// Which tables and columns these are is data: the `scope:` section of mappings/references.yaml
+// (src/merge/scope_model.h); this file holds the mechanism.
 // A table's rows move when its anchor reference (a channel, else a post, else a team, else a user
 // column) falls in the scope, and every other required reference to a scoped table does too.
 // A table with no such reference stays on the source.

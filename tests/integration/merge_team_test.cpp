@@ -1,10 +1,13 @@
 // mmmove merge --team: one team of a source instance into another instance. Every post of the team's
 // channels and of the DMs and group messages among its members arrives, with its reactions, pins and
 // threads; nothing of the other team, nor of DMs with people outside the team. --plan writes nothing
-// and says what stays; --verify passes on the scoped merge.
+// and says what stays; --verify passes on the scoped merge. What the moved rows use comes too: the
+// custom emoji their text names, the team's scheme with its roles; of a member's preferences that name
+// a row, only those whose row moved.
 #include <catch2/catch.hpp>
 
 #include "../common/test_files.h"
+#include "catalog/catalog.h"
 #include "support.h"
 
 using namespace mmmove;
@@ -151,6 +154,40 @@ void team_case(Engine from, Engine to) {
     CHECK(query_one(*d, "SELECT COUNT(*) FROM Users WHERE Id = " + d->quote_literal(outsider)) == "0");
 }
 
+// A Mattermost-shaped id (26 lower-case letters and digits) for rows a test adds.
+std::string test_id(const std::string& word) { return (word + std::string(26, '0')).substr(0, 26); }
+
+// What a moved team uses without an id reference: a custom emoji written only as :name: in one of its
+// messages, its custom scheme and the scheme's roles; and a member's preferences naming a channel of
+// the team and one of another team.
+void uses_of_team(Database& s, const std::string& team) {
+    const std::string t = s.quote_literal(team), other = "(SELECT Id FROM Teams WHERE Name = 'team-1')";
+    const std::string member = query_one(s, "SELECT MIN(UserId) FROM TeamMembers WHERE DeleteAt = 0 AND TeamId = " + t);
+    s.exec("UPDATE Users SET Username = 'scope-member', Email = 'scope-member@example.com' WHERE Id = " + s.quote_literal(member));
+    const std::string in_team = "(SELECT Id FROM Channels WHERE TeamId = " + t + ")", in_other = "(SELECT Id FROM Channels WHERE TeamId = " + other + ")";
+    for (const auto& [name, channels] : {std::pair{"scope_text_emoji", in_team}, std::pair{"scope_other_emoji", in_other}}) {
+        s.exec("INSERT INTO Emoji (Id, CreateAt, UpdateAt, DeleteAt, CreatorId, Name) VALUES (" + s.quote_literal(test_id(name)) + ", 1, 1, 0, " +
+               s.quote_literal(member) + ", '" + name + "')");
+        const std::string post = query_one(s, "SELECT MIN(Id) FROM Posts WHERE ChannelId IN " + channels);
+        s.exec("UPDATE Posts SET Message = 'see :" + std::string(name) + ": here' WHERE Id = " + s.quote_literal(post));
+    }
+    const char* roles[] = {"DefaultTeamAdminRole", "DefaultTeamUserRole", "DefaultTeamGuestRole",
+                           "DefaultChannelAdminRole", "DefaultChannelUserRole", "DefaultChannelGuestRole"};
+    std::string columns, values;
+    for (const char* r : roles) {
+        const std::string name = lower(std::string("scoperole") + r).substr(0, 26);
+        s.exec("INSERT INTO Roles (Id, Name, DisplayName, Description, CreateAt, UpdateAt, DeleteAt, Permissions, SchemeManaged, BuiltIn) VALUES (" +
+               s.quote_literal(test_id(name)) + ", '" + name + "', 'r', '', 1, 1, 0, 'create_post', TRUE, FALSE)");
+        columns += std::string(", ") + r, values += ", '" + name + "'";
+    }
+    s.exec("INSERT INTO Schemes (Id, Name, DisplayName, Description, CreateAt, UpdateAt, DeleteAt, Scope" + columns + ") VALUES (" +
+           s.quote_literal(test_id("scopescheme")) + ", 'scopescheme', 'Scope scheme', '', 1, 1, 0, 'team'" + values + ")");
+    s.exec("UPDATE Teams SET SchemeId = " + s.quote_literal(test_id("scopescheme")) + " WHERE Id = " + t);
+    for (const auto& channels : {in_team, in_other})
+        s.exec("INSERT INTO Preferences (UserId, Category, Name, Value) SELECT " + s.quote_literal(member) +
+               ", 'favorite_channel', MIN(Id), 'true' FROM Channels WHERE Id IN " + channels);
+}
+
 }  // namespace
 
 TEST_CASE("merge --team moves one team with its members' DMs from PostgreSQL into PostgreSQL", "[e2e][merge][team]") {
@@ -226,4 +263,38 @@ TEST_CASE("a merge --team killed with SIGKILL resumes only with the same scope, 
     auto d = dst.connect();
     CHECK(count_in(*d, "Posts", "Id", moved) == moved.size());
     CHECK(committed_chunks(*d) == 0);
+}
+
+TEST_CASE("merge --team carries the emoji its messages name, its scheme with its roles, and only the preferences of what moved",
+          "[e2e][merge][team]") {
+    ScratchDb src(Engine::postgres, "mus"), dst(Engine::postgres, "mud");
+    fill_sample(src, 400, 141, false, 1, false);
+    fill_sample(dst, 400, 141, false, 2, false);
+    auto s = src.connect(), d = dst.connect();
+    s->exec("UPDATE Teams SET Name = 'scoped' WHERE Name = 'team-0'");  // a new team on the destination, with the source's scheme
+    const std::string team = query_one(*s, "SELECT Id FROM Teams WHERE Name = 'scoped'");
+    uses_of_team(*s, team);
+    const std::string favorite = query_one(*s, "SELECT MIN(Id) FROM Channels WHERE TeamId = " + s->quote_literal(team));
+    const std::string favorite_name = query_one(*s, "SELECT Name FROM Channels WHERE Id = " + s->quote_literal(favorite));
+
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--team", "scoped", "--quiet", "--verify"});
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    // The emoji a moved message names arrives; the one only the other team's messages name does not.
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Emoji WHERE Name = 'scope_text_emoji'") == "1");
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Emoji WHERE Name = 'scope_other_emoji'") == "0");
+    // The team's scheme and every role it names arrived, and the team row points at that scheme.
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Teams t JOIN Schemes s ON s.Id = t.SchemeId WHERE t.Name = 'scoped' AND s.Name = 'scopescheme'") == "1");
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Schemes s JOIN Roles r ON r.Name IN (s.DefaultTeamAdminRole, s.DefaultTeamUserRole, s.DefaultTeamGuestRole, "
+                        "s.DefaultChannelAdminRole, s.DefaultChannelUserRole, s.DefaultChannelGuestRole) WHERE s.Name = 'scopescheme'") == "6");
+    // The member's favourite channel of the moved team arrived (naming the channel as the destination
+    // knows it); the one of the other team did not.
+    const std::string moved = query_one(*d, "SELECT c.Id FROM Channels c JOIN Teams t ON t.Id = c.TeamId WHERE t.Name = 'scoped' AND c.Name = " +
+                                                d->quote_literal(favorite_name));
+    const std::string who = query_one(*d, "SELECT Id FROM Users WHERE Username = 'scope-member'");
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Preferences WHERE Category = 'favorite_channel' AND UserId = " + d->quote_literal(who)) == "1");
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Preferences WHERE Category = 'favorite_channel' AND UserId = " + d->quote_literal(who) +
+                        " AND Name = " + d->quote_literal(moved)) == "1");
+    // Preferences naming nothing still come along with their user.
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM Preferences WHERE Category = 'display_settings' AND UserId = " + d->quote_literal(who)) == "1");
 }

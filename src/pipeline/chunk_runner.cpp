@@ -9,6 +9,7 @@
 #include "catalog/catalog.h"
 #include "core/workers.h"
 #include "db/transaction.h"
+#include "pipeline/issue_log.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/staging.h"
 #include "transform/transform.h"

@@ -8,12 +8,11 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <functional>
 #include <memory>
-#include <thread>
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/workers.h"
 #include "files/file_copy.h"
 #include "files/printable_path.h"
 
@@ -27,21 +26,27 @@ struct Task {
     std::string name, dest_name;
 };
 
+// Thrown into the walk when the workers have stopped (one of them failed): the walk ends there, and
+// the worker's error is what sync_files reports.
+struct WorkersStopped {};
+
 // A bounded queue: the walk never runs more than this many files ahead of the workers, which also
-// bounds the folders held open for them (two descriptors each).
+// bounds the folders held open for them (two descriptors each). close() lets the workers finish what
+// is queued; abort() (a worker failed) makes them and the walk stop at once.
 class TaskQueue {
 public:
     static constexpr size_t kCapacity = 256;
     void push(Task t) {
         std::unique_lock lock(m_);
-        room_.wait(lock, [&] { return q_.size() < kCapacity; });
+        room_.wait(lock, [&] { return q_.size() < kCapacity || aborted_; });
+        if (aborted_) throw WorkersStopped{};
         q_.push_back(std::move(t));
         ready_.notify_one();
     }
     bool pop(Task& t) {
         std::unique_lock lock(m_);
-        ready_.wait(lock, [&] { return !q_.empty() || closed_; });
-        if (q_.empty()) return false;
+        ready_.wait(lock, [&] { return !q_.empty() || closed_ || aborted_; });
+        if (q_.empty() || aborted_) return false;
         t = std::move(q_.front());
         q_.pop_front();
         room_.notify_one();
@@ -52,12 +57,18 @@ public:
         closed_ = true;
         ready_.notify_all();
     }
+    void abort() {
+        std::lock_guard lock(m_);
+        aborted_ = true;
+        ready_.notify_all();
+        room_.notify_all();
+    }
 
 private:
     std::mutex m_;
     std::condition_variable ready_, room_;
     std::deque<Task> q_;
-    bool closed_ = false;
+    bool closed_ = false, aborted_ = false;
 };
 
 bool is_temporary(const std::string& name) { return name.find(kTemporaryMarker) != std::string::npos; }
@@ -262,29 +273,6 @@ std::shared_ptr<FolderPair> open_roots(const SyncOptions& o, FileSystem& fsys, b
     return root;
 }
 
-// Workers that copy what the walk queues; joined however the walk ends.
-class CopyWorkers {
-public:
-    CopyWorkers(unsigned n, TaskQueue& q, const std::function<void(const Task&)>& copy) : queue_(q) {
-        for (unsigned i = 0; i < n; ++i)
-            threads_.emplace_back([&q, copy] {
-                Task t;
-                while (q.pop(t)) {
-                    copy(t);
-                    t = Task{};  // release the folders as soon as their last file is done
-                }
-            });
-    }
-    ~CopyWorkers() {
-        queue_.close();
-        for (auto& t : threads_) t.join();
-    }
-
-private:
-    TaskQueue& queue_;
-    std::vector<std::thread> threads_;
-};
-
 }  // namespace
 
 std::optional<std::string> unsafe_relative_path(const std::string& path) {
@@ -302,11 +290,25 @@ SyncResult sync_files(const SyncOptions& o, FileSystem& fsys, std::ostream& log)
     SyncTally tally;
     {
         TaskQueue queue;
-        unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
-        CopyWorkers workers(jobs, queue, [&](const Task& t) { copy_file(o, keep_owner, tally, *t.pair, t.name, t.dest_name); });
+        // The workers copy what the walk queues; the pool joins them however the walk ends.
+        WorkerPool workers(
+            worker_count(o.jobs),
+            [&](unsigned, const StopFlag&) {
+                Task t;
+                while (queue.pop(t)) {
+                    copy_file(o, keep_owner, tally, *t.pair, t.name, t.dest_name);
+                    t = Task{};  // release the folders as soon as their last file is done
+                }
+            },
+            [&] { queue.abort(); });
         FolderWalk walk(o, fsys, tally, queue, keep_owner, log);
-        walk.visit(root);
+        try {
+            walk.visit(root);
+        } catch (const WorkersStopped&) {  // a worker failed: join() rethrows its error
+        }
         root.reset();
+        queue.close();
+        workers.join();
     }
     SyncResult r = std::move(tally.result);
     r.copied = tally.copied;

@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "core/workers.h"
 #include "db/transaction.h"
+#include "pipeline/issue_log.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/staging.h"
 #include "transform/transform.h"
@@ -310,36 +312,28 @@ ChunkRun run_chunks(const CopyPlan& plan, const DoneChunks& done, ReadSnapshot& 
     run.careful.assign(plan.tables.size(), false);
     ChunkQueue queue(plan, done);
     std::mutex m;
-    std::exception_ptr error;
-    std::vector<std::thread> workers;
-    for (size_t w = 0; w < loaders.size(); ++w)
-        workers.emplace_back([&, w] {
-            Database& s = snapshot.worker(w);
-            Database& d = *loaders[w];
-            ChunkJob job;
-            while (queue.next(job)) {
-                try {
-                    auto start = Clock::now();
-                    progress.set_active(job.table, +1);
-                    unsigned retries = 0;
-                    ChunkOutcome c = commit_chunk(s, d, plan.tables[job.table], job.number, policy, progress, job.table, stage, retries);
-                    progress.set_active(job.table, -1);
-                    std::lock_guard lock(m);
-                    run.retried += retries;
-                    run.seconds[job.table] += std::chrono::duration<double>(Clock::now() - start).count();
-                    run.raw[job.table] = run.raw[job.table] || c.raw;
-                    run.careful[job.table] = run.careful[job.table] || c.careful;
-                } catch (...) {  // the chunk's transaction was rolled back by its guard
-                    std::lock_guard lock(m);
-                    if (!error) error = std::current_exception();
-                    queue.abort();
-                    return;
-                }
-                queue.finished(job);
+    // A failed chunk's transaction was rolled back by its guard; the pool keeps its error, and aborting
+    // the queue wakes the workers that wait for a parent table so that they return too.
+    run_workers(static_cast<unsigned>(loaders.size()), [&](unsigned w, const StopFlag&) {
+        Database& s = snapshot.worker(w);
+        Database& d = *loaders[w];
+        ChunkJob job;
+        while (queue.next(job)) {
+            auto start = Clock::now();
+            progress.set_active(job.table, +1);
+            unsigned retries = 0;
+            ChunkOutcome c = commit_chunk(s, d, plan.tables[job.table], job.number, policy, progress, job.table, stage, retries);
+            progress.set_active(job.table, -1);
+            {
+                std::lock_guard lock(m);
+                run.retried += retries;
+                run.seconds[job.table] += std::chrono::duration<double>(Clock::now() - start).count();
+                run.raw[job.table] = run.raw[job.table] || c.raw;
+                run.careful[job.table] = run.careful[job.table] || c.careful;
             }
-        });
-    for (auto& t : workers) t.join();
-    if (error) std::rethrow_exception(error);
+            queue.finished(job);
+        }
+    }, [&] { queue.abort(); });
     return run;
 }
 

@@ -3,15 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <exception>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "catalog/catalog.h"
 #include "core/error.h"
 #include "core/printable.h"
+#include "core/workers.h"
 
 namespace mmmove {
 namespace {
@@ -203,24 +201,15 @@ void rebuild_indexes(const DataSource& ds, const std::vector<SecondaryIndex>& in
         return weight(a) > weight(b);
     });
     std::atomic<size_t> next{0};
-    std::mutex m;
-    std::exception_ptr error;
     auto start = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    for (unsigned w = 0; w < std::max(1u, jobs); ++w)
-        threads.emplace_back([&] {
-            try {
-                auto db = Database::connect(ds, Side::destination);
-                if (db->engine() == Engine::postgres) db->exec("SET maintenance_work_mem = '256MB'");
-                for (size_t i; (i = next++) < tasks.size();)
-                    for (const auto& s : tasks[i]) db->exec(s);
-            } catch (...) {
-                std::lock_guard lock(m);
-                if (!error) error = std::current_exception();
-            }
-        });
-    for (auto& t : threads) t.join();
-    if (error) std::rethrow_exception(error);
+    // Each worker on its own connection; once one fails, the others finish the index they are building
+    // and take no other.
+    run_workers(std::max(1u, jobs), [&](unsigned, const StopFlag& stop) {
+        auto db = Database::connect(ds, Side::destination);
+        if (db->engine() == Engine::postgres) db->exec("SET maintenance_work_mem = '256MB'");
+        for (size_t i; !stop.stopped() && (i = next++) < tasks.size();)
+            for (const auto& s : tasks[i]) db->exec(s);
+    });
     if (!quiet)
         log << "  rebuilt " << indexes.size() << " secondary indexes in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";

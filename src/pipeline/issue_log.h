@@ -13,10 +13,11 @@
 #include <vector>
 
 #include "db/database.h"
+#include "transform/issue_sink.h"
 
 namespace mmmove {
 
-class ChunkIssues {
+class ChunkIssues : public IssueSink {
 public:
     ChunkIssues() = default;
     ~ChunkIssues();
@@ -25,7 +26,7 @@ public:
 
     // `detail` (the server's words about a refused row) goes into the report line, not the summary.
     void add(const std::string& table, const std::string& key, const std::string& column, const std::string& problem,
-             const std::string& action, const std::string& detail = "");
+             const std::string& action, const std::string& detail = "") override;
     uint64_t size() const { return count_; }
     // Inserts the issues into the issue table on `conn`, inside the caller's transaction, and forgets them.
     void save(Database& conn, const std::string& table, size_t chunk);

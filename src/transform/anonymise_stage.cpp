@@ -8,7 +8,7 @@
 
 #include "catalog/catalog.h"
 #include "core/error.h"
-#include "pipeline/planner.h"
+#include "transform/planned_table.h"
 #include "transform/convert.h"
 #include "transform/anonymise.h"
 

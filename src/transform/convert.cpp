@@ -232,7 +232,7 @@ bool integer_range(const std::string& type, long double& min, long double& max) 
 }
 
 RowConverter::RowConverter(const Table& source, const Table& dest, Engine from, Engine to, ConvertPolicy policy,
-                           ChunkIssues& log)
+                           IssueSink& log)
     : source_(source), policy_(policy), log_(log), to_(to) {
     for (const auto& sc : source.columns) {
         const Column* dc = dest.find_column(sc.name);
@@ -291,7 +291,7 @@ void RowConverter::set(FieldRow& row, size_t i, std::string value) {
 }
 
 void RowConverter::problem(const FieldRow& row, size_t i, const std::string& what, const std::string& action) {
-    log_.add(source_.name, key_of(row), source_columns_[i], what, action);
+    log_.add(source_.name, key_of(row), source_columns_[i], what, action, "");
 }
 
 std::string RowConverter::where(const FieldRow& row, size_t i) const {

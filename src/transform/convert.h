@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
-#include "pipeline/issue_log.h"
+#include "transform/issue_sink.h"
 
 namespace mmmove {
 
@@ -56,7 +56,7 @@ bool integer_range(const std::string& type, long double& min, long double& max);
 // Converts rows of one source table into what the destination column types accept.
 class RowConverter {
 public:
-    RowConverter(const Table& source, const Table& dest, Engine from, Engine to, ConvertPolicy policy, ChunkIssues& log);
+    RowConverter(const Table& source, const Table& dest, Engine from, Engine to, ConvertPolicy policy, IssueSink& log);
     // True when no column needs any work: rows can pass untouched.
     bool identity() const { return identity_; }
     // Converts row in place; changed fields point into the converter's buffers until the next call.
@@ -94,7 +94,7 @@ private:
 
     const Table& source_;
     ConvertPolicy policy_;
-    ChunkIssues& log_;
+    IssueSink& log_;
     Engine to_;
     uint64_t skipped_ = 0;
     std::vector<ColumnPlan> plans_;

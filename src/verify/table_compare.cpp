@@ -9,6 +9,7 @@
 
 #include "catalog/secrets.h"
 #include "files/printable_path.h"
+#include "pipeline/issue_log.h"
 #include "transform/convert.h"
 
 namespace mmmove::verify_detail {

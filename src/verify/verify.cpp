@@ -1,13 +1,12 @@
 #include "verify/verify.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 #include "catalog/migrations.h"
+#include "core/workers.h"
 #include "pipeline/check.h"
 #include "pipeline/snapshot.h"
 #include "verify/table_compare.h"
@@ -101,34 +100,18 @@ void compare_chunks(std::vector<std::unique_ptr<TableRun>>& tables, ReadSnapshot
     std::vector<Job> jobs;
     for (size_t t : order)
         for (size_t c = 0; c < tables[t]->comparer.table().chunk_count(); ++c) jobs.push_back({t, c});
-    std::atomic<size_t> next{0};
-    std::atomic<bool> failed{false};
-    std::mutex m;
-    std::exception_ptr error;
-    std::vector<std::thread> workers;
-    for (size_t w = 0; w < std::min(src.size(), dst.size()); ++w)
-        workers.emplace_back([&, w] {
-            try {
-                for (size_t j; !failed && (j = next++) < jobs.size();) {
-                    TableRun& t = *tables[jobs[j].table];
-                    auto start = Clock::now();
-                    progress.set_active(jobs[j].table, +1);
-                    ChunkDigest s = t.comparer.digest(src.worker(w), Side::source, jobs[j].chunk);
-                    ChunkDigest d = t.comparer.digest(dst.worker(w), Side::destination, jobs[j].chunk);
-                    std::optional<ChunkDiff> diff;
-                    if (!s.same_rows(d)) diff = t.comparer.diff(src.worker(w), dst.worker(w), jobs[j].chunk);
-                    progress.add_rows(jobs[j].table, s.rows + s.expected_absent);
-                    progress.set_active(jobs[j].table, -1);
-                    t.add(s, d, diff ? &*diff : nullptr, std::chrono::duration<double>(Clock::now() - start).count());
-                }
-            } catch (...) {
-                std::lock_guard lock(m);
-                if (!error) error = std::current_exception();
-                failed = true;
-            }
-        });
-    for (auto& t : workers) t.join();
-    if (error) std::rethrow_exception(error);
+    for_each_item(static_cast<unsigned>(std::min(src.size(), dst.size())), jobs.size(), [&](unsigned w, size_t j) {
+        TableRun& t = *tables[jobs[j].table];
+        auto start = Clock::now();
+        progress.set_active(jobs[j].table, +1);
+        ChunkDigest s = t.comparer.digest(src.worker(w), Side::source, jobs[j].chunk);
+        ChunkDigest d = t.comparer.digest(dst.worker(w), Side::destination, jobs[j].chunk);
+        std::optional<ChunkDiff> diff;
+        if (!s.same_rows(d)) diff = t.comparer.diff(src.worker(w), dst.worker(w), jobs[j].chunk);
+        progress.add_rows(jobs[j].table, s.rows + s.expected_absent);
+        progress.set_active(jobs[j].table, -1);
+        t.add(s, d, diff ? &*diff : nullptr, std::chrono::duration<double>(Clock::now() - start).count());
+    });
 }
 
 VerifyResult compare(const CopyPlan& plan, ReadSnapshot& src, ReadSnapshot& dst, Engine from, Engine to, const ExpectedChanges& expected,
@@ -163,8 +146,6 @@ VerifyResult compare(const CopyPlan& plan, ReadSnapshot& src, ReadSnapshot& dst,
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return result;
 }
-
-unsigned worker_count(unsigned jobs) { return jobs ? jobs : std::max(1u, std::thread::hardware_concurrency()); }
 
 }  // namespace
 

@@ -1,11 +1,14 @@
-// The progress line counts only rows that stay: a chunk whose transaction the destination rolls back
-// after a lost lock conflict is loaded again, and the rows of the lost attempt are taken back.
+// The progress line counts only rows that stay, against the rows that will move. A chunk whose
+// transaction the destination rolls back after a lost lock conflict is loaded again, and the rows of
+// the lost attempt are taken back; a merge --team expects the team's rows, not the whole source's.
 // The conflict is made by a trigger on the destination's Posts that fails the first COPY into it
 // with PostgreSQL's deadlock error (40P01) once every row of that chunk has been sent; the chunk holds
 // all 12,000 posts, so the lost attempt counted 10,000 of them (the count moves in steps of 5,000).
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sys/wait.h>
 
@@ -55,4 +58,29 @@ TEST_CASE("progress counts a chunk rolled back after a lost lock conflict once, 
     const int64_t copied = last_number(screen, std::regex(R"(Summary: \d+ tables, (\d+) rows copied)"));
     CHECK(copied > 12000);
     CHECK(shown == copied);
+}
+
+TEST_CASE("the progress line of merge --team expects the rows the team moves, not the whole source's", "[e2e][pg][progress][merge]") {
+    ScratchDb src(Engine::postgres, "prt"), dst(Engine::postgres, "prtd");
+    fill_sample(src, 20000, 141, false, 1, false);
+    fill_sample(dst, 2000, 141, false, 2, false);
+    auto plan = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--team", "team-0", "--plan", "--json"});
+    INFO(plan.output);
+    REQUIRE(plan.exit_code == 0);
+    auto j = nlohmann::json::parse(plan.output.substr(plan.output.find("\n{") + 1));
+    int64_t moving = 0, source = 0;
+    for (const auto& t : j["tables"]) {
+        if (t["merged"] == true) moving += t["source_rows"].get<int64_t>();
+        source += t["total_rows"].get<int64_t>();
+    }
+    REQUIRE(moving < source / 2);  // the team is a part of the source
+
+    setenv("MMMOVE_PROGRESS_SECONDS", "0.05", 1);
+    auto run = run_mmmove({"merge", "--from", src.dsn(), "--to", dst.dsn(), "--team", "team-0", "--jobs", "1"});
+    unsetenv("MMMOVE_PROGRESS_SECONDS");
+    INFO(run.output);
+    REQUIRE(run.exit_code == 0);
+    const int64_t expected = last_number(run.output, std::regex(R"(progress: \d+% \d+ of ~(\d+) rows)"));
+    REQUIRE(expected > 0);
+    CHECK(expected == moving);
 }

@@ -200,6 +200,14 @@ SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, const Scope
     return r;
 }
 
+// The rows the progress line expects of a table: the plan's count of the source rows that move (a
+// scoped merge reads only those), else (a resumed merge's saved plan has no counts) the estimate.
+uint64_t expected_rows(const MergePlan& plan, const PlannedTable& t) {
+    for (const auto& tp : plan.tables)
+        if (lower(tp.table) == lower(t.source->name) && tp.source_rows > 0) return tp.source_rows;
+    return t.estimated_rows;
+}
+
 }  // namespace
 
 MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::ostream& log) {
@@ -222,7 +230,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     std::vector<std::unique_ptr<Database>> loaders;
     for (size_t i = 0; i < snapshot.size(); ++i) loaders.push_back(open_loader(dst.data_source()));
     Progress progress(log, o.progress);
-    for (const auto& t : chunks.tables) progress.add_table(t.dest->name, t.estimated_rows);
+    for (const auto& t : chunks.tables) progress.add_table(t.dest->name, expected_rows(r.plan, t));
     progress.start();
     size_t retried = 0;
     try {

@@ -117,12 +117,16 @@ std::set<std::string> known_tables(Engine engine) {
     return known;
 }
 
-// True when the table's primary key is its own id (not a reference to another table's row).
-// True when the table's primary key is its own id: neither a reference to another table's row nor
-// built from other ids (a default sidebar category's id is <type>_<user>_<team>: the destination's
-// category of a user both sides know is the same row, not a collision).
+// True when the table's primary key is its own id, one a colliding source row can be given anew:
+// neither a reference to another table's row nor built from other ids (a default sidebar category's
+// id is <type>_<user>_<team>: the destination's category of a user both sides know is the same row,
+// not a collision), nor a number. LinkMetadata's Hash is a bigint Mattermost computes from the URL and
+// timestamp: the same Hash on both sides is the same cached preview (the destination keeps its own),
+// and a new Hash would be one no server ever looks up. Such tables skip the keys the destination holds.
 bool keyed_by_own_id(const Table& t) {
     if (t.primary_key.size() != 1) return false;
+    const Column* key_column = t.find_column(t.primary_key[0]);
+    if (!key_column || key_column->kind != ColumnKind::text) return false;
     const std::string key = lower(t.primary_key[0]);
     for (const auto* ref : references_from(t.name))
         if (lower(ref->column) == key) return false;

@@ -44,7 +44,7 @@ struct MergedChannel {
 // people and --json see table_how_text.
 enum class TableHow {
     insert,              // rows are inserted (ids renumbered where the destination's are taken)
-    skip_existing_keys,  // rows keyed by other rows' ids: a key the destination holds keeps its row
+    skip_existing_keys,  // rows keyed by other rows' ids or by a number (a hash): a key the destination holds keeps its row
     combine_members,     // memberships both sides hold are combined (tables.combine_members)
     keep_destination,    // the destination keeps its own rows (tables.keep_destination)
     outside_scope,       // a scoped merge leaves the rows on the source

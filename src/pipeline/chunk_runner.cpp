@@ -117,14 +117,14 @@ struct ChunkWay {
 };
 
 // Streams one chunk: the fast path, where any refused row fails the whole load.
-ChunkOutcome stream_chunk(Database& src, Database& dst, ChunkWay& way, Progress& progress, size_t progress_index) {
+ChunkOutcome stream_chunk(Database& src, Database& dst, ChunkWay& way, ChunkProgress& progress) {
     ChunkOutcome out;
     RowConverter& conv = way.conv;
     auto reader = src.read_where(way.t.source->name, conv.source_columns(), chunk_predicate(src, way.t, way.number));
     auto writer = dst.write_table(way.target, conv.dest_columns(), conv.dest_kinds());
     uint64_t unreported = 0;
     auto tick = [&] {
-        if (++unreported == 5000) progress.add_rows(progress_index, unreported), unreported = 0;
+        if (++unreported == 5000) progress.add(unreported), unreported = 0;
     };
     if (src.engine() == Engine::postgres && dst.engine() == Engine::postgres && conv.identity() && way.chain.empty()) {
         out.raw = true;  // same engine, same types, nothing to transform: COPY lines pass through untouched
@@ -145,7 +145,7 @@ ChunkOutcome stream_chunk(Database& src, Database& dst, ChunkWay& way, Progress&
     }
     writer->finish();
     way.settle(dst, out);
-    progress.add_rows(progress_index, unreported);
+    progress.add(unreported);
     out.skipped = conv.skipped();
     out.dropped = way.chain.dropped();
     return out;
@@ -198,7 +198,7 @@ bool try_rows(Database& dst, const std::string& target, const RowConverter& conv
 }
 
 // The careful load: batches under savepoints; a refused batch row by row, each refused row named.
-ChunkOutcome careful_chunk(Database& src, Database& dst, ChunkWay& way) {
+ChunkOutcome careful_chunk(Database& src, Database& dst, ChunkWay& way, ChunkProgress& progress) {
     constexpr size_t kBatch = 500;
     ChunkOutcome out;
     out.careful = true;
@@ -210,8 +210,12 @@ ChunkOutcome careful_chunk(Database& src, Database& dst, ChunkWay& way) {
     std::string reason;
     while (more) {
         batch.clear();
-        while (batch.size() < kBatch && (more = reader->next(row)))
+        uint64_t read = 0;  // counted as the fast path counts: every row read, written or not
+        while (batch.size() < kBatch && (more = reader->next(row))) {
+            ++read;
             if (way.pass(row)) batch.add(row);
+        }
+        progress.add(read);
         if (batch.size() == 0) break;
         if (try_rows(dst, way.target, conv, batch, 0, batch.size(), reason)) {
             out.rows += batch.size();
@@ -255,12 +259,14 @@ ChunkOutcome commit_chunk(Database& src, Database& dst, const PlannedTable& t, s
                           Progress& progress, size_t progress_index, const LoadStage* stage, unsigned& retries) {
     constexpr unsigned kAttempts = 6;
     for (unsigned attempt = 1;; ++attempt) {
+        ChunkProgress counted(progress, progress_index);
         try {
             Transaction tx(dst);
-            ChunkOutcome c = load_chunk(src, dst, t, number, policy, progress, progress_index, stage);
+            ChunkOutcome c = load_chunk(src, dst, t, number, policy, counted, stage);
             tx.commit();
             return c;
         } catch (const Error& e) {
+            counted.rewind();  // the guard rolled the attempt back: none of its rows stay
             if (!lost_lock_conflict(e) || attempt == kAttempts) throw;
         }
         ++retries;
@@ -282,20 +288,27 @@ std::unique_ptr<Database> open_loader(const DataSource& ds) {
 
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
                         Progress& progress, size_t progress_index, const LoadStage* stage) {
+    ChunkProgress counted(progress, progress_index);
+    return load_chunk(src, dst, t, number, policy, counted, stage);
+}
+
+ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
+                        ChunkProgress& progress, const LoadStage* stage) {
     ChunkIssues issues;
     ChunkOutcome out;
     Savepoint savepoint(dst, "mmmove_chunk");
     try {
         RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
         ChunkWay way(dst, t, number, conv, stage, issues);
-        out = stream_chunk(src, dst, way, progress, progress_index);
+        out = stream_chunk(src, dst, way, progress);
     } catch (const Error& e) {
         if (!refused_rows(e)) throw;
         savepoint.rollback();
+        progress.rewind();  // the careful load reads the chunk again and counts its rows itself
         issues.clear();
         RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
         ChunkWay way(dst, t, number, conv, stage, issues);
-        out = careful_chunk(src, dst, way);
+        out = careful_chunk(src, dst, way, progress);
     }
     savepoint.release();
     issues.save(dst, t.source->name, number);

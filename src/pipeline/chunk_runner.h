@@ -41,6 +41,10 @@ std::unique_ptr<Database> open_loader(const DataSource& ds);
 // `stage` (a merge's transforms and write plan) may be null: a plain copy.
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
                         Progress& progress, size_t progress_index, const LoadStage* stage = nullptr);
+// The same, counting its rows in `progress`, which it rewinds when it loads the chunk again carefully.
+// The caller rewinds it when the transaction around the chunk is rolled back.
+ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
+                        ChunkProgress& progress, const LoadStage* stage);
 
 struct ChunkRun {
     std::vector<double> seconds;  // per table, summed over its chunks

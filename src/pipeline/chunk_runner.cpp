@@ -281,6 +281,14 @@ std::unique_ptr<Database> open_loader(const DataSource& ds) {
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
                         Progress& progress, size_t progress_index, const LoadStage* stage) {
     ChunkIssues issues;
+    ChunkOutcome out = write_chunk_rows(src, dst, t, number, policy, progress, progress_index, issues, stage);
+    issues.save(dst, t.source->name, number);
+    Checkpoint::record(dst, t.source->name, number, ChunkDone{out.rows - out.existing, out.skipped, out.dropped + out.existing});
+    return out;
+}
+
+ChunkOutcome write_chunk_rows(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
+                              Progress& progress, size_t progress_index, ChunkIssues& issues, const LoadStage* stage) {
     ChunkOutcome out;
     Savepoint savepoint(dst, "mmmove_chunk");
     try {
@@ -296,8 +304,6 @@ ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, siz
         out = careful_chunk(src, dst, way);
     }
     savepoint.release();
-    issues.save(dst, t.source->name, number);
-    Checkpoint::record(dst, t.source->name, number, ChunkDone{out.rows - out.existing, out.skipped, out.dropped + out.existing});
     return out;
 }
 

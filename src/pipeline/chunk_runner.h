@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pipeline/checkpoint.h"
+#include "pipeline/issue_log.h"
 #include "transform/convert.h"
 #include "pipeline/planner.h"
 #include "pipeline/progress.h"
@@ -41,6 +42,11 @@ std::unique_ptr<Database> open_loader(const DataSource& ds);
 // `stage` (a merge's transforms and write plan) may be null: a plain copy.
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
                         Progress& progress, size_t progress_index, const LoadStage* stage = nullptr);
+// What load_chunk writes, without its checkpoint row: the chunk's rows through the transforms and the
+// edge conversion, under a savepoint, falling back to the careful load; the values it changed go to
+// `issues`. A sync writes the source's current rows for a few keys this way (t.scope selects them).
+ChunkOutcome write_chunk_rows(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
+                              Progress& progress, size_t progress_index, ChunkIssues& issues, const LoadStage* stage = nullptr);
 
 struct ChunkRun {
     std::vector<double> seconds;  // per table, summed over its chunks

@@ -10,7 +10,7 @@ namespace {
 
 void print_table_line(const TableCatchUp& t, bool planned, std::ostream& out) {
     out << "  " << std::left << std::setw(28) << t.dest_table << std::right << std::setw(9) << t.inserted << std::setw(9) << t.updated
-        << std::setw(9) << t.deleted << std::setw(11) << t.source_rows << std::setw(5) << t.chunks_changed << "/" << std::left
+        << std::setw(9) << t.deleted << std::setw(13) << t.source_rows << std::setw(5) << t.chunks_changed << "/" << std::left
         << std::setw(5) << t.chunks << std::right << std::fixed << std::setprecision(2) << std::setw(8) << t.seconds << " s"
         << (t.whole_chunks && t.changed() ? (planned ? "  (chunks would be replaced whole)" : "  (chunks replaced whole)") : "") << "\n";
 }
@@ -19,11 +19,11 @@ void print_unescaped(const CatchUpResult& r, std::ostream& out) {
     out << (r.planned ? "sync --plan: " : "sync: ") << r.source_label << " -> " << r.dest_label << "\n";
     out << "  destination last filled by mmmove " << r.previous << "\n";
     out << "  " << std::left << std::setw(28) << "table" << std::right << std::setw(9) << "inserted" << std::setw(9) << "updated"
-        << std::setw(9) << "deleted" << std::setw(11) << "source rows" << "  chunks changed    time\n";
+        << std::setw(9) << "deleted" << std::setw(13) << "source rows" << "  chunks changed    time\n";
     uint64_t inserted = 0, updated = 0, deleted = 0, converted = 0;
     size_t changed = 0;
     for (const auto& t : r.tables) {
-        print_table_line(t, r.planned, out);
+        if (t.changed()) print_table_line(t, r.planned, out);  // the JSON lists every table
         inserted += t.inserted, updated += t.updated, deleted += t.deleted, converted += t.converted_values;
         changed += t.changed() ? 1 : 0;
     }
@@ -31,6 +31,7 @@ void print_unescaped(const CatchUpResult& r, std::ostream& out) {
         << inserted << " rows " << (r.planned ? "to insert, " : "inserted, ") << updated << (r.planned ? " to update, " : " updated, ")
         << deleted << (r.planned ? " to delete" : " deleted") << " in " << std::fixed << std::setprecision(1) << r.seconds << " s ("
         << r.jobs << (r.jobs == 1 ? " worker" : " workers") << ").\n";
+    if (changed < r.tables.size()) out << "  The other " << r.tables.size() - changed << " tables are equal to the source.\n";
     if (r.planned) out << "  Nothing was written (--plan).\n";
     if (converted) out << "  " << converted << " values were changed on the way, as a copy changes them (mmmove copy's report lists such values).\n";
 }

@@ -69,7 +69,8 @@ void set_levels(std::vector<std::unique_ptr<TableRun>>& tables) {
 
 // One chunk: find what changed and, unless only planning, put it right in one transaction. A
 // transaction the destination chose as a deadlock victim is rolled back whole and run again.
-void sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, const CatchUpOptions& o, Progress& writes, size_t index) {
+// Returns the rows the source's side of the chunk holds.
+uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, const CatchUpOptions& o, Progress& writes, size_t index) {
     constexpr unsigned kAttempts = 6;
     for (unsigned attempt = 1;; ++attempt) {
         try {
@@ -87,7 +88,7 @@ void sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, const Catch
             t.result.inserted += a.inserted, t.result.updated += a.updated, t.result.deleted += a.deleted;
             t.result.chunks_changed += (a.inserted || a.updated || a.deleted) ? 1 : 0;
             t.result.converted_values += a.converted_values;
-            return;
+            return c.source_rows;
         } catch (const Error& e) {
             if (o.plan_only || !lost_lock_conflict(e) || attempt == kAttempts) throw;
         }
@@ -117,7 +118,7 @@ void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, Rea
                     auto [ti, chunk] = jobs[j];
                     auto start = Clock::now();
                     compared.set_active(ti, +1);
-                    sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], o, writes, ti);
+                    compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], o, writes, ti));
                     compared.set_active(ti, -1);
                     std::lock_guard lock(tables[ti]->m);
                     tables[ti]->result.seconds += since(start);

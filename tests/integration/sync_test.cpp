@@ -160,7 +160,7 @@ void check_round_trip(Engine from, Engine to, bool lower_case) {
 
 }  // namespace
 
-TEST_CASE("sync catches a copy up with the source (inserts edits deletes): PostgreSQL to PostgreSQL", "[e2e][sync][pg]") {
+TEST_CASE("sync catches a copy up with the source (inserts edits deletes): PostgreSQL to PostgreSQL", "[threads][e2e][sync][pg]") {
     check_round_trip(Engine::postgres, Engine::postgres, false);
 }
 

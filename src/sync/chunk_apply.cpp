@@ -49,6 +49,7 @@ ChunkApplied replace_chunk(Database& src, Database& dst, const TableComparer& tc
     a.updated = diff.differs.size();
     a.deleted = diff.extra.size();
     a.converted_values = issues.size();
+    issues.each([&](const std::string&, const std::string& line) { a.report_lines.push_back(line); });
     return a;
 }
 
@@ -98,6 +99,7 @@ ChunkApplied apply_chunk(Database& src, Database& dst, const TableComparer& tc, 
     a.deleted = diff.extra.size() - std::min<uint64_t>(diff.extra.size(), found_elsewhere);
     a.updated += diff.extra.size() - a.deleted;
     a.converted_values = issues.size();
+    issues.each([&](const std::string&, const std::string& line) { a.report_lines.push_back(line); });
     return a;
 }
 

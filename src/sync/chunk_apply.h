@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "pipeline/progress.h"
 #include "transform/convert.h"
@@ -43,6 +45,7 @@ struct ChunkApplied {
     uint64_t inserted = 0, updated = 0, deleted = 0;
     uint64_t converted_values = 0;
     bool whole = false;  // the chunk was replaced whole (its keys cannot be named as literals)
+    std::vector<std::string> report_lines;  // the values changed on the way, as copy's report lines
 };
 
 // Makes chunk `chunk` of the destination equal to the source's snapshot, given its differences, inside

@@ -59,6 +59,15 @@ std::string require_record(Database& src, Database& dst, const CheckReport& chec
     return state->command + " from " + state->source + " (" + state->finished + ")";
 }
 
+// What the workers share besides the tables.
+struct SyncShared {
+    const CatchUpOptions& o;
+    Progress& compared;
+    Progress& writes;
+    std::mutex m;
+    ExpectedChanges changed;  // the values this sync changed on the way: --verify expects them changed
+};
+
 void set_levels(std::vector<std::unique_ptr<TableRun>>& tables) {
     for (size_t pass = 0; pass < tables.size(); ++pass)
         for (auto& t : tables)
@@ -70,8 +79,9 @@ void set_levels(std::vector<std::unique_ptr<TableRun>>& tables) {
 // One chunk: find what changed and, unless only planning, put it right in one transaction. A
 // transaction the destination chose as a deadlock victim is rolled back whole and run again.
 // Returns the rows the source's side of the chunk holds.
-uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, const CatchUpOptions& o, Progress& writes, size_t index) {
+uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, SyncShared& shared, size_t index) {
     constexpr unsigned kAttempts = 6;
+    const CatchUpOptions& o = shared.o;
     for (unsigned attempt = 1;; ++attempt) {
         try {
             std::optional<Transaction> tx;
@@ -79,10 +89,14 @@ uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, const C
             ChunkChanges c = t.finder->find(s, d, chunk);
             ChunkApplied a;
             if (c.diff && o.plan_only)
-                a = ChunkApplied{c.diff->missing.size(), c.diff->differs.size(), c.diff->extra.size(), 0, !t.comparer.literal_keys()};
+                a = ChunkApplied{c.diff->missing.size(), c.diff->differs.size(), c.diff->extra.size(), 0, !t.comparer.literal_keys(), {}};
             else if (c.diff)
-                a = apply_chunk(s, d, t.comparer, chunk, *c.diff, o.policy, writes, index);
+                a = apply_chunk(s, d, t.comparer, chunk, *c.diff, o.policy, shared.writes, index);
             if (tx) tx->commit();
+            if (!a.report_lines.empty()) {
+                std::lock_guard lock(shared.m);
+                for (const auto& line : a.report_lines) shared.changed.add_line(line);
+            }
             std::lock_guard lock(t.m);
             t.result.source_rows += c.source_rows;
             t.result.inserted += a.inserted, t.result.updated += a.updated, t.result.deleted += a.deleted;
@@ -98,7 +112,7 @@ uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, const C
 
 // Every chunk of the tables at one level, largest tables first, on every worker.
 void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, ReadSnapshot& src,
-               std::vector<std::unique_ptr<Database>>& dst, const CatchUpOptions& o, Progress& compared, Progress& writes) {
+               std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared) {
     std::vector<std::pair<size_t, size_t>> jobs;
     for (size_t i = 0; i < tables.size(); ++i)
         if (tables[i]->level == level)
@@ -117,9 +131,9 @@ void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, Rea
                 for (size_t j; !failed && (j = next++) < jobs.size();) {
                     auto [ti, chunk] = jobs[j];
                     auto start = Clock::now();
-                    compared.set_active(ti, +1);
-                    compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], o, writes, ti));
-                    compared.set_active(ti, -1);
+                    shared.compared.set_active(ti, +1);
+                    shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
+                    shared.compared.set_active(ti, -1);
                     std::lock_guard lock(tables[ti]->m);
                     tables[ti]->result.seconds += since(start);
                 }
@@ -170,12 +184,13 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
         compared.add_table(t.dest->name, t.estimated_rows);
         writes.add_table(t.dest->name, 0);
     }
+    SyncShared shared{o, compared, writes, {}, {}};
     set_levels(tables);
     size_t levels = 0;
     for (const auto& t : tables) levels = std::max(levels, t->level + 1);
     compared.start();
     try {
-        for (size_t level = 0; level < levels; ++level) run_level(tables, level, snapshot, loaders, o, compared, writes);
+        for (size_t level = 0; level < levels; ++level) run_level(tables, level, snapshot, loaders, shared);
     } catch (const Error& e) {
         compared.stop();
         if (o.plan_only) throw;
@@ -192,7 +207,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
         VerifyOptions v;
         v.progress = o.progress;
         if (!o.quiet) log << "  verifying every row, on the snapshot the sync read\n";
-        result.verify = verify_copy(plan, snapshot, dst, check.dest.catalog, ExpectedChanges(), v, log);
+        result.verify = verify_copy(plan, snapshot, dst, check.dest.catalog, shared.changed, v, log);
     }
     return result;
 }

@@ -147,6 +147,40 @@ void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, Rea
     if (error) std::rethrow_exception(error);
 }
 
+// One run per planned table, each known to both progress displays.
+std::vector<std::unique_ptr<TableRun>> table_runs(const CopyPlan& plan, Engine from, Engine to, Progress& compared, Progress& writes) {
+    std::vector<std::unique_ptr<TableRun>> tables;
+    for (const auto& t : plan.tables) {
+        tables.push_back(std::make_unique<TableRun>(t, from, to));
+        TableCatchUp& r = tables.back()->result;
+        r.source_table = t.source->name;
+        r.dest_table = t.dest->name;
+        r.chunks = t.chunk_count();
+        r.whole_chunks = !tables.back()->comparer.literal_keys();
+        compared.add_table(t.dest->name, t.estimated_rows);
+        writes.add_table(t.dest->name, 0);
+    }
+    set_levels(tables);
+    return tables;
+}
+
+// Every level in turn: a table after those its foreign keys point to.
+void run_all(std::vector<std::unique_ptr<TableRun>>& tables, ReadSnapshot& snapshot, std::vector<std::unique_ptr<Database>>& loaders,
+             SyncShared& shared) {
+    size_t levels = 0;
+    for (const auto& t : tables) levels = std::max(levels, t->level + 1);
+    shared.compared.start();
+    try {
+        for (size_t level = 0; level < levels; ++level) run_level(tables, level, snapshot, loaders, shared);
+    } catch (const Error& e) {
+        shared.compared.stop();
+        if (shared.o.plan_only) throw;
+        throw Error(e.code(), std::string(e.what()) + "\nEvery chunk the sync committed is equal to the source; the others are as they "
+                                                      "were. Run the same sync again (--resume) to finish it. The source was only read.");
+    }
+    shared.compared.stop();
+}
+
 }  // namespace
 
 CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, std::ostream& log) {
@@ -172,32 +206,10 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     for (size_t i = 0; i < snapshot.size(); ++i)
         loaders.push_back(o.plan_only ? Database::connect(dst.data_source(), Side::destination) : open_loader(dst.data_source()));
 
-    std::vector<std::unique_ptr<TableRun>> tables;
     Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
-    for (const auto& t : plan.tables) {
-        tables.push_back(std::make_unique<TableRun>(t, src.engine(), dst.engine()));
-        TableCatchUp& r = tables.back()->result;
-        r.source_table = t.source->name;
-        r.dest_table = t.dest->name;
-        r.chunks = t.chunk_count();
-        r.whole_chunks = !tables.back()->comparer.literal_keys();
-        compared.add_table(t.dest->name, t.estimated_rows);
-        writes.add_table(t.dest->name, 0);
-    }
+    auto tables = table_runs(plan, src.engine(), dst.engine(), compared, writes);
     SyncShared shared{o, compared, writes, {}, {}};
-    set_levels(tables);
-    size_t levels = 0;
-    for (const auto& t : tables) levels = std::max(levels, t->level + 1);
-    compared.start();
-    try {
-        for (size_t level = 0; level < levels; ++level) run_level(tables, level, snapshot, loaders, shared);
-    } catch (const Error& e) {
-        compared.stop();
-        if (o.plan_only) throw;
-        throw Error(e.code(), std::string(e.what()) + "\nEvery chunk the sync committed is equal to the source; the others are as they "
-                                                      "were. Run the same sync again (--resume) to finish it. The source was only read.");
-    }
-    compared.stop();
+    run_all(tables, snapshot, loaders, shared);
     for (auto& t : tables) result.tables.push_back(t->result);
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), "sync",

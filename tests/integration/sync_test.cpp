@@ -275,3 +275,20 @@ TEST_CASE("sync --verify expects the values the sync changed on the way (NUL byt
     CHECK(j["updated"].get<uint64_t>() > 0);  // rows whose values the conversion changes differ from the source's: written again
     CHECK(j["verify"]["equal"] == true);
 }
+
+TEST_CASE("a merge into a copied destination removes the copy's record: a sync would delete the merged rows", "[e2e][sync][merge][pg]") {
+    ScratchDb src(Engine::postgres, "syms"), other(Engine::postgres, "symo"), dst(Engine::postgres, "symd");
+    fill_sample(src, 60, 141, false, 1, false);
+    fill_sample(other, 60, 141, false, 2, false);
+    REQUIRE(copy(src, dst).exit_code == 0);
+    auto merged = run_mmmove({"merge", "--from", other.dsn(), "--to", dst.dsn(), "--quiet"});
+    INFO(merged.output.substr(0, 3000));
+    REQUIRE(merged.exit_code == 0);
+    auto d = dst.connect();
+    const std::string posts = query_one(*d, "SELECT COUNT(*) FROM posts");
+    CHECK(posts == "120");
+    auto refused = sync(src, dst);
+    CHECK(refused.exit_code == 4);
+    CHECK(refused.output.find("holds no record that mmmove filled it") != std::string::npos);
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM posts") == posts);
+}

@@ -21,6 +21,7 @@ void add_sample(CLI::App& app, Action& action);
 void add_config(CLI::App& app, Action& action);
 void add_files(CLI::App& app, Action& action);
 void add_verify(CLI::App& app, Action& action);
+void add_sync(CLI::App& app, Action& action);
 void add_merge(CLI::App& app, Action& action);
 void add_run(CLI::App& app, Action& action);
 

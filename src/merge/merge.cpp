@@ -16,6 +16,7 @@
 #include "pipeline/chunk_runner.h"
 #include "pipeline/planner.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/sync_state.h"
 
 namespace mmmove {
 namespace {
@@ -169,6 +170,7 @@ void save_plan(Database& dst, const MergeResult& r, const CopyPlan& chunks, cons
     save_channel_totals(dst, r.check.dest.catalog, r.plan);  // DDL here: MySQL commits at every CREATE, so none may happen while settling
     checkpoint.create({{"kind", "merge"}, {"started", utc_timestamp("%Y-%m-%d %H:%M:%S UTC")}, {"source", r.check.source.label},
                        {"bounds", plan_bounds(chunks)}, {"plan", r.plan.state()}, {"settled", false}, {"scope", scope.state()}});
+    forget_sync_state(dst);  // the destination now holds another instance's rows too: a sync would delete them
 }
 
 // The files phase: the source's data directory into the destination's, through the ID map.

@@ -295,6 +295,14 @@ ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, siz
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
                         ChunkProgress& progress, const LoadStage* stage) {
     ChunkIssues issues;
+    ChunkOutcome out = write_chunk_rows(src, dst, t, number, policy, progress, issues, stage);
+    issues.save(dst, t.source->name, number);
+    Checkpoint::record(dst, t.source->name, number, ChunkDone{out.rows - out.existing, out.skipped, out.dropped + out.existing});
+    return out;
+}
+
+ChunkOutcome write_chunk_rows(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
+                              ChunkProgress& progress, ChunkIssues& issues, const LoadStage* stage) {
     ChunkOutcome out;
     Savepoint savepoint(dst, "mmmove_chunk");
     try {
@@ -311,8 +319,6 @@ ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, siz
         out = careful_chunk(src, dst, way, progress);
     }
     savepoint.release();
-    issues.save(dst, t.source->name, number);
-    Checkpoint::record(dst, t.source->name, number, ChunkDone{out.rows - out.existing, out.skipped, out.dropped + out.existing});
     return out;
 }
 

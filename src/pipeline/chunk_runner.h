@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pipeline/checkpoint.h"
+#include "pipeline/issue_log.h"
 #include "transform/convert.h"
 #include "pipeline/planner.h"
 #include "pipeline/progress.h"
@@ -45,6 +46,11 @@ ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, siz
 // The caller rewinds it when the transaction around the chunk is rolled back.
 ChunkOutcome load_chunk(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
                         ChunkProgress& progress, const LoadStage* stage);
+// What load_chunk writes, without its checkpoint row: the chunk's rows through the transforms and the
+// edge conversion, under a savepoint, falling back to the careful load; the values it changed go to
+// `issues`. A sync writes the source's current rows for a few keys this way (t.scope selects them).
+ChunkOutcome write_chunk_rows(Database& src, Database& dst, const PlannedTable& t, size_t number, const ConvertPolicy& policy,
+                              ChunkProgress& progress, ChunkIssues& issues, const LoadStage* stage = nullptr);
 
 struct ChunkRun {
     std::vector<double> seconds;  // per table, summed over its chunks

@@ -16,6 +16,7 @@
 #include "pipeline/issue_log.h"
 #include "pipeline/planner.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/sync_state.h"
 
 namespace mmmove {
 
@@ -141,6 +142,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
         checkpoint.create({{"started", utc_timestamp("%Y-%m-%d %H:%M:%S UTC")}, {"source", check.source.label},
                            {"bounds", plan_bounds(run.plan)}, {"indexes", indexes_to_json(run.deferred)}});
         drop_indexes(dst, run.deferred);
+        forget_sync_state(dst);  // the destination holds what this copy makes of it, once it completes
     }
     run.done_before = checkpoint.done();
     return run;
@@ -302,6 +304,9 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
     count_and_report(dst, o, run, checkpoint, result, copies, log);
     result.tables = std::move(copies);
     checkpoint.drop();
+    // The record `mmmove sync` requires. An anonymised refresh's rows are not the source's: marked so.
+    record_sync_state(dst, SyncState{result.check.source.label, source_diagnostic_id(src, result.check.source.catalog),
+                                     o.stage ? "refresh" : "copy", utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr});
     result.seconds = since(start);
     if (o.verify && o.stage) {
         if (!o.quiet) log << "  verifying every row through the same transforms, on the snapshot the copy read\n";

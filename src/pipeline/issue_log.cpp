@@ -55,11 +55,16 @@ void ChunkIssues::save(Database& conn, const std::string& table, size_t chunk) {
     std::string head = std::string("INSERT INTO ") + kTable + " (table_name, chunk, seq, summary, line) VALUES ";
     std::string stmt;
     uint64_t seq = 0;
-    auto insert = [&](const std::string& summary, const std::string& line) {
+    each([&](const std::string& summary, const std::string& line) {
         stmt += (stmt.empty() ? head : ",") + std::string("(") + conn.quote_literal(lower(table)) + "," + std::to_string(chunk) +
                 "," + std::to_string(seq++) + "," + conn.quote_literal(summary) + "," + conn.quote_literal(line) + ")";
         if (stmt.size() > (1u << 20)) conn.exec(stmt), stmt.clear();
-    };
+    });
+    if (!stmt.empty()) conn.exec(stmt);
+    clear();
+}
+
+void ChunkIssues::each(const std::function<void(const std::string& summary, const std::string& line)>& insert) {
     if (spill_) {
         std::rewind(spill_);
         std::string buf;
@@ -74,8 +79,6 @@ void ChunkIssues::save(Database& conn, const std::string& table, size_t chunk) {
         }
     }
     for (const auto& e : entries_) insert(e.summary, e.line);
-    if (!stmt.empty()) conn.exec(stmt);
-    clear();
 }
 
 namespace {

@@ -8,6 +8,7 @@
 // from that table when the copy completes, under a fresh name that is renamed into place.
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ public:
     // Inserts the issues into the issue table on `conn`, inside the caller's transaction, and forgets them.
     void save(Database& conn, const std::string& table, size_t chunk);
     void clear();
+    // Every issue in the order added, as its summary and its report line (JSON).
+    void each(const std::function<void(const std::string& summary, const std::string& line)>& fn);
 
     static constexpr const char* kTable = "mmmove_copy_issues";
 

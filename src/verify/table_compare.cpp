@@ -188,16 +188,32 @@ TableComparer::TableComparer(const PlannedTable& table, Engine from, Engine to, 
                  std::all_of(canon_.begin(), canon_.end(), [](Canon c) { return c == Canon::raw; });
 }
 
-std::unique_ptr<RowReader> TableComparer::read(Database& db, Side side, size_t chunk) const {
-    bool src = side == Side::source;
+std::string TableComparer::chunk_where(Database& db, Side side, size_t chunk) const {
     std::string key;
     if (!table_.key_column.empty()) {
-        const Column* k = (src ? table_.source : table_.dest)->find_column(table_.key_column);
+        const Column* k = (side == Side::source ? table_.source : table_.dest)->find_column(table_.key_column);
         key = k ? k->name : table_.key_column;
     }
-    return db.read_where(src ? table_.source->name : table_.dest->name, src ? source_columns_ : dest_columns_,
-                         chunk_predicate(db, table_, chunk, key));
+    return chunk_predicate(db, table_, chunk, key);
 }
+
+std::unique_ptr<RowReader> TableComparer::read(Database& db, Side side, size_t chunk) const {
+    bool src = side == Side::source;
+    return db.read_where(src ? table_.source->name : table_.dest->name, src ? source_columns_ : dest_columns_, chunk_where(db, side, chunk));
+}
+
+std::vector<std::string> TableComparer::key_columns(Side side) const {
+    std::vector<std::string> out;
+    for (size_t i : key_columns_) out.push_back((side == Side::source ? source_columns_ : dest_columns_)[i]);
+    return out;
+}
+
+bool TableComparer::literal_keys() const {
+    return !key_columns_.empty() &&
+           std::all_of(key_columns_.begin(), key_columns_.end(), [&](size_t i) { return canon_[i] == Canon::raw || canon_[i] == Canon::text; });
+}
+
+std::vector<std::optional<std::string>> TableComparer::key_values(const std::string& key) { return decode_values(key); }
 
 ChunkDigest TableComparer::digest(Database& db, Side side, size_t chunk) const {
     ChunkDigest d;

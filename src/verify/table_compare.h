@@ -3,6 +3,7 @@
 // that differ in a chunk whose digests differ, and a description of one differing row.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,17 @@ public:
     // Reads the row with this canonical key on both sides and names what differs.
     RowDifference describe(Database& source, Database& dest, const std::string& key, RowDifference::Kind kind) const;
     std::string shown_key(const std::string& key) const;  // "Id=…", secrets masked
+
+    // For a sync, which applies a chunk's differences by key. The primary key's columns as `side` names
+    // them (empty when the table has none the destination also holds: rows are matched whole).
+    std::vector<std::string> key_columns(Side side) const;
+    // True when every key value in a diff is the column's value as the server spells it (text, integers),
+    // so it can be quoted as a literal to select that row on either side.
+    bool literal_keys() const;
+    // A canonical key's values, in key_columns() order (nullopt for NULL).
+    static std::vector<std::optional<std::string>> key_values(const std::string& key);
+    // The SQL predicate selecting chunk `chunk` on `side` ("" for a whole-table chunk).
+    std::string chunk_where(Database& db, Side side, size_t chunk) const;
 
     const PlannedTable& table() const { return table_; }
     bool compares_every_column() const { return dest_only_columns_.empty(); }

@@ -1,0 +1,52 @@
+// mmmove sync: bring a destination mmmove filled up to the source's current state.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "sync/sync.h"
+
+namespace mmmove::cli {
+
+void add_sync(CLI::App& app, Action& action) {
+    static SideArgs sides;
+    static CatchUpOptions options;
+    static std::vector<std::string> skip;
+    static std::string overlong = "stop", invalid_json = "stop", refused = "stop";
+    static bool json = false;
+    auto* cmd = app.add_subcommand("sync", "bring a destination mmmove filled up to the source's current state (inserts, updates, deletes)");
+    add_side_flags(*cmd, sides, true, true);
+    cmd->add_flag("--plan", options.plan_only, "compare and print what would change; write nothing");
+    cmd->add_flag("--verify", options.verify, "then compare every row of the destination with the source, on the snapshot the sync read");
+    cmd->add_flag("--resume", options.resume, "finish a sync that was interrupted (a sync simply runs again: each chunk commits whole)");
+    cmd->add_option("--skip-table", skip, "a source table to leave behind, as the copy left it (repeatable)");
+    cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");
+    cmd->add_option("--on-overlong", overlong, "a text longer than the destination column: stop (default) or truncate")
+        ->check(CLI::IsMember({"stop", "truncate"}));
+    cmd->add_option("--on-invalid-json", invalid_json, "JSON that PostgreSQL refuses: stop (default) or repair (write {})")
+        ->check(CLI::IsMember({"stop", "repair"}));
+    cmd->add_option("--on-refused-value", refused, "a value the destination's schema refuses: stop (default), repair or skip-row")
+        ->check(CLI::IsMember({"stop", "repair", "skip-row"}));
+    cmd->add_option("--jobs", options.jobs, "parallel workers (default: number of cores)");
+    cmd->add_option("--chunk-rows", options.chunk_rows, "rows per chunk of a large table")->capture_default_str();
+    cmd->add_flag("--json", json, "print the summary as JSON on stdout (for scripts); progress stays on stderr");
+    cmd->add_flag("--quiet", options.quiet, "print only the summary");
+    cmd->callback([&action] {
+        action = [] {
+            for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
+            options.policy = convert_policy_named(overlong, invalid_json, refused);
+            options.progress = Progress::style_for(options.quiet, isatty(STDERR_FILENO));
+            auto src = Database::connect(resolve_data_source(sides.from, Side::source, sides.from_password_file), Side::source);
+            auto dst = Database::connect(resolve_data_source(sides.to, Side::destination, sides.to_password_file), Side::destination);
+            CatchUpResult result = run_sync(*src, *dst, options, std::cerr);
+            if (json)
+                std::cout << sync_summary_json(result) << "\n";
+            else
+                print_sync_summary(result, std::cout);
+            if (result.verify && !json) print_verify(*result.verify, std::cout, false);
+            return !result.verify || result.verify->equal() ? 0 : static_cast<int>(ExitCode::differs);
+        };
+    });
+}
+
+}  // namespace mmmove::cli

@@ -1,0 +1,77 @@
+#include "pipeline/sync_state.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "core/error.h"
+
+namespace mmmove {
+namespace {
+
+bool printable_ascii(const std::string& v, size_t max) {
+    return v.size() <= max && std::all_of(v.begin(), v.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+bool mattermost_id(const std::string& v) {
+    return !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
+[[noreturn]] void refuse(const std::string& what) {
+    throw Error(ExitCode::destination, std::string("The destination's record of what mmmove copied into it (table ") + kSyncStateTable +
+                                           ") holds " + what + ", which mmmove does not write. Fill the destination again with "
+                                           "mmmove copy --truncate before syncing it.");
+}
+
+}  // namespace
+
+void record_sync_state(Database& dst, const SyncState& s) {
+    if (!table_exists(dst, kSyncStateTable))
+        dst.exec(std::string("CREATE TABLE ") + kSyncStateTable +
+                 " (id integer NOT NULL PRIMARY KEY, source varchar(400) NOT NULL, diagnostic_id varchar(64) NOT NULL, "
+                 "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL)");
+    // What goes in has the form read_sync_state accepts: a label with other characters is shown as "?".
+    std::string source = printable_ascii(s.source, 300) ? s.source : "?";
+    dst.exec(std::string("DELETE FROM ") + kSyncStateTable);
+    dst.exec(std::string("INSERT INTO ") + kSyncStateTable + " (id, source, diagnostic_id, command, finished, transformed) VALUES (1, " +
+             dst.quote_literal(source) + ", " + dst.quote_literal(mattermost_id(s.diagnostic_id) ? s.diagnostic_id : "") + ", " +
+             dst.quote_literal(s.command) + ", " + dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ")");
+}
+
+void forget_sync_state(Database& dst) { dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable); }
+
+std::optional<SyncState> read_sync_state(Database& dst) {
+    if (!table_exists(dst, kSyncStateTable)) return std::nullopt;
+    auto rows = dst.query(std::string("SELECT source, diagnostic_id, command, finished, transformed FROM ") + kSyncStateTable);
+    if (rows.empty()) return std::nullopt;
+    if (rows.size() > 1) refuse("more than one row");
+    for (const auto& v : rows[0])
+        if (!v) refuse("a NULL");
+    SyncState s;
+    s.source = *rows[0][0];
+    s.diagnostic_id = *rows[0][1];
+    s.command = *rows[0][2];
+    s.finished = *rows[0][3];
+    const std::string& transformed = *rows[0][4];
+    static const std::regex timestamp(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)");
+    if (!printable_ascii(s.source, 300) || s.source.empty()) refuse("a source name");
+    if (!s.diagnostic_id.empty() && !mattermost_id(s.diagnostic_id)) refuse("a DiagnosticId");
+    if (s.command != "copy" && s.command != "refresh" && s.command != "sync") refuse("a command name");
+    if (!std::regex_match(s.finished, timestamp)) refuse("a time");
+    if (transformed != "0" && transformed != "1") refuse("a flag");
+    s.transformed = transformed == "1";
+    return s;
+}
+
+std::string source_diagnostic_id(Database& db, const Catalog& catalog) {
+    const Table* systems = catalog.find("systems");
+    if (!systems) return "";
+    const Column* name = systems->find_column("name");
+    const Column* value = systems->find_column("value");
+    if (!name || !value) return "";
+    auto r = db.query("SELECT " + db.quote_ident(value->name) + " FROM " + db.quote_ident(systems->name) + " WHERE " +
+                      db.quote_ident(name->name) + " = 'DiagnosticId'");
+    std::string id = r.empty() ? "" : r[0][0].value_or("");
+    return mattermost_id(id) ? id : "";
+}
+
+}  // namespace mmmove

@@ -1,0 +1,37 @@
+#pragma once
+// mmmove's record on a destination it filled (table mmmove_sync_state, one row): which source, by which
+// command, when. `copy` writes it when it completes, `sync` when it completes; a copy that starts
+// again, or a merge that adds another instance's rows, removes it first. `sync` requires it: only a
+// destination mmmove filled from this source may have rows deleted to match the source.
+//
+// The row is read back as data: whoever can write the destination can write it. Each value must have
+// the form mmmove writes, or the record is refused.
+#include <optional>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "db/database.h"
+
+namespace mmmove {
+
+struct SyncState {
+    std::string source;         // the source's label (DSN without password), as messages show it
+    std::string diagnostic_id;  // the source's Systems DiagnosticId ("" when it has none)
+    std::string command;        // copy, refresh or sync
+    std::string finished;       // "YYYY-MM-DD HH:MM:SS UTC"
+    bool transformed = false;   // rows went through transforms (an anonymised refresh): not the source's rows
+};
+
+constexpr const char* kSyncStateTable = "mmmove_sync_state";
+
+// Replaces the record (creating the table when missing), on `dst`, inside the caller's transaction if any.
+void record_sync_state(Database& dst, const SyncState& state);
+// Removes the record: the destination no longer holds only what mmmove copied from one source.
+void forget_sync_state(Database& dst);
+// The record, or nullopt when the destination has none. Throws Error(destination) when it holds a
+// value mmmove does not write.
+std::optional<SyncState> read_sync_state(Database& dst);
+// Mattermost's DiagnosticId in the Systems table, "" when there is none or it has another form.
+std::string source_diagnostic_id(Database& db, const Catalog& catalog);
+
+}  // namespace mmmove

@@ -1,0 +1,108 @@
+#include "sync/chunk_apply.h"
+
+#include <algorithm>
+
+#include "pipeline/chunk_runner.h"
+
+namespace mmmove::sync_detail {
+namespace {
+
+using verify_detail::ChunkDiff;
+using verify_detail::TableComparer;
+
+// Keys per DELETE and per source read: statements stay well under the servers' packet limits.
+constexpr size_t kKeysPerStatement = 500;
+
+// The SQL that selects the rows with keys [from, to) of `keys` on `db`. The values are quoted as
+// literals; TableComparer::literal_keys() says they are the values as the servers spell them.
+std::string key_predicate(Database& db, const std::vector<std::string>& columns, const std::vector<const std::string*>& keys,
+                          size_t from, size_t to) {
+    std::string in, any;
+    for (size_t k = from; k < to; ++k) {
+        auto values = TableComparer::key_values(*keys[k]);
+        if (columns.size() == 1 && values.size() == 1 && values[0]) {
+            in += (in.empty() ? "" : ", ") + db.quote_literal(*values[0]);
+            continue;
+        }
+        std::string all;
+        for (size_t i = 0; i < columns.size() && i < values.size(); ++i)
+            all += (all.empty() ? "" : " AND ") + db.quote_ident(columns[i]) + (values[i] ? " = " + db.quote_literal(*values[i]) : " IS NULL");
+        any += (any.empty() ? "(" : " OR (") + all + ")";
+    }
+    if (!in.empty()) in = db.quote_ident(columns[0]) + " IN (" + in + ")";
+    if (in.empty()) return any;
+    return any.empty() ? in : in + " OR " + any;
+}
+
+// The chunk replaced whole: for a table whose keys cannot be named (no primary key, or key values
+// that are not spelled the same on both engines).
+ChunkApplied replace_chunk(Database& src, Database& dst, const TableComparer& tc, size_t chunk, const ChunkDiff& diff,
+                           const ConvertPolicy& policy, Progress& progress, size_t progress_index) {
+    const PlannedTable& t = tc.table();
+    std::string where = tc.chunk_where(dst, Side::destination, chunk);
+    dst.exec("DELETE FROM " + dst.quote_ident(t.dest->name) + (where.empty() ? "" : " WHERE " + where));
+    ChunkIssues issues;
+    ChunkProgress counted(progress, progress_index);
+    write_chunk_rows(src, dst, t, chunk, policy, counted, issues);
+    ChunkApplied a;
+    a.whole = true;
+    a.inserted = diff.missing.size();
+    a.updated = diff.differs.size();
+    a.deleted = diff.extra.size();
+    a.converted_values = issues.size();
+    issues.each([&](const std::string&, const std::string& line) { a.report_lines.push_back(line); });
+    return a;
+}
+
+}  // namespace
+
+ChunkChanges DigestChangeFinder::find(Database& source, Database& dest, size_t chunk) const {
+    ChunkChanges c;
+    auto s = comparer_.digest(source, Side::source, chunk);
+    auto d = comparer_.digest(dest, Side::destination, chunk);
+    c.source_rows = s.rows;
+    if (!s.same_rows(d)) c.diff = comparer_.diff(source, dest, chunk);
+    return c;
+}
+
+std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer) { return std::make_unique<DigestChangeFinder>(comparer); }
+
+// Every key the diff names is deleted on the destination, then the source's current row for each of
+// them is written. Deleting a key found missing (usually a no-op) and reading a key found extra from
+// the source (usually none) keep the result right when the two engines' collations put one key into
+// different chunks: whichever of its chunks is applied last, the row ends as the source holds it.
+ChunkApplied apply_chunk(Database& src, Database& dst, const TableComparer& tc, size_t chunk, const ChunkDiff& diff,
+                         const ConvertPolicy& policy, Progress& progress, size_t progress_index) {
+    if (!tc.literal_keys()) return replace_chunk(src, dst, tc, chunk, diff, policy, progress, progress_index);
+    std::vector<const std::string*> keys;
+    for (const auto& k : diff.differs) keys.push_back(&k);
+    for (const auto& k : diff.missing) keys.push_back(&k.key);
+    for (const auto& k : diff.extra) keys.push_back(&k.key);
+    const PlannedTable& t = tc.table();
+    const auto dest_columns = tc.key_columns(Side::destination), source_columns = tc.key_columns(Side::source);
+    for (size_t from = 0; from < keys.size(); from += kKeysPerStatement)
+        dst.exec("DELETE FROM " + dst.quote_ident(t.dest->name) + " WHERE " +
+                 key_predicate(dst, dest_columns, keys, from, std::min(keys.size(), from + kKeysPerStatement)));
+    ChunkIssues issues;
+    ChunkProgress counted(progress, progress_index);
+    uint64_t written = 0;
+    for (size_t from = 0; from < keys.size(); from += kKeysPerStatement) {
+        PlannedTable by_key = t;  // the table as one chunk of just these keys, wherever the source's collation puts them
+        by_key.bounds.clear();
+        by_key.key_column.clear();
+        by_key.scope = key_predicate(src, source_columns, keys, from, std::min(keys.size(), from + kKeysPerStatement));
+        ChunkOutcome out = write_chunk_rows(src, dst, by_key, 0, policy, counted, issues);
+        written += out.rows + out.skipped;
+    }
+    ChunkApplied a;
+    a.inserted = diff.missing.size();
+    a.updated = diff.differs.size();
+    const uint64_t found_elsewhere = written > a.inserted + a.updated ? written - a.inserted - a.updated : 0;
+    a.deleted = diff.extra.size() - std::min<uint64_t>(diff.extra.size(), found_elsewhere);
+    a.updated += diff.extra.size() - a.deleted;
+    a.converted_values = issues.size();
+    issues.each([&](const std::string&, const std::string& line) { a.report_lines.push_back(line); });
+    return a;
+}
+
+}  // namespace mmmove::sync_detail

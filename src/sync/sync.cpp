@@ -1,0 +1,227 @@
+#include "sync/sync.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "core/clock.h"
+#include "db/destination_lock.h"
+#include "db/transaction.h"
+#include "pipeline/checkpoint.h"
+#include "pipeline/chunk_runner.h"
+#include "pipeline/planner.h"
+#include "pipeline/snapshot.h"
+#include "pipeline/sync_state.h"
+#include "sync/chunk_apply.h"
+
+namespace mmmove {
+namespace {
+
+using namespace sync_detail;
+using verify_detail::TableComparer;
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct TableRun {
+    TableRun(const PlannedTable& t, Engine from, Engine to) : comparer(t, from, to, nullptr), finder(change_finder_for(comparer)) {}
+    TableComparer comparer;
+    std::unique_ptr<ChangeFinder> finder;
+    size_t level = 0;  // after the tables its foreign keys point to: a child row is written after its parent
+    std::mutex m;
+    TableCatchUp result;
+};
+
+// What the destination's record says, checked against this source: the destination must be one mmmove
+// filled from this Mattermost instance, with the source's own rows. Returns the record as the summary
+// shows it.
+std::string require_record(Database& src, Database& dst, const CheckReport& check) {
+    if (Checkpoint(dst).exists())
+        throw Error(ExitCode::destination, "A mmmove copy or merge into the destination (" + check.dest.label + ") did not finish. "
+                                           "Finish it first (the same command with --resume), then sync.");
+    auto state = read_sync_state(dst);
+    if (!state)
+        throw Error(ExitCode::destination, "The destination (" + check.dest.label + ") holds no record that mmmove filled it (table " +
+                                               kSyncStateTable + "), so mmmove cannot tell which rows are the source's to bring up to "
+                                               "date and which a sync would delete. Fill it with mmmove copy first (copy --truncate "
+                                               "replaces what it holds), then sync.");
+    if (state->transformed)
+        throw Error(ExitCode::destination, "The destination (" + check.dest.label + ") holds an anonymised refresh of " + state->source +
+                                               " (" + state->finished + "): a sync would write the source's rows unmasked into it. "
+                                               "Refresh it with its mmmove run job instead.");
+    const std::string id = source_diagnostic_id(src, check.source.catalog);
+    if (!state->diagnostic_id.empty() && !id.empty() && id != state->diagnostic_id)
+        throw Error(ExitCode::destination, "The destination (" + check.dest.label + ") was filled from another Mattermost instance (" +
+                                               state->source + ", DiagnosticId " + state->diagnostic_id + ") than this source (" +
+                                               check.source.label + ", DiagnosticId " + id + "): a sync would delete that instance's "
+                                               "rows. Sync from the source it was copied from, or fill it again with mmmove copy --truncate.");
+    return state->command + " from " + state->source + " (" + state->finished + ")";
+}
+
+// What the workers share besides the tables.
+struct SyncShared {
+    const CatchUpOptions& o;
+    Progress& compared;
+    Progress& writes;
+    std::mutex m;
+    ExpectedChanges changed;  // the values this sync changed on the way: --verify expects them changed
+};
+
+void set_levels(std::vector<std::unique_ptr<TableRun>>& tables) {
+    for (size_t pass = 0; pass < tables.size(); ++pass)
+        for (auto& t : tables)
+            for (const auto& parent : t->comparer.table().parents)
+                for (auto& p : tables)
+                    if (lower(p->comparer.table().source->name) == parent && p.get() != t.get()) t->level = std::max(t->level, p->level + 1);
+}
+
+// One chunk: find what changed and, unless only planning, put it right in one transaction. A
+// transaction the destination chose as a deadlock victim is rolled back whole and run again.
+// Returns the rows the source's side of the chunk holds.
+uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, SyncShared& shared, size_t index) {
+    constexpr unsigned kAttempts = 6;
+    const CatchUpOptions& o = shared.o;
+    for (unsigned attempt = 1;; ++attempt) {
+        try {
+            std::optional<Transaction> tx;
+            if (!o.plan_only) tx.emplace(d);
+            ChunkChanges c = t.finder->find(s, d, chunk);
+            ChunkApplied a;
+            if (c.diff && o.plan_only)
+                a = ChunkApplied{c.diff->missing.size(), c.diff->differs.size(), c.diff->extra.size(), 0, !t.comparer.literal_keys(), {}};
+            else if (c.diff)
+                a = apply_chunk(s, d, t.comparer, chunk, *c.diff, o.policy, shared.writes, index);
+            if (tx) tx->commit();
+            if (!a.report_lines.empty()) {
+                std::lock_guard lock(shared.m);
+                for (const auto& line : a.report_lines) shared.changed.add_line(line);
+            }
+            std::lock_guard lock(t.m);
+            t.result.source_rows += c.source_rows;
+            t.result.inserted += a.inserted, t.result.updated += a.updated, t.result.deleted += a.deleted;
+            t.result.chunks_changed += (a.inserted || a.updated || a.deleted) ? 1 : 0;
+            t.result.converted_values += a.converted_values;
+            return c.source_rows;
+        } catch (const Error& e) {
+            if (o.plan_only || !lost_lock_conflict(e) || attempt == kAttempts) throw;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(25 * (1u << attempt) + 7 * (chunk % 11)));
+    }
+}
+
+// Every chunk of the tables at one level, largest tables first, on every worker.
+void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, ReadSnapshot& src,
+               std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared) {
+    std::vector<std::pair<size_t, size_t>> jobs;
+    for (size_t i = 0; i < tables.size(); ++i)
+        if (tables[i]->level == level)
+            for (size_t c = 0; c < tables[i]->comparer.table().chunk_count(); ++c) jobs.emplace_back(i, c);
+    std::stable_sort(jobs.begin(), jobs.end(), [&](const auto& a, const auto& b) {
+        return tables[a.first]->comparer.table().estimated_rows > tables[b.first]->comparer.table().estimated_rows;
+    });
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex m;
+    std::exception_ptr error;
+    std::vector<std::thread> workers;
+    for (size_t w = 0; w < std::min(src.size(), dst.size()); ++w)
+        workers.emplace_back([&, w] {
+            try {
+                for (size_t j; !failed && (j = next++) < jobs.size();) {
+                    auto [ti, chunk] = jobs[j];
+                    auto start = Clock::now();
+                    shared.compared.set_active(ti, +1);
+                    shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
+                    shared.compared.set_active(ti, -1);
+                    std::lock_guard lock(tables[ti]->m);
+                    tables[ti]->result.seconds += since(start);
+                }
+            } catch (...) {  // the chunk's transaction was rolled back by its guard
+                std::lock_guard lock(m);
+                if (!error) error = std::current_exception();
+                failed = true;
+            }
+        });
+    for (auto& t : workers) t.join();
+    if (error) std::rethrow_exception(error);
+}
+
+// One run per planned table, each known to both progress displays.
+std::vector<std::unique_ptr<TableRun>> table_runs(const CopyPlan& plan, Engine from, Engine to, Progress& compared, Progress& writes) {
+    std::vector<std::unique_ptr<TableRun>> tables;
+    for (const auto& t : plan.tables) {
+        tables.push_back(std::make_unique<TableRun>(t, from, to));
+        TableCatchUp& r = tables.back()->result;
+        r.source_table = t.source->name;
+        r.dest_table = t.dest->name;
+        r.chunks = t.chunk_count();
+        r.whole_chunks = !tables.back()->comparer.literal_keys();
+        compared.add_table(t.dest->name, t.estimated_rows);
+        writes.add_table(t.dest->name, 0);
+    }
+    set_levels(tables);
+    return tables;
+}
+
+// Every level in turn: a table after those its foreign keys point to.
+void run_all(std::vector<std::unique_ptr<TableRun>>& tables, ReadSnapshot& snapshot, std::vector<std::unique_ptr<Database>>& loaders,
+             SyncShared& shared) {
+    size_t levels = 0;
+    for (const auto& t : tables) levels = std::max(levels, t->level + 1);
+    shared.compared.start();
+    try {
+        for (size_t level = 0; level < levels; ++level) run_level(tables, level, snapshot, loaders, shared);
+    } catch (const Error& e) {
+        shared.compared.stop();
+        if (shared.o.plan_only) throw;
+        throw Error(e.code(), std::string(e.what()) + "\nEvery chunk the sync committed is equal to the source; the others are as they "
+                                                      "were. Run the same sync again (--resume) to finish it. The source was only read.");
+    }
+    shared.compared.stop();
+}
+
+}  // namespace
+
+CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, std::ostream& log) {
+    auto start = Clock::now();
+    CatchUpResult result;
+    result.planned = o.plan_only;
+    std::optional<DestinationLock> lock;  // one writer per destination database; --plan writes nothing
+    if (!o.plan_only) lock.emplace(dst);
+    CheckOptions co = o.check;
+    co.resume = true;  // the destination's rows are ours: the record below says so, or the sync stops
+    CheckReport check = run_check(src, dst, co);
+    if (!o.quiet || check.blocked()) print_check(check, log);
+    if (check.blocked()) throw Error(check.exit_code(), "The sync did not start: see the blocking problems above.");
+    result.previous = require_record(src, dst, check);
+    result.source_label = check.source.label;
+    result.dest_label = check.dest.label;
+
+    CopyPlan plan = plan_copy(check, co, src, o.chunk_rows);
+    unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+    ReadSnapshot snapshot(src, check.source.catalog, jobs, log);
+    result.jobs = static_cast<unsigned>(snapshot.size());
+    std::vector<std::unique_ptr<Database>> loaders;
+    for (size_t i = 0; i < snapshot.size(); ++i)
+        loaders.push_back(o.plan_only ? Database::connect(dst.data_source(), Side::destination) : open_loader(dst.data_source()));
+
+    Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
+    auto tables = table_runs(plan, src.engine(), dst.engine(), compared, writes);
+    SyncShared shared{o, compared, writes, {}, {}};
+    run_all(tables, snapshot, loaders, shared);
+    for (auto& t : tables) result.tables.push_back(t->result);
+    if (!o.plan_only)
+        record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), "sync",
+                                         utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false});
+    result.seconds = since(start);
+    if (o.verify && !o.plan_only) {
+        VerifyOptions v;
+        v.progress = o.progress;
+        if (!o.quiet) log << "  verifying every row, on the snapshot the sync read\n";
+        result.verify = verify_copy(plan, snapshot, dst, check.dest.catalog, shared.changed, v, log);
+    }
+    return result;
+}
+
+}  // namespace mmmove

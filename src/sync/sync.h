@@ -1,0 +1,66 @@
+#pragma once
+// `mmmove sync`: brings a destination that mmmove filled (copy, or an earlier sync) up to the source's
+// current state. Every table is compared chunk by chunk as verify compares it (digests of canonical
+// rows on both sides; a chunk whose digests differ is compared by primary key), and each chunk that
+// differs is put right in one destination transaction: the keys that differ or that only the
+// destination has are deleted, then the source's current rows for the keys that differ or are missing
+// are written through the copy's writers and conversions. The source is only read, on one consistent
+// snapshot; memory is bounded by the chunk.
+//
+// Resuming: each chunk's apply is one transaction that makes that chunk equal to the snapshot, and a
+// chunk found equal is not written. A sync killed at any point leaves every chunk either as it was or
+// equal to the source; running it again (with or without --resume) compares again and writes only
+// what still differs. Recording progress per chunk would save only the comparison of the chunks
+// already done, which a sync repeats anyway to know what changed: so there is no checkpoint.
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pipeline/check.h"
+#include "pipeline/progress.h"
+#include "transform/convert.h"
+#include "verify/verify.h"
+
+namespace mmmove {
+
+struct CatchUpOptions {
+    CheckOptions check;              // skip_tables / skip_missing_tables, as the copy left tables behind
+    ConvertPolicy policy;
+    unsigned jobs = 0;               // 0 = number of cores
+    uint64_t chunk_rows = 200000;
+    bool plan_only = false;          // --plan: compare and list, write nothing
+    bool resume = false;             // accepted: a sync continues by running again (see above)
+    bool verify = false;             // then compare every row again, on the sync's snapshot
+    bool quiet = false;
+    Progress::Style progress = Progress::Style::quiet;
+};
+
+struct TableCatchUp {
+    std::string source_table, dest_table;
+    uint64_t inserted = 0, updated = 0, deleted = 0;
+    uint64_t source_rows = 0;        // rows compared on the source's snapshot
+    uint64_t converted_values = 0;   // values the edge conversion changed on the way (as a copy reports them)
+    size_t chunks = 0, chunks_changed = 0;
+    bool whole_chunks = false;       // keys that cannot be named as literals: differing chunks replaced whole
+    double seconds = 0;
+    bool changed() const { return inserted || updated || deleted; }
+};
+
+struct CatchUpResult {
+    std::string source_label, dest_label;
+    std::string previous;            // what the destination's record said before: "copy from … at …"
+    std::vector<TableCatchUp> tables;
+    unsigned jobs = 1;
+    double seconds = 0;
+    bool planned = false;
+    std::optional<VerifyResult> verify;
+};
+
+CatchUpResult run_sync(Database& source, Database& dest, const CatchUpOptions& options, std::ostream& log);
+void print_sync_summary(const CatchUpResult& result, std::ostream& out);
+std::string sync_summary_json(const CatchUpResult& result);
+
+}  // namespace mmmove

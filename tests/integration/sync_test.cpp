@@ -1,0 +1,294 @@
+// mmmove sync on real servers: after a copy, the source changes (new posts, edits, a soft delete, hard
+// deletes of Reactions and Preferences, a row changed twice, a table without UpdateAt) and a sync
+// makes the destination equal again, in every engine direction. A destination mmmove did not fill is
+// refused, a killed sync finishes with --resume, and a sync with nothing to do writes nothing.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "db/transaction.h"
+#include "support.h"
+
+using namespace mmmove;
+using namespace mmmove::test;
+
+namespace {
+
+nlohmann::json json_of(const CliRun& run) {
+    size_t start = run.output.rfind("{\n", 0) == 0 ? 0 : run.output.find("\n{\n") + 1;
+    INFO(run.output.substr(0, 4000));
+    auto j = nlohmann::json::parse(run.output.substr(start), nullptr, false);
+    REQUIRE_FALSE(j.is_discarded());
+    return j;
+}
+
+const nlohmann::json& table_of(const nlohmann::json& result, const std::string& name) {
+    for (const auto& t : result["tables"])
+        if (lower(t["table"].get<std::string>()) == name) return t;
+    FAIL("no table " << name << " in the result");
+    throw std::logic_error("unreachable");
+}
+
+CliRun copy(const ScratchDb& src, const ScratchDb& dst, bool lower_case = false) {
+    std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--quiet", "--chunk-rows", "300"};
+    if (lower_case) args.push_back("--lower-case-tables");
+    return run_mmmove(args);
+}
+
+CliRun sync(const ScratchDb& src, const ScratchDb& dst, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"sync", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--json", "--chunk-rows", "300"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_mmmove(args);
+}
+
+CliRun verify(const ScratchDb& src, const ScratchDb& dst) {
+    return run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--chunk-rows", "300"});
+}
+
+// A side's table and column names, as its catalog spells them (CamelCase, lower case on PostgreSQL or Bitnami).
+struct Names {
+    explicit Names(Database& d) : db(d), cat(read_catalog(d)) {}
+    std::string t(const std::string& table) const {
+        const Table* found = cat.find(table);
+        REQUIRE(found);
+        return db.quote_ident(found->name);
+    }
+    std::string c(const std::string& table, const std::string& column) const {
+        const Column* found = cat.find(table)->find_column(column);
+        REQUIRE(found);
+        return db.quote_ident(found->name);
+    }
+    Database& db;
+    Catalog cat;
+};
+
+// The first `n` rows of `table` by its key, as "a = 'x' AND b = 'y'" conditions.
+std::vector<std::string> first_rows(const Names& n, const std::string& table, const std::vector<std::string>& key, size_t count) {
+    std::string cols;
+    for (const auto& k : key) cols += (cols.empty() ? "" : ", ") + n.c(table, k);
+    std::vector<std::string> out;
+    for (const auto& r : n.db.query("SELECT " + cols + " FROM " + n.t(table) + " ORDER BY " + cols + " LIMIT " + std::to_string(count))) {
+        std::string where;
+        for (size_t i = 0; i < key.size(); ++i) where += (where.empty() ? "" : " AND ") + n.c(table, key[i]) + " = " + n.db.quote_literal(*r[i]);
+        out.push_back(where);
+    }
+    REQUIRE(out.size() == count);
+    return out;
+}
+
+// A copy of post `id` under `new_id` (a post the source gained).
+void add_post(const Names& n, const std::string& id, const std::string& new_id) {
+    const Table* posts = n.cat.find("posts");
+    std::string names, values;
+    for (const auto& col : posts->columns) {
+        names += (names.empty() ? "" : ", ") + n.db.quote_ident(col.name);
+        values += (values.empty() ? "" : ", ") + (lower(col.name) == "id" ? n.db.quote_literal(new_id) : n.db.quote_ident(col.name));
+    }
+    n.db.exec("INSERT INTO " + n.t("posts") + " (" + names + ") SELECT " + values + " FROM " + n.t("posts") + " WHERE " + n.c("posts", "id") +
+              " = " + n.db.quote_literal(id));
+}
+
+// What a live server does between the copy and the sync, on the source.
+void change_source(Database& s) {
+    Names n(s);
+    std::string posts = n.t("posts"), id = n.c("posts", "id"), message = n.c("posts", "message");
+    std::vector<std::string> ids;
+    for (const auto& r : s.query("SELECT " + id + " FROM " + posts + " ORDER BY " + id + " LIMIT 4")) ids.push_back(*r[0]);
+    REQUIRE(ids.size() == 4);
+    add_post(n, ids[0], "zzzzsyncnewpost00000000001");
+    add_post(n, ids[0], "zzzzsyncnewpost00000000002");
+    s.exec("UPDATE " + posts + " SET " + message + " = 'edited after the copy' WHERE " + id + " = " + s.quote_literal(ids[1]));
+    s.exec("UPDATE " + posts + " SET " + n.c("posts", "deleteat") + " = 1700000000000 WHERE " + id + " = " + s.quote_literal(ids[2]));
+    s.exec("UPDATE " + posts + " SET " + message + " = 'first edit' WHERE " + id + " = " + s.quote_literal(ids[3]));
+    s.exec("UPDATE " + posts + " SET " + message + " = 'second edit' WHERE " + id + " = " + s.quote_literal(ids[3]));
+    for (const auto& where : first_rows(n, "reactions", {"postid", "userid", "emojiname"}, 2))
+        s.exec("DELETE FROM " + n.t("reactions") + " WHERE " + where);
+    auto prefs = first_rows(n, "preferences", {"userid", "category", "name"}, 3);
+    s.exec("DELETE FROM " + n.t("preferences") + " WHERE " + prefs[0]);
+    s.exec("DELETE FROM " + n.t("preferences") + " WHERE " + prefs[1]);
+    // Preferences has no UpdateAt: only comparing values finds this change.
+    s.exec("UPDATE " + n.t("preferences") + " SET " + n.c("preferences", "value") + " = 'changed after the copy' WHERE " + prefs[2]);
+}
+
+void check_round_trip(Engine from, Engine to, bool lower_case) {
+    ScratchDb src(from, "sys"), dst(to, "syd");
+    fill_sample(src, 600, 141, from == Engine::mysql && lower_case, 1, false);
+    auto copied = copy(src, dst, to == Engine::mysql && lower_case);
+    INFO(copied.output);
+    REQUIRE(copied.exit_code == 0);
+    auto s = src.connect(Side::source);
+    change_source(*s);
+
+    auto planned = sync(src, dst, {"--plan"});
+    REQUIRE(planned.exit_code == 0);
+    CHECK(table_of(json_of(planned), "posts")["inserted"] == 2);
+    REQUIRE(verify(src, dst).exit_code == 7);  // --plan wrote nothing
+
+    auto out = sync(src, dst, {"--verify"});
+    INFO(out.output.substr(0, 4000));
+    REQUIRE(out.exit_code == 0);
+    auto j = json_of(out);
+    CHECK(table_of(j, "posts")["inserted"] == 2);
+    CHECK(table_of(j, "posts")["updated"] == 3);  // an edit, a soft delete, a post edited twice
+    CHECK(table_of(j, "posts")["deleted"] == 0);
+    CHECK(table_of(j, "reactions")["deleted"] == 2);
+    CHECK(table_of(j, "preferences")["deleted"] == 2);
+    CHECK(table_of(j, "preferences")["updated"] == 1);
+    CHECK(j["inserted"] == 2);
+    CHECK(j["updated"] == 4);
+    CHECK(j["deleted"] == 4);
+    CHECK(j["verify"]["equal"] == true);
+    auto checked = verify(src, dst);
+    INFO(checked.output.substr(0, 3000));
+    CHECK(checked.exit_code == 0);
+
+    auto again = sync(src, dst);  // nothing changed since: nothing is written
+    REQUIRE(again.exit_code == 0);
+    auto a = json_of(again);
+    CHECK(a["inserted"] == 0);
+    CHECK(a["updated"] == 0);
+    CHECK(a["deleted"] == 0);
+}
+
+}  // namespace
+
+TEST_CASE("sync catches a copy up with the source (inserts edits deletes): PostgreSQL to PostgreSQL", "[threads][e2e][sync][pg]") {
+    check_round_trip(Engine::postgres, Engine::postgres, false);
+}
+
+TEST_CASE("sync catches a copy up with the source (inserts edits deletes): MySQL to PostgreSQL", "[e2e][sync][mysql][pg]") {
+    check_round_trip(Engine::mysql, Engine::postgres, false);
+}
+
+TEST_CASE("sync catches a copy up with the source (inserts edits deletes): PostgreSQL to MySQL", "[e2e][sync][mysql][pg][long]") {
+    check_round_trip(Engine::postgres, Engine::mysql, false);
+}
+
+TEST_CASE("sync catches a copy up with the source (inserts edits deletes): MySQL to MySQL", "[e2e][sync][mysql][long]") {
+    check_round_trip(Engine::mysql, Engine::mysql, false);
+}
+
+TEST_CASE("sync brings a copy up to date from and into Bitnami's lower-case MySQL tables", "[e2e][sync][mysql][pg][long]") {
+    SECTION("from Bitnami to PostgreSQL") { check_round_trip(Engine::mysql, Engine::postgres, true); }
+    SECTION("from PostgreSQL to Bitnami") { check_round_trip(Engine::postgres, Engine::mysql, true); }
+}
+
+TEST_CASE("sync refuses a destination mmmove did not fill or a record it did not write or another instance",
+          "[e2e][sync][pg]") {
+    ScratchDb src(Engine::postgres, "syr"), other(Engine::postgres, "syo"), filled(Engine::postgres, "syf"), dst(Engine::postgres, "syc");
+    fill_sample(src, 60, 141, false, 1, false);
+    fill_sample(other, 60, 141, false, 2, false);  // another instance: another DiagnosticId
+    fill_sample(filled, 60, 141, false, 1, false);  // the same rows, but not filled by mmmove
+
+    auto refused = sync(src, filled);
+    CHECK(refused.exit_code == 4);
+    CHECK(refused.output.find("holds no record that mmmove filled it") != std::string::npos);
+    CHECK(refused.output.find("mmmove copy first") != std::string::npos);
+
+    REQUIRE(copy(src, dst).exit_code == 0);
+    auto d = dst.connect();
+    CHECK(query_one(*d, "SELECT command FROM mmmove_sync_state") == "copy");
+    d->exec("UPDATE mmmove_sync_state SET command = 'DROP TABLE posts'");
+    auto tampered = sync(src, dst);
+    CHECK(tampered.exit_code == 4);
+    CHECK(tampered.output.find("which mmmove does not write") != std::string::npos);
+    d->exec("UPDATE mmmove_sync_state SET command = 'copy', transformed = 1");
+    auto anonymised = sync(src, dst);
+    CHECK(anonymised.exit_code == 4);
+    CHECK(anonymised.output.find("anonymised refresh") != std::string::npos);
+    d->exec("UPDATE mmmove_sync_state SET transformed = 0");
+    auto elsewhere = sync(other, dst);
+    CHECK(elsewhere.exit_code == 4);
+    CHECK(elsewhere.output.find("another Mattermost instance") != std::string::npos);
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM posts") == "60");  // nothing was written by the refused syncs
+
+    auto ok = sync(src, dst);
+    INFO(ok.output.substr(0, 3000));
+    CHECK(ok.exit_code == 0);
+    CHECK(query_one(*d, "SELECT command FROM mmmove_sync_state") == "sync");
+}
+
+TEST_CASE("a sync killed with SIGKILL finishes with --resume and ends equal", "[e2e][sync][pg]") {
+    ScratchDb src(Engine::postgres, "syks"), dst(Engine::postgres, "sykd");
+    fill_sample(src, 1500, 141, false, 1, false);
+    REQUIRE(copy(src, dst).exit_code == 0);
+    auto s = src.connect(Side::source);
+    s->exec("UPDATE posts SET message = 'rewritten before the sync'");
+    // A row of the last chunk stays locked on the destination, so the sync cannot finish before it is killed.
+    auto holder = dst.connect();
+    Transaction hold(*holder);
+    holder->query("SELECT id FROM posts WHERE id = (SELECT MAX(id) FROM posts) FOR UPDATE");
+    const std::string output = "/tmp/" + dst.name() + ".out";
+    pid_t pid = spawn_mmmove({"sync", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--chunk-rows", "300", "--jobs", "1"}, output);
+    auto d = dst.connect();
+    auto rewritten = [&] { return std::stoull(query_one(*d, "SELECT COUNT(*) FROM posts WHERE message = 'rewritten before the sync'")); };
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (rewritten() < 300) {
+        int status;
+        REQUIRE(waitpid(pid, &status, WNOHANG) == 0);  // still running
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    std::filesystem::remove(output);
+    hold.commit();
+    uint64_t partial = rewritten();
+    CHECK(partial >= 300);
+    CHECK(partial < 1500);  // killed in the middle: some chunks synced, not all
+
+    auto resumed = sync(src, dst, {"--resume"});
+    INFO(resumed.output.substr(0, 3000));
+    REQUIRE(resumed.exit_code == 0);
+    CHECK(json_of(resumed)["updated"].get<uint64_t>() == 1500 - partial);
+    CHECK(rewritten() == 1500);
+    CHECK(verify(src, dst).exit_code == 0);
+}
+
+TEST_CASE("sync --verify expects the values the sync changed on the way (NUL bytes and over-long text): MySQL to PostgreSQL",
+          "[e2e][sync][mysql][pg]") {
+    ScratchDb src(Engine::mysql, "syhs"), dst(Engine::postgres, "syhd");
+    fill_sample(src, 300, 141, false, 1, true);  // hostile values: NUL bytes, invalid JSON, 64 KiB messages
+    const std::vector<std::string> policies = {"--on-overlong=truncate", "--on-invalid-json=repair", "--on-refused-value=repair"};
+    std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--quiet", "--report", report_path(dst)};
+    args.insert(args.end(), policies.begin(), policies.end());
+    auto copied = run_mmmove(args);
+    INFO(copied.output.substr(0, 3000));
+    REQUIRE(copied.exit_code == 0);
+    std::filesystem::remove(report_path(dst));
+    std::vector<std::string> extra = policies;
+    extra.push_back("--verify");
+    auto out = sync(src, dst, extra);
+    INFO(out.output.substr(0, 4000));
+    CHECK(out.exit_code == 0);
+    auto j = json_of(out);
+    CHECK(j["updated"].get<uint64_t>() > 0);  // rows whose values the conversion changes differ from the source's: written again
+    CHECK(j["verify"]["equal"] == true);
+}
+
+TEST_CASE("a merge into a copied destination removes the copy's record: a sync would delete the merged rows", "[e2e][sync][merge][pg]") {
+    ScratchDb src(Engine::postgres, "syms"), other(Engine::postgres, "symo"), dst(Engine::postgres, "symd");
+    fill_sample(src, 60, 141, false, 1, false);
+    fill_sample(other, 60, 141, false, 2, false);
+    REQUIRE(copy(src, dst).exit_code == 0);
+    auto merged = run_mmmove({"merge", "--from", other.dsn(), "--to", dst.dsn(), "--quiet"});
+    INFO(merged.output.substr(0, 3000));
+    REQUIRE(merged.exit_code == 0);
+    auto d = dst.connect();
+    const std::string posts = query_one(*d, "SELECT COUNT(*) FROM posts");
+    CHECK(posts == "120");
+    auto refused = sync(src, dst);
+    CHECK(refused.exit_code == 4);
+    CHECK(refused.output.find("holds no record that mmmove filled it") != std::string::npos);
+    CHECK(query_one(*d, "SELECT COUNT(*) FROM posts") == posts);
+}

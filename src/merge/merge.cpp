@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "core/workers.h"
 #include "core/clock.h"
 #include "core/printable.h"
 #include "db/destination_lock.h"
@@ -140,7 +141,7 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     if (!r.check.blocked()) check_distinct_instances(src, dst, r.check, r.resumed);
     if (!o.quiet || r.check.blocked()) print_check(r.check, log);
     if (r.check.blocked()) throw Error(r.check.exit_code(), "The merge did not start: see the blocking problems above.");
-    unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+    unsigned jobs = worker_count(o.jobs);
     run.snapshot = std::make_unique<ReadSnapshot>(src, r.check.source.catalog, o.plan_only ? 1 : jobs, log);
     if (r.resumed) {
         r.plan.ids = IdMap::load(dst, merge_id_forms(r.check));

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "catalog/schema_model.h"
+#include "core/workers.h"
 #include "core/clock.h"
 #include "core/printable.h"
 #include "db/destination_lock.h"
@@ -189,7 +190,7 @@ std::string undo_refused_copy(Database& dst, const CopyRun& run, Checkpoint& che
 void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run, CopyResult& result, std::vector<TableCopy>& copies,
                Checkpoint& checkpoint, std::ostream& log) {
     try {
-        unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+        unsigned jobs = worker_count(o.jobs);
         run.snapshot = std::make_unique<ReadSnapshot>(src, result.check.source.catalog, jobs, log);
         ReadSnapshot& snapshot = *run.snapshot;
         result.jobs = static_cast<unsigned>(snapshot.size());

@@ -1,5 +1,7 @@
 #include "sync/sync.h"
 
+#include "core/workers.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -120,31 +122,18 @@ void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, Rea
     std::stable_sort(jobs.begin(), jobs.end(), [&](const auto& a, const auto& b) {
         return tables[a.first]->comparer.table().estimated_rows > tables[b.first]->comparer.table().estimated_rows;
     });
-    std::atomic<size_t> next{0};
-    std::atomic<bool> failed{false};
-    std::mutex m;
-    std::exception_ptr error;
-    std::vector<std::thread> workers;
-    for (size_t w = 0; w < std::min(src.size(), dst.size()); ++w)
-        workers.emplace_back([&, w] {
-            try {
-                for (size_t j; !failed && (j = next++) < jobs.size();) {
-                    auto [ti, chunk] = jobs[j];
-                    auto start = Clock::now();
-                    shared.compared.set_active(ti, +1);
-                    shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
-                    shared.compared.set_active(ti, -1);
-                    std::lock_guard lock(tables[ti]->m);
-                    tables[ti]->result.seconds += since(start);
-                }
-            } catch (...) {  // the chunk's transaction was rolled back by its guard
-                std::lock_guard lock(m);
-                if (!error) error = std::current_exception();
-                failed = true;
-            }
-        });
-    for (auto& t : workers) t.join();
-    if (error) std::rethrow_exception(error);
+    // A failed chunk's transaction was rolled back by its guard; the pool keeps its error, takes no
+    // further chunk and rethrows it once every worker has returned.
+    const auto workers = static_cast<unsigned>(std::min(src.size(), dst.size()));
+    for_each_item(workers, jobs.size(), [&](unsigned w, size_t j) {
+        auto [ti, chunk] = jobs[j];
+        auto start = Clock::now();
+        shared.compared.set_active(ti, +1);
+        shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
+        shared.compared.set_active(ti, -1);
+        std::lock_guard lock(tables[ti]->m);
+        tables[ti]->result.seconds += since(start);
+    });
 }
 
 // One run per planned table, each known to both progress displays.
@@ -199,7 +188,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     result.dest_label = check.dest.label;
 
     CopyPlan plan = plan_copy(check, co, src, o.chunk_rows);
-    unsigned jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+    unsigned jobs = worker_count(o.jobs);
     ReadSnapshot snapshot(src, check.source.catalog, jobs, log);
     result.jobs = static_cast<unsigned>(snapshot.size());
     std::vector<std::unique_ptr<Database>> loaders;

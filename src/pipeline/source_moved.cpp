@@ -1,5 +1,6 @@
 #include "pipeline/source_moved.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "catalog/schema_model.h"
@@ -14,7 +15,7 @@ struct TableFigures {
     uint64_t rows = 0;
     uint64_t since = 0;          // rows whose newest change column is >= T
     uint64_t window = 0;         // rows whose newest change column is >= T - margin
-    std::string window_sum = "0";  // the sum of those rows' change columns: moves when one is restamped
+    std::string window_sum;      // the sums of those rows' change columns: move when one is restamped
 };
 
 // The live table's change columns: the model's, where the source has them as integers (an older
@@ -26,24 +27,23 @@ std::vector<std::string> live_change_columns(const Table& t) {
     return out;
 }
 
-// COUNT(*) and, with change columns, the three figures above, in one pass. The same text runs inside
-// the snapshot and on the present, so the two agree on everything but what changed.
-std::string figures_sql(Database& db, const Table& t, const std::vector<std::string>& columns, int64_t since_ms) {
-    std::string sql = "SELECT COUNT(*)";
-    if (!columns.empty()) {
-        std::string newest;
-        for (const auto& c : columns) newest += (newest.empty() ? "" : ", ") + ("COALESCE(" + db.quote_ident(c) + ", 0)");
-        if (columns.size() > 1) newest = "GREATEST(" + newest + ")";
-        std::string since = std::to_string(since_ms), window = std::to_string(since_ms - SourceMoved::kMarginMs);
-        // Summed column by column: SUM widens to numeric/DECIMAL, where adding two bigints in a row could overflow.
-        std::string sum;
-        for (const auto& c : columns)
-            sum += (sum.empty() ? "" : " + ") +
-                   ("COALESCE(SUM(CASE WHEN " + newest + " >= " + window + " THEN " + db.quote_ident(c) + " END), 0)");
-        sql += ", COALESCE(SUM(CASE WHEN " + newest + " >= " + since + " THEN 1 ELSE 0 END), 0)"
-               ", COALESCE(SUM(CASE WHEN " + newest + " >= " + window + " THEN 1 ELSE 0 END), 0), " + sum;
-    }
-    return sql + " FROM " + db.quote_ident(t.name);
+// COUNT(*) alone (an index-only scan where the engine can), then the rows stamped within the window
+// (T - margin onwards): only those are aggregated, and where every change column is indexed the
+// engine can read just them. The same text runs inside the snapshot and on the present, so the two
+// agree on everything but what changed. "Newest change column >= X" is written as "c1 >= X OR c2 >= X
+// …" (the same for X > 0, NULL being older than anything), which an index on a column can serve.
+std::string stamped_since(Database& db, const std::vector<std::string>& columns, int64_t x) {
+    std::string out;
+    for (const auto& c : columns) out += (out.empty() ? "" : " OR ") + db.quote_ident(c) + " >= " + std::to_string(x);
+    return "(" + out + ")";
+}
+
+std::string window_sql(Database& db, const Table& t, const std::vector<std::string>& columns, int64_t since_ms) {
+    int64_t window = std::max<int64_t>(1, since_ms - SourceMoved::kMarginMs);
+    // SUM widens to numeric/DECIMAL; adding two bigints within a row could overflow.
+    std::string sql = "SELECT COUNT(CASE WHEN " + stamped_since(db, columns, std::max<int64_t>(1, since_ms)) + " THEN 1 END), COUNT(*)";
+    for (const auto& c : columns) sql += ", COALESCE(SUM(" + db.quote_ident(c) + "), 0)";
+    return sql + " FROM " + db.quote_ident(t.name) + " WHERE " + stamped_since(db, columns, window);
 }
 
 // A figure as the server printed it: digits only (an aggregate of integers), else the table's answer
@@ -58,14 +58,16 @@ const std::string& digits(const std::optional<std::string>& v, const std::string
 }
 
 TableFigures read_figures(Database& db, const Table& t, const std::vector<std::string>& columns, int64_t since_ms) {
-    auto rows = db.query(figures_sql(db, t, columns, since_ms));
-    const QueryRow& r = rows.at(0);
+    const std::string what = "the row count of " + printable(t.name);
     TableFigures f;
-    f.rows = std::stoull(digits(r.at(0), "the row count of " + printable(t.name)));
+    f.rows = std::stoull(digits(db.query("SELECT COUNT(*) FROM " + db.quote_ident(t.name)).at(0).at(0), what));
     if (columns.empty()) return f;
-    f.since = std::stoull(digits(r.at(1), "the row count of " + printable(t.name)));
-    f.window = std::stoull(digits(r.at(2), "the row count of " + printable(t.name)));
-    f.window_sum = digits(r.at(3), "the row count of " + printable(t.name), true);
+    auto rows = db.query(window_sql(db, t, columns, since_ms));
+    const QueryRow& r = rows.at(0);
+    f.since = std::stoull(digits(r.at(0), what));
+    f.window = std::stoull(digits(r.at(1), what));
+    f.window_sum.clear();
+    for (size_t i = 2; i < r.size(); ++i) f.window_sum += digits(r.at(i), what, true) + " ";
     return f;
 }
 

@@ -4,8 +4,8 @@
 // of a copy mmmove measures, per table, how far the source has moved since, so an admin who copied
 // a running server learns it before the cut-over rather than from a user missing a message.
 //
-// How (two cheap aggregate scans per table, one inside the copy's snapshot, one on a fresh
-// read-only connection; the source is only read):
+// How (per table, a COUNT(*) and a count of the rows stamped within the window, once inside the
+// copy's snapshot and once on a fresh read-only connection; the source is only read):
 //   - T: the source server's clock just before the snapshot was taken (never after it, so a row
 //     written after the snapshot is never dated before T by the database's clock).
 //   - Rows now vs rows in the snapshot: inserts and hard deletes (a hard delete leaves no timestamp).

@@ -48,7 +48,7 @@ TEST_CASE("models survive a YAML round trip", "[unit]") {
 }
 
 TEST_CASE("change columns come from schema/tables.yaml", "[unit][change_columns]") {
-    CHECK(change_columns("Posts") == std::vector<std::string>{"CreateAt", "UpdateAt", "DeleteAt", "EditAt"});
+    CHECK(change_columns("Posts") == std::vector<std::string>{"CreateAt", "UpdateAt", "DeleteAt"});
     CHECK(change_columns("posts") == change_columns("Posts"));  // PostgreSQL's spelling
     CHECK(change_columns("Reactions") == std::vector<std::string>{"CreateAt", "UpdateAt", "DeleteAt"});
     CHECK(change_columns("ChannelMembers") == std::vector<std::string>{"LastViewedAt", "LastUpdateAt"});

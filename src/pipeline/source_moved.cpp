@@ -124,7 +124,7 @@ SourceMoved measure_source_moved(Database& snapshot_db, const Catalog& source, c
 std::string source_moved_line(const TableMoved& t) {
     std::vector<std::string> parts;
     if (t.new_or_changed) parts.push_back((t.upper_bound ? "up to " : "") + plural(t.new_or_changed, "row", "rows") + " new or changed");
-    if (t.changed_near_snapshot) parts.push_back("rows stamped within 5 minutes before the snapshot changed");
+    if (t.changed_near_snapshot) parts.push_back("rows stamped within " + std::to_string(SourceMoved::kMarginMs / 60000) + " minutes before the snapshot changed");
     if (t.rows_now > t.rows_then) parts.push_back(plural(t.rows_now - t.rows_then, "more row", "more rows"));
     if (t.rows_now < t.rows_then) parts.push_back(plural(t.rows_then - t.rows_now, "fewer row", "fewer rows"));
     std::string line = printable(t.table) + ": ";
@@ -142,7 +142,8 @@ void print_source_moved(const SourceMoved& m, std::ostream& out) {
                "were not measured)\n";
     out << "  Fix: run `mmmove sync --from SOURCE --to DESTINATION` (the same two databases) to bring the destination up to "
            "date, or stop Mattermost before copying and copy again with --truncate. Rows are compared by Mattermost's "
-           "change timestamps (its app server's clock, allowing 5 minutes of skew) and by row counts; "
+           "change timestamps (its app server's clock, allowing "
+        << SourceMoved::kMarginMs / 60000 << " minutes of skew) and by row counts; "
         << m.count_only.size() << " tables without such columns are compared by row count only.\n";
 }
 

@@ -17,6 +17,7 @@ namespace {
 
 struct TableRoles {
     std::set<std::string> per_instance, schema_version, server_bootstrap, first_start_content, migration_systems_rows;
+    std::map<std::string, std::vector<std::string>> change_columns;  // lower-case table → columns
 };
 
 const TableRoles& roles() {
@@ -31,6 +32,9 @@ const TableRoles& roles() {
         fill("server_bootstrap", out.server_bootstrap, true);
         fill("first_start_content", out.first_start_content, true);
         fill("migration_systems_rows", out.migration_systems_rows, false);
+        // Checked here, with the other sections: a wrong entry stops every command at its start.
+        for (const auto& f : embedded_schema_files())
+            if (f.name == "tables.yaml") out.change_columns = parse_change_columns(f.content, "schema/tables.yaml");
         return out;
     }();
     return r;
@@ -347,6 +351,68 @@ void create_schema(Database& db, const SchemaModel& m, bool lower_case) {
         tx->commit();
     else
         db.exec("SET SESSION foreign_key_checks = 1");
+}
+
+}  // namespace mmmove
+
+namespace mmmove {
+namespace {
+
+// Every column name each built-in model gives a table, lower case, keyed by lower-case table name:
+// what a `change_columns` entry is checked against.
+const std::map<std::string, std::set<std::string>>& model_columns() {
+    static const std::map<std::string, std::set<std::string>> columns = [] {
+        std::map<std::string, std::set<std::string>> out;
+        for (const auto& m : loaded_models())
+            for (const auto& t : m.tables)
+                for (const auto& definition : t.columns) {
+                    // "`Id` varchar(26) NOT NULL", "id character varying(26)", "\"timestamp\" bigint"
+                    std::string name = definition.substr(0, definition.find(' '));
+                    name.erase(std::remove_if(name.begin(), name.end(), [](char c) { return c == '`' || c == '"'; }), name.end());
+                    out[lower(t.name)].insert(lower(name));
+                }
+        return out;
+    }();
+    return columns;
+}
+
+}  // namespace
+
+std::map<std::string, std::vector<std::string>> parse_change_columns(const std::string& text, const std::string& origin) {
+    auto refuse = [&](const std::string& what) {
+        throw Error(ExitCode::bad_input, origin + ": change_columns " + what + " Fix the file (see its comment on change_columns).");
+    };
+    YAML::Node section;
+    try {
+        section = YAML::Load(text)["change_columns"];
+    } catch (const YAML::Exception& e) {
+        refuse(std::string("is malformed YAML: ") + e.what() + ".");
+    }
+    std::map<std::string, std::vector<std::string>> out;
+    if (!section) return out;
+    if (!section.IsMap()) refuse("must map table names to lists of columns.");
+    const auto& known = model_columns();
+    for (const auto& entry : section) {
+        if (!entry.first.IsScalar() || !entry.second.IsSequence()) refuse("must map table names to lists of columns.");
+        std::string table = entry.first.Scalar();
+        auto columns = known.find(lower(table));
+        if (columns == known.end()) refuse("names the table '" + table + "', which no Mattermost schema model of mmmove has.");
+        if (out.count(lower(table))) refuse("names the table '" + table + "' twice.");
+        std::vector<std::string>& into = out[lower(table)];
+        for (const auto& c : entry.second) {
+            if (!c.IsScalar() || !columns->second.count(lower(c.Scalar())))
+                refuse("gives " + table + " a column '" + (c.IsScalar() ? c.Scalar() : "?") + "' the table has in no schema model.");
+            into.push_back(c.Scalar());
+        }
+    }
+    return out;
+}
+
+const std::vector<std::string>& change_columns(const std::string& table_name) {
+    static const std::vector<std::string> none;
+    const auto& all = roles().change_columns;
+    auto it = all.find(lower(table_name));
+    return it == all.end() ? none : it->second;
 }
 
 }  // namespace mmmove

@@ -5,6 +5,7 @@
 // schema Mattermost's migrations would, on an empty database (--create-schema), and it can write the
 // model of a live database (`mmmove schema dump`) so the two can be compared.
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -48,6 +49,18 @@ TableRole table_role(const std::string& table_name);
 // A content table a Mattermost server fills on its first start against an empty schema (its bot
 // accounts and their rows): rows found there do not make a destination "used".
 bool written_by_first_start(const std::string& table_name);
+
+// A table's change columns (schema/tables.yaml `change_columns`): the millisecond timestamps Mattermost
+// sets when it inserts, updates or soft-deletes a row, by the app server's clock. A row whose change
+// column is at or after T was written at or after T (allowing for skew between the app server's and
+// the database's clocks); a hard delete leaves no trace in them. Spelled as in the YAML (CamelCase):
+// match them case-insensitively against a live table, which may lack some (older migration levels).
+// Empty for a table with none (Preferences), a table not listed and per-instance tables.
+const std::vector<std::string>& change_columns(const std::string& table_name);
+// Parses a `change_columns` section (a map: table → list of columns), keyed by lower-case table name.
+// Refused (bad_input, naming `origin`): a table no built-in schema model has, a column that table has
+// in no model, anything but a map of lists of names.
+std::map<std::string, std::vector<std::string>> parse_change_columns(const std::string& yaml_text, const std::string& origin);
 
 // The models compiled into this binary.
 std::vector<SchemaModel> builtin_models();

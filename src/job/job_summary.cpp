@@ -42,6 +42,7 @@ std::string job_summary_json(const JobResult& r) {
     j["dropped_rows"] = r.dropped_rows;
     j["files"] = {{"copied", r.files_copied}, {"bytes", r.file_bytes}};
     j["warnings"] = r.warnings;
+    if (r.source_moved) j["source_moved_on"] = nlohmann::ordered_json::parse(source_moved_json(*r.source_moved).dump());
     // Errors from the servers are masked where they are raised; the summary never holds invalid UTF-8.
     return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

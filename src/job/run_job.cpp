@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/printable.h"
 #include "db/database.h"
 #include "db/destination_lock.h"
 #include "files/file_sync.h"
@@ -132,6 +133,23 @@ std::string check_step(RunState& s) {
            (s.truncate ? "; the destination's data will be replaced" : "");
 }
 
+// A source written to after the copy's snapshot: the copy step still succeeds (it is complete as of the
+// snapshot); the summary says which tables moved on and a warning says what to do.
+void record_source_moved(RunState& s, const CopyResult& cr) {
+    s.result.source_moved = cr.source_moved;
+    if (!cr.source_moved) {
+        s.result.warnings.push_back("whether the source moved on after the snapshot could not be measured: " + printable(cr.source_moved_error));
+        s.log << "  [warning] " << s.result.warnings.back() << "\n";
+        return;
+    }
+    if (!cr.source_moved->moved_on()) return;
+    print_printable(s.log, [&](std::ostream& text) { print_source_moved(*cr.source_moved, text); });
+    std::string tables;
+    for (const auto& t : cr.source_moved->moved) tables += (tables.empty() ? "" : "; ") + source_moved_line(t);
+    s.result.warnings.push_back("the source moved on after the copy's snapshot (" + (tables.empty() ? "resumed copy" : tables) +
+                                "): run mmmove sync, or stop Mattermost before the copy");
+}
+
 void record_copy(RunState& s, const CopyResult& cr) {
     for (const auto& t : cr.tables) {
         s.result.tables.push_back({t.dest_table, t.rows_read, t.seconds});
@@ -143,6 +161,7 @@ void record_copy(RunState& s, const CopyResult& cr) {
         s.result.dropped_rows = s.stage->counts().dropped_rows.load();
     }
     if (cr.issues) s.result.warnings.push_back(std::to_string(cr.issues) + " values were changed to fit the destination (listed in " + cr.report_path + ")");
+    record_source_moved(s, cr);
 }
 
 std::string copy_step(RunState& s) {

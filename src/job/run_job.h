@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "job/job_file.h"
+#include "pipeline/source_moved.h"
 
 namespace mmmove {
 
@@ -51,6 +52,9 @@ struct JobResult {
     std::map<std::string, uint64_t> masked;  // kind → values replaced
     uint64_t dropped_rows = 0;               // rows an anonymised copy left out (sessions, tokens)
     std::vector<std::string> warnings;
+    // The copy step: whether the source was written to after the snapshot it read (unset: no copy
+    // step, or it could not be measured; then a warning says why).
+    std::optional<SourceMoved> source_moved;
 };
 
 // Runs the job; never throws for a failing step (the result carries the exit code and the error).

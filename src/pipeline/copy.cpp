@@ -66,6 +66,8 @@ struct CopyRun {
     DoneChunks done_before;
     bool resuming = false;
     std::unique_ptr<ReadSnapshot> snapshot;  // the source as the copy reads it; --verify reads it again
+    int64_t source_ms = 0;                   // the source's clock just before the first snapshot (source_moved.h)
+    bool source_ms_unknown = false;          // resumed from a checkpoint that does not hold it
 };
 
 // Phase 1: the check (and the schema, when asked), the plan, the checkpoint and the deferred indexes.
@@ -185,12 +187,43 @@ std::string undo_refused_copy(Database& dst, const CopyRun& run, Checkpoint& che
     return undo_outcome(UndoStep::none, "");
 }
 
+// The source's clock just before the snapshot, kept in the checkpoint: a resumed copy measures what
+// moved on since the first run's snapshot, whose rows its earlier chunks hold. Read back as data: a
+// whole number of milliseconds no later than the source's clock now, else unknown.
+void note_snapshot_moment(Database& src, CopyRun& run, Checkpoint& checkpoint) {
+    run.source_ms = source_clock_ms(src);
+    if (run.resuming && !run.done_before.empty()) {
+        nlohmann::json state = checkpoint.state();
+        nlohmann::json kept = state.is_object() && state.contains("source_clock_ms") ? state["source_clock_ms"] : nlohmann::json();
+        if (kept.is_number_integer() && kept.get<int64_t>() > 0 && kept.get<int64_t>() <= run.source_ms)
+            run.source_ms = kept.get<int64_t>();
+        else
+            run.source_ms_unknown = true;
+        return;
+    }
+    checkpoint.set("source_clock_ms", run.source_ms);
+}
+
+// After the load: how far the source moved on since the snapshot. The copy is complete whatever this
+// finds, so a failure to measure is reported, not fatal.
+void measure_moved_on(const CopyRun& run, CopyResult& result) {
+    std::vector<std::string> tables;
+    for (const auto& t : run.plan.tables) tables.push_back(t.source->name);
+    try {
+        result.source_moved = measure_source_moved(run.snapshot->worker(0), result.check.source.catalog, tables, run.source_ms,
+                                                   run.resuming && !run.done_before.empty(), run.source_ms_unknown);
+    } catch (const std::exception& e) {
+        result.source_moved_error = e.what();
+    }
+}
+
 // Phase 2: every chunk, then the bootstrap tables. A value the policy refuses puts the destination
 // back as it was found; anything else keeps the committed chunks for --resume.
 void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run, CopyResult& result, std::vector<TableCopy>& copies,
                Checkpoint& checkpoint, std::ostream& log) {
     try {
         unsigned jobs = worker_count(o.jobs);
+        note_snapshot_moment(src, run, checkpoint);
         run.snapshot = std::make_unique<ReadSnapshot>(src, result.check.source.catalog, jobs, log);
         ReadSnapshot& snapshot = *run.snapshot;
         result.jobs = static_cast<unsigned>(snapshot.size());
@@ -305,6 +338,7 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
     count_and_report(dst, o, run, checkpoint, result, copies, log);
     result.tables = std::move(copies);
     checkpoint.drop();
+    measure_moved_on(run, result);
     // The record `mmmove sync` requires. An anonymised refresh's rows are not the source's: marked so.
     record_sync_state(dst, SyncState{result.check.source.label, source_diagnostic_id(src, result.check.source.catalog),
                                      o.stage ? "refresh" : "copy", utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr});

@@ -23,6 +23,7 @@
 #include "pipeline/check.h"
 #include "transform/convert.h"
 #include "pipeline/progress.h"
+#include "pipeline/source_moved.h"
 #include "verify/stage_verify.h"
 #include "verify/verify.h"
 
@@ -68,6 +69,10 @@ struct CopyResult {
     bool resumed = false;
     std::optional<VerifyResult> verify;  // --verify
     std::optional<StageVerifyResult> stage_verify;  // verify with a stage
+    // Whether the source was written to after the snapshot the copy read (pipeline/source_moved.h);
+    // unset when it could not be measured (source_moved_error says why).
+    std::optional<SourceMoved> source_moved;
+    std::string source_moved_error;
     bool counts_match() const;
 };
 

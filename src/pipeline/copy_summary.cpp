@@ -39,6 +39,13 @@ static void print_copy_summary_unescaped(const CopyResult& r, std::ostream& out)
     } else {
         out << "  No value needed changing.\n";
     }
+    if (r.source_moved && r.source_moved->moved_on())
+        print_source_moved(*r.source_moved, out);
+    else if (r.source_moved)
+        out << "  The source did not move on after the snapshot (" << r.source_moved->tables_checked << " tables checked in "
+            << r.source_moved->seconds << " s; " << r.source_moved->count_only.size() << " without change timestamps by row count only).\n";
+    else
+        out << "  [warning] Whether the source moved on after the snapshot could not be measured: " << r.source_moved_error << "\n";
 }
 
 void print_copy_summary(const CopyResult& r, std::ostream& out) {
@@ -70,6 +77,10 @@ std::string copy_summary_json(const CopyResult& r) {
     j["changed_values"] = r.issues;
     j["changed_value_counts"] = r.issue_counts;
     if (!r.report_path.empty()) j["report"] = r.report_path;
+    if (r.source_moved)
+        j["source_moved_on"] = source_moved_json(*r.source_moved);
+    else
+        j["source_moved_on"] = {{"moved_on", nullptr}, {"error", printable(r.source_moved_error)}};
     if (r.verify) j["verify"] = nlohmann::json::parse(verify_json(*r.verify));
     return j.dump(2);
 }

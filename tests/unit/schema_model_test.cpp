@@ -46,3 +46,28 @@ TEST_CASE("models survive a YAML round trip", "[unit]") {
     CHECK(model_to_yaml(again) == model_to_yaml(*m));
     CHECK_THROWS_WITH(parse_model("level: [", "broken.yaml"), Catch::Contains("broken.yaml is malformed"));
 }
+
+TEST_CASE("change columns come from schema/tables.yaml", "[unit][change_columns]") {
+    CHECK(change_columns("Posts") == std::vector<std::string>{"CreateAt", "UpdateAt", "DeleteAt"});
+    CHECK(change_columns("posts") == change_columns("Posts"));  // PostgreSQL's spelling
+    CHECK(change_columns("Reactions") == std::vector<std::string>{"CreateAt", "UpdateAt", "DeleteAt"});
+    CHECK(change_columns("ChannelMembers") == std::vector<std::string>{"LastViewedAt", "LastUpdateAt"});
+    CHECK(change_columns("Preferences").empty());     // listed with none
+    CHECK(change_columns("ClusterDiscovery").empty()); // per-instance, never copied: not listed
+    CHECK(change_columns("NoSuchTable").empty());
+}
+
+TEST_CASE("a change_columns section naming an unknown table or column is refused", "[unit][change_columns]") {
+    auto ok = parse_change_columns("change_columns:\n  Posts: [UpdateAt]\n  preferences: []\n", "test.yaml");
+    CHECK(ok.at("posts") == std::vector<std::string>{"UpdateAt"});
+    CHECK(ok.at("preferences").empty());
+    CHECK(parse_change_columns("per_instance: [db_lock]\n", "test.yaml").empty());
+    CHECK_THROWS_WITH(parse_change_columns("change_columns:\n  Postz: [UpdateAt]\n", "test.yaml"),
+                      Catch::Contains("test.yaml") && Catch::Contains("'Postz'"));
+    CHECK_THROWS_WITH(parse_change_columns("change_columns:\n  Posts: [UpdatedAt]\n", "test.yaml"),
+                      Catch::Contains("'UpdatedAt'"));
+    CHECK_THROWS_WITH(parse_change_columns("change_columns:\n  Posts: [UpdateAt]\n  posts: [CreateAt]\n", "test.yaml"),
+                      Catch::Contains("twice"));
+    CHECK_THROWS_WITH(parse_change_columns("change_columns: [Posts]\n", "test.yaml"), Catch::Contains("must map"));
+    CHECK_THROWS_WITH(parse_change_columns("change_columns:\n  Posts: UpdateAt\n", "test.yaml"), Catch::Contains("must map"));
+}

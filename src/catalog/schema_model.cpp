@@ -285,6 +285,8 @@ SchemaModel dump_model(Database& db) {
         dump_postgres(db, m);
     else
         dump_mysql(db, m);
+    // mmmove's own tables (a copy's checkpoint, the record a sync reads) are not Mattermost's schema.
+    std::erase_if(m.tables, [](const ModelTable& t) { return lower(t.name).rfind("mmmove_", 0) == 0; });
     Catalog cat = read_catalog(db);
     SchemaVersion v = read_schema_version(db, cat);
     for (const auto& [num, name] : v.migrations) m.migrations.emplace_back(num, name);

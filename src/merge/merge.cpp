@@ -204,10 +204,11 @@ SyncResult merge_files(const MergeOptions& o, const MergePlan& plan, const Scope
 }
 
 // The rows the progress line expects of a table: the plan's count of the source rows that move (a
-// scoped merge reads only those), else (a resumed merge's saved plan has no counts) the estimate.
-uint64_t expected_rows(const MergePlan& plan, const PlannedTable& t) {
+// scoped merge reads only those; none is a count too), else (a resumed merge's saved plan has no
+// counts) the estimate.
+uint64_t expected_rows(const MergePlan& plan, const PlannedTable& t, bool counted) {
     for (const auto& tp : plan.tables)
-        if (lower(tp.table) == lower(t.source->name) && tp.source_rows > 0) return tp.source_rows;
+        if (lower(tp.table) == lower(t.source->name) && (counted || tp.source_rows > 0)) return tp.source_rows;
     return t.estimated_rows;
 }
 
@@ -233,7 +234,7 @@ MergeResult run_merge(Database& src, Database& dst, const MergeOptions& o, std::
     std::vector<std::unique_ptr<Database>> loaders;
     for (size_t i = 0; i < snapshot.size(); ++i) loaders.push_back(open_loader(dst.data_source()));
     Progress progress(log, o.progress);
-    for (const auto& t : chunks.tables) progress.add_table(t.dest->name, expected_rows(r.plan, t));
+    for (const auto& t : chunks.tables) progress.add_table(t.dest->name, expected_rows(r.plan, t, !r.resumed));
     progress.start();
     size_t retried = 0;
     try {

@@ -18,6 +18,8 @@ void add_sync(CLI::App& app, Action& action) {
     add_side_flags(*cmd, sides, true, true);
     cmd->add_flag("--plan", options.plan_only, "compare and print what would change; write nothing");
     cmd->add_flag("--verify", options.verify, "then compare every row of the destination with the source, on the snapshot the sync read");
+    cmd->add_flag("--full", options.full,
+                  "compare every row of every table, not only the rows whose change columns (UpdateAt...) moved since the last copy or sync");
     cmd->add_flag("--resume", options.resume, "finish a sync that was interrupted (a sync simply runs again: each chunk commits whole)");
     cmd->add_option("--skip-table", skip, "a source table to leave behind, as the copy left it (repeatable)");
     cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");

@@ -22,28 +22,38 @@ bool mattermost_id(const std::string& v) {
                                            "mmmove copy --truncate before syncing it.");
 }
 
+// The snapshot moment as stored: decimal digits of a positive number of ms, or "" for unknown.
+std::string snapshot_text(const std::optional<int64_t>& ms) { return ms && *ms > 0 ? std::to_string(*ms) : ""; }
+
 }  // namespace
 
 void record_sync_state(Database& dst, const SyncState& s) {
-    if (!table_exists(dst, kSyncStateTable))
-        dst.exec(std::string("CREATE TABLE ") + kSyncStateTable +
-                 " (id integer NOT NULL PRIMARY KEY, source varchar(400) NOT NULL, diagnostic_id varchar(64) NOT NULL, "
-                 "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL)");
+    // Created afresh each time: a record an older mmmove wrote lacks the snapshot_ms column.
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable);
+    dst.exec(std::string("CREATE TABLE ") + kSyncStateTable +
+             " (id integer NOT NULL PRIMARY KEY, source varchar(400) NOT NULL, diagnostic_id varchar(64) NOT NULL, "
+             "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL, snapshot_ms varchar(20) NOT NULL)");
     // What goes in has the form read_sync_state accepts: a label with other characters is shown as "?".
     std::string source = printable_ascii(s.source, 300) ? s.source : "?";
-    dst.exec(std::string("DELETE FROM ") + kSyncStateTable);
-    dst.exec(std::string("INSERT INTO ") + kSyncStateTable + " (id, source, diagnostic_id, command, finished, transformed) VALUES (1, " +
-             dst.quote_literal(source) + ", " + dst.quote_literal(mattermost_id(s.diagnostic_id) ? s.diagnostic_id : "") + ", " +
-             dst.quote_literal(s.command) + ", " + dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ")");
+    dst.exec(std::string("INSERT INTO ") + kSyncStateTable +
+             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms) VALUES (1, " + dst.quote_literal(source) + ", " +
+             dst.quote_literal(mattermost_id(s.diagnostic_id) ? s.diagnostic_id : "") + ", " + dst.quote_literal(s.command) + ", " +
+             dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ", " + dst.quote_literal(snapshot_text(s.snapshot_ms)) + ")");
 }
 
 void forget_sync_state(Database& dst) { dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable); }
 
 std::optional<SyncState> read_sync_state(Database& dst) {
     if (!table_exists(dst, kSyncStateTable)) return std::nullopt;
-    auto rows = dst.query(std::string("SELECT source, diagnostic_id, command, finished, transformed FROM ") + kSyncStateTable);
+    // SELECT *: a record an older mmmove wrote has no snapshot_ms column (then the moment is unknown).
+    auto rows = dst.query(std::string("SELECT * FROM ") + kSyncStateTable);
     if (rows.empty()) return std::nullopt;
     if (rows.size() > 1) refuse("more than one row");
+    if (rows[0].size() != 6 && rows[0].size() != 7) refuse("other columns");
+    std::optional<std::string> moment;
+    if (rows[0].size() == 7) moment = rows[0][6];
+    rows[0].erase(rows[0].begin());  // id
+    rows[0].resize(5);
     for (const auto& v : rows[0])
         if (!v) refuse("a NULL");
     SyncState s;
@@ -59,6 +69,12 @@ std::optional<SyncState> read_sync_state(Database& dst) {
     if (!std::regex_match(s.finished, timestamp)) refuse("a time");
     if (transformed != "0" && transformed != "1") refuse("a flag");
     s.transformed = transformed == "1";
+    if (moment) {
+        // Up to 15 digits, no leading zero: a Unix time in ms before the year 33000; "" is unknown.
+        static const std::regex ms(R"([1-9]\d{0,14})");
+        if (!moment->empty() && !std::regex_match(*moment, ms)) refuse("a snapshot time");
+        if (!moment->empty()) s.snapshot_ms = std::stoll(*moment);
+    }
     return s;
 }
 

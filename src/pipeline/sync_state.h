@@ -6,6 +6,7 @@
 //
 // The row is read back as data: whoever can write the destination can write it. Each value must have
 // the form mmmove writes, or the record is refused.
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,10 @@ struct SyncState {
     std::string command;        // copy, refresh or sync
     std::string finished;       // "YYYY-MM-DD HH:MM:SS UTC"
     bool transformed = false;   // rows went through transforms (an anonymised refresh): not the source's rows
+    // The source server's clock (Unix ms) just before the snapshot the copy or sync read: the next
+    // sync reads only rows stamped since (less a skew margin). nullopt when unknown (a record written
+    // by an older mmmove, or a resumed copy that lost its first moment): then the sync compares all.
+    std::optional<int64_t> snapshot_ms;
 };
 
 constexpr const char* kSyncStateTable = "mmmove_sync_state";

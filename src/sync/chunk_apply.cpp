@@ -13,8 +13,10 @@ using verify_detail::TableComparer;
 // Keys per DELETE and per source read: statements stay well under the servers' packet limits.
 constexpr size_t kKeysPerStatement = 500;
 
-// The SQL that selects the rows with keys [from, to) of `keys` on `db`. The values are quoted as
-// literals; TableComparer::literal_keys() says they are the values as the servers spell them.
+}  // namespace
+
+// The values are quoted as literals; TableComparer::literal_keys() says they are the values as the
+// servers spell them.
 std::string key_predicate(Database& db, const std::vector<std::string>& columns, const std::vector<const std::string*>& keys,
                           size_t from, size_t to) {
     std::string in, any;
@@ -33,6 +35,8 @@ std::string key_predicate(Database& db, const std::vector<std::string>& columns,
     if (in.empty()) return any;
     return any.empty() ? in : in + " OR " + any;
 }
+
+namespace {
 
 // The chunk replaced whole: for a table whose keys cannot be named (no primary key, or key values
 // that are not spelled the same on both engines).
@@ -60,12 +64,10 @@ ChunkChanges DigestChangeFinder::find(Database& source, Database& dest, size_t c
     ChunkChanges c;
     auto s = comparer_.digest(source, Side::source, chunk);
     auto d = comparer_.digest(dest, Side::destination, chunk);
-    c.source_rows = s.rows;
+    c.source_rows = c.rows_read = s.rows;
     if (!s.same_rows(d)) c.diff = comparer_.diff(source, dest, chunk);
     return c;
 }
-
-std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer) { return std::make_unique<DigestChangeFinder>(comparer); }
 
 // Every key the diff names is deleted on the destination, then the source's current row for each of
 // them is written. Deleting a key found missing (usually a no-op) and reading a key found extra from

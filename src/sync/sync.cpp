@@ -15,6 +15,7 @@
 #include "pipeline/chunk_runner.h"
 #include "pipeline/planner.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/source_moved.h"
 #include "pipeline/sync_state.h"
 #include "sync/chunk_apply.h"
 
@@ -27,7 +28,8 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct TableRun {
-    TableRun(const PlannedTable& t, Engine from, Engine to) : comparer(t, from, to, nullptr), finder(change_finder_for(comparer)) {}
+    TableRun(const PlannedTable& t, Engine from, Engine to, std::optional<int64_t> since_ms)
+        : comparer(t, from, to, nullptr), finder(change_finder_for(comparer, since_ms)) {}
     TableComparer comparer;
     std::unique_ptr<ChangeFinder> finder;
     size_t level = 0;  // after the tables its foreign keys point to: a child row is written after its parent
@@ -36,9 +38,8 @@ struct TableRun {
 };
 
 // What the destination's record says, checked against this source: the destination must be one mmmove
-// filled from this Mattermost instance, with the source's own rows. Returns the record as the summary
-// shows it.
-std::string require_record(Database& src, Database& dst, const CheckReport& check) {
+// filled from this Mattermost instance, with the source's own rows. Returns the record.
+SyncState require_record(Database& src, Database& dst, const CheckReport& check) {
     if (Checkpoint(dst).exists())
         throw Error(ExitCode::destination, "A mmmove copy or merge into the destination (" + check.dest.label + ") did not finish. "
                                            "Finish it first (the same command with --resume), then sync.");
@@ -58,7 +59,15 @@ std::string require_record(Database& src, Database& dst, const CheckReport& chec
                                                state->source + ", DiagnosticId " + state->diagnostic_id + ") than this source (" +
                                                check.source.label + ", DiagnosticId " + id + "): a sync would delete that instance's "
                                                "rows. Sync from the source it was copied from, or fill it again with mmmove copy --truncate.");
-    return state->command + " from " + state->source + " (" + state->finished + ")";
+    return *state;
+}
+
+// The moment the fast path reads changes since, or nullopt for digests everywhere: --full, no moment
+// recorded, or a recorded moment later than the source's clock now (not a moment mmmove noted on this
+// source, or its clock went back: rows stamped in between could be missed, so no guess).
+std::optional<int64_t> fast_path_since(const SyncState& previous, int64_t now_ms, const CatchUpOptions& o) {
+    if (o.full || !previous.snapshot_ms || *previous.snapshot_ms > now_ms) return std::nullopt;
+    return previous.snapshot_ms;
 }
 
 // What the workers share besides the tables.
@@ -101,6 +110,7 @@ uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, SyncSha
             }
             std::lock_guard lock(t.m);
             t.result.source_rows += c.source_rows;
+            t.result.rows_compared += c.rows_read;
             t.result.inserted += a.inserted, t.result.updated += a.updated, t.result.deleted += a.deleted;
             t.result.chunks_changed += (a.inserted || a.updated || a.deleted) ? 1 : 0;
             t.result.converted_values += a.converted_values;
@@ -137,11 +147,14 @@ void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, Rea
 }
 
 // One run per planned table, each known to both progress displays.
-std::vector<std::unique_ptr<TableRun>> table_runs(const CopyPlan& plan, Engine from, Engine to, Progress& compared, Progress& writes) {
+// `since_ms`: the previous snapshot's moment, for tables with change columns (nullopt: digests for all).
+std::vector<std::unique_ptr<TableRun>> table_runs(const CopyPlan& plan, Engine from, Engine to, std::optional<int64_t> since_ms,
+                                                  Progress& compared, Progress& writes) {
     std::vector<std::unique_ptr<TableRun>> tables;
     for (const auto& t : plan.tables) {
-        tables.push_back(std::make_unique<TableRun>(t, from, to));
+        tables.push_back(std::make_unique<TableRun>(t, from, to, since_ms));
         TableCatchUp& r = tables.back()->result;
+        r.method = finder_method(*tables.back()->finder);
         r.source_table = t.source->name;
         r.dest_table = t.dest->name;
         r.chunks = t.chunk_count();
@@ -183,12 +196,15 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     CheckReport check = run_check(src, dst, co);
     if (!o.quiet || check.blocked()) print_check(check, log);
     if (check.blocked()) throw Error(check.exit_code(), "The sync did not start: see the blocking problems above.");
-    result.previous = require_record(src, dst, check);
+    const SyncState previous = require_record(src, dst, check);
+    result.previous = previous.command + " from " + previous.source + " (" + previous.finished + ")";
     result.source_label = check.source.label;
     result.dest_label = check.dest.label;
 
     CopyPlan plan = plan_copy(check, co, src, o.chunk_rows);
     unsigned jobs = worker_count(o.jobs);
+    // This snapshot's moment, for the next sync: read just before it, as copy does (source_moved.h).
+    const int64_t snapshot_ms = source_clock_ms(src);
     ReadSnapshot snapshot(src, check.source.catalog, jobs, log);
     result.jobs = static_cast<unsigned>(snapshot.size());
     std::vector<std::unique_ptr<Database>> loaders;
@@ -196,13 +212,13 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
         loaders.push_back(o.plan_only ? Database::connect(dst.data_source(), Side::destination) : open_loader(dst.data_source()));
 
     Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
-    auto tables = table_runs(plan, src.engine(), dst.engine(), compared, writes);
+    auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes);
     SyncShared shared{o, compared, writes, {}, {}};
     run_all(tables, snapshot, loaders, shared);
     for (auto& t : tables) result.tables.push_back(t->result);
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), "sync",
-                                         utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false});
+                                         utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false, snapshot_ms});
     result.seconds = since(start);
     if (o.verify && !o.plan_only) {
         VerifyOptions v;

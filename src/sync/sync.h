@@ -34,6 +34,7 @@ struct CatchUpOptions {
     bool plan_only = false;          // --plan: compare and list, write nothing
     bool resume = false;             // accepted: a sync continues by running again (see above)
     bool verify = false;             // then compare every row again, on the sync's snapshot
+    bool full = false;               // --full: compare every row of every table (no change-column fast path)
     bool quiet = false;
     Progress::Style progress = Progress::Style::quiet;
 };
@@ -41,7 +42,9 @@ struct CatchUpOptions {
 struct TableCatchUp {
     std::string source_table, dest_table;
     uint64_t inserted = 0, updated = 0, deleted = 0;
-    uint64_t source_rows = 0;        // rows compared on the source's snapshot
+    uint64_t source_rows = 0;        // rows the source's snapshot holds (their keys at least were compared)
+    uint64_t rows_compared = 0;      // source rows read whole and compared (all of them on the digest path)
+    std::string method = "digest";   // how changes were found: "digest" or "change_columns" (chunk_apply.h)
     uint64_t converted_values = 0;   // values the edge conversion changed on the way (as a copy reports them)
     size_t chunks = 0, chunks_changed = 0;
     bool whole_chunks = false;       // keys that cannot be named as literals: differing chunks replaced whole

@@ -55,7 +55,8 @@ std::string sync_summary_json(const CatchUpResult& r) {
     for (const auto& t : r.tables) {
         inserted += t.inserted, updated += t.updated, deleted += t.deleted;
         j["tables"].push_back({{"table", t.dest_table}, {"inserted", t.inserted}, {"updated", t.updated}, {"deleted", t.deleted},
-                               {"source_rows", t.source_rows}, {"chunks", t.chunks}, {"chunks_changed", t.chunks_changed},
+                               {"source_rows", t.source_rows}, {"rows_compared", t.rows_compared},
+                               {"method", t.method}, {"chunks", t.chunks}, {"chunks_changed", t.chunks_changed},
                                {"whole_chunks", t.whole_chunks}, {"converted_values", t.converted_values}, {"seconds", t.seconds}});
     }
     j["inserted"] = inserted;

@@ -197,9 +197,9 @@ std::string TableComparer::chunk_where(Database& db, Side side, size_t chunk) co
     return chunk_predicate(db, table_, chunk, key);
 }
 
-std::unique_ptr<RowReader> TableComparer::read(Database& db, Side side, size_t chunk) const {
+std::unique_ptr<RowReader> TableComparer::read(Database& db, Side side, const std::string& where) const {
     bool src = side == Side::source;
-    return db.read_where(src ? table_.source->name : table_.dest->name, src ? source_columns_ : dest_columns_, chunk_where(db, side, chunk));
+    return db.read_where(src ? table_.source->name : table_.dest->name, src ? source_columns_ : dest_columns_, where);
 }
 
 std::vector<std::string> TableComparer::key_columns(Side side) const {
@@ -215,9 +215,15 @@ bool TableComparer::literal_keys() const {
 
 std::vector<std::optional<std::string>> TableComparer::key_values(const std::string& key) { return decode_values(key); }
 
+std::string TableComparer::key_of(const FieldRow& values) {
+    std::string out, scratch;
+    for (const Field& f : values) append_value(out, f, Canon::raw, Engine::postgres, scratch);
+    return out;
+}
+
 ChunkDigest TableComparer::digest(Database& db, Side side, size_t chunk) const {
     ChunkDigest d;
-    auto reader = read(db, side, chunk);
+    auto reader = read(db, side, chunk_where(db, side, chunk));
     if (raw_lines_) {
         std::string_view line;
         while (pg_read_raw(*reader, line)) ++d.rows, add(d.sum, hash_of(line));
@@ -231,6 +237,10 @@ ChunkDigest TableComparer::digest(Database& db, Side side, size_t chunk) const {
 }
 
 ChunkDiff TableComparer::diff(Database& source, Database& dest, size_t chunk) const {
+    return diff_where(source, dest, chunk_where(source, Side::source, chunk), chunk_where(dest, Side::destination, chunk));
+}
+
+ChunkDiff TableComparer::diff_where(Database& source, Database& dest, const std::string& source_where, const std::string& dest_where) const {
     struct Seen {
         Hash128 hash;
         uint64_t count = 0;  // a table without a primary key may hold the same row twice
@@ -240,7 +250,7 @@ ChunkDiff TableComparer::diff(Database& source, Database& dest, size_t chunk) co
     FieldRow row;
     {
         RowCanon canon(*this, Side::source);
-        auto reader = read(source, Side::source, chunk);
+        auto reader = read(source, Side::source, source_where);
         while (reader->next(row))
             if (canon.build(row, unused, true)) {
                 Seen& s = source_rows[canon.key()];
@@ -250,7 +260,7 @@ ChunkDiff TableComparer::diff(Database& source, Database& dest, size_t chunk) co
     }
     ChunkDiff out;
     RowCanon canon(*this, Side::destination);
-    auto reader = read(dest, Side::destination, chunk);
+    auto reader = read(dest, Side::destination, dest_where);
     while (reader->next(row)) {
         canon.build(row, unused, true);
         Hash128 h = hash_of(canon.bytes());

@@ -45,6 +45,8 @@ public:
     TableComparer(const PlannedTable& table, Engine from, Engine to, const ExpectedChanges* expected);
     ChunkDigest digest(Database& db, Side side, size_t chunk) const;
     ChunkDiff diff(Database& source, Database& dest, size_t chunk) const;
+    // The same for the rows each side's predicate selects (SQL in that side's quoting; "" for all).
+    ChunkDiff diff_where(Database& source, Database& dest, const std::string& source_where, const std::string& dest_where) const;
     // Reads the row with this canonical key on both sides and names what differs.
     RowDifference describe(Database& source, Database& dest, const std::string& key, RowDifference::Kind kind) const;
     std::string shown_key(const std::string& key) const;  // "Id=…", secrets masked
@@ -57,6 +59,8 @@ public:
     bool literal_keys() const;
     // A canonical key's values, in key_columns() order (nullopt for NULL).
     static std::vector<std::optional<std::string>> key_values(const std::string& key);
+    // The canonical key of a row's key values as a literal-keyed table's reader returns them (the inverse).
+    static std::string key_of(const FieldRow& values);
     // The SQL predicate selecting chunk `chunk` on `side` ("" for a whole-table chunk).
     std::string chunk_where(Database& db, Side side, size_t chunk) const;
 
@@ -66,7 +70,7 @@ public:
 
 private:
     friend class RowCanon;
-    std::unique_ptr<RowReader> read(Database& db, Side side, size_t chunk) const;
+    std::unique_ptr<RowReader> read(Database& db, Side side, const std::string& where) const;
 
     const PlannedTable& table_;
     Engine from_, to_;

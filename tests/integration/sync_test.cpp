@@ -96,19 +96,27 @@ void add_post(const Names& n, const std::string& id, const std::string& new_id) 
               " = " + n.db.quote_literal(id));
 }
 
-// What a live server does between the copy and the sync, on the source.
+// Now as Mattermost stamps a change (Unix ms); the test servers share this host's clock.
+std::string now_ms() {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+// What a live server does between the copy and the sync, on the source. Edits set UpdateAt as
+// Mattermost does (the sync's fast path finds them by it); the new posts keep their original's old
+// stamps (only the comparison of keys finds them).
 void change_source(Database& s) {
     Names n(s);
     std::string posts = n.t("posts"), id = n.c("posts", "id"), message = n.c("posts", "message");
+    const std::string stamp = ", " + n.c("posts", "updateat") + " = " + now_ms();
     std::vector<std::string> ids;
     for (const auto& r : s.query("SELECT " + id + " FROM " + posts + " ORDER BY " + id + " LIMIT 4")) ids.push_back(*r[0]);
     REQUIRE(ids.size() == 4);
     add_post(n, ids[0], "zzzzsyncnewpost00000000001");
     add_post(n, ids[0], "zzzzsyncnewpost00000000002");
-    s.exec("UPDATE " + posts + " SET " + message + " = 'edited after the copy' WHERE " + id + " = " + s.quote_literal(ids[1]));
-    s.exec("UPDATE " + posts + " SET " + n.c("posts", "deleteat") + " = 1700000000000 WHERE " + id + " = " + s.quote_literal(ids[2]));
-    s.exec("UPDATE " + posts + " SET " + message + " = 'first edit' WHERE " + id + " = " + s.quote_literal(ids[3]));
-    s.exec("UPDATE " + posts + " SET " + message + " = 'second edit' WHERE " + id + " = " + s.quote_literal(ids[3]));
+    s.exec("UPDATE " + posts + " SET " + message + " = 'edited after the copy'" + stamp + " WHERE " + id + " = " + s.quote_literal(ids[1]));
+    s.exec("UPDATE " + posts + " SET " + n.c("posts", "deleteat") + " = " + now_ms() + stamp + " WHERE " + id + " = " + s.quote_literal(ids[2]));
+    s.exec("UPDATE " + posts + " SET " + message + " = 'first edit'" + stamp + " WHERE " + id + " = " + s.quote_literal(ids[3]));
+    s.exec("UPDATE " + posts + " SET " + message + " = 'second edit'" + stamp + " WHERE " + id + " = " + s.quote_literal(ids[3]));
     for (const auto& where : first_rows(n, "reactions", {"postid", "userid", "emojiname"}, 2))
         s.exec("DELETE FROM " + n.t("reactions") + " WHERE " + where);
     auto prefs = first_rows(n, "preferences", {"userid", "category", "name"}, 3);
@@ -139,6 +147,8 @@ void check_round_trip(Engine from, Engine to, bool lower_case) {
     CHECK(table_of(j, "posts")["inserted"] == 2);
     CHECK(table_of(j, "posts")["updated"] == 3);  // an edit, a soft delete, a post edited twice
     CHECK(table_of(j, "posts")["deleted"] == 0);
+    CHECK(table_of(j, "posts")["method"] == "change_columns");  // the copy noted its snapshot's moment
+    CHECK(table_of(j, "preferences")["method"] == "digest");     // no change column
     CHECK(table_of(j, "reactions")["deleted"] == 2);
     CHECK(table_of(j, "preferences")["deleted"] == 2);
     CHECK(table_of(j, "preferences")["updated"] == 1);
@@ -221,7 +231,7 @@ TEST_CASE("a sync killed with SIGKILL finishes with --resume and ends equal", "[
     fill_sample(src, 1500, 141, false, 1, false);
     REQUIRE(copy(src, dst).exit_code == 0);
     auto s = src.connect(Side::source);
-    s->exec("UPDATE posts SET message = 'rewritten before the sync'");
+    s->exec("UPDATE posts SET message = 'rewritten before the sync', updateat = " + now_ms());
     // A row of the last chunk stays locked on the destination, so the sync cannot finish before it is killed.
     auto holder = dst.connect();
     Transaction hold(*holder);
@@ -268,6 +278,7 @@ TEST_CASE("sync --verify expects the values the sync changed on the way (NUL byt
     std::filesystem::remove(report_path(dst));
     std::vector<std::string> extra = policies;
     extra.push_back("--verify");
+    extra.push_back("--full");  // the converted rows carry old stamps: only comparing every row finds them
     auto out = sync(src, dst, extra);
     INFO(out.output.substr(0, 4000));
     CHECK(out.exit_code == 0);
@@ -291,4 +302,84 @@ TEST_CASE("a merge into a copied destination removes the copy's record: a sync w
     CHECK(refused.exit_code == 4);
     CHECK(refused.output.find("holds no record that mmmove filled it") != std::string::npos);
     CHECK(query_one(*d, "SELECT COUNT(*) FROM posts") == posts);
+}
+
+namespace {
+
+// A count of one table in the sync's JSON summary.
+uint64_t count_of(const nlohmann::json& j, const std::string& table, const std::string& field) {
+    return table_of(j, table)[field].get<uint64_t>();
+}
+
+}  // namespace
+
+TEST_CASE("a sync after a sync reads only the rows stamped since, and still finds hard deletes and rows with old stamps",
+          "[e2e][sync][pg]") {
+    ScratchDb src(Engine::postgres, "syfs"), dst(Engine::postgres, "syfd");
+    fill_sample(src, 900, 141, false, 1, false);
+    REQUIRE(copy(src, dst).exit_code == 0);
+    auto first = sync(src, dst);
+    REQUIRE(first.exit_code == 0);
+    CHECK(json_of(first)["updated"] == 0);
+    auto d = dst.connect();
+    CHECK(query_one(*d, "SELECT command FROM mmmove_sync_state") == "sync");
+    CHECK(std::stoll(query_one(*d, "SELECT snapshot_ms FROM mmmove_sync_state")) > 1700000000000LL);
+
+    auto s = src.connect(Side::source);
+    Names n(*s);
+    auto ids = first_rows(n, "posts", {"id"}, 5);
+    for (size_t i = 0; i < 3; ++i) s->exec("UPDATE posts SET message = 'edited', updateat = " + now_ms() + " WHERE " + ids[i]);
+    s->exec("UPDATE posts SET message = 'edited behind Mattermost''s back' WHERE " + ids[3]);  // UpdateAt not bumped
+    const std::string old_id = query_one(*s, "SELECT id FROM posts WHERE " + ids[4]);
+    add_post(n, old_id, "zzzzsyncoldstamps000000001");  // a new key with its original's old CreateAt/UpdateAt
+    for (const auto& where : first_rows(n, "reactions", {"postid", "userid", "emojiname"}, 2)) s->exec("DELETE FROM reactions WHERE " + where);
+
+    auto out = sync(src, dst);
+    INFO(out.output.substr(0, 4000));
+    REQUIRE(out.exit_code == 0);
+    auto j = json_of(out);
+    CHECK(table_of(j, "posts")["method"] == "change_columns");
+    CHECK(count_of(j, "posts", "source_rows") == 901);
+    CHECK(count_of(j, "posts", "rows_compared") == 4);  // the 3 stamped edits and the missing key, not 901
+    CHECK(count_of(j, "posts", "updated") == 3);
+    CHECK(count_of(j, "posts", "inserted") == 1);
+    CHECK(count_of(j, "reactions", "deleted") == 2);
+    CHECK(table_of(j, "reactions")["method"] == "change_columns");
+    // The documented limit: an edit that bumps no change column is not seen by the fast path ...
+    CHECK(verify(src, dst).exit_code == 7);
+    // ... and --full compares every row.
+    auto full = sync(src, dst, {"--full"});
+    INFO(full.output.substr(0, 4000));
+    REQUIRE(full.exit_code == 0);
+    auto f = json_of(full);
+    CHECK(table_of(f, "posts")["method"] == "digest");
+    CHECK(count_of(f, "posts", "updated") == 1);
+    CHECK(f["updated"] == 1);
+    CHECK(verify(src, dst).exit_code == 0);
+}
+
+TEST_CASE("sync reads the recorded snapshot time as data: another form is refused, none or a future one compares every row",
+          "[e2e][sync][pg]") {
+    ScratchDb src(Engine::postgres, "syts"), dst(Engine::postgres, "sytd");
+    fill_sample(src, 60, 141, false, 1, false);
+    REQUIRE(copy(src, dst).exit_code == 0);
+    auto d = dst.connect();
+    d->exec("UPDATE mmmove_sync_state SET snapshot_ms = '1; DROP TABLE posts'");
+    auto tampered = sync(src, dst);
+    CHECK(tampered.exit_code == 4);
+    CHECK(tampered.output.find("a snapshot time") != std::string::npos);
+    for (const std::string value : {"", "99999999999999"}) {  // unknown, or later than the source's clock: no guess
+        d->exec("UPDATE mmmove_sync_state SET snapshot_ms = '" + value + "'");
+        auto out = sync(src, dst);
+        INFO(out.output.substr(0, 3000));
+        REQUIRE(out.exit_code == 0);
+        CHECK(table_of(json_of(out), "posts")["method"] == "digest");
+    }
+    // A record an older mmmove wrote has no snapshot_ms column: every row is compared.
+    d->exec("ALTER TABLE mmmove_sync_state DROP COLUMN snapshot_ms");
+    auto old = sync(src, dst);
+    INFO(old.output.substr(0, 3000));
+    REQUIRE(old.exit_code == 0);
+    CHECK(table_of(json_of(old), "posts")["method"] == "digest");
+    CHECK(table_of(json_of(sync(src, dst)), "posts")["method"] == "change_columns");  // the sync recorded its moment
 }

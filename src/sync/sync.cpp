@@ -17,6 +17,7 @@
 #include "pipeline/snapshot.h"
 #include "pipeline/sync_state.h"
 #include "sync/chunk_apply.h"
+#include "sync/final_pass.h"
 
 namespace mmmove {
 namespace {
@@ -189,6 +190,9 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
 
     CopyPlan plan = plan_copy(check, co, src, o.chunk_rows);
     unsigned jobs = worker_count(o.jobs);
+    // A final pass notes the source's clock just before its snapshot: whatever is stamped later was
+    // written while the sync ran (pipeline/source_moved.h).
+    const int64_t snapshot_ms = o.final_pass ? source_clock_ms(src) : 0;
     ReadSnapshot snapshot(src, check.source.catalog, jobs, log);
     result.jobs = static_cast<unsigned>(snapshot.size());
     std::vector<std::unique_ptr<Database>> loaders;
@@ -203,6 +207,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false});
+    if (o.final_pass && !o.plan_only) measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
     result.seconds = since(start);
     if (o.verify && !o.plan_only) {
         VerifyOptions v;

@@ -21,6 +21,7 @@
 
 #include "pipeline/check.h"
 #include "pipeline/progress.h"
+#include "pipeline/source_moved.h"
 #include "transform/convert.h"
 #include "verify/verify.h"
 
@@ -34,6 +35,7 @@ struct CatchUpOptions {
     bool plan_only = false;          // --plan: compare and list, write nothing
     bool resume = false;             // accepted: a sync continues by running again (see above)
     bool verify = false;             // then compare every row again, on the sync's snapshot
+    bool final_pass = false;         // --final: then measure whether the source moved since the snapshot (sync/final_pass.h)
     bool quiet = false;
     Progress::Style progress = Progress::Style::quiet;
 };
@@ -57,6 +59,8 @@ struct CatchUpResult {
     double seconds = 0;
     bool planned = false;
     std::optional<VerifyResult> verify;
+    std::optional<SourceMoved> source_moved;  // final_pass: what the source wrote after the sync's snapshot
+    std::string source_moved_error;           // final_pass: why it could not be measured
 };
 
 CatchUpResult run_sync(Database& source, Database& dest, const CatchUpOptions& options, std::ostream& log);

@@ -4,8 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "core/printable.h"

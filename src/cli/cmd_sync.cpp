@@ -2,8 +2,10 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "sync/final_pass.h"
 #include "sync/sync.h"
 
 namespace mmmove::cli {
@@ -20,6 +22,8 @@ void add_sync(CLI::App& app, Action& action) {
     cmd->add_flag("--verify", options.verify, "then compare every row of the destination with the source, on the snapshot the sync read");
     cmd->add_flag("--full", options.full,
                   "compare every row of every table, not only the rows whose change columns (UpdateAt...) moved since the last copy or sync");
+    cmd->add_flag("--final", options.final_pass,
+                  "the cut-over's last pass, Mattermost stopped: then prove the source stood still while it ran (else exit code 11)");
     cmd->add_flag("--resume", options.resume, "finish a sync that was interrupted (a sync simply runs again: each chunk commits whole)");
     cmd->add_option("--skip-table", skip, "a source table to leave behind, as the copy left it (repeatable)");
     cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");
@@ -38,14 +42,24 @@ void add_sync(CLI::App& app, Action& action) {
             for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
             options.policy = convert_policy_named(overlong, invalid_json, refused);
             options.progress = Progress::style_for(options.quiet, isatty(STDERR_FILENO));
+            if (options.final_pass && options.plan_only)
+                throw Error(ExitCode::bad_input, "--final writes and then proves the source stood still; --plan writes nothing. Use one of them.");
             auto src = Database::connect(resolve_data_source(sides.from, Side::source, sides.from_password_file), Side::source);
             auto dst = Database::connect(resolve_data_source(sides.to, Side::destination, sides.to_password_file), Side::destination);
             CatchUpResult result = run_sync(*src, *dst, options, std::cerr);
-            if (json)
-                std::cout << sync_summary_json(result) << "\n";
-            else
+            if (json) {
+                auto j = nlohmann::json::parse(sync_summary_json(result));
+                if (options.final_pass) j["final"] = final_pass_json(result);
+                std::cout << j.dump(2) << "\n";
+            } else {
                 print_sync_summary(result, std::cout);
+            }
             if (result.verify && !json) print_verify(*result.verify, std::cout, false);
+            if (options.final_pass && !json) print_final_pass(result, std::cout);
+            if (options.final_pass && !source_stood_still(result)) {
+                if (json) std::cerr << final_pass_failure(result) << "\n";
+                return static_cast<int>(ExitCode::source_moving);
+            }
             return !result.verify || result.verify->equal() ? 0 : static_cast<int>(ExitCode::differs);
         };
     });

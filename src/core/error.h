@@ -21,6 +21,7 @@ enum class ExitCode : int {
     lock_held = 9,     // run: another run of the same job holds its lock (nothing was done)
     unclassified = 10, // run, anonymised: the source holds a table or column no mask, keep or drop classifies
                        // (nothing was written)
+    source_moving = 11, // sync --final (or a move job): the source was written to while the final sync ran
 };
 
 class Error : public std::runtime_error {

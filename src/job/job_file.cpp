@@ -104,6 +104,7 @@ std::vector<JobStep> default_steps(const Job& job) {
     std::vector<JobStep> steps = {JobStep::check, JobStep::copy};
     if (job.mode == "refresh") steps.push_back(JobStep::anonymise);
     steps.push_back(JobStep::verify);
+    if (job.mode == "move") return steps;  // config and files move by hand during the downtime (job_rules.cpp)
     if (job.mode != "merge" && !job.source.config.empty() && !job.destination.config.empty()) steps.push_back(JobStep::config);
     if (!job.source.data.empty() && !job.destination.data.empty()) steps.push_back(JobStep::files);
     return steps;
@@ -237,6 +238,26 @@ JobFiles read_files(const JobReader& r, const JobValue& v) {
     return files;
 }
 
+// A command the job runs (move.stop, move.start): an argv list, its program an absolute path, so no
+// shell and no PATH lookup decides what runs.
+std::vector<std::string> read_command(const JobReader& r, const JobValue& v) {
+    std::vector<std::string> argv = r.texts(v);
+    if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
+        r.fail(v, "is a command as a list: its program's absolute path first, then its arguments, e.g. "
+                  "[/usr/bin/systemctl, stop, mattermost]. No shell runs it.");
+    return argv;
+}
+
+JobMove read_move(const JobReader& r, const JobValue& v) {
+    JobFields f = r.fields(v, {"until_changed_rows", "max_passes", "stop", "start"});
+    JobMove m;
+    if_present(f, "until_changed_rows", [&](const JobValue& x) { m.until_changed_rows = r.number(x, 0, 1000000000000); });
+    if_present(f, "max_passes", [&](const JobValue& x) { m.max_passes = static_cast<unsigned>(r.number(x, 1, 100)); });
+    if_present(f, "stop", [&](const JobValue& x) { m.stop = read_command(r, x); });
+    if_present(f, "start", [&](const JobValue& x) { m.start = read_command(r, x); });
+    return m;
+}
+
 // The name becomes part of the lock file's and the summary's names: nothing that could leave a folder.
 std::string read_name(const JobReader& r, const JobValue& v) {
     std::string name = r.text(v);
@@ -278,13 +299,14 @@ YAML::Node load_yaml(const JobReader& r, const std::string& text) {
 }
 
 void read_top(const JobReader& r, const JobFields& f, Job& job) {
-    if_present(f, "mode", [&](const JobValue& x) { job.mode = r.choice(x, {"refresh", "copy", "merge"}); });
+    if_present(f, "mode", [&](const JobValue& x) { job.mode = r.choice(x, {"refresh", "copy", "merge", "move"}); });
     if_present(f, "source", [&](const JobValue& x) { job.source = read_side(r, x, Side::source); });
     if_present(f, "destination", [&](const JobValue& x) { job.destination = read_side(r, x, Side::destination); });
     if_present(f, "copy", [&](const JobValue& x) { job.copy = read_copy(r, x); });
     if_present(f, "anonymise", [&](const JobValue& x) { job.anonymise = read_anonymise(r, x); });
     if_present(f, "config", [&](const JobValue& x) { job.config = read_config(r, x); });
     if_present(f, "files", [&](const JobValue& x) { job.files = read_files(r, x); });
+    if_present(f, "move", [&](const JobValue& x) { job.move = read_move(r, x); });
     if_present(f, "merge_rules", [&](const JobValue& x) { job.merge_rules = r.text(x); });
     if_present(f, "lock", [&](const JobValue& x) { job.lock = r.text(x); });
     if_present(f, "summary", [&](const JobValue& x) { job.summary = r.text(x); });
@@ -313,7 +335,7 @@ Job parse_job(const std::string& text, const std::string& origin, const std::map
     };
     JobFields f = r.fields(JobValue{load_yaml(r, text), "", 1},
                            {"job", "mode", "source", "destination", "steps", "copy", "anonymise", "config", "files",
-                            "merge_rules", "lock", "summary", "report", "force"}, hints);
+                            "merge_rules", "move", "lock", "summary", "report", "force"}, hints);
     for (const char* needed : {"job", "source", "destination"})
         if (!f.count(needed))
             r.fail(1, needed, std::string("is missing; a job file needs job: (its name), source: and destination:."));
@@ -331,6 +353,9 @@ Job load_job(const std::string& path) {
     require_trusted_file(path, "job file");
     Job job = parse_job(read_input_file(path, "job file", 1 << 20), path);
     if (!job.merge_rules.empty()) require_trusted_file(job.merge_rules, "merge rules file (merge_rules)");
+    // A command root runs is trusted as the job file is (and checked again just before it runs).
+    if (!job.move.stop.empty()) require_trusted_file(job.move.stop[0], "command move.stop");
+    if (!job.move.start.empty()) require_trusted_file(job.move.start[0], "command move.start");
     return job;
 }
 

@@ -85,10 +85,20 @@ struct JobFiles {
     bool keep_contents = false;
 };
 
+// mode move: a live server's move. Copy (unless the destination already holds mmmove's record), sync
+// until a pass changes at most until_changed_rows rows (at most max_passes passes), run `stop`, the
+// final sync (which proves the source stood still), verify, run `start`. Commands are argv lists run
+// without a shell; the program is an absolute path held to the job file's own trust rule.
+struct JobMove {
+    uint64_t until_changed_rows = 1000;
+    unsigned max_passes = 5;
+    std::vector<std::string> stop, start;  // argv; empty = none
+};
+
 struct Job {
     std::string file;     // where it was read from, for messages
     std::string name;     // `job:` (required; letters, digits, - _ .); names the lock and the summary
-    std::string mode = "refresh";  // refresh (replace the destination's data) | copy (into an empty one) | merge
+    std::string mode = "refresh";  // refresh (replace the destination's data) | copy (into an empty one) | merge | move
     JobSide source, destination;
     // In the order they run, check first (added when the file leaves it out). When the file has no
     // `steps`: refresh = check copy anonymise verify, copy and merge = check copy verify; then config
@@ -98,6 +108,7 @@ struct Job {
     JobAnonymise anonymise;
     JobConfig config;
     JobFiles files;
+    JobMove move;
     std::string merge_rules;       // merge mode: a rules file like mappings/merge.yaml, or ""
     std::string lock;              // lock file path; "" = default_lock_path(name) (run_lock.h)
     std::string summary;           // JSON summary path, or ""

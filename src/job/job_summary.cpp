@@ -42,6 +42,15 @@ std::string job_summary_json(const JobResult& r) {
     j["dropped_rows"] = r.dropped_rows;
     j["files"] = {{"copied", r.files_copied}, {"bytes", r.file_bytes}};
     j["warnings"] = r.warnings;
+    if (r.move) {
+        auto& m = j["move"];
+        m["copied"] = r.move->copied;
+        m["passes"] = nlohmann::ordered_json::array();
+        for (const auto& p : r.move->passes)
+            m["passes"].push_back({{"pass", p.pass}, {"final", p.final}, {"seconds", p.seconds}, {"rows", p.rows}});
+        if (r.move->downtime_seconds) m["downtime_seconds"] = *r.move->downtime_seconds;
+        if (r.move->final_moved) m["final_source_moved"] = nlohmann::ordered_json::parse(source_moved_json(*r.move->final_moved).dump());
+    }
     if (r.source_moved) j["source_moved_on"] = nlohmann::ordered_json::parse(source_moved_json(*r.source_moved).dump());
     // Errors from the servers are masked where they are raised; the summary never holds invalid UTF-8.
     return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);

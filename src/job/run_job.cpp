@@ -16,6 +16,7 @@
 #include "files/placeholder.h"
 #include "job/anonymise_gate.h"
 #include "job/job_config.h"
+#include "job/move_job.h"
 #include "job/refresh_target.h"
 #include "job/run_lock.h"
 #include "job/secrets_source.h"
@@ -176,7 +177,7 @@ std::string copy_step(RunState& s) {
     o.jobs = job.copy.jobs;
     o.chunk_rows = job.copy.chunk_rows;
     o.resume = s.resume;
-    o.verify = job.has(JobStep::verify);
+    o.verify = job.has(JobStep::verify) && job.mode != "move";  // a move verifies on its final snapshot
     o.stage = s.stage.get();
     o.progress = Progress::style_for(s.options.quiet, isatty(STDERR_FILENO));
     if (job.mode == "refresh" && !s.resume) record_refresh_start(*s.dst, job.name, s.src->data_source().label());
@@ -270,6 +271,14 @@ void plan_destination(RunState& s) {
 
 void run_steps(RunState& s) {
     StepLog steps(s.result, s.log, s.options.quiet);
+    if (s.job.mode == "move" && !s.options.dry_run) {  // its own order: job/move_job.h
+        steps.note("check", "ok", "with the copy and each sync pass");
+        run_move(s.job, *s.src, *s.dst, s.options.quiet, s.result, s.log,
+                 [&](const std::string& name, const std::function<std::string()>& step) { steps.run(name, step); },
+                 [&] { return copy_step(s); });
+        if (s.job.has(JobStep::verify)) steps.note("verify", "ok", "with the final sync, on its snapshot");
+        return;
+    }
     std::vector<JobStep> order = s.job.steps;
     size_t i = 0;
     try {

@@ -39,6 +39,21 @@ struct TableOutcome {
     double seconds = 0;
 };
 
+// mode move: each sync pass (the final one last), and the downtime: from the stop command (or the
+// final pass, without one) to the end of the final pass and its verify.
+struct MovePass {
+    unsigned pass = 0;
+    bool final = false;
+    double seconds = 0;
+    uint64_t rows = 0;  // inserted + updated + deleted
+};
+struct MoveOutcome {
+    bool copied = false;  // the job copied first (the destination held no mmmove record)
+    std::vector<MovePass> passes;
+    std::optional<double> downtime_seconds;  // set once the final pass has ended
+    std::optional<SourceMoved> final_moved;  // what the final pass measured
+};
+
 struct JobResult {
     std::string job, mode, source, destination;  // sides as labels, without passwords
     std::string started, finished;
@@ -55,6 +70,7 @@ struct JobResult {
     // The copy step: whether the source was written to after the snapshot it read (unset: no copy
     // step, or it could not be measured; then a warning says why).
     std::optional<SourceMoved> source_moved;
+    std::optional<MoveOutcome> move;
 };
 
 // Runs the job; never throws for a failing step (the result carries the exit code and the error).

@@ -18,6 +18,7 @@
 #include "pipeline/source_moved.h"
 #include "pipeline/sync_state.h"
 #include "sync/chunk_apply.h"
+#include "sync/final_pass.h"
 
 namespace mmmove {
 namespace {
@@ -203,7 +204,8 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
 
     CopyPlan plan = plan_copy(check, co, src, o.chunk_rows);
     unsigned jobs = worker_count(o.jobs);
-    // This snapshot's moment, for the next sync: read just before it, as copy does (source_moved.h).
+    // This snapshot's moment, read just before it, as copy does (source_moved.h): the next sync reads
+    // what was stamped since, and a final pass what was stamped while it ran.
     const int64_t snapshot_ms = source_clock_ms(src);
     ReadSnapshot snapshot(src, check.source.catalog, jobs, log);
     result.jobs = static_cast<unsigned>(snapshot.size());
@@ -219,6 +221,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false, snapshot_ms});
+    if (o.final_pass && !o.plan_only) measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
     result.seconds = since(start);
     if (o.verify && !o.plan_only) {
         VerifyOptions v;

@@ -21,6 +21,7 @@
 
 #include "pipeline/check.h"
 #include "pipeline/progress.h"
+#include "pipeline/source_moved.h"
 #include "transform/convert.h"
 #include "verify/verify.h"
 
@@ -35,6 +36,7 @@ struct CatchUpOptions {
     bool resume = false;             // accepted: a sync continues by running again (see above)
     bool verify = false;             // then compare every row again, on the sync's snapshot
     bool full = false;               // --full: compare every row of every table (no change-column fast path)
+    bool final_pass = false;         // --final: then measure whether the source moved since the snapshot (sync/final_pass.h)
     bool quiet = false;
     Progress::Style progress = Progress::Style::quiet;
 };
@@ -60,6 +62,8 @@ struct CatchUpResult {
     double seconds = 0;
     bool planned = false;
     std::optional<VerifyResult> verify;
+    std::optional<SourceMoved> source_moved;  // final_pass: what the source wrote after the sync's snapshot
+    std::string source_moved_error;           // final_pass: why it could not be measured
 };
 
 CatchUpResult run_sync(Database& source, Database& dest, const CatchUpOptions& options, std::ostream& log);

@@ -340,7 +340,7 @@ TEST_CASE("files.keep_contents: an anonymised refresh copies the files' contents
 
 TEST_CASE("the example jobs in config/ parse as shipped", "[job]") {
     const std::string dir = std::string(MMMOVE_SOURCE_DIR) + "/config/";
-    for (const char* name : {"refresh-test.yaml", "move.yaml", "bitnami-to-postgres.yaml", "merge.yaml"}) {
+    for (const char* name : {"refresh-test.yaml", "move.yaml", "bitnami-to-postgres.yaml", "merge.yaml", "move-live.yaml"}) {
         INFO(name);
         std::ifstream in(dir + name);
         REQUIRE(in);
@@ -352,7 +352,26 @@ TEST_CASE("the example jobs in config/ parse as shipped", "[job]") {
         CHECK(job.has(JobStep::copy));
         CHECK(job.has(JobStep::verify));
         CHECK(job.has(JobStep::anonymise) == (job.name == "refresh-test"));
+        if (job.name == "move-live") {
+            CHECK(job.mode == "move");
+            CHECK(job.move.until_changed_rows == 1000);
+            CHECK(job.move.stop == std::vector<std::string>{"/usr/bin/systemctl", "stop", "mattermost"});
+        }
     }
+}
+
+TEST_CASE("a move job's commands are argv lists with an absolute program, and move is read only in mode move", "[job]") {
+    Env env = base_env;
+    const std::string head = "job: m\nsource: {database: a.json}\ndestination: {database: b.json}\n";
+    CHECK_THROWS_WITH(parse_job(head + "mode: move\nmove:\n  stop: [systemctl, stop, mattermost]\n", "j.yaml", &env),
+                      Catch::Contains("move.stop") && Catch::Contains("absolute path") && Catch::Contains("No shell"));
+    CHECK_THROWS_WITH(parse_job(head + "mode: move\nmove:\n  stop: /usr/bin/systemctl stop mattermost\n", "j.yaml", &env),
+                      Catch::Contains("move.stop"));
+    CHECK_THROWS_WITH(parse_job(head + "mode: copy\nmove:\n  max_passes: 3\n", "j.yaml", &env), Catch::Contains("only mode: move"));
+    Job job = parse_job(head + "mode: move\nmove:\n  until_changed_rows: 0\n  start: [/bin/true]\n", "j.yaml", &env);
+    CHECK(job.move.until_changed_rows == 0);
+    CHECK(job.move.start == std::vector<std::string>{"/bin/true"});
+    CHECK(job.steps == std::vector<JobStep>{JobStep::check, JobStep::copy, JobStep::verify});
 }
 
 TEST_CASE("load_job reads a regular file", "[job]") {

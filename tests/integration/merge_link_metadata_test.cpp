@@ -74,6 +74,6 @@ TEST_CASE("merge keeps a LinkMetadata Hash both PostgreSQL instances hold once a
     merge_link_metadata(Engine::postgres, Engine::postgres);
 }
 
-TEST_CASE("merge keeps a LinkMetadata Hash both MySQL instances hold once and adds the source's other previews", "[e2e][merge]") {
+TEST_CASE("merge keeps a LinkMetadata Hash both MySQL instances hold once and adds the source's other previews", "[e2e][merge][long]") {
     merge_link_metadata(Engine::mysql, Engine::mysql);
 }

@@ -56,6 +56,6 @@ TEST_CASE("a move job from PostgreSQL runs copy, sync, stop, final sync and star
     move_job(Engine::postgres);
 }
 
-TEST_CASE("a move job from MySQL to PostgreSQL ends equal, the source proven still", "[e2e][mysql][pg][run][move]") {
+TEST_CASE("a move job from MySQL to PostgreSQL ends equal, the source proven still", "[e2e][mysql][pg][run][move][long]") {
     move_job(Engine::mysql);
 }

@@ -174,7 +174,7 @@ TEST_CASE("sync catches a copy up with the source (inserts edits deletes): Postg
     check_round_trip(Engine::postgres, Engine::postgres, false);
 }
 
-TEST_CASE("sync catches a copy up with the source (inserts edits deletes): MySQL to PostgreSQL", "[e2e][sync][mysql][pg]") {
+TEST_CASE("sync catches a copy up with the source (inserts edits deletes): MySQL to PostgreSQL", "[e2e][sync][mysql][pg][long]") {
     check_round_trip(Engine::mysql, Engine::postgres, false);
 }
 

@@ -1,8 +1,8 @@
 // mmmove check: read both sides and say whether a copy can run, and what blocks it.
 #include <iostream>
 
+#include "check/check.h"
 #include "cli/commands.h"
-#include "pipeline/check.h"
 
 namespace mmmove::cli {
 

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "pipeline/copy.h"
+#include "copy/copy.h"
 
 namespace mmmove::cli {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "config/ordered_json.h"
+#include "core/ordered_json.h"
 
 namespace mmmove {
 

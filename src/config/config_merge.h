@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "config/ordered_json.h"
+#include "core/ordered_json.h"
 #include "db/data_source.h"
 
 namespace mmmove {

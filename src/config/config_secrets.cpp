@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "catalog/embedded_schema.h"
-#include "config/ordered_json.h"
+#include "core/ordered_json.h"
 
 namespace mmmove {
 

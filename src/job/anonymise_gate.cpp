@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "catalog/anonymise_model.h"
+#include "check/check.h"
 #include "core/error.h"
 #include "files/printable_path.h"
-#include "pipeline/check.h"
 
 namespace mmmove {
 namespace {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 
+#include "copy/copy.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/printable.h"
@@ -22,7 +23,6 @@
 #include "job/secrets_source.h"
 #include "merge/merge.h"
 #include "pipeline/checkpoint.h"
-#include "pipeline/copy.h"
 #include "transform/anonymise.h"
 
 namespace mmmove {

@@ -13,13 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "check/check.h"
 #include "files/file_sync.h"
 #include "merge/merge_plan.h"
 #include "merge/scope.h"
-#include "verify/stage_verify.h"
-#include "pipeline/check.h"
 #include "pipeline/progress.h"
 #include "transform/convert.h"
+#include "verify/stage_verify.h"
 
 namespace mmmove {
 

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "catalog/references.h"
+#include "check/check.h"
 #include "merge/id_map.h"
 #include "merge/rules.h"
 #include "merge/scope.h"
-#include "pipeline/check.h"
 #include "transform/text_refs.h"
 
 namespace mmmove {

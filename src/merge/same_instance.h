@@ -7,8 +7,8 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "check/check.h"
 #include "db/database.h"
-#include "pipeline/check.h"
 
 namespace mmmove {
 

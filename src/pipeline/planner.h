@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/check.h"
+#include "check/check.h"
 #include "transform/planned_table.h"
 
 namespace mmmove {

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/check.h"
+#include "check/check.h"
 #include "pipeline/progress.h"
 #include "pipeline/source_moved.h"
 #include "transform/convert.h"

@@ -15,9 +15,9 @@
 #include <algorithm>
 
 #include "catalog/references.h"
-#include "config/ordered_json.h"
 #include "core/error.h"
 #include "core/json_depth.h"
+#include "core/ordered_json.h"
 #include "transform/anonymise.h"
 
 namespace mmmove {

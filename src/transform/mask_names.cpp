@@ -13,8 +13,8 @@
 #include <algorithm>
 
 #include "catalog/system_emoji.h"
-#include "config/ordered_json.h"
 #include "core/json_depth.h"
+#include "core/ordered_json.h"
 #include "transform/anonymise.h"
 #include "transform/id_values.h"
 #include "transform/keyed_hash.h"

@@ -6,8 +6,8 @@
 #include <optional>
 
 #include "catalog/migrations.h"
+#include "check/check.h"
 #include "core/workers.h"
-#include "pipeline/check.h"
 #include "pipeline/snapshot.h"
 #include "verify/table_compare.h"
 

@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 
 #include "catalog/schema_model.h"
-#include "pipeline/copy.h"
+#include "copy/copy.h"
 #include "sample/generator.h"
 #include "support.h"
 

@@ -6,9 +6,9 @@
 #include <array>
 
 #include "catalog/references.h"
+#include "check/check.h"
 #include "core/error.h"
 #include "merge/merge_plan.h"
-#include "pipeline/check.h"
 #include "support.h"
 
 using namespace mmmove;

@@ -7,18 +7,18 @@
 #include <map>
 #include <string>
 
+#include "../common/test_masker.h"
 #include "catalog/references.h"
 #include "catalog/secrets.h"
+#include "copy/copy.h"
 #include "core/json_depth.h"
 #include "core/printable.h"
 #include "core/replace.h"
 #include "db/data_source.h"
-#include "pipeline/copy.h"
 #include "transform/anonymise.h"
 #include "transform/convert.h"
 #include "transform/id_values.h"
 #include "verify/canonical.h"
-#include "../common/test_masker.h"
 
 using namespace mmmove;
 using namespace mmmove::test;

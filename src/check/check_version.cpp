@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "catalog/migrations.h"
-#include "pipeline/check_steps.h"
+#include "check/check_steps.h"
 
 namespace mmmove::check_steps {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/check_steps.h"
+#include "check/check_steps.h"
 
 namespace mmmove::check_steps {
 namespace {

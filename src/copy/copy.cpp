@@ -1,4 +1,4 @@
-#include "pipeline/copy.h"
+#include "copy/copy.h"
 
 #include <algorithm>
 #include <chrono>

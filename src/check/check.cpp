@@ -1,9 +1,9 @@
-#include "pipeline/check.h"
+#include "check/check.h"
 
 #include <algorithm>
 
+#include "check/check_steps.h"
 #include "core/printable.h"
-#include "pipeline/check_steps.h"
 
 namespace mmmove {
 

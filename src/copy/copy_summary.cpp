@@ -2,8 +2,8 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "copy/copy.h"
 #include "core/printable.h"
-#include "pipeline/copy.h"
 
 namespace mmmove {
 

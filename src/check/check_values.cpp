@@ -2,7 +2,7 @@
 // version: the two engines' schemas differ (PropertyFields/PropertyValues timestamps are NULL-able on
 // MySQL only), or a column was altered by hand. Found from the catalogs alone, without reading rows;
 // the copy names each refused value and --on-refused-value decides.
-#include "pipeline/check_steps.h"
+#include "check/check_steps.h"
 #include "transform/convert.h"
 
 namespace mmmove::check_steps {

@@ -4,7 +4,7 @@
 // to record a finding. Internal to check; other code uses check.h.
 #include <string>
 
-#include "pipeline/check.h"
+#include "check/check.h"
 
 namespace mmmove::check_steps {
 

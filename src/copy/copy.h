@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/check.h"
-#include "transform/convert.h"
+#include "check/check.h"
 #include "pipeline/progress.h"
 #include "pipeline/source_moved.h"
+#include "transform/convert.h"
 #include "verify/stage_verify.h"
 #include "verify/verify.h"
 

@@ -1,8 +1,8 @@
 # Fails when a file of src/FOLDER includes "OTHER/..." for a folder OTHER that is not below FOLDER in
 # cmake/layers.cmake. The build runs it (target mmmove_layers) and so does scripts/test; by hand:
 #   cmake -DMMMOVE_SOURCE_DIR=. -P cmake/check_layers.cmake
-# The libraries' link lines already fail on a wrong-way use of a symbol; this also catches the include
-# that would still link (a header-only type, an inline function) before it grows into a cycle.
+# cmake/check_layer_symbols.sh fails on a wrong-way use of a function or variable; this also catches
+# what leaves no symbol (a header-only type, an inline function) before it grows into a cycle.
 cmake_minimum_required(VERSION 3.22)
 if(NOT MMMOVE_SOURCE_DIR)
   set(MMMOVE_SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/..")

@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "core/error.h"
 #include "db/transaction.h"
+#include "sample/table_fill.h"
 #include "transform/id_values.h"
 
 namespace mmmove {
@@ -29,80 +30,6 @@ uint64_t hash_of(uint64_t seed, const char* kind, uint64_t index) {
     for (const char* p = kind; *p; ++p) h = mix(h ^ static_cast<unsigned char>(*p));
     return mix(h ^ index);
 }
-
-// Writes rows of one table: values are given per column name (any case); columns left unset get NULL,
-// or the type's zero value when the column is NOT NULL without a default.
-class TableFill {
-public:
-    TableFill(Database& db, const Catalog& cat, const std::string& name, SampleResult& result)
-        : db_(db), result_(result) {
-        table_ = cat.find(name);
-        if (!table_) return;  // this schema level has no such table
-        for (size_t i = 0; i < table_->columns.size(); ++i) index_[lower(table_->columns[i].name)] = i;
-        std::vector<std::string> cols;
-        std::vector<ColumnKind> kinds;
-        for (const auto& c : table_->columns) cols.push_back(c.name), kinds.push_back(c.kind);
-        values_.resize(cols.size());
-        set_.resize(cols.size());
-        tx_.emplace(db_);
-        writer_ = db_.write_table(table_->name, cols, kinds);
-        ++result_.tables;
-    }
-    TableFill& set(const std::string& column, std::string value) {
-        auto it = index_.find(lower(column));
-        if (it != index_.end()) values_[it->second] = std::move(value), set_[it->second] = true;
-        return *this;
-    }
-    TableFill& set(const std::string& column, int64_t value) { return set(column, std::to_string(value)); }
-    TableFill& flag(const std::string& column, bool value) {
-        return set(column, db_.engine() == Engine::postgres ? (value ? "t" : "f") : (value ? "1" : "0"));
-    }
-    void emit() {
-        if (!table_) return;
-        FieldRow row(values_.size());
-        for (size_t i = 0; i < values_.size(); ++i) {
-            const Column& c = table_->columns[i];
-            if (!set_[i] && c.nullable && !c.has_default) continue;  // stays NULL
-            if (!set_[i]) values_[i] = zero(c);
-            row[i] = Field::of(values_[i]);
-        }
-        writer_->write(row);
-        ++result_.rows;
-        std::fill(set_.begin(), set_.end(), false);
-    }
-    void finish() {
-        if (!table_) return;
-        writer_->finish();
-        tx_->commit();
-    }
-
-private:
-    std::string zero(const Column& c) const {
-        bool pg = db_.engine() == Engine::postgres;
-        switch (c.kind) {
-            case ColumnKind::integer:
-            case ColumnKind::floating: return "0";
-            case ColumnKind::boolean: return pg ? "f" : "0";
-            case ColumnKind::json: return "{}";
-            case ColumnKind::binary: return pg ? "\\x" : "";
-            case ColumnKind::text_array: return pg ? "{}" : "[]";
-            case ColumnKind::enumeration: {
-                auto open = c.type.find('\'');  // MySQL enum('a','b'): the first value
-                if (!pg && open != std::string::npos) return c.type.substr(open + 1, c.type.find('\'', open + 1) - open - 1);
-                return "";
-            }
-            default: return "";
-        }
-    }
-    Database& db_;
-    SampleResult& result_;
-    const Table* table_ = nullptr;
-    std::map<std::string, size_t> index_;
-    std::vector<std::string> values_;
-    std::vector<bool> set_;
-    std::optional<Transaction> tx_;  // one per table: the table's rows commit together
-    std::unique_ptr<RowWriter> writer_;
-};
 
 struct Scale {
     uint64_t posts, teams, users, channels_per_team, dms, gms;

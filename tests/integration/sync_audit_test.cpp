@@ -129,3 +129,24 @@ TEST_CASE("a sync is refused while another mmmove holds the destination's lock",
     }
     CHECK(sync(src, dst).exit_code == 0);
 }
+
+TEST_CASE("sync writes a MySQL key holding a NUL byte into PostgreSQL as a copy does, MySQL to PostgreSQL",
+          "[e2e][sync][mysql][pg][hostile]") {
+    ScratchDb src(Engine::mysql, "syns"), dst(Engine::postgres, "synd");
+    fill_sample(src, 60, 141, false, 1, false);
+    REQUIRE(copy(src, dst).exit_code == 0);
+    auto s = src.connect(Side::source);
+    const std::string user = query_one(*s, "SELECT UserId FROM Preferences LIMIT 1");
+    // A preference name with a NUL byte: MySQL holds it, PostgreSQL's text cannot (the copy removes NUL bytes).
+    s->exec("INSERT INTO Preferences (UserId, Category, Name, Value) VALUES (" + s->quote_literal(user) + ", 'display_settings', " +
+            s->quote_literal(std::string("nul\0byte", 8)) + ", 'x')");
+    const std::string prefs = query_one(*s, "SELECT COUNT(*) FROM Preferences");
+    auto d = dst.connect();
+    for (int pass = 1; pass <= 2; ++pass) {
+        auto out = sync(src, dst);
+        INFO("pass " << pass << "\n" << out.output.substr(0, 3000));
+        CHECK(out.exit_code == 0);
+        CHECK(query_one(*d, "SELECT COUNT(*) FROM preferences") == prefs);
+        CHECK(query_one(*d, "SELECT value FROM preferences WHERE name = 'nulbyte'") == "x");
+    }
+}

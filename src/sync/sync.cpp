@@ -235,9 +235,10 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     SyncShared shared{o, compared, writes, {}, {}};
     run_all(tables, snapshot, loaders, shared);
     for (auto& t : tables) result.tables.push_back(t->result);
+    result.left_behind = left_behind(check, co);
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), "sync",
-                                         utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false, snapshot_ms, left_behind(check, co)});
+                                         utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false, snapshot_ms, result.left_behind});
     if (o.final_pass && !o.plan_only) measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
     result.seconds = since(start);
     if (o.verify && !o.plan_only) {

@@ -75,6 +75,7 @@ TEST_CASE("sync leaves behind the tables the copy left behind, and so does the s
         auto j = nlohmann::json::parse(out.output.substr(out.output.find('{')), nullptr, false);
         REQUIRE_FALSE(j.is_discarded());
         for (const auto& t : j["tables"]) CHECK(t["table"] != "preferences");
+        CHECK(j["left_behind"] == nlohmann::json::array({"preferences"}));
         CHECK(query_one(*d, "SELECT COUNT(*) FROM preferences") == "1");
         CHECK(query_one(*d, "SELECT value FROM preferences") == "kept");
     }
@@ -149,4 +150,31 @@ TEST_CASE("sync writes a MySQL key holding a NUL byte into PostgreSQL as a copy 
         CHECK(query_one(*d, "SELECT COUNT(*) FROM preferences") == prefs);
         CHECK(query_one(*d, "SELECT value FROM preferences WHERE name = 'nulbyte'") == "x");
     }
+}
+
+TEST_CASE("sync refuses a planted record: escape sequences in the label, a list of tables that is not one", "[e2e][sync][pg][hostile]") {
+    ScratchDb src(Engine::postgres, "syhs"), dst(Engine::postgres, "syhd");
+    fill_sample(src, 60, 141, false, 1, false);
+    REQUIRE(copy(src, dst).exit_code == 0);
+    auto d = dst.connect();
+    const std::string deep = std::string(5000, '[') + std::string(5000, ']');
+    const std::vector<std::pair<std::string, std::string>> planted = {
+        {"source", "E'\\x1b[2J\\x1b]0;owned\\x07'"},
+        {"left_behind", "'{\"posts\": 1}'"},
+        {"left_behind", "'[\"posts\", 1]'"},
+        {"left_behind", "'" + deep + "'"},
+        {"left_behind", "E'[\"a\\\\u0000b\"]'"},
+        {"left_behind", "repeat('x', 100000)"},
+    };
+    for (const auto& [column, value] : planted) {
+        d->exec("UPDATE mmmove_sync_state SET source = 'ok', left_behind = '[]'");
+        d->exec("UPDATE mmmove_sync_state SET " + column + " = " + value);
+        auto out = sync(src, dst);
+        INFO(column << " = " << value.substr(0, 60) << "\n" << out.output.substr(0, 2000));
+        CHECK(out.exit_code == 4);
+        CHECK(out.output.find("which mmmove does not write") != std::string::npos);
+        CHECK(out.output.find('\x1b') == std::string::npos);
+    }
+    d->exec("UPDATE mmmove_sync_state SET source = 'ok', left_behind = '[]'");
+    CHECK(sync(src, dst).exit_code == 0);
 }

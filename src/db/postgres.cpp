@@ -82,6 +82,9 @@ public:
         exec("SET bytea_output = 'hex'");
         exec("SET extra_float_digits = 3");
         exec("SET statement_timeout = 0");
+        // quote_literal doubles quotes only: with this off (a database or role may still set it), a
+        // backslash in a value read back would end the literal early and the rest would be read as SQL.
+        exec("SET standard_conforming_strings = on");
     }
     ~PgDatabase() override {
         if (conn_) PQfinish(conn_);

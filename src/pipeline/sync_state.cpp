@@ -1,9 +1,11 @@
 #include "pipeline/sync_state.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 
 namespace mmmove {
 namespace {
@@ -25,6 +27,40 @@ bool mattermost_id(const std::string& v) {
 // The snapshot moment as stored: decimal digits of a positive number of ms, or "" for unknown.
 std::string snapshot_text(const std::optional<int64_t>& ms) { return ms && *ms > 0 ? std::to_string(*ms) : ""; }
 
+// Table names left behind, as stored: a JSON array of strings (any name a catalog may hold is data).
+std::string left_behind_text(const std::vector<std::string>& tables) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : tables) list.push_back(t);
+    return list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The stored list back: an array of at most 10,000 names of 1 to 256 bytes without control characters
+// (PostgreSQL's names are 63 bytes, MySQL's 64 characters), or the record is refused.
+std::vector<std::string> left_behind_of(const std::string& text) {
+    if (text.size() > 4'000'000 || json_deeper_than(text, 1)) refuse("a list of tables left behind");
+    auto list = nlohmann::json::parse(text, nullptr, false);
+    if (list.is_discarded() || !list.is_array() || list.size() > 10'000) refuse("a list of tables left behind");
+    std::vector<std::string> tables;
+    for (const auto& t : list) {
+        if (!t.is_string()) refuse("a list of tables left behind");
+        const std::string& name = t.get_ref<const std::string&>();
+        if (name.empty() || name.size() > 256 || std::any_of(name.begin(), name.end(), [](char c) { return c >= 0 && c < 0x20; }))
+            refuse("a list of tables left behind");
+        tables.push_back(name);
+    }
+    return tables;
+}
+
+// The record table's column names, lower case, in no particular order.
+std::vector<std::string> record_columns(Database& dst) {
+    const bool pg = dst.engine() == Engine::postgres;
+    std::vector<std::string> names;
+    for (const auto& r : dst.query(std::string("SELECT column_name FROM information_schema.columns WHERE table_schema = ") +
+                                   (pg ? "current_schema()" : "DATABASE()") + " AND table_name = " + dst.quote_literal(kSyncStateTable)))
+        names.push_back(lower(r[0].value_or("")));
+    return names;
+}
+
 }  // namespace
 
 void record_sync_state(Database& dst, const SyncState& s) {
@@ -32,30 +68,39 @@ void record_sync_state(Database& dst, const SyncState& s) {
     dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable);
     dst.exec(std::string("CREATE TABLE ") + kSyncStateTable +
              " (id integer NOT NULL PRIMARY KEY, source varchar(400) NOT NULL, diagnostic_id varchar(64) NOT NULL, "
-             "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL, snapshot_ms varchar(20) NOT NULL)");
+             "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL, snapshot_ms varchar(20) NOT NULL, "
+             "left_behind text NOT NULL)");
     // What goes in has the form read_sync_state accepts: a label with other characters is shown as "?".
     std::string source = printable_ascii(s.source, 300) ? s.source : "?";
     dst.exec(std::string("INSERT INTO ") + kSyncStateTable +
-             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms) VALUES (1, " + dst.quote_literal(source) + ", " +
+             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms, left_behind) VALUES (1, " +
+             dst.quote_literal(source) + ", " +
              dst.quote_literal(mattermost_id(s.diagnostic_id) ? s.diagnostic_id : "") + ", " + dst.quote_literal(s.command) + ", " +
-             dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ", " + dst.quote_literal(snapshot_text(s.snapshot_ms)) + ")");
+             dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ", " + dst.quote_literal(snapshot_text(s.snapshot_ms)) + ", " +
+             dst.quote_literal(left_behind_text(s.left_behind)) + ")");
 }
 
 void forget_sync_state(Database& dst) { dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable); }
 
 std::optional<SyncState> read_sync_state(Database& dst) {
     if (!table_exists(dst, kSyncStateTable)) return std::nullopt;
-    // SELECT *: a record an older mmmove wrote has no snapshot_ms column (then the moment is unknown).
-    auto rows = dst.query(std::string("SELECT * FROM ") + kSyncStateTable);
+    // By name: a record an older mmmove wrote has no snapshot_ms column (then the moment is unknown) or
+    // no left_behind column (then no table was left behind, as far as sync knows).
+    const std::vector<std::string> names = record_columns(dst);
+    auto has = [&](const char* c) { return std::find(names.begin(), names.end(), c) != names.end(); };
+    const bool with_moment = has("snapshot_ms"), with_left_behind = has("left_behind");
+    if (names.size() != 6u + with_moment + with_left_behind || !has("id") || !has("source") || !has("diagnostic_id") ||
+        !has("command") || !has("finished") || !has("transformed"))
+        refuse("other columns");
+    auto rows = dst.query(std::string("SELECT source, diagnostic_id, command, finished, transformed, ") +
+                          (with_moment ? "snapshot_ms" : "''") + ", " + (with_left_behind ? "left_behind" : "'[]'") + " FROM " +
+                          kSyncStateTable);
     if (rows.empty()) return std::nullopt;
     if (rows.size() > 1) refuse("more than one row");
-    if (rows[0].size() != 6 && rows[0].size() != 7) refuse("other columns");
-    std::optional<std::string> moment;
-    if (rows[0].size() == 7) moment = rows[0][6];
-    rows[0].erase(rows[0].begin());  // id
-    rows[0].resize(5);
-    for (const auto& v : rows[0])
-        if (!v) refuse("a NULL");
+    std::optional<std::string> moment = rows[0][5];  // NULL: unknown
+    for (size_t i = 0; i < rows[0].size(); ++i)
+        if (!rows[0][i] && i != 5) refuse("a NULL");
+    const std::string left_behind = *rows[0][6];
     SyncState s;
     s.source = *rows[0][0];
     s.diagnostic_id = *rows[0][1];
@@ -75,6 +120,7 @@ std::optional<SyncState> read_sync_state(Database& dst) {
         if (!moment->empty() && !std::regex_match(*moment, ms)) refuse("a snapshot time");
         if (!moment->empty()) s.snapshot_ms = std::stoll(*moment);
     }
+    s.left_behind = left_behind_of(left_behind);
     return s;
 }
 

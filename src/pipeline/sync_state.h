@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "db/database.h"
@@ -25,6 +26,10 @@ struct SyncState {
     // sync reads only rows stamped since (less a skew margin). nullopt when unknown (a record written
     // by an older mmmove, or a resumed copy that lost its first moment): then the sync compares all.
     std::optional<int64_t> snapshot_ms;
+    // The source tables (lower case) the copy left behind (--skip-table, --skip-missing-tables): a sync
+    // leaves them behind too, rather than filling them or deleting the destination's rows in them.
+    // Empty in a record an older mmmove wrote.
+    std::vector<std::string> left_behind;
 };
 
 constexpr const char* kSyncStateTable = "mmmove_sync_state";

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pipeline/chunk_runner.h"
+#include "transform/convert.h"
 
 namespace mmmove::sync_detail {
 namespace {
@@ -15,6 +16,14 @@ constexpr size_t kKeysPerStatement = 500;
 
 }  // namespace
 
+// A key value as a literal on `db`. PostgreSQL's text holds no NUL byte and no invalid UTF-8: a key
+// read from MySQL with either is named as the copy wrote it there (NUL bytes removed, invalid
+// sequences replaced), never sent raw (a NUL byte would cut the statement short).
+static std::string key_literal(Database& db, const std::string& value) {
+    if (db.engine() != Engine::postgres || (!has_nul(value) && valid_utf8(value))) return db.quote_literal(value);
+    return db.quote_literal(repair_utf8(strip_nul(value)));
+}
+
 // The values are quoted as literals; TableComparer::literal_keys() says they are the values as the
 // servers spell them.
 std::string key_predicate(Database& db, const std::vector<std::string>& columns, const std::vector<const std::string*>& keys,
@@ -23,12 +32,12 @@ std::string key_predicate(Database& db, const std::vector<std::string>& columns,
     for (size_t k = from; k < to; ++k) {
         auto values = TableComparer::key_values(*keys[k]);
         if (columns.size() == 1 && values.size() == 1 && values[0]) {
-            in += (in.empty() ? "" : ", ") + db.quote_literal(*values[0]);
+            in += (in.empty() ? "" : ", ") + key_literal(db, *values[0]);
             continue;
         }
         std::string all;
         for (size_t i = 0; i < columns.size() && i < values.size(); ++i)
-            all += (all.empty() ? "" : " AND ") + db.quote_ident(columns[i]) + (values[i] ? " = " + db.quote_literal(*values[i]) : " IS NULL");
+            all += (all.empty() ? "" : " AND ") + db.quote_ident(columns[i]) + (values[i] ? " = " + key_literal(db, *values[i]) : " IS NULL");
         any += (any.empty() ? "(" : " OR (") + all + ")";
     }
     if (!in.empty()) in = db.quote_ident(columns[0]) + " IN (" + in + ")";

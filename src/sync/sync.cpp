@@ -63,6 +63,16 @@ SyncState require_record(Database& src, Database& dst, const CheckReport& check)
     return *state;
 }
 
+// The source tables this sync leaves behind (lower case), for the record: the next sync leaves them too.
+std::vector<std::string> left_behind(const CheckReport& check, const CheckOptions& co) {
+    std::vector<std::string> tables;
+    for (const auto& t : check.source.catalog.tables)
+        if (co.skip_tables.count(lower(t.name)) ||
+            std::find(check.source_only_tables.begin(), check.source_only_tables.end(), t.name) != check.source_only_tables.end())
+            tables.push_back(lower(t.name));
+    return tables;
+}
+
 // The moment the fast path reads changes since, or nullopt for digests everywhere: --full, no moment
 // recorded, or a recorded moment later than the source's clock now (not a moment mmmove noted on this
 // source, or its clock went back: rows stamped in between could be missed, so no guess).
@@ -190,10 +200,17 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     auto start = Clock::now();
     CatchUpResult result;
     result.planned = o.plan_only;
+    // The source is only read: this connection's statements outside the snapshot (the check, the
+    // clock, the DiagnosticId) run read-only too, as the snapshot's and the final pass's connections do.
+    src.exec(src.engine() == Engine::postgres ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY" : "SET SESSION TRANSACTION READ ONLY");
     std::optional<DestinationLock> lock;  // one writer per destination database; --plan writes nothing
     if (!o.plan_only) lock.emplace(dst);
     CheckOptions co = o.check;
     co.resume = true;  // the destination's rows are ours: the record below says so, or the sync stops
+    // The tables the copy left behind stay behind: filling them, or deleting what the destination
+    // holds in them, is not what the admin who skipped them asked for.
+    if (auto recorded = read_sync_state(dst))
+        for (const auto& t : recorded->left_behind) co.skip_tables.insert(t);
     CheckReport check = run_check(src, dst, co);
     if (!o.quiet || check.blocked()) print_check(check, log);
     if (check.blocked()) throw Error(check.exit_code(), "The sync did not start: see the blocking problems above.");
@@ -218,9 +235,10 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     SyncShared shared{o, compared, writes, {}, {}};
     run_all(tables, snapshot, loaders, shared);
     for (auto& t : tables) result.tables.push_back(t->result);
+    result.left_behind = left_behind(check, co);
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), "sync",
-                                         utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false, snapshot_ms});
+                                         utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false, snapshot_ms, result.left_behind});
     if (o.final_pass && !o.plan_only) measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
     result.seconds = since(start);
     if (o.verify && !o.plan_only) {

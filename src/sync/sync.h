@@ -58,6 +58,7 @@ struct CatchUpResult {
     std::string source_label, dest_label;
     std::string previous;            // what the destination's record said before: "copy from … at …"
     std::vector<TableCatchUp> tables;
+    std::vector<std::string> left_behind;     // source tables (lower case) not synced: --skip-table, or as the copy left them
     unsigned jobs = 1;
     double seconds = 0;
     bool planned = false;

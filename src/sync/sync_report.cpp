@@ -32,6 +32,11 @@ void print_unescaped(const CatchUpResult& r, std::ostream& out) {
         << deleted << (r.planned ? " to delete" : " deleted") << " in " << std::fixed << std::setprecision(1) << r.seconds << " s ("
         << r.jobs << (r.jobs == 1 ? " worker" : " workers") << ").\n";
     if (changed < r.tables.size()) out << "  The other " << r.tables.size() - changed << " tables are equal to the source.\n";
+    if (!r.left_behind.empty()) {
+        out << "  Left behind, as the copy left them (--skip-table, --skip-missing-tables):";
+        for (const auto& t : r.left_behind) out << " " << t;
+        out << "\n";
+    }
     if (r.planned) out << "  Nothing was written (--plan).\n";
     if (converted) out << "  " << converted << " values were changed on the way, as a copy changes them (mmmove copy's report lists such values).\n";
 }
@@ -62,6 +67,7 @@ std::string sync_summary_json(const CatchUpResult& r) {
     j["inserted"] = inserted;
     j["updated"] = updated;
     j["deleted"] = deleted;
+    j["left_behind"] = r.left_behind;
     if (r.verify) j["verify"] = nlohmann::json::parse(verify_json(*r.verify));
     return j.dump(2);
 }

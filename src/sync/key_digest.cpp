@@ -31,7 +31,9 @@ std::optional<ServerKeyHasher> ServerKeyHasher::make(Database& db, const std::ve
         // Every column but the last carries its length: ("ab", "c") and ("a", "bc") differ.
         text += (text.empty() ? "" : " || ") + (i + 1 < columns.size() ? "octet_length(" + c + ")::text || ':' || " + c : c);
     }
-    return ServerKeyHasher("hashtextextended(" + text + ", 0)");
+    // COLLATE "C": the hash of the bytes, whatever the column's collation (a case-insensitive one
+    // would hash "A" as "a" and hide a key that changed case).
+    return ServerKeyHasher("hashtextextended((" + text + ") COLLATE \"C\", 0)");
 }
 
 // Each key's hash as column h of a derived table.

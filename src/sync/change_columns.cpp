@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
 #include <unordered_set>
 
 #include "catalog/schema_model.h"
@@ -37,7 +38,14 @@ struct KeyDigest {
     };
     Sum all;
     std::vector<Sum> buckets;  // empty: a small chunk, whose keys are read whole where it differs
+    // The keys as read, back to back, while they fit in kKeptBytes: a chunk whose digests differ is then
+    // not read a second time. Bounded, so memory stays flat however large a chunk turns out.
+    std::string kept;
+    std::vector<size_t> ends;  // where each key in `kept` ends
+    bool complete = true;      // every key of the chunk is in `kept`
 };
+
+constexpr size_t kKeptBytes = size_t(16) << 20;
 
 XXH128_hash_t key_hash(const std::string& key) { return XXH3_128bits(key.data(), key.size()); }
 
@@ -48,11 +56,34 @@ KeyDigest key_digest(Database& db, const std::string& table, const std::vector<s
     auto reader = db.read_where(table, columns, where);
     FieldRow row;
     while (reader->next(row)) {
-        XXH128_hash_t h = key_hash(TableComparer::key_of(row));
+        const std::string key = TableComparer::key_of(row);
+        XXH128_hash_t h = key_hash(key);
         d.all.add(h);
         if (buckets) d.buckets[bucket_of(h.low64, buckets)].add(h);
+        if (!d.complete) continue;
+        if (d.kept.size() + key.size() > kKeptBytes) {
+            d.complete = false;
+            std::string().swap(d.kept);
+            std::vector<size_t>().swap(d.ends);
+            continue;
+        }
+        d.kept += key;
+        d.ends.push_back(d.kept.size());
     }
     return d;
+}
+
+// The keys a complete digest kept, sorted; with `only`, just those in the buckets it marks.
+std::vector<std::string> kept_keys(const KeyDigest& d, const std::vector<bool>& only) {
+    std::vector<std::string> keys;
+    size_t from = 0;
+    for (size_t end : d.ends) {
+        std::string_view key(d.kept.data() + from, end - from);
+        from = end;
+        if (only.empty() || only[bucket_of(XXH3_128bits(key.data(), key.size()).low64, only.size())]) keys.emplace_back(key);
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
 }
 
 // Which buckets differ between two digests of as many buckets (all, when they have none).
@@ -136,13 +167,13 @@ uint64_t ChangeColumnsFinder::key_differences(Database& source, Database& dest, 
     // As many buckets on both sides, from the plan's estimate of the chunk's rows.
     const uint64_t n = buckets_for(t.estimated_rows / std::max<size_t>(1, t.chunk_count()));
     auto h = hashers(source, dest);
-    if (!h) {  // client-side: each side's keys hashed as they arrive, twice where the chunk differs
+    if (!h) {  // client-side: each side's keys hashed as they arrive (and kept, up to a bound)
         KeyDigest s = key_digest(source, t.source->name, source_keys, source_where, n);
         KeyDigest d = key_digest(dest, t.dest->name, dest_keys, dest_where, n);
         if (!(s.all == d.all)) {
             const auto only = differing_buckets(s, d);
-            add_key_differences(keys_where(source, t.source->name, source_keys, source_where, only),
-                                keys_where(dest, t.dest->name, dest_keys, dest_where, only), diff);
+            add_key_differences(s.complete ? kept_keys(s, only) : keys_where(source, t.source->name, source_keys, source_where, only),
+                                d.complete ? kept_keys(d, only) : keys_where(dest, t.dest->name, dest_keys, dest_where, only), diff);
         }
         return s.all.rows;
     }

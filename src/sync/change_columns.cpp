@@ -38,14 +38,15 @@ struct KeyDigest {
     };
     Sum all;
     std::vector<Sum> buckets;  // empty: a small chunk, whose keys are read whole where it differs
-    // The keys as read, back to back, while they fit in kKeptBytes: a chunk whose digests differ is then
-    // not read a second time. Bounded, so memory stays flat however large a chunk turns out.
+    // The keys as read, back to back, while they and their ends fit in kKeptBytes: a chunk whose
+    // digests differ is then not read a second time. Bounded (the buffer never grows past the bound),
+    // so memory stays flat however large a chunk turns out; a 200 k-row chunk of Posts' keys fits.
     std::string kept;
-    std::vector<size_t> ends;  // where each key in `kept` ends
-    bool complete = true;      // every key of the chunk is in `kept`
+    std::vector<uint32_t> ends;  // where each key in `kept` ends
+    bool complete = true;        // every key of the chunk is in `kept`
 };
 
-constexpr size_t kKeptBytes = size_t(16) << 20;
+constexpr size_t kKeptBytes = size_t(8) << 20;
 
 XXH128_hash_t key_hash(const std::string& key) { return XXH3_128bits(key.data(), key.size()); }
 
@@ -61,14 +62,16 @@ KeyDigest key_digest(Database& db, const std::string& table, const std::vector<s
         d.all.add(h);
         if (buckets) d.buckets[bucket_of(h.low64, buckets)].add(h);
         if (!d.complete) continue;
-        if (d.kept.size() + key.size() > kKeptBytes) {
+        if (d.kept.size() + key.size() + sizeof(uint32_t) * (d.ends.size() + 1) > kKeptBytes) {
             d.complete = false;
             std::string().swap(d.kept);
-            std::vector<size_t>().swap(d.ends);
+            std::vector<uint32_t>().swap(d.ends);
             continue;
         }
+        if (d.kept.size() + key.size() > d.kept.capacity())  // grow by doubling, but never past the bound
+            d.kept.reserve(std::min(kKeptBytes, std::max<size_t>(2 * d.kept.capacity(), size_t(1) << 20)));
         d.kept += key;
-        d.ends.push_back(d.kept.size());
+        d.ends.push_back(static_cast<uint32_t>(d.kept.size()));
     }
     return d;
 }
@@ -77,7 +80,7 @@ KeyDigest key_digest(Database& db, const std::string& table, const std::vector<s
 std::vector<std::string> kept_keys(const KeyDigest& d, const std::vector<bool>& only) {
     std::vector<std::string> keys;
     size_t from = 0;
-    for (size_t end : d.ends) {
+    for (uint32_t end : d.ends) {
         std::string_view key(d.kept.data() + from, end - from);
         from = end;
         if (only.empty() || only[bucket_of(XXH3_128bits(key.data(), key.size()).low64, only.size())]) keys.emplace_back(key);

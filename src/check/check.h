@@ -33,6 +33,7 @@ struct CheckOptions {
     bool skip_missing_tables = false;
     bool resume = false;          // finishing an interrupted copy: the destination's rows are ours
     bool merge = false;           // a merge: the destination holds a live instance's data, by design
+    bool count_dest_rows = true;  // false (sync): dest_rows names the tables holding rows, counts left 0
     std::set<std::string> skip_tables;  // lower-case names
 };
 

@@ -64,7 +64,7 @@ void check_destination_rows(CheckReport& r, Database& dest, const CheckOptions& 
     for (const auto& t : r.dest.catalog.tables) {
         if (table_role(t.name) != TableRole::content) continue;
         if (dest.query("SELECT 1 FROM " + dest.quote_ident(t.name) + " LIMIT 1").empty()) continue;
-        r.dest_rows.emplace_back(t.name, count(dest, "SELECT COUNT(*) FROM " + dest.quote_ident(t.name)));
+        r.dest_rows.emplace_back(t.name, o.count_dest_rows ? count(dest, "SELECT COUNT(*) FROM " + dest.quote_ident(t.name)) : 0);
     }
     if (r.dest_rows.empty() || o.resume || o.merge) return;
     FirstStartVerdict v = classify_rows(r, dest);

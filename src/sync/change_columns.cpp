@@ -3,11 +3,14 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <map>
+#include <string_view>
 #include <unordered_set>
 
 #include "catalog/schema_model.h"
 #include "pipeline/source_moved.h"
 #include "sync/chunk_apply.h"
+#include "sync/key_digest.h"
 
 namespace mmmove::sync_detail {
 namespace {
@@ -23,31 +26,87 @@ std::string conjunction(const std::string& a, const std::string& b) {
     return "(" + a + ") AND (" + b + ")";
 }
 
-// A side's chunk by its keys alone: their count and the sum of their hashes (any order, same sum).
-// Reads only the key columns within the key range: the primary key's index on both engines.
+// A side's chunk by its keys alone, hashed client-side as they arrive: their count and the sum of their
+// hashes (any order, same sum), and the same per bucket (the hash's low bits), so that where two
+// sides differ only the keys of the buckets that differ are held. Reads only the key columns within
+// the key range: the primary key's index on both engines.
 struct KeyDigest {
-    uint64_t rows = 0, lo = 0, hi = 0;
-    bool operator==(const KeyDigest&) const = default;
+    struct Sum {
+        uint64_t rows = 0, lo = 0, hi = 0;
+        bool operator==(const Sum&) const = default;
+        void add(const XXH128_hash_t& h) { ++rows, lo += h.low64, hi += h.high64; }
+    };
+    Sum all;
+    std::vector<Sum> buckets;  // empty: a small chunk, whose keys are read whole where it differs
+    // The keys as read, back to back, while they and their ends fit in kKeptBytes: a chunk whose
+    // digests differ is then not read a second time. Bounded (the buffer never grows past the bound),
+    // so memory stays flat however large a chunk turns out; a 200 k-row chunk of Posts' keys fits.
+    std::string kept;
+    std::vector<uint32_t> ends;  // where each key in `kept` ends
+    bool complete = true;        // every key of the chunk is in `kept`
 };
 
-KeyDigest key_digest(Database& db, const std::string& table, const std::vector<std::string>& columns, const std::string& where) {
+constexpr size_t kKeptBytes = size_t(8) << 20;
+
+XXH128_hash_t key_hash(const std::string& key) { return XXH3_128bits(key.data(), key.size()); }
+
+KeyDigest key_digest(Database& db, const std::string& table, const std::vector<std::string>& columns, const std::string& where,
+                     uint64_t buckets) {
     KeyDigest d;
+    d.buckets.resize(buckets);
     auto reader = db.read_where(table, columns, where);
     FieldRow row;
     while (reader->next(row)) {
-        std::string key = TableComparer::key_of(row);
-        XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
-        ++d.rows, d.lo += h.low64, d.hi += h.high64;
+        const std::string key = TableComparer::key_of(row);
+        XXH128_hash_t h = key_hash(key);
+        d.all.add(h);
+        if (buckets) d.buckets[bucket_of(h.low64, buckets)].add(h);
+        if (!d.complete) continue;
+        if (d.kept.size() + key.size() + sizeof(uint32_t) * (d.ends.size() + 1) > kKeptBytes) {
+            d.complete = false;
+            std::string().swap(d.kept);
+            std::vector<uint32_t>().swap(d.ends);
+            continue;
+        }
+        if (d.kept.size() + key.size() > d.kept.capacity())  // grow by doubling, but never past the bound
+            d.kept.reserve(std::min(kKeptBytes, std::max<size_t>(2 * d.kept.capacity(), size_t(1) << 20)));
+        d.kept += key;
+        d.ends.push_back(static_cast<uint32_t>(d.kept.size()));
     }
     return d;
 }
 
-// The canonical keys `where` selects on one side, sorted. Memory: one chunk's keys.
-std::vector<std::string> keys_where(Database& db, const std::string& table, const std::vector<std::string>& columns, const std::string& where) {
+// The keys a complete digest kept, sorted; with `only`, just those in the buckets it marks.
+std::vector<std::string> kept_keys(const KeyDigest& d, const std::vector<bool>& only) {
+    std::vector<std::string> keys;
+    size_t from = 0;
+    for (uint32_t end : d.ends) {
+        std::string_view key(d.kept.data() + from, end - from);
+        from = end;
+        if (only.empty() || only[bucket_of(XXH3_128bits(key.data(), key.size()).low64, only.size())]) keys.emplace_back(key);
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+}
+
+// Which buckets differ between two digests of as many buckets (all, when they have none).
+std::vector<bool> differing_buckets(const KeyDigest& a, const KeyDigest& b) {
+    std::vector<bool> out(a.buckets.size());
+    for (size_t i = 0; i < a.buckets.size() && i < b.buckets.size(); ++i) out[i] = !(a.buckets[i] == b.buckets[i]);
+    return out;
+}
+
+// The canonical keys `where` selects on one side, sorted; with `only`, just those in the buckets it
+// marks. Memory: the keys kept.
+std::vector<std::string> keys_where(Database& db, const std::string& table, const std::vector<std::string>& columns, const std::string& where,
+                                    const std::vector<bool>& only = {}) {
     std::vector<std::string> keys;
     auto reader = db.read_where(table, columns, where);
     FieldRow row;
-    while (reader->next(row)) keys.push_back(TableComparer::key_of(row));
+    while (reader->next(row)) {
+        std::string key = TableComparer::key_of(row);
+        if (only.empty() || only[bucket_of(key_hash(key).low64, only.size())]) keys.push_back(std::move(key));
+    }
     std::sort(keys.begin(), keys.end());
     return keys;
 }
@@ -62,7 +121,84 @@ void add_key_differences(const std::vector<std::string>& source, const std::vect
     for (auto& k : only) out.extra.push_back({std::move(k), {}});
 }
 
+std::vector<ColumnKind> kinds_of(const Table& table, const std::vector<std::string>& columns) {
+    std::vector<ColumnKind> out;
+    for (const auto& name : columns) {
+        const Column* c = table.find_column(name);
+        out.push_back(c ? c->kind : ColumnKind::binary);  // unknown: no server-side hashing
+    }
+    return out;
+}
+
+// The buckets whose digests differ between the two sides (a bucket only one side has differs too).
+std::vector<uint64_t> differing_buckets(const std::map<uint64_t, ServerKeyDigest>& a, const std::map<uint64_t, ServerKeyDigest>& b) {
+    std::vector<uint64_t> out;
+    for (const auto& [bucket, d] : a)
+        if (auto it = b.find(bucket); it == b.end() || !(it->second == d)) out.push_back(bucket);
+    for (const auto& [bucket, d] : b)
+        if (!a.count(bucket)) out.push_back(bucket);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 }  // namespace
+
+ChangeColumnsFinder::ChangeColumnsFinder(const TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms)
+    : comparer_(comparer), columns_(std::move(source_change_columns)), since_ms_(since_ms) {}
+
+// The server-side hashers of both sides, or none (the client-side path) when a key column's kind is
+// not one both engines spell alike. Made per call: they hold only SQL text, and need a connection.
+std::optional<std::pair<ServerKeyHasher, ServerKeyHasher>> ChangeColumnsFinder::hashers(Database& source, Database& dest) const {
+    const PlannedTable& t = comparer_.table();
+    const auto sk = comparer_.key_columns(Side::source), dk = comparer_.key_columns(Side::destination);
+    const auto skinds = kinds_of(*t.source, sk), dkinds = kinds_of(*t.dest, dk);
+    if (skinds != dkinds) return std::nullopt;
+    auto s = ServerKeyHasher::make(source, sk, skinds);
+    auto d = ServerKeyHasher::make(dest, dk, dkinds);
+    if (!s || !d) return std::nullopt;
+    return std::make_pair(std::move(*s), std::move(*d));
+}
+
+// Inserts with any stamp, and hard deletes: the keys only one side of the chunk holds. Returns the
+// source's row count. Each side's keys are digested per hash bucket (by the servers when both are
+// PostgreSQL, else client-side as they stream); where the digests differ, only the keys of the
+// buckets that differ are read and held (all of a small chunk's), never both sides' whole key lists.
+uint64_t ChangeColumnsFinder::key_differences(Database& source, Database& dest, const std::string& source_where,
+                                              const std::string& dest_where, ChunkDiff& diff) const {
+    const PlannedTable& t = comparer_.table();
+    const auto source_keys = comparer_.key_columns(Side::source), dest_keys = comparer_.key_columns(Side::destination);
+    // As many buckets on both sides, from the plan's estimate of the chunk's rows.
+    const uint64_t n = buckets_for(t.estimated_rows / std::max<size_t>(1, t.chunk_count()));
+    auto h = hashers(source, dest);
+    if (!h) {  // client-side: each side's keys hashed as they arrive (and kept, up to a bound)
+        KeyDigest s = key_digest(source, t.source->name, source_keys, source_where, n);
+        KeyDigest d = key_digest(dest, t.dest->name, dest_keys, dest_where, n);
+        if (!(s.all == d.all)) {
+            const auto only = differing_buckets(s, d);
+            add_key_differences(s.complete ? kept_keys(s, only) : keys_where(source, t.source->name, source_keys, source_where, only),
+                                d.complete ? kept_keys(d, only) : keys_where(dest, t.dest->name, dest_keys, dest_where, only), diff);
+        }
+        return s.all.rows;
+    }
+    auto& [sh, dh] = *h;
+    if (n == 0) {  // a small chunk: one digest, and where it differs all the keys
+        const ServerKeyDigest s = sh.digest(source, t.source->name, source_where);
+        if (!(s == dh.digest(dest, t.dest->name, dest_where)))
+            add_key_differences(keys_where(source, t.source->name, source_keys, source_where),
+                                keys_where(dest, t.dest->name, dest_keys, dest_where), diff);
+        return s.rows;
+    }
+    // The bucket digests are the chunk's digest too: equal buckets everywhere, equal chunk.
+    const auto s = sh.bucket_digests(source, t.source->name, source_where, n);
+    const auto which = differing_buckets(s, dh.bucket_digests(dest, t.dest->name, dest_where, n));
+    uint64_t rows = 0;
+    for (const auto& [bucket, d] : s) rows += d.rows;
+    if (which.empty()) return rows;
+    const bool most = which.size() * 2 > n;  // then a plain read of every key is cheaper
+    add_key_differences(keys_where(source, t.source->name, source_keys, conjunction(source_where, most ? "" : sh.in_buckets(which, n))),
+                        keys_where(dest, t.dest->name, dest_keys, conjunction(dest_where, most ? "" : dh.in_buckets(which, n))), diff);
+    return rows;
+}
 
 ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t chunk) const {
     const PlannedTable& t = comparer_.table();
@@ -72,12 +208,7 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
     ChunkChanges c;
     ChunkDiff diff;
 
-    // Inserts with any stamp, and hard deletes: the key sets.
-    KeyDigest s = key_digest(source, t.source->name, source_keys, source_where);
-    c.source_rows = s.rows;
-    if (!(s == key_digest(dest, t.dest->name, dest_keys, dest_where)))
-        add_key_differences(keys_where(source, t.source->name, source_keys, source_where),
-                            keys_where(dest, t.dest->name, dest_keys, dest_where), diff);
+    c.source_rows = key_differences(source, dest, source_where, dest_where, diff);
 
     // Changed rows: stamped since the previous snapshot (less the margin), compared by key with the
     // destination's, so a row stamped in the margin but already equal is not written again.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pipeline/progress.h"
+#include "sync/key_digest.h"
 #include "transform/convert.h"
 #include "verify/table_compare.h"
 
@@ -43,16 +44,20 @@ private:
 //   - changed or new rows: the source's rows of the chunk whose any change column is >= since_ms
 //     (T less the skew margin), compared by key with the destination's;
 //   - rows inserted with old stamps, and hard deletes: a digest of the chunk's keys alone on both
-//     sides (the primary key's index only), and where those differ, the two key lists.
+//     sides, computed by each server (sync/key_digest.h) from the primary key's index; where those
+//     differ, the same per hash bucket, and the keys of the buckets that differ.
 // Limit: an update that changes no change column (Mattermost always bumps one, but a manual SQL edit
 // may not) is invisible here. `sync --full` compares every row; `--verify` after a sync is the proof.
 class ChangeColumnsFinder : public ChangeFinder {
 public:
-    ChangeColumnsFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms)
-        : comparer_(comparer), columns_(std::move(source_change_columns)), since_ms_(since_ms) {}
+    ChangeColumnsFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms);
     ChunkChanges find(Database& source, Database& dest, size_t chunk) const override;
 
 private:
+    std::optional<std::pair<ServerKeyHasher, ServerKeyHasher>> hashers(Database& source, Database& dest) const;
+    uint64_t key_differences(Database& source, Database& dest, const std::string& source_where, const std::string& dest_where,
+                             verify_detail::ChunkDiff& diff) const;
+
     const verify_detail::TableComparer& comparer_;
     std::vector<std::string> columns_;  // as the source names them
     int64_t since_ms_;

@@ -1,0 +1,72 @@
+#include "sync/key_digest.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace mmmove::sync_detail {
+namespace {
+
+// A whole number the server printed (data read back: checked to be one).
+uint64_t whole_number(const std::optional<std::string>& v) {
+    if (!v || v->empty() || v->size() > 19 || !std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; }))
+        throw Error(ExitCode::internal, "A key digest query returned a count or bucket that is not a whole number.");
+    return std::stoull(*v);
+}
+
+ServerKeyDigest digest_of(const QueryRow& row, size_t from) {
+    if (row.size() < from + 2) throw Error(ExitCode::internal, "A key digest query returned too few columns.");
+    return {whole_number(row[from]), row[from + 1].value_or("")};
+}
+
+}  // namespace
+
+std::optional<ServerKeyHasher> ServerKeyHasher::make(Database& db, const std::vector<std::string>& columns,
+                                                     const std::vector<ColumnKind>& kinds) {
+    if (db.engine() != Engine::postgres || columns.empty() || columns.size() != kinds.size()) return std::nullopt;
+    std::string text;
+    for (size_t i = 0; i < columns.size(); ++i) {
+        if (kinds[i] != ColumnKind::text && kinds[i] != ColumnKind::integer) return std::nullopt;
+        const std::string c = db.quote_ident(columns[i]) + "::text";
+        // Every column but the last carries its length: ("ab", "c") and ("a", "bc") differ.
+        text += (text.empty() ? "" : " || ") + (i + 1 < columns.size() ? "octet_length(" + c + ")::text || ':' || " + c : c);
+    }
+    // COLLATE "C": the hash of the bytes, whatever the column's collation (a case-insensitive one
+    // would hash "A" as "a" and hide a key that changed case).
+    return ServerKeyHasher("hashtextextended((" + text + ") COLLATE \"C\", 0)");
+}
+
+// Each key's hash as column h of a derived table.
+std::string ServerKeyHasher::hashes(const std::string& table, const std::string& where, Database& db) const {
+    return "(SELECT " + hash_ + " AS h FROM " + db.quote_ident(table) + (where.empty() ? "" : " WHERE " + where) + ") AS k";
+}
+
+ServerKeyDigest ServerKeyHasher::digest(Database& db, const std::string& table, const std::string& where) const {
+    auto rows = db.query("SELECT count(*), sum(h) FROM " + hashes(table, where, db));
+    if (rows.size() != 1) throw Error(ExitCode::internal, "A key digest query of table " + table + " returned no row.");
+    return digest_of(rows[0], 0);
+}
+
+std::map<uint64_t, ServerKeyDigest> ServerKeyHasher::bucket_digests(Database& db, const std::string& table, const std::string& where,
+                                                                    uint64_t buckets) const {
+    auto rows = db.query("SELECT h & " + std::to_string(buckets - 1) + ", count(*), sum(h) FROM " + hashes(table, where, db) + " GROUP BY 1");
+    std::map<uint64_t, ServerKeyDigest> out;
+    for (const auto& row : rows) out[whole_number(row.at(0))] = digest_of(row, 1);
+    return out;
+}
+
+std::string ServerKeyHasher::in_buckets(const std::vector<uint64_t>& which, uint64_t buckets) const {
+    std::string list;
+    for (uint64_t b : which) list += (list.empty() ? "" : ", ") + std::to_string(b);
+    return "(" + hash_ + " & " + std::to_string(buckets - 1) + ") IN (" + list + ")";
+}
+
+uint64_t buckets_for(uint64_t rows) {
+    constexpr uint64_t kKeysPerBucket = 16, kSmallChunk = 4096, kMaxBuckets = uint64_t(1) << 14;
+    if (rows < kSmallChunk) return 0;
+    uint64_t n = 1;
+    while (n < kMaxBuckets && n * kKeysPerBucket < rows) n <<= 1;
+    return n;
+}
+
+}  // namespace mmmove::sync_detail

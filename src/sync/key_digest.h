@@ -1,0 +1,61 @@
+#pragma once
+// Digests of a chunk's primary keys that the database server computes (internal to sync's change-column
+// path, PostgreSQL to PostgreSQL): the keys then never cross the wire unless the two sides' digests
+// differ. Each key's hash is hashtextextended() (the hash PostgreSQL's hash partitioning uses, kept
+// stable across versions) of its canonical text in the "C" collation: the one column's text, or each
+// column's length in bytes, ":" and its text, the last column's text alone. A digest is the key count
+// and the sum of the hashes, read back as decimal text. Primary-key columns are NOT NULL, so every key
+// has a text. Equal digests mean equal key sets (a 64-bit sum would have to collide); digests that
+// differ only because two servers hash differently cost time (the keys are then read and compared
+// client-side, which is exact), never correctness.
+//
+// Measured at 200 k keys: on an all-visible table the server's hash sum costs about what counting the
+// keys costs, a third of streaming them out; after a change has cleared the visibility map, the index
+// scan's heap visits dominate and the two cost the same. MD5 (which MySQL/MariaDB share with
+// PostgreSQL) costs more than streaming the keys on both engines, so other directions hash the keys
+// client-side (change_columns.cpp), in the same buckets.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/database.h"
+
+namespace mmmove::sync_detail {
+
+struct ServerKeyDigest {
+    uint64_t rows = 0;
+    std::string sum;  // decimal text, "" for an empty set
+    bool operator==(const ServerKeyDigest&) const = default;
+};
+
+// One side's key columns, hashed by that side's server.
+class ServerKeyHasher {
+public:
+    // nullopt unless `db` is PostgreSQL and every key column is text or an integer.
+    static std::optional<ServerKeyHasher> make(Database& db, const std::vector<std::string>& columns, const std::vector<ColumnKind>& kinds);
+
+    // The digest of the keys of `table`'s rows that `where` selects ("" for all).
+    ServerKeyDigest digest(Database& db, const std::string& table, const std::string& where) const;
+    // The same per bucket (the hash's low bits; `buckets` is a power of two), empty buckets left out.
+    std::map<uint64_t, ServerKeyDigest> bucket_digests(Database& db, const std::string& table, const std::string& where,
+                                                       uint64_t buckets) const;
+    // The SQL selecting the rows whose keys fall into one of `which` of `buckets` buckets.
+    std::string in_buckets(const std::vector<uint64_t>& which, uint64_t buckets) const;
+
+private:
+    explicit ServerKeyHasher(std::string hash) : hash_(std::move(hash)) {}
+    std::string hashes(const std::string& table, const std::string& where, Database& db) const;
+
+    std::string hash_;  // the SQL of one key's 64-bit hash
+};
+
+// Buckets for a chunk of about `rows` keys: a power of two near one bucket for 16 keys (at most 16 K),
+// so a change touches few buckets and only their keys are read; 0 when the chunk is small enough to
+// read all its keys where it differs.
+uint64_t buckets_for(uint64_t rows);
+// The bucket of a 64-bit key hash, as bucket_digests() computes it on the server.
+inline uint64_t bucket_of(uint64_t hash, uint64_t buckets) { return hash & (buckets - 1); }
+
+}  // namespace mmmove::sync_detail

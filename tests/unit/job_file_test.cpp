@@ -356,6 +356,8 @@ TEST_CASE("the example jobs in config/ parse as shipped", "[job]") {
             CHECK(job.mode == "move");
             CHECK(job.move.until_changed_rows == 1000);
             CHECK(job.move.stop == std::vector<std::string>{"/usr/bin/systemctl", "stop", "mattermost"});
+            CHECK(job.has(JobStep::files));
+            CHECK(job.has(JobStep::config));
         }
     }
 }

@@ -125,12 +125,14 @@ const char* start_failed_state =
     "config in place when the job moves them. Fix the start command (run it by hand to see why) and start Mattermost on the "
     "new server by hand; running the job again is also safe (it finds nothing left to move).";
 
-// From the stop to the start: the downtime, measured.
-void final_steps(const Job& job, Database& src, Database& dst, CatchUpOptions o, bool quiet, MoveOutcome& m, std::ostream& log,
-                 const MoveSteps& steps) {
-    auto down = Clock::now();  // the downtime starts with the stop
-    if (!job.move.stop.empty())
-        steps.run("stop", [&] { run_job_command(job.move.stop, "move.stop", ExitCode::source, stop_failed_state(m)); return std::string("ran"); });
+// What a failure after the stop leaves: the old server stopped, the new one not started.
+const char* stopped_state =
+    "Mattermost on the old server is stopped (move.stop ran) and nothing was started on the new one: fix the above and run "
+    "the job again (it syncs on from where the destination stands), or start the old server by hand to serve users meanwhile.";
+
+// The final sync, its verify, the files once more and the config; what fails says where things stand.
+void final_pass(const Job& job, Database& src, Database& dst, CatchUpOptions o, bool quiet, MoveOutcome& m, std::ostream& log,
+                const MoveSteps& steps) {
     o.final_pass = true;
     o.verify = job.has(JobStep::verify);
     CatchUpResult r;
@@ -148,7 +150,21 @@ void final_steps(const Job& job, Database& src, Database& dst, CatchUpOptions o,
             return std::string("with the final sync, on its snapshot");
         });
     if (steps.files) m.passes.back().files_seconds = timed(steps, "final files", steps.files);
-    if (steps.config) steps.run("config", steps.config);
+    if (steps.config) steps.run("config", [&] { return steps.config(false); });
+}
+
+// From the stop to the start: the downtime, measured.
+void final_steps(const Job& job, Database& src, Database& dst, const CatchUpOptions& o, bool quiet, MoveOutcome& m, std::ostream& log,
+                 const MoveSteps& steps) {
+    auto down = Clock::now();  // the downtime starts with the stop
+    if (!job.move.stop.empty())
+        steps.run("stop", [&] { run_job_command(job.move.stop, "move.stop", ExitCode::source, stop_failed_state(m)); return std::string("ran"); });
+    try {
+        final_pass(job, src, dst, o, quiet, m, log, steps);
+    } catch (const Error& e) {
+        if (job.move.stop.empty()) throw;
+        throw Error(e.code(), std::string(e.what()) + " " + stopped_state);
+    }
     m.downtime_seconds = since(down);
     log << "Downtime: " << ms(*m.downtime_seconds) << " (from the stop to the start";
     if (m.expected_downtime_seconds) log << "; expected: about " << ms(*m.expected_downtime_seconds);
@@ -189,6 +205,7 @@ void run_move(const Job& job, Database& src, Database& dst, bool quiet, JobResul
         }
         CatchUpOptions o = sync_options(job, quiet);
         catch_up(job, src, dst, o, m, log, steps);
+        if (steps.config) steps.config(true);  // a config that cannot be merged fails the run before anything is stopped
         announce_downtime(job, steps, result, log);
         final_steps(job, src, dst, o, quiet, m, log, steps);
         if (!job.move.start.empty())

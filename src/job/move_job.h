@@ -7,7 +7,9 @@
 //
 // Before the stop the expected downtime is printed and put in the summary: the last pass's time (sync
 // and files), which a pass after the stop repeats with a few minutes' less change; the summary sets
-// the measured downtime beside it. A step that fails ends the run there and the steps after it are
+// the measured downtime beside it. Both config.json are read (and the merge made, not written) before
+// the stop too, so a config mmmove cannot merge fails the run while the old server still serves. A
+// step that fails ends the run there and the steps after it are
 // recorded as skipped: the start command runs only after everything before it succeeded, so no second
 // server comes up beside a live one, nor on a database or data directory left half-moved.
 #include <functional>
@@ -27,7 +29,7 @@ struct MoveSteps {
     std::function<void(const std::string& name, const std::string& status, const std::string& detail)> note;
     std::function<std::string()> check, copy;
     std::function<std::string()> files;   // empty: the job has no files step
-    std::function<std::string()> config;  // empty: the job has no config step
+    std::function<std::string(bool dry_run)> config;  // empty: the job has no config step; dry_run writes nothing
 };
 
 // The steps of a move, run by run_job after the lock and the guard.

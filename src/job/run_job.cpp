@@ -257,8 +257,8 @@ std::string files_step(RunState& s) {
            " unchanged, " + std::to_string(r.deleted) + " deleted";
 }
 
-std::string config_step(RunState& s) {
-    auto r = run_config_step(s.job, s.stage != nullptr, false, s.log);
+std::string config_step(RunState& s, bool dry_run = false) {
+    auto r = run_config_step(s.job, s.stage != nullptr, dry_run, s.log);
     return std::to_string(r.changed) + " settings changed, " + std::to_string(r.turned_off.size()) + " turned off";
 }
 
@@ -285,7 +285,7 @@ void run_steps(RunState& s) {
                        [&](const std::string& name, const std::string& status, const std::string& detail) { steps.note(name, status, detail); },
                        [&] { return check_step(s); }, [&] { return copy_step(s); }, nullptr, nullptr};
         if (s.job.has(JobStep::files)) move.files = [&] { return files_step(s); };
-        if (s.job.has(JobStep::config)) move.config = [&] { return config_step(s); };
+        if (s.job.has(JobStep::config)) move.config = [&](bool dry_run) { return config_step(s, dry_run); };
         if (s.options.dry_run)
             plan_move(s.job, *s.dst, s.log, move);
         else

@@ -176,6 +176,18 @@ TEST_CASE("a move job whose stop command fails starts nothing, says where both s
     }
     CHECK(nlohmann::json::parse(slurp(f.dst_config))["TeamSettings"]["SiteName"] == "New install");
 
+    // A config.json mmmove cannot read fails the run before the stop, the old server still serving.
+    const std::string good_config = slurp(f.dst_config);
+    spit(f.dst_config, "{\"ServiceSettings\": ");
+    const auto stopped = f.dir.path / "stopped";
+    f.write(src, dst, "  stop: [/usr/bin/touch, " + stopped.string() + "]\n" + start);
+    run = run_mmmove({"run", f.job});
+    INFO(run.output);
+    CHECK(run.exit_code != 0);
+    CHECK_FALSE(fs::exists(stopped));
+    CHECK(step_status(f.read_summary(), "stop") == "skipped");
+    spit(f.dst_config, good_config);
+
     // A file uploaded before the next run arrives with its first pass; the copy is not run again.
     spit(f.src_data / "20261206" / "between.txt", "uploaded between the runs");
     f.write(src, dst, "  stop: [/usr/bin/true]\n" + start);

@@ -104,7 +104,6 @@ std::vector<JobStep> default_steps(const Job& job) {
     std::vector<JobStep> steps = {JobStep::check, JobStep::copy};
     if (job.mode == "refresh") steps.push_back(JobStep::anonymise);
     steps.push_back(JobStep::verify);
-    if (job.mode == "move") return steps;  // config and files move by hand during the downtime (job_rules.cpp)
     if (job.mode != "merge" && !job.source.config.empty() && !job.destination.config.empty()) steps.push_back(JobStep::config);
     if (!job.source.data.empty() && !job.destination.data.empty()) steps.push_back(JobStep::files);
     return steps;
@@ -298,6 +297,21 @@ YAML::Node load_yaml(const JobReader& r, const std::string& text) {
     return root;
 }
 
+// A move carries production as it is, onto the server that replaces it: its files step deletes only
+// with files.remove_extra (as `mmmove files sync` only with --delete), and its config step leaves email,
+// push and outgoing webhooks as the source has them (a refresh turns them off on staging), and with the
+// files step the destination keeps its FileSettings.Directory.
+void move_defaults(const JobReader& r, Job& job) {
+    if (!r.line_of("files.remove_extra")) job.files.remove_extra = false;
+    if (!r.line_of("config.email")) job.config.email = true;
+    if (!r.line_of("config.push")) job.config.push = true;
+    if (!r.line_of("config.outgoing_webhooks")) job.config.outgoing_webhooks = true;
+    // The files step put the files in destination.data: the new server reads them where its own config says.
+    const std::string dir = "FileSettings.Directory";
+    if (job.has(JobStep::files) && std::find(job.config.keep.begin(), job.config.keep.end(), dir) == job.config.keep.end())
+        job.config.keep.push_back(dir);
+}
+
 void read_top(const JobReader& r, const JobFields& f, Job& job) {
     if_present(f, "mode", [&](const JobValue& x) { job.mode = r.choice(x, {"refresh", "copy", "merge", "move"}); });
     if_present(f, "source", [&](const JobValue& x) { job.source = read_side(r, x, Side::source); });
@@ -345,6 +359,7 @@ Job parse_job(const std::string& text, const std::string& origin, const std::map
     read_top(r, f, job);
     check_job_rules(r, job);
     if (job.mode == "merge") job.files.remove_extra = false;  // a merge's files join the destination's: nothing is deleted
+    if (job.mode == "move") move_defaults(r, job);
     return job;
 }
 

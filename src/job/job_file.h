@@ -79,16 +79,19 @@ struct JobConfig {
 
 struct JobFiles {
     bool checksum = false;
-    bool remove_extra = true;  // a refresh: files the source no longer has leave the destination (never in merge mode)
+    bool remove_extra = true;  // a refresh: files the source no longer has leave the destination (never in merge
+                               // mode; in move mode only when the job sets it, as files sync's --delete)
     // An anonymised refresh writes placeholders (files/placeholder.h) at the masked names; true copies
     // the contents as they are (still at the masked names). Refused without the anonymise step.
     bool keep_contents = false;
 };
 
 // mode move: a live server's move. Copy (unless the destination already holds mmmove's record), sync
-// until a pass changes at most until_changed_rows rows (at most max_passes passes), run `stop`, the
-// final sync (which proves the source stood still), verify, run `start`. Commands are argv lists run
-// without a shell; the program is an absolute path held to the job file's own trust rule.
+// (and the files step's files) until a pass changes at most until_changed_rows rows (at most max_passes
+// passes), run `stop`, the final sync (which proves the source stood still), verify, the files once
+// more, the config step, run `start`. Commands are argv lists run without a shell; the program is an
+// absolute path held to the job file's own trust rule. A move's config step leaves email, push and
+// outgoing webhooks as the source has them unless the job says otherwise.
 struct JobMove {
     uint64_t until_changed_rows = 1000;
     unsigned max_passes = 5;
@@ -101,7 +104,7 @@ struct Job {
     std::string mode = "refresh";  // refresh (replace the destination's data) | copy (into an empty one) | merge | move
     JobSide source, destination;
     // In the order they run, check first (added when the file leaves it out). When the file has no
-    // `steps`: refresh = check copy anonymise verify, copy and merge = check copy verify; then config
+    // `steps`: refresh = check copy anonymise verify, copy, merge and move = check copy verify; then config
     // when both sides have a config (not in merge) and files when both have a data directory.
     std::vector<JobStep> steps;
     JobCopy copy;
@@ -125,6 +128,7 @@ struct Job {
 //   carry real data while the file reads as if it did not), as are `config:` and `files:` sections
 //   without their steps, and merge_rules outside mode merge;
 // - config needs both sides' config (or databases given as .json paths); files needs both sides' data;
+// - mode move refuses anonymise;
 // - mode merge refuses anonymise, config (the destination is a live instance whose settings stay its
 //   own), copy.create_schema, copy.lower_case_tables and files.remove_extra (its files step is the
 //   merge's file join: nothing replaced, nothing deleted); lower_case_tables needs create_schema.

@@ -118,18 +118,16 @@ void check_copy(const JobReader& r, const Job& job) {
                "(a Bitnami source's lower-case tables are read as they are).");
 }
 
-// A move keeps the source's data as it is (no anonymise) and is proven by the final sync; config and
-// files are moved by `mmmove config merge` and `mmmove files sync` during the downtime, by hand.
+// A move keeps the source's data as it is (no anonymise) and is proven by the final sync; its files
+// are synced with each pass and once more in the downtime, its config merged before the start.
 void check_move(const JobReader& r, const Job& job) {
     if (job.mode != "move") {
         if (r.line_of("move")) refuse(r, "move", {"move"}, "only mode: move reads a move section; set it, or remove this key.");
         return;
     }
-    for (JobStep step : {JobStep::anonymise, JobStep::config, JobStep::files})
-        if (job.has(step))
-            refuse(r, "steps", {"steps", "mode"},
-                   std::string("mode move runs copy, sync passes, the final sync and verify; remove ") + job_step_name(step) +
-                       " from steps (run mmmove config merge and mmmove files sync during the downtime instead).");
+    if (job.has(JobStep::anonymise))
+        refuse(r, "steps", {"steps", "mode"},
+               "mode move carries production's data as it is onto the server that replaces it: remove anonymise from steps.");
 }
 
 }  // namespace

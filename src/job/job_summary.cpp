@@ -47,7 +47,8 @@ std::string job_summary_json(const JobResult& r) {
         m["copied"] = r.move->copied;
         m["passes"] = nlohmann::ordered_json::array();
         for (const auto& p : r.move->passes)
-            m["passes"].push_back({{"pass", p.pass}, {"final", p.final}, {"seconds", p.seconds}, {"rows", p.rows}});
+            m["passes"].push_back({{"pass", p.pass}, {"final", p.final}, {"seconds", p.seconds}, {"rows", p.rows}, {"files_seconds", p.files_seconds}});
+        if (r.move->expected_downtime_seconds) m["expected_downtime_seconds"] = *r.move->expected_downtime_seconds;
         if (r.move->downtime_seconds) m["downtime_seconds"] = *r.move->downtime_seconds;
         if (r.move->final_moved) m["final_source_moved"] = nlohmann::ordered_json::parse(source_moved_json(*r.move->final_moved).dump());
     }

@@ -35,25 +35,151 @@ uint64_t changed_rows(const CatchUpResult& r) {
     return n;
 }
 
-std::string pass_detail(const MovePass& p) {
-    return std::to_string(p.rows) + " rows changed in " + std::to_string(static_cast<long long>(p.seconds * 1000)) + " ms";
-}
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::string ms(double seconds) { return std::to_string(static_cast<long long>(seconds * 1000)) + " ms"; }
+
+std::string pass_detail(const MovePass& p) { return std::to_string(p.rows) + " rows changed in " + ms(p.seconds); }
 
 MovePass one_pass(Database& src, Database& dst, const CatchUpOptions& o, unsigned n, CatchUpResult& r, std::ostream& log) {
     auto start = Clock::now();
     r = run_sync(src, dst, o, log);
-    return MovePass{n, o.final_pass, std::chrono::duration<double>(Clock::now() - start).count(), changed_rows(r)};
+    return MovePass{n, o.final_pass, since(start), changed_rows(r), 0};
+}
+
+// Runs one step and returns its time (the files step's time belongs to its pass).
+double timed(const MoveSteps& steps, const std::string& name, const std::function<std::string()>& step) {
+    auto start = Clock::now();
+    steps.run(name, step);
+    return since(start);
+}
+
+std::string command_line(const std::vector<std::string>& argv) {
+    std::string line;
+    for (const auto& a : argv) line += (line.empty() ? "" : " ") + printable(a);
+    return line;
+}
+
+// The steps from the stop on, in the order they run: those a failure leaves unrun are recorded as skipped.
+std::vector<std::string> tail_steps(const Job& job, const MoveSteps& steps) {
+    std::vector<std::string> names;
+    if (!job.move.stop.empty()) names.push_back("stop");
+    names.push_back("final sync");
+    if (job.has(JobStep::verify)) names.push_back("verify");
+    if (steps.files) names.push_back("final files");
+    if (steps.config) names.push_back("config");
+    if (!job.move.start.empty()) names.push_back("start");
+    return names;
+}
+
+void mark_skipped(const std::vector<std::string>& names, const JobResult& result, const MoveSteps& steps) {
+    for (const auto& name : names) {
+        bool ran = false;
+        for (const auto& s : result.steps) ran = ran || s.name == name;
+        if (!ran) steps.note(name, "skipped", "an earlier step failed");
+    }
+}
+
+// Sync passes (each with its files) until one changes at most until_changed_rows rows. Throws when
+// max_passes passes did not get there: nothing has been stopped.
+void catch_up(const Job& job, Database& src, Database& dst, const CatchUpOptions& o, MoveOutcome& m, std::ostream& log,
+              const MoveSteps& steps) {
+    CatchUpResult r;
+    for (unsigned n = 1; n <= job.move.max_passes; ++n) {
+        steps.run("sync " + std::to_string(n), [&] {
+            m.passes.push_back(one_pass(src, dst, o, n, r, log));
+            return pass_detail(m.passes.back());
+        });
+        if (steps.files) m.passes.back().files_seconds = timed(steps, "files " + std::to_string(n), steps.files);
+        if (m.passes.back().rows <= job.move.until_changed_rows) return;
+    }
+    throw Error(ExitCode::source_moving, "After " + std::to_string(job.move.max_passes) + " sync passes the last still changed " +
+                                             std::to_string(m.passes.back().rows) + " rows (move.until_changed_rows: " +
+                                             std::to_string(job.move.until_changed_rows) + "). Nothing was stopped: Mattermost "
+                                             "still serves from the old server. Run the job again at a quieter hour (it syncs on "
+                                             "from where the destination stands), or raise move.max_passes or "
+                                             "move.until_changed_rows.");
+}
+
+// The downtime in advance: a pass after the stop does what the last pass did, with less change to carry.
+void announce_downtime(const Job& job, const MoveSteps& steps, JobResult& result, std::ostream& log) {
+    MoveOutcome& m = *result.move;
+    const MovePass& last = m.passes.back();
+    m.expected_downtime_seconds = last.seconds + last.files_seconds;
+    log << "Expected downtime: about " << ms(*m.expected_downtime_seconds) << " (the last pass: " << ms(last.seconds) << " sync"
+        << (steps.files ? " + " + ms(last.files_seconds) + " files" : "") << (job.has(JobStep::verify) ? "; the final sync's verify comes on top" : "")
+        << "). " << (job.move.stop.empty() ? "No move.stop command: the final sync starts now." : "Running move.stop now.") << "\n";
+    if (!job.summary.empty()) write_running_summary(result, job.summary);  // an admin watching it sees the estimate before the stop
+}
+
+// What a failed stop leaves: the old server in an unknown state, the new one not started.
+std::string stop_failed_state(const MoveOutcome& m) {
+    return "Mattermost on the old server may be running, stopped or partly stopped: check it (start it again by hand to serve "
+           "users meanwhile). The new database holds the source as of sync pass " + std::to_string(m.passes.size()) +
+           " (not final) and nothing was started on it. Fix the stop command (run it by hand to see why) and run the job "
+           "again: it syncs on from where the destination stands, without copying again.";
+}
+
+const char* start_failed_state =
+    "The old server is stopped; the new database holds all of its data, verified when the job verifies, with the files and "
+    "config in place when the job moves them. Fix the start command (run it by hand to see why) and start Mattermost on the "
+    "new server by hand; running the job again is also safe (it finds nothing left to move).";
+
+// What a failure after the stop leaves: the old server stopped, the new one not started.
+const char* stopped_state =
+    "Mattermost on the old server is stopped (move.stop ran) and nothing was started on the new one: fix the above and run "
+    "the job again (it syncs on from where the destination stands), or start the old server by hand to serve users meanwhile.";
+
+// The final sync, its verify, the files once more and the config; what fails says where things stand.
+void final_pass(const Job& job, Database& src, Database& dst, CatchUpOptions o, bool quiet, MoveOutcome& m, std::ostream& log,
+                const MoveSteps& steps) {
+    o.final_pass = true;
+    o.verify = job.has(JobStep::verify);
+    CatchUpResult r;
+    steps.run("final sync", [&] {
+        m.passes.push_back(one_pass(src, dst, o, static_cast<unsigned>(m.passes.size() + 1), r, log));
+        m.final_moved = r.source_moved;
+        if (!source_stood_still(r)) throw Error(ExitCode::source_moving, final_pass_failure(r));
+        if (!quiet) print_final_pass(r, log);
+        return pass_detail(m.passes.back()) + "; the source stood still";
+    });
+    if (r.verify)
+        steps.run("verify", [&] {
+            print_verify(*r.verify, log, false);
+            if (!r.verify->equal()) throw Error(ExitCode::differs, "verify: the destination does not hold what the source holds (above).");
+            return std::string("with the final sync, on its snapshot");
+        });
+    if (steps.files) m.passes.back().files_seconds = timed(steps, "final files", steps.files);
+    if (steps.config) steps.run("config", [&] { return steps.config(false); });
+}
+
+// From the stop to the start: the downtime, measured.
+void final_steps(const Job& job, Database& src, Database& dst, const CatchUpOptions& o, bool quiet, MoveOutcome& m, std::ostream& log,
+                 const MoveSteps& steps) {
+    auto down = Clock::now();  // the downtime starts with the stop
+    if (!job.move.stop.empty())
+        steps.run("stop", [&] { run_job_command(job.move.stop, "move.stop", ExitCode::source, stop_failed_state(m)); return std::string("ran"); });
+    try {
+        final_pass(job, src, dst, o, quiet, m, log, steps);
+    } catch (const Error& e) {
+        if (job.move.stop.empty()) throw;
+        throw Error(e.code(), std::string(e.what()) + " " + stopped_state);
+    }
+    m.downtime_seconds = since(down);
+    log << "Downtime: " << ms(*m.downtime_seconds) << " (from the stop to the start";
+    if (m.expected_downtime_seconds) log << "; expected: about " << ms(*m.expected_downtime_seconds);
+    log << ").\n";
 }
 
 }  // namespace
 
-void run_job_command(const std::vector<std::string>& argv, const std::string& what, ExitCode code) {
+void run_job_command(const std::vector<std::string>& argv, const std::string& what, ExitCode code, const std::string& state) {
     require_trusted_file(argv.at(0), "command " + what);  // again: the program may have changed since the job was read
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     pid_t pid = fork();
-    if (pid < 0) throw Error(code, "The command " + what + " (" + printable(argv[0]) + ") could not be started.");
+    if (pid < 0) throw Error(code, "The command " + what + " (" + printable(argv[0]) + ") could not be started. " + state);
     if (pid == 0) {  // the child: stdin empty, stdout to stderr (stdout may carry the JSON summary)
         int null = open("/dev/null", O_RDONLY);
         if (null >= 0) dup2(null, STDIN_FILENO);
@@ -66,50 +192,54 @@ void run_job_command(const std::vector<std::string>& argv, const std::string& wh
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
     std::string how = WIFEXITED(status) ? "exited with " + std::to_string(WEXITSTATUS(status)) : "was killed by a signal";
-    throw Error(code, "The command " + what + " (" + printable(argv[0]) + ") " + how + ". Fix it (run it by hand to see why) and run the job again.");
+    throw Error(code, "The command " + what + " (" + printable(argv[0]) + ") " + how + ". " + state);
 }
 
-void run_move(const Job& job, Database& src, Database& dst, bool quiet, JobResult& result, std::ostream& log,
-              const std::function<void(const std::string&, const std::function<std::string()>&)>& step,
-              const std::function<std::string()>& copy) {
+void run_move(const Job& job, Database& src, Database& dst, bool quiet, JobResult& result, std::ostream& log, const MoveSteps& steps) {
     MoveOutcome& m = result.move.emplace();
-    if (!read_sync_state(dst)) {
-        m.copied = true;
-        step("copy", copy);
-    }
-    CatchUpOptions o = sync_options(job, quiet);
-    CatchUpResult r;
-    bool small = false;
-    for (unsigned n = 1; n <= job.move.max_passes && !small; ++n)
-        step("sync " + std::to_string(n), [&] {
-            m.passes.push_back(one_pass(src, dst, o, n, r, log));
-            small = m.passes.back().rows <= job.move.until_changed_rows;
-            return pass_detail(m.passes.back());
-        });
-    if (!small)
-        throw Error(ExitCode::source_moving, "After " + std::to_string(job.move.max_passes) + " sync passes the last still changed " +
-                                                 std::to_string(m.passes.back().rows) + " rows (move.until_changed_rows: " +
-                                                 std::to_string(job.move.until_changed_rows) + "). Nothing was stopped. Run the "
-                                                 "job again at a quieter hour, or raise move.max_passes or move.until_changed_rows.");
-    auto down = Clock::now();  // the downtime starts with the stop
-    if (!job.move.stop.empty()) step("stop", [&] { run_job_command(job.move.stop, "move.stop", ExitCode::source); return std::string("ran"); });
-    o.final_pass = true;
-    o.verify = job.has(JobStep::verify);
-    step("final sync", [&] {
-        m.passes.push_back(one_pass(src, dst, o, static_cast<unsigned>(m.passes.size() + 1), r, log));
-        m.final_moved = r.source_moved;
-        m.downtime_seconds = std::chrono::duration<double>(Clock::now() - down).count();
-        if (!source_stood_still(r)) throw Error(ExitCode::source_moving, final_pass_failure(r));
-        if (!quiet) print_final_pass(r, log);
-        if (r.verify && !r.verify->equal()) {
-            print_verify(*r.verify, log, false);
-            throw Error(ExitCode::differs, "verify: the destination does not hold what the source holds (above).");
+    try {
+        steps.note("check", "ok", "with the copy and each sync pass");
+        if (!read_sync_state(dst)) {
+            m.copied = true;
+            steps.run("copy", steps.copy);
         }
-        return pass_detail(m.passes.back()) + "; the source stood still" + (r.verify ? "; verified" : "");
-    });
-    if (!job.move.start.empty()) step("start", [&] { run_job_command(job.move.start, "move.start", ExitCode::destination); return std::string("ran"); });
-    log << "Downtime: " << static_cast<long long>(*m.downtime_seconds * 1000) << " ms (from the stop to the end of the final sync"
-        << (r.verify ? " and its verify" : "") << ").\n";
+        CatchUpOptions o = sync_options(job, quiet);
+        catch_up(job, src, dst, o, m, log, steps);
+        if (steps.config) steps.config(true);  // a config that cannot be merged fails the run before anything is stopped
+        announce_downtime(job, steps, result, log);
+        final_steps(job, src, dst, o, quiet, m, log, steps);
+        if (!job.move.start.empty())
+            steps.run("start", [&] { run_job_command(job.move.start, "move.start", ExitCode::destination, start_failed_state); return std::string("ran"); });
+    } catch (...) {
+        mark_skipped(tail_steps(job, steps), result, steps);
+        throw;
+    }
+}
+
+void plan_move(const Job& job, Database& dst, std::ostream& log, const MoveSteps& steps) {
+    auto plan = [&](const std::string& name, const std::string& detail) {
+        log << "  would " << name << ": " << detail << "\n";
+        steps.note(name, "planned", detail);
+    };
+    if (!read_sync_state(dst)) {
+        steps.run("check", steps.check);
+        plan("copy", "the destination holds no mmmove record: copy the source while Mattermost runs");
+    } else {
+        steps.note("check", "planned", "with each sync pass");
+        log << "  the destination holds mmmove's record: no copy, the sync passes go on from where it stands\n";
+    }
+    plan("sync passes", "until one changes at most " + std::to_string(job.move.until_changed_rows) + " rows, at most " +
+                            std::to_string(job.move.max_passes) + " passes (else stop nothing, exit 11)" +
+                            (steps.files ? ", each followed by the files sync" : ""));
+    plan("stop", job.move.stop.empty() ? "no move.stop command: nothing is run" : "run " + command_line(job.move.stop));
+    plan("final sync", "prove the source stood still (else exit 11, nothing started)");
+    if (job.has(JobStep::verify)) plan("verify", "every row, on the final sync's snapshot");
+    if (steps.files)
+        plan("final files", "sync " + printable(job.source.data) + " to " + printable(job.destination.data) +
+                                (job.files.remove_extra ? ", deleting files the source lacks" : ", deleting nothing"));
+    if (steps.config) plan("config", "merge the source's config into the destination's, which keeps its SqlSettings and ListenAddress");
+    plan("start", job.move.start.empty() ? "no move.start command: nothing is run" : "run " + command_line(job.move.start));
+    log << "  expected downtime: the last pass's time before the stop (printed then, and in the summary)\n";
 }
 
 }  // namespace mmmove

@@ -34,7 +34,8 @@ void refuse_source_as_destination(Database& src, Database& dst, const Job& job, 
     std::string problem;
     if (same_database(src, dst))
         problem = "The destination " + dst.data_source().label() + " is the source's database (the server says so, whatever the DSNs).";
-    if (problem.empty()) {
+    // A move's new server takes over the old one's address: the same SiteURL is what a move expects.
+    if (problem.empty() && job.mode != "move") {
         auto from = site_url_of(config_location_of(job.source), Side::source);
         auto to = site_url_of(config_location_of(job.destination), Side::destination);
         if (from && to && *from == *to)

@@ -12,7 +12,8 @@
 namespace mmmove {
 
 // Refuses (ExitCode::destination) a destination that is the source's database or has the source's
-// SiteURL, unless `force`; with force the finding becomes a warning.
+// SiteURL (not in a move, whose new server takes over the old one's address), unless `force`; with
+// force the finding becomes a warning.
 void refuse_source_as_destination(Database& src, Database& dst, const Job& job, bool force, std::vector<std::string>& warnings);
 
 // The refresh record on the destination (mmmove_refresh): a row per job that has refreshed it,

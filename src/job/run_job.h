@@ -40,17 +40,19 @@ struct TableOutcome {
 };
 
 // mode move: each sync pass (the final one last), and the downtime: from the stop command (or the
-// final pass, without one) to the end of the final pass and its verify.
+// final pass, without one) to the start command (the final pass, its verify, the files, the config).
 struct MovePass {
     unsigned pass = 0;
     bool final = false;
-    double seconds = 0;
+    double seconds = 0;  // the database's sync
     uint64_t rows = 0;  // inserted + updated + deleted
+    double files_seconds = 0;  // the files step's sync after it (0 without one)
 };
 struct MoveOutcome {
     bool copied = false;  // the job copied first (the destination held no mmmove record)
     std::vector<MovePass> passes;
-    std::optional<double> downtime_seconds;  // set once the final pass has ended
+    std::optional<double> expected_downtime_seconds;  // set before the stop: the last pass's sync and files
+    std::optional<double> downtime_seconds;  // set once everything before the start has ended
     std::optional<SourceMoved> final_moved;  // what the final pass measured
 };
 

@@ -356,6 +356,8 @@ TEST_CASE("the example jobs in config/ parse as shipped", "[job]") {
             CHECK(job.mode == "move");
             CHECK(job.move.until_changed_rows == 1000);
             CHECK(job.move.stop == std::vector<std::string>{"/usr/bin/systemctl", "stop", "mattermost"});
+            CHECK(job.has(JobStep::files));
+            CHECK(job.has(JobStep::config));
         }
     }
 }
@@ -371,7 +373,25 @@ TEST_CASE("a move job's commands are argv lists with an absolute program, and mo
     Job job = parse_job(head + "mode: move\nmove:\n  until_changed_rows: 0\n  start: [/bin/true]\n", "j.yaml", &env);
     CHECK(job.move.until_changed_rows == 0);
     CHECK(job.move.start == std::vector<std::string>{"/bin/true"});
-    CHECK(job.steps == std::vector<JobStep>{JobStep::check, JobStep::copy, JobStep::verify});
+    // The databases given as config.json paths: the move merges the config before the start.
+    CHECK(job.steps == std::vector<JobStep>{JobStep::check, JobStep::copy, JobStep::verify, JobStep::config});
+    CHECK_THROWS_WITH(parse_job(head + "mode: move\nsteps: [copy, anonymise]\nanonymise: {key_env: K}\n", "j.yaml", &env), Catch::Contains("remove anonymise"));
+}
+
+TEST_CASE("a move job syncs files and merges config, deleting and turning off nothing unless it says so", "[job]") {
+    Env env = base_env;
+    const std::string head = "job: m\nsource: {database: a.json, data: /srv/old}\ndestination: {database: b.json, data: /srv/new}\n";
+    Job job = parse_job(head + "mode: move\n", "j.yaml", &env);
+    CHECK(job.steps == std::vector<JobStep>{JobStep::check, JobStep::copy, JobStep::verify, JobStep::config, JobStep::files});
+    CHECK_FALSE(job.files.remove_extra);  // as `mmmove files sync` without --delete
+    CHECK(job.config.email);
+    CHECK(job.config.push);
+    CHECK(job.config.outgoing_webhooks);
+    CHECK(std::find(job.config.keep.begin(), job.config.keep.end(), "FileSettings.Directory") != job.config.keep.end());
+    job = parse_job(head + "mode: move\nfiles: {remove_extra: true}\nconfig: {email: false}\n", "j.yaml", &env);
+    CHECK(job.files.remove_extra);
+    CHECK_FALSE(job.config.email);
+    CHECK(parse_job(head + "mode: refresh\nsteps: [copy]\n", "j.yaml", &env).files.remove_extra);  // a refresh keeps its default
 }
 
 TEST_CASE("load_job reads a regular file", "[job]") {

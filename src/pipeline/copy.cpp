@@ -342,7 +342,8 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
     // The record `mmmove sync` requires. An anonymised refresh's rows are not the source's: marked so.
     record_sync_state(dst, SyncState{result.check.source.label, source_diagnostic_id(src, result.check.source.catalog),
                                      o.stage ? "refresh" : "copy", utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr,
-                                     run.source_ms_unknown ? std::nullopt : std::optional<int64_t>(run.source_ms)});
+                                     run.source_ms_unknown ? std::nullopt : std::optional<int64_t>(run.source_ms),
+                                     o.stage ? o.stage->fingerprint() : ""});
     result.seconds = since(start);
     if (o.verify && o.stage) {
         if (!o.quiet) log << "  verifying every row through the same transforms, on the snapshot the copy read\n";

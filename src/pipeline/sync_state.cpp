@@ -22,36 +22,45 @@ bool mattermost_id(const std::string& v) {
                                            "mmmove copy --truncate before syncing it.");
 }
 
+// A fingerprint as stored: 64 lower-case hex digits, or "" (none).
+bool fingerprint_form(const std::string& v) {
+    return v.empty() || (v.size() == 64 && std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }));
+}
+
 // The snapshot moment as stored: decimal digits of a positive number of ms, or "" for unknown.
 std::string snapshot_text(const std::optional<int64_t>& ms) { return ms && *ms > 0 ? std::to_string(*ms) : ""; }
 
 }  // namespace
 
 void record_sync_state(Database& dst, const SyncState& s) {
-    // Created afresh each time: a record an older mmmove wrote lacks the snapshot_ms column.
+    // Created afresh each time: a record an older mmmove wrote lacks the snapshot_ms or fingerprint column.
     dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable);
     dst.exec(std::string("CREATE TABLE ") + kSyncStateTable +
              " (id integer NOT NULL PRIMARY KEY, source varchar(400) NOT NULL, diagnostic_id varchar(64) NOT NULL, "
-             "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL, snapshot_ms varchar(20) NOT NULL)");
+             "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL, snapshot_ms varchar(20) NOT NULL, "
+             "fingerprint varchar(64) NOT NULL)");
     // What goes in has the form read_sync_state accepts: a label with other characters is shown as "?".
     std::string source = printable_ascii(s.source, 300) ? s.source : "?";
     dst.exec(std::string("INSERT INTO ") + kSyncStateTable +
-             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms) VALUES (1, " + dst.quote_literal(source) + ", " +
+             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms, fingerprint) VALUES (1, " + dst.quote_literal(source) + ", " +
              dst.quote_literal(mattermost_id(s.diagnostic_id) ? s.diagnostic_id : "") + ", " + dst.quote_literal(s.command) + ", " +
-             dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ", " + dst.quote_literal(snapshot_text(s.snapshot_ms)) + ")");
+             dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ", " + dst.quote_literal(snapshot_text(s.snapshot_ms)) + ", " +
+             dst.quote_literal(s.transformed && fingerprint_form(s.fingerprint) ? s.fingerprint : "") + ")");
 }
 
 void forget_sync_state(Database& dst) { dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable); }
 
 std::optional<SyncState> read_sync_state(Database& dst) {
     if (!table_exists(dst, kSyncStateTable)) return std::nullopt;
-    // SELECT *: a record an older mmmove wrote has no snapshot_ms column (then the moment is unknown).
+    // SELECT *: a record an older mmmove wrote has no snapshot_ms column (then the moment is unknown)
+    // or no fingerprint column (then no refresh is synced into it).
     auto rows = dst.query(std::string("SELECT * FROM ") + kSyncStateTable);
     if (rows.empty()) return std::nullopt;
     if (rows.size() > 1) refuse("more than one row");
-    if (rows[0].size() != 6 && rows[0].size() != 7) refuse("other columns");
-    std::optional<std::string> moment;
-    if (rows[0].size() == 7) moment = rows[0][6];
+    if (rows[0].size() < 6 || rows[0].size() > 8) refuse("other columns");
+    std::optional<std::string> moment, fingerprint;
+    if (rows[0].size() >= 7) moment = rows[0][6];
+    if (rows[0].size() == 8) fingerprint = rows[0][7];
     rows[0].erase(rows[0].begin());  // id
     rows[0].resize(5);
     for (const auto& v : rows[0])
@@ -74,6 +83,10 @@ std::optional<SyncState> read_sync_state(Database& dst) {
         static const std::regex ms(R"([1-9]\d{0,14})");
         if (!moment->empty() && !std::regex_match(*moment, ms)) refuse("a snapshot time");
         if (!moment->empty()) s.snapshot_ms = std::stoll(*moment);
+    }
+    if (fingerprint) {
+        if (!fingerprint_form(*fingerprint) || (!fingerprint->empty() && !s.transformed)) refuse("a fingerprint");
+        s.fingerprint = *fingerprint;
     }
     return s;
 }

@@ -25,6 +25,9 @@ struct SyncState {
     // sync reads only rows stamped since (less a skew margin). nullopt when unknown (a record written
     // by an older mmmove, or a resumed copy that lost its first moment): then the sync compares all.
     std::optional<int64_t> snapshot_ms;
+    // transformed: the stage's keyed fingerprint (LoadStage::fingerprint, 64 hex digits) of the key and
+    // rules the rows were written under; "" when unknown (then only a full refresh replaces them).
+    std::string fingerprint;
 };
 
 constexpr const char* kSyncStateTable = "mmmove_sync_state";

@@ -177,6 +177,7 @@ void check_incremental_equals_full(Engine from) {
     check_same_rows(full, incr);
 
     auto nothing = run_refresh(dir, "incr", incr_job, kKeyA);  // nothing changed: nothing written
+    INFO(nothing["tables"].dump());
     CHECK(nothing["incremental"] == true);
     CHECK(nothing["rows"] == 0);
 }

@@ -213,9 +213,11 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     result.dest_label = check.dest.label;
 
     CopyPlan plan = plan_copy(check, co, src, o.chunk_rows);
-    if (o.stage)  // a table whose key the stage masks is one chunk, rewritten whole when it differs
+    // A table whose key the stage masks (Reactions.EmojiName) has its differing chunks rewritten whole;
+    // when it masks the column chunks are cut by (IncomingWebhooks.Id), the table is one chunk.
+    if (o.stage)
         for (auto& t : plan.tables)
-            if (!o.stage->keeps_keys(t)) t.bounds.clear(), t.key_column.clear();
+            if (!o.stage->keeps_column(t, t.key_column)) t.bounds.clear(), t.key_column.clear();
     unsigned jobs = worker_count(o.jobs);
     // This snapshot's moment, read just before it, as copy does (source_moved.h): the next sync reads
     // what was stamped since, and a final pass what was stamped while it ran.

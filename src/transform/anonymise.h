@@ -222,6 +222,7 @@ public:
     // Systems row is compared row by row anyway.
     std::string fingerprint() const override;
     bool keeps_keys(const PlannedTable& table) const override;   // false: a masked key column (IncomingWebhooks.Id)
+    bool keeps_column(const PlannedTable& table, const std::string& column) const override;
     bool keeps_rows(const PlannedTable& table) const override;   // false: dropped tables and Systems
     // Adds this stage's transform for `table` to an existing chain (after a merge's remap).
     void extend(TransformChain& chain, const PlannedTable& table, const RowColumns& columns) const;

@@ -374,19 +374,21 @@ std::string AnonymiseStage::fingerprint() const {
 }
 
 bool AnonymiseStage::keeps_keys(const PlannedTable& table) const {
+    if (!table.source || !keeps_column(table, table.key_column)) return false;
+    for (const auto& k : table.source->primary_key)
+        if (!keeps_column(table, k)) return false;
+    return true;
+}
+
+bool AnonymiseStage::keeps_column(const PlannedTable& table, const std::string& column) const {
+    if (column.empty()) return true;
     if (!table.source) return false;
     auto it = tables_.find(lower(table.source->name));
-    if (it == tables_.end()) return true;
-    for (const MaskedColumn& m : it->second->columns) {
-        if (same_name(m.column, table.key_column)) return false;
-        for (const auto& k : table.source->primary_key)
-            if (same_name(m.column, k)) return false;
-    }
+    if (it != tables_.end())
+        for (const MaskedColumn& m : it->second->columns)
+            if (same_name(m.column, column)) return false;
     const AnonymisedSystems& sys = options_.systems;
-    if (same_name(table.source->name, sys.table))
-        for (const auto& k : table.source->primary_key)
-            if (same_name(k, sys.value_column)) return false;
-    return true;
+    return !(same_name(table.source->name, sys.table) && same_name(column, sys.value_column));
 }
 
 bool AnonymiseStage::keeps_rows(const PlannedTable& table) const {

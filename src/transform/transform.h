@@ -98,6 +98,11 @@ public:
         (void)table;
         return false;
     }
+    // True when `column` of `table` leaves the stage as it came ("" : no column, true).
+    virtual bool keeps_column(const PlannedTable& table, const std::string& column) const {
+        (void)table;
+        return column.empty();
+    }
     // True when the stage writes every source row of `table` (drops none): only then can a sync find
     // the table's inserts and deletes by the source's keys alone (the change-column fast path).
     virtual bool keeps_rows(const PlannedTable& table) const {

@@ -342,7 +342,8 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
     // The record `mmmove sync` requires. An anonymised refresh's rows are not the source's: marked so.
     SyncState state{result.check.source.label, source_diagnostic_id(src, result.check.source.catalog), o.stage ? "refresh" : "copy",
                     utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr,
-                    run.source_ms_unknown ? std::nullopt : std::optional<int64_t>(run.source_ms), {}};
+                    run.source_ms_unknown ? std::nullopt : std::optional<int64_t>(run.source_ms), {},
+                    o.stage ? o.stage->fingerprint() : ""};
     for (const auto& [table, rows] : result.left_behind) state.left_behind.push_back(lower(table));  // a sync leaves them too
     record_sync_state(dst, state);
     result.seconds = since(start);

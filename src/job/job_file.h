@@ -66,6 +66,10 @@ struct JobCopy {
     std::string on_overlong = "stop";       // stop | truncate
     std::string on_invalid_json = "stop";   // stop | repair
     std::string on_refused_value = "stop";  // stop | repair | skip-row
+    // mode refresh: when the destination holds a complete earlier refresh by this job under the same
+    // anonymisation key and rules, bring it up to date by a sync through the stage (only what changed
+    // is written) instead of emptying it; else (and with --full) a full refresh. job/incremental.h.
+    bool incremental = false;
 };
 
 struct JobConfig {

@@ -112,6 +112,9 @@ void check_copy(const JobReader& r, const Job& job) {
     if (job.mode == "merge" && job.copy.create_schema)
         refuse(r, "copy.create_schema", {"copy.create_schema"},
                "mode merge writes into an existing Mattermost, whose schema it keeps: remove create_schema.");
+    if (job.copy.incremental && job.mode != "refresh")
+        refuse(r, "copy.incremental", {"copy.incremental", "mode"},
+               "only mode refresh refreshes incrementally (mode move syncs by itself): remove this key.");
     if (job.copy.lower_case_tables && !job.copy.create_schema)
         refuse(r, "copy.lower_case_tables", {"copy.lower_case_tables"},
                "names the tables create_schema makes on a MySQL destination: set create_schema: true, or remove this key "

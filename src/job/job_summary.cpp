@@ -35,6 +35,7 @@ std::string job_summary_json(const JobResult& r) {
     j["steps"] = nlohmann::ordered_json::array();
     for (const auto& s : r.steps) j["steps"].push_back({{"step", s.name}, {"status", s.status}, {"seconds", s.seconds}, {"detail", s.detail}});
     j["rows"] = r.rows;
+    if (r.mode == "refresh") j["incremental"] = r.incremental;
     j["tables"] = nlohmann::ordered_json::array();
     for (const auto& t : r.tables) j["tables"].push_back({{"table", t.table}, {"rows", t.rows}, {"seconds", t.seconds}});
     j["masked"] = nlohmann::ordered_json::object();

@@ -1,5 +1,7 @@
 #include "job/refresh_target.h"
 
+#include <regex>
+
 #include "core/clock.h"
 #include "core/error.h"
 #include "catalog/anonymise_model.h"
@@ -53,6 +55,13 @@ void refuse_source_as_destination(Database& src, Database& dst, const Job& job, 
 bool holds_earlier_refresh(Database& dst) {
     if (!table_exists(dst, kRefreshTable)) return false;
     return !dst.query("SELECT 1 FROM " + dst.quote_ident(kRefreshTable)).empty();
+}
+
+bool holds_finished_refresh_by(Database& dst, const std::string& job) {
+    if (!table_exists(dst, kRefreshTable)) return false;
+    auto rows = dst.query("SELECT finished FROM " + dst.quote_ident(kRefreshTable) + " WHERE job = " + dst.quote_literal(job));
+    static const std::regex finished(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)");
+    return rows.size() == 1 && rows[0].size() == 1 && rows[0][0] && std::regex_match(*rows[0][0], finished);
 }
 
 void record_refresh_start(Database& dst, const std::string& job, const std::string& source_label) {

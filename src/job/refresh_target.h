@@ -21,6 +21,8 @@ void refuse_source_as_destination(Database& src, Database& dst, const Job& job, 
 bool holds_earlier_refresh(Database& dst);
 void record_refresh_start(Database& dst, const std::string& job, const std::string& source_label);
 void record_refresh_end(Database& dst, const std::string& job);
+// True when the record holds a finished refresh by `job` (read as data: only a row mmmove wrote counts).
+bool holds_finished_refresh_by(Database& dst, const std::string& job);
 
 // The identity (Systems DiagnosticId, as mappings/anonymise.yaml names it) an anonymised refresh gives
 // the destination: the one it had before, read back as data and kept only when it is a Mattermost id

@@ -16,6 +16,7 @@
 #include "files/file_system.h"
 #include "files/placeholder.h"
 #include "job/anonymise_gate.h"
+#include "job/incremental.h"
 #include "job/job_config.h"
 #include "job/move_job.h"
 #include "job/refresh_target.h"
@@ -23,6 +24,7 @@
 #include "job/secrets_source.h"
 #include "merge/merge.h"
 #include "pipeline/checkpoint.h"
+#include "sync/sync.h"
 #include "transform/anonymise.h"
 
 namespace mmmove {
@@ -115,12 +117,14 @@ struct RunState {
     std::unique_ptr<Database> src, dst;
     std::unique_ptr<AnonymiseStage> stage;
     bool truncate = false, resume = false;
+    bool incremental = false;      // a refresh as a sync through the stage (job/incremental.h)
+    std::string full_reason = "";  // copy.incremental, yet a full refresh: why
 };
 
 std::string check_step(RunState& s) {
     CheckOptions c = check_options_of(s.job);
     c.truncate = s.truncate;
-    c.resume = s.resume;
+    c.resume = s.resume || s.incremental;  // incremental: the rows are an earlier refresh's, the sync's record says so
     CheckReport report = run_check(*s.src, *s.dst, c);
     if (!s.options.quiet || report.blocked()) print_check(report, s.log);
     if (report.blocked()) {
@@ -155,21 +159,61 @@ void record_source_moved(RunState& s, const CopyResult& cr) {
                                 "): run mmmove sync, or stop Mattermost before the copy");
 }
 
-void record_copy(RunState& s, const CopyResult& cr) {
-    for (const auto& t : cr.tables) {
-        s.result.tables.push_back({t.dest_table, t.rows_read, t.seconds});
-        s.result.rows += t.rows_read;
-    }
+void record_stage_counts(RunState& s) {
     if (s.stage) {
         for (const auto& [kind, n] : s.stage->counts().by_kind)
             if (n.load()) s.result.masked[anon_kind_name(kind)] = n.load();
         s.result.dropped_rows = s.stage->counts().dropped_rows.load();
     }
+}
+
+void record_copy(RunState& s, const CopyResult& cr) {
+    for (const auto& t : cr.tables) {
+        s.result.tables.push_back({t.dest_table, t.rows_read, t.seconds});
+        s.result.rows += t.rows_read;
+    }
+    record_stage_counts(s);
     if (cr.issues) s.result.warnings.push_back(std::to_string(cr.issues) + " values were changed to fit the destination (listed in " + cr.report_path + ")");
     record_source_moved(s, cr);
 }
 
+// An incremental refresh: the sync through the stage, its verify through the stage too. A failed one
+// leaves the refresh record unfinished, so the next run is a full refresh.
+std::string sync_step(RunState& s) {
+    const Job& job = s.job;
+    CatchUpOptions o;
+    o.check = check_options_of(job);
+    o.policy = policy_of(job.copy);
+    o.jobs = job.copy.jobs;
+    o.chunk_rows = job.copy.chunk_rows;
+    o.verify = job.has(JobStep::verify);
+    o.quiet = s.options.quiet;
+    o.progress = Progress::style_for(s.options.quiet, isatty(STDERR_FILENO));
+    o.stage = s.stage.get();
+    record_refresh_start(*s.dst, job.name, s.src->data_source().label());
+    CatchUpResult r = run_sync(*s.src, *s.dst, o, s.log);
+    if (!s.options.quiet) print_sync_summary(r, s.log);
+    uint64_t inserted = 0, updated = 0, deleted = 0;
+    for (const auto& t : r.tables) {
+        s.result.tables.push_back({t.dest_table, t.inserted + t.updated + t.deleted, t.seconds});
+        inserted += t.inserted, updated += t.updated, deleted += t.deleted;
+    }
+    s.result.rows = inserted + updated + deleted;
+    record_stage_counts(s);
+    if (r.stage_verify) {
+        print_stage_verify(*r.stage_verify, s.log, "masked");
+        if (!r.stage_verify->equal()) throw Error(ExitCode::differs, "verify: the destination does not hold the masked rows (above).");
+    } else if (r.verify) {
+        print_verify(*r.verify, s.log, false);
+        if (!r.verify->equal()) throw Error(ExitCode::differs, "verify: the destination does not hold what the source holds (above).");
+    }
+    record_refresh_end(*s.dst, job.name);
+    return "incremental: " + std::to_string(inserted) + " rows inserted, " + std::to_string(updated) + " updated, " +
+           std::to_string(deleted) + " deleted in " + std::to_string(r.tables.size()) + " tables" + (o.verify ? ", verified" : "");
+}
+
 std::string copy_step(RunState& s) {
+    if (s.incremental) return sync_step(s);
     const Job& job = s.job;
     CopyOptions o;
     o.check = check_options_of(job);
@@ -196,7 +240,8 @@ std::string copy_step(RunState& s) {
         if (!cr.verify->equal()) throw Error(ExitCode::differs, "verify: the destination does not hold what the source holds (above).");
     }
     if (job.mode == "refresh") record_refresh_end(*s.dst, job.name);
-    return std::to_string(s.result.rows) + " rows in " + std::to_string(cr.tables.size()) + " tables" +
+    return (s.full_reason.empty() ? "" : "full refresh (" + s.full_reason + "): ") + std::to_string(s.result.rows) + " rows in " +
+           std::to_string(cr.tables.size()) + " tables" +
            (cr.resumed ? " (resumed)" : "") + (o.verify ? ", verified" : "");
 }
 
@@ -272,9 +317,15 @@ void plan_destination(RunState& s) {
     bool unfinished = Checkpoint(*s.dst).exists();
     s.resume = unfinished && s.options.resume;
     if (s.options.resume && !unfinished) s.result.warnings.push_back("--resume: no unfinished run in the destination; running from the start");
-    if (s.job.mode == "refresh" && !s.resume) s.truncate = holds_earlier_refresh(*s.dst) || s.options.force || s.job.force;
+    if (s.job.mode == "refresh" && !s.resume && s.job.copy.incremental) {
+        s.full_reason = full_refresh_reason(*s.src, *s.dst, s.job, s.stage.get());
+        s.incremental = s.result.incremental = s.full_reason.empty();
+    }
+    if (s.job.mode == "refresh" && !s.resume && !s.incremental) s.truncate = holds_earlier_refresh(*s.dst) || s.options.force || s.job.force;
     if (s.options.quiet) return;
     if (s.resume) s.log << "  finishing the unfinished run the destination holds (--resume)\n";
+    else if (s.incremental) s.log << "  incremental: only what changed since the last refresh is written, through the same masks\n";
+    else if (!s.full_reason.empty()) s.log << "  a full refresh: " << s.full_reason << "\n";
     else if (s.truncate) s.log << "  the destination's data will be replaced (" << (holds_earlier_refresh(*s.dst) ? "an earlier refresh" : "--force") << (unfinished ? ", unfinished" : "") << ")\n";
 }
 

@@ -65,7 +65,8 @@ struct JobResult {
     std::string error;  // the failure, as printed
     std::vector<StepOutcome> steps;
     std::vector<TableOutcome> tables;
-    uint64_t rows = 0, file_bytes = 0, files_copied = 0;
+    uint64_t rows = 0, file_bytes = 0, files_copied = 0;  // rows: copied, or written by an incremental refresh
+    bool incremental = false;  // the refresh was a sync through the stage (job/incremental.h)
     std::map<std::string, uint64_t> masked;  // kind → values replaced
     uint64_t dropped_rows = 0;               // rows an anonymised copy left out (sessions, tokens)
     std::vector<std::string> warnings;

@@ -24,6 +24,11 @@ bool mattermost_id(const std::string& v) {
                                            "mmmove copy --truncate before syncing it.");
 }
 
+// A fingerprint as stored: 64 lower-case hex digits, or "" (none).
+bool fingerprint_form(const std::string& v) {
+    return v.empty() || (v.size() == 64 && std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }));
+}
+
 // The snapshot moment as stored: decimal digits of a positive number of ms, or "" for unknown.
 std::string snapshot_text(const std::optional<int64_t>& ms) { return ms && *ms > 0 ? std::to_string(*ms) : ""; }
 
@@ -64,20 +69,21 @@ std::vector<std::string> record_columns(Database& dst) {
 }  // namespace
 
 void record_sync_state(Database& dst, const SyncState& s) {
-    // Created afresh each time: a record an older mmmove wrote lacks the snapshot_ms column.
+    // Created afresh each time: a record an older mmmove wrote lacks the newer columns.
     dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable);
     dst.exec(std::string("CREATE TABLE ") + kSyncStateTable +
              " (id integer NOT NULL PRIMARY KEY, source varchar(400) NOT NULL, diagnostic_id varchar(64) NOT NULL, "
              "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL, snapshot_ms varchar(20) NOT NULL, "
-             "left_behind text NOT NULL)");
+             "left_behind text NOT NULL, fingerprint varchar(64) NOT NULL)");
     // What goes in has the form read_sync_state accepts: a label with other characters is shown as "?".
     std::string source = printable_ascii(s.source, 300) ? s.source : "?";
     dst.exec(std::string("INSERT INTO ") + kSyncStateTable +
-             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms, left_behind) VALUES (1, " +
+             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms, left_behind, fingerprint) VALUES (1, " +
              dst.quote_literal(source) + ", " +
              dst.quote_literal(mattermost_id(s.diagnostic_id) ? s.diagnostic_id : "") + ", " + dst.quote_literal(s.command) + ", " +
              dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ", " + dst.quote_literal(snapshot_text(s.snapshot_ms)) + ", " +
-             dst.quote_literal(left_behind_text(s.left_behind)) + ")");
+             dst.quote_literal(left_behind_text(s.left_behind)) + ", " +
+             dst.quote_literal(s.transformed && fingerprint_form(s.fingerprint) ? s.fingerprint : "") + ")");
 }
 
 void forget_sync_state(Database& dst) { dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable); }
@@ -85,15 +91,17 @@ void forget_sync_state(Database& dst) { dst.exec(std::string("DROP TABLE IF EXIS
 std::optional<SyncState> read_sync_state(Database& dst) {
     if (!table_exists(dst, kSyncStateTable)) return std::nullopt;
     // By name: a record an older mmmove wrote has no snapshot_ms column (then the moment is unknown) or
-    // no left_behind column (then no table was left behind, as far as sync knows).
+    // no left_behind column (then no table was left behind, as far as sync knows) or no fingerprint
+    // column (then no anonymised refresh is synced into it).
     const std::vector<std::string> names = record_columns(dst);
     auto has = [&](const char* c) { return std::find(names.begin(), names.end(), c) != names.end(); };
-    const bool with_moment = has("snapshot_ms"), with_left_behind = has("left_behind");
-    if (names.size() != 6u + with_moment + with_left_behind || !has("id") || !has("source") || !has("diagnostic_id") ||
+    const bool with_moment = has("snapshot_ms"), with_left_behind = has("left_behind"), with_fingerprint = has("fingerprint");
+    if (names.size() != 6u + with_moment + with_left_behind + with_fingerprint || !has("id") || !has("source") || !has("diagnostic_id") ||
         !has("command") || !has("finished") || !has("transformed"))
         refuse("other columns");
     auto rows = dst.query(std::string("SELECT source, diagnostic_id, command, finished, transformed, ") +
-                          (with_moment ? "snapshot_ms" : "''") + ", " + (with_left_behind ? "left_behind" : "'[]'") + " FROM " +
+                          (with_moment ? "snapshot_ms" : "''") + ", " + (with_left_behind ? "left_behind" : "'[]'") + ", " +
+                          (with_fingerprint ? "fingerprint" : "''") + " FROM " +
                           kSyncStateTable);
     if (rows.empty()) return std::nullopt;
     if (rows.size() > 1) refuse("more than one row");
@@ -121,6 +129,9 @@ std::optional<SyncState> read_sync_state(Database& dst) {
         if (!moment->empty()) s.snapshot_ms = std::stoll(*moment);
     }
     s.left_behind = left_behind_of(left_behind);
+    const std::string& fingerprint = *rows[0][7];
+    if (!fingerprint_form(fingerprint) || (!fingerprint.empty() && !s.transformed)) refuse("a fingerprint");
+    s.fingerprint = fingerprint;
     return s;
 }
 

@@ -30,6 +30,9 @@ struct SyncState {
     // leaves them behind too, rather than filling them or deleting the destination's rows in them.
     // Empty in a record an older mmmove wrote.
     std::vector<std::string> left_behind;
+    // transformed: the stage's keyed fingerprint (LoadStage::fingerprint, 64 hex digits) of the key and
+    // rules the rows were written under; "" when unknown (then only a full refresh replaces them).
+    std::string fingerprint;
 };
 
 constexpr const char* kSyncStateTable = "mmmove_sync_state";

@@ -50,13 +50,13 @@ namespace {
 // The chunk replaced whole: for a table whose keys cannot be named (no primary key, or key values
 // that are not spelled the same on both engines).
 ChunkApplied replace_chunk(Database& src, Database& dst, const TableComparer& tc, size_t chunk, const ChunkDiff& diff,
-                           const ConvertPolicy& policy, Progress& progress, size_t progress_index) {
+                           const ConvertPolicy& policy, Progress& progress, size_t progress_index, const LoadStage* stage) {
     const PlannedTable& t = tc.table();
     std::string where = tc.chunk_where(dst, Side::destination, chunk);
     dst.exec("DELETE FROM " + dst.quote_ident(t.dest->name) + (where.empty() ? "" : " WHERE " + where));
     ChunkIssues issues;
     ChunkProgress counted(progress, progress_index);
-    write_chunk_rows(src, dst, t, chunk, policy, counted, issues);
+    write_chunk_rows(src, dst, t, chunk, policy, counted, issues, stage);
     ChunkApplied a;
     a.whole = true;
     a.inserted = diff.missing.size();
@@ -83,8 +83,8 @@ ChunkChanges DigestChangeFinder::find(Database& source, Database& dest, size_t c
 // the source (usually none) keep the result right when the two engines' collations put one key into
 // different chunks: whichever of its chunks is applied last, the row ends as the source holds it.
 ChunkApplied apply_chunk(Database& src, Database& dst, const TableComparer& tc, size_t chunk, const ChunkDiff& diff,
-                         const ConvertPolicy& policy, Progress& progress, size_t progress_index) {
-    if (!tc.literal_keys()) return replace_chunk(src, dst, tc, chunk, diff, policy, progress, progress_index);
+                         const ConvertPolicy& policy, Progress& progress, size_t progress_index, const LoadStage* stage) {
+    if (!tc.literal_keys()) return replace_chunk(src, dst, tc, chunk, diff, policy, progress, progress_index, stage);
     std::vector<const std::string*> keys;
     for (const auto& k : diff.differs) keys.push_back(&k);
     for (const auto& k : diff.missing) keys.push_back(&k.key);
@@ -102,7 +102,7 @@ ChunkApplied apply_chunk(Database& src, Database& dst, const TableComparer& tc, 
         by_key.bounds.clear();
         by_key.key_column.clear();
         by_key.scope = key_predicate(src, source_columns, keys, from, std::min(keys.size(), from + kKeysPerStatement));
-        ChunkOutcome out = write_chunk_rows(src, dst, by_key, 0, policy, counted, issues);
+        ChunkOutcome out = write_chunk_rows(src, dst, by_key, 0, policy, counted, issues, stage);
         written += out.rows + out.skipped;
     }
     ChunkApplied a;

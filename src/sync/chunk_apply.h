@@ -82,7 +82,10 @@ struct ChunkApplied {
 
 // Makes chunk `chunk` of the destination equal to the source's snapshot, given its differences, inside
 // the caller's open transaction on `dest` (a loader connection). `progress` counts the rows written.
+// `stage` (an incremental refresh's masks, as the comparer compared through) is what the rows are
+// written through, or null.
 ChunkApplied apply_chunk(Database& source, Database& dest, const verify_detail::TableComparer& comparer, size_t chunk,
-                         const verify_detail::ChunkDiff& diff, const ConvertPolicy& policy, Progress& progress, size_t progress_index);
+                         const verify_detail::ChunkDiff& diff, const ConvertPolicy& policy, Progress& progress, size_t progress_index,
+                         const LoadStage* stage = nullptr);
 
 }  // namespace mmmove::sync_detail

@@ -29,8 +29,13 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct TableRun {
-    TableRun(const PlannedTable& t, Engine from, Engine to, std::optional<int64_t> since_ms)
-        : comparer(t, from, to, nullptr), finder(change_finder_for(comparer, since_ms)) {}
+    TableRun(const PlannedTable& t, Engine from, Engine to, std::optional<int64_t> since_ms, const CatchUpOptions& o)
+        : comparer(t, from, to, nullptr, o.stage, o.policy), finder(change_finder_for(comparer, fast_path(since_ms, o.stage))) {}
+    // The change-column path finds inserts and deletes by the source's keys: only where the stage
+    // writes every row (a table it drops rows of is compared whole, through the stage).
+    std::optional<int64_t> fast_path(std::optional<int64_t> since_ms, const LoadStage* stage) const {
+        return comparer.staged() && !stage->keeps_rows(comparer.table()) ? std::nullopt : since_ms;
+    }
     TableComparer comparer;
     std::unique_ptr<ChangeFinder> finder;
     size_t level = 0;  // after the tables its foreign keys point to: a child row is written after its parent
@@ -40,7 +45,7 @@ struct TableRun {
 
 // What the destination's record says, checked against this source: the destination must be one mmmove
 // filled from this Mattermost instance, with the source's own rows. Returns the record.
-SyncState require_record(Database& src, Database& dst, const CheckReport& check) {
+SyncState require_record(Database& src, Database& dst, const CheckReport& check, const LoadStage* stage) {
     if (Checkpoint(dst).exists())
         throw Error(ExitCode::destination, "A mmmove copy or merge into the destination (" + check.dest.label + ") did not finish. "
                                            "Finish it first (the same command with --resume), then sync.");
@@ -50,7 +55,12 @@ SyncState require_record(Database& src, Database& dst, const CheckReport& check)
                                                kSyncStateTable + "), so mmmove cannot tell which rows are the source's to bring up to "
                                                "date and which a sync would delete. Fill it with mmmove copy first (copy --truncate "
                                                "replaces what it holds), then sync.");
-    if (state->transformed)
+    if (stage && (!state->transformed || state->fingerprint.empty() || state->fingerprint != stage->fingerprint()))
+        throw Error(ExitCode::destination, "The destination (" + check.dest.label + ") does not hold a refresh written under this "
+                                               "job's anonymisation key and rules (its record: " + state->command + " from " +
+                                               state->source + ", " + state->finished + "): an incremental refresh would keep rows "
+                                               "masked otherwise. Run a full refresh (the job without copy.incremental) first.");
+    if (state->transformed && !stage)
         throw Error(ExitCode::destination, "The destination (" + check.dest.label + ") holds an anonymised refresh of " + state->source +
                                                " (" + state->finished + "): a sync would write the source's rows unmasked into it. "
                                                "Refresh it with its mmmove run job instead.");
@@ -113,7 +123,7 @@ uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, SyncSha
             if (c.diff && o.plan_only)
                 a = ChunkApplied{c.diff->missing.size(), c.diff->differs.size(), c.diff->extra.size(), 0, !t.comparer.literal_keys(), {}};
             else if (c.diff)
-                a = apply_chunk(s, d, t.comparer, chunk, *c.diff, o.policy, shared.writes, index);
+                a = apply_chunk(s, d, t.comparer, chunk, *c.diff, o.policy, shared.writes, index, o.stage);
             if (tx) tx->commit();
             if (!a.report_lines.empty()) {
                 std::lock_guard lock(shared.m);
@@ -160,10 +170,10 @@ void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, Rea
 // One run per planned table, each known to both progress displays.
 // `since_ms`: the previous snapshot's moment, for tables with change columns (nullopt: digests for all).
 std::vector<std::unique_ptr<TableRun>> table_runs(const CopyPlan& plan, Engine from, Engine to, std::optional<int64_t> since_ms,
-                                                  Progress& compared, Progress& writes) {
+                                                  Progress& compared, Progress& writes, const CatchUpOptions& o) {
     std::vector<std::unique_ptr<TableRun>> tables;
     for (const auto& t : plan.tables) {
-        tables.push_back(std::make_unique<TableRun>(t, from, to, since_ms));
+        tables.push_back(std::make_unique<TableRun>(t, from, to, since_ms, o));
         TableCatchUp& r = tables.back()->result;
         r.method = finder_method(*tables.back()->finder);
         r.source_table = t.source->name;
@@ -215,12 +225,17 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     CheckReport check = run_check(src, dst, co);
     if (!o.quiet || check.blocked()) print_check(check, log);
     if (check.blocked()) throw Error(check.exit_code(), "The sync did not start: see the blocking problems above.");
-    const SyncState previous = require_record(src, dst, check);
+    const SyncState previous = require_record(src, dst, check, o.stage);
     result.previous = previous.command + " from " + previous.source + " (" + previous.finished + ")";
     result.source_label = check.source.label;
     result.dest_label = check.dest.label;
 
     CopyPlan plan = plan_copy(check, co, src, o.chunk_rows);
+    // A table whose key the stage masks (Reactions.EmojiName) has its differing chunks rewritten whole;
+    // when it masks the column chunks are cut by (IncomingWebhooks.Id), the table is one chunk.
+    if (o.stage)
+        for (auto& t : plan.tables)
+            if (!o.stage->keeps_column(t, t.key_column)) t.bounds.clear(), t.key_column.clear();
     unsigned jobs = worker_count(o.jobs);
     // This snapshot's moment, read just before it, as copy does (source_moved.h): the next sync reads
     // what was stamped since, and a final pass what was stamped while it ran.
@@ -232,17 +247,21 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
         loaders.push_back(o.plan_only ? Database::connect(dst.data_source(), Side::destination) : open_loader(dst.data_source()));
 
     Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
-    auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes);
+    auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes, o);
     SyncShared shared{o, compared, writes, {}, {}};
     run_all(tables, snapshot, loaders, shared);
     for (auto& t : tables) result.tables.push_back(t->result);
     result.left_behind = left_behind(check, co);
     if (!o.plan_only)
-        record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), "sync",
-                                         utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), false, snapshot_ms, result.left_behind});
+        record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), o.stage ? "refresh" : "sync",
+                                         utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,
+                                         o.stage ? o.stage->fingerprint() : ""});
     if (o.final_pass && !o.plan_only) measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
     result.seconds = since(start);
-    if (o.verify && !o.plan_only) {
+    if (o.verify && !o.plan_only && o.stage) {
+        if (!o.quiet) log << "  verifying every row through the same transforms, on the snapshot the sync read\n";
+        result.stage_verify = verify_through_stage(plan, snapshot, dst, *o.stage, o.policy, 5);
+    } else if (o.verify && !o.plan_only) {
         VerifyOptions v;
         v.progress = o.progress;
         if (!o.quiet) log << "  verifying every row, on the snapshot the sync read\n";

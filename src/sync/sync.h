@@ -23,6 +23,7 @@
 #include "pipeline/progress.h"
 #include "pipeline/source_moved.h"
 #include "transform/convert.h"
+#include "verify/stage_verify.h"
 #include "verify/verify.h"
 
 namespace mmmove {
@@ -39,6 +40,11 @@ struct CatchUpOptions {
     bool final_pass = false;         // --final: then measure whether the source moved since the snapshot (sync/final_pass.h)
     bool quiet = false;
     Progress::Style progress = Progress::Style::quiet;
+    // An incremental refresh (`mmmove run` with copy.incremental): the source's rows are compared and
+    // written as the stage writes them (its masks), never as they are. The destination's record must
+    // say it holds rows written through a stage with the same fingerprint (the same key and rules);
+    // without a stage, a record saying it holds transformed rows is refused.
+    const LoadStage* stage = nullptr;
 };
 
 struct TableCatchUp {
@@ -63,6 +69,7 @@ struct CatchUpResult {
     double seconds = 0;
     bool planned = false;
     std::optional<VerifyResult> verify;
+    std::optional<StageVerifyResult> stage_verify;  // verify with a stage
     std::optional<SourceMoved> source_moved;  // final_pass: what the source wrote after the sync's snapshot
     std::string source_moved_error;           // final_pass: why it could not be measured
 };

@@ -216,6 +216,14 @@ public:
     ~AnonymiseStage() override;
     TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const override;
     WritePlan write_plan(const PlannedTable& table) const override;
+    // HMAC under the job's key of the rules (the model's columns with the job's overrides, dropped
+    // tables, Systems rows, password and message modes, engines) and of the masks' version: another
+    // key or other rules give another fingerprint. The destination's server id is not in it: its
+    // Systems row is compared row by row anyway.
+    std::string fingerprint() const override;
+    bool keeps_keys(const PlannedTable& table) const override;   // false: a masked key column (IncomingWebhooks.Id)
+    bool keeps_column(const PlannedTable& table, const std::string& column) const override;
+    bool keeps_rows(const PlannedTable& table) const override;   // false: dropped tables and Systems
     // Adds this stage's transform for `table` to an existing chain (after a merge's remap).
     void extend(TransformChain& chain, const PlannedTable& table, const RowColumns& columns) const;
     const AnonymiseCounts& counts() const { return counts_; }

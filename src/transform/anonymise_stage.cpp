@@ -11,6 +11,7 @@
 #include "transform/planned_table.h"
 #include "transform/convert.h"
 #include "transform/anonymise.h"
+#include "transform/keyed_hash.h"
 
 namespace mmmove {
 
@@ -345,6 +346,56 @@ void AnonymiseStage::extend(TransformChain& chain, const PlannedTable& table, co
 }
 
 WritePlan AnonymiseStage::write_plan(const PlannedTable&) const { return WritePlan{}; }
+
+// Bump kMaskVersion whenever a mask of the same value under the same key changes (masker.cpp,
+// mask_*.cpp): an incremental refresh then starts over with a full one instead of keeping old masks.
+std::string AnonymiseStage::fingerprint() const {
+    static constexpr std::string_view kMaskVersion = "mmmove masks 1";
+    std::string rules;
+    auto part = [&rules](std::string_view v) { rules += std::to_string(v.size()) + ":" + std::string(v) + ";"; };
+    part(kMaskVersion);
+    part(engine_name(source_)), part(engine_name(dest_));
+    part(options_.passwords == AnonymiseOptions::Passwords::disable ? "disable" : "test-password");
+    part(options_.messages == TextMode::keep ? "keep" : options_.messages == TextMode::replace ? "replace" : "scramble");
+    for (const AnonymisedColumn& c : options_.columns) {
+        part(c.table), part(c.column), part(anon_kind_name(c.kind)), part(c.form);
+        for (const auto& p : c.keep_paths) part("path"), part(p);
+        for (const auto& v : c.keep_values) part("value"), part(v);
+    }
+    for (const auto& t : options_.drop_tables) part("drop"), part(t);
+    const AnonymisedSystems& sys = options_.systems;
+    part(sys.table), part(sys.name_column), part(sys.value_column), part(sys.identity), part(sys.keep_values);
+    for (const auto& d : sys.drop) part(d);
+    const Digest d = masker_.hash()("mmmove refresh fingerprint", rules);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : d) out += hex[b >> 4], out += hex[b & 15];
+    return out;
+}
+
+bool AnonymiseStage::keeps_keys(const PlannedTable& table) const {
+    if (!table.source || !keeps_column(table, table.key_column)) return false;
+    for (const auto& k : table.source->primary_key)
+        if (!keeps_column(table, k)) return false;
+    return true;
+}
+
+bool AnonymiseStage::keeps_column(const PlannedTable& table, const std::string& column) const {
+    if (column.empty()) return true;
+    if (!table.source) return false;
+    auto it = tables_.find(lower(table.source->name));
+    if (it != tables_.end())
+        for (const MaskedColumn& m : it->second->columns)
+            if (same_name(m.column, column)) return false;
+    const AnonymisedSystems& sys = options_.systems;
+    return !(same_name(table.source->name, sys.table) && same_name(column, sys.value_column));
+}
+
+bool AnonymiseStage::keeps_rows(const PlannedTable& table) const {
+    if (!table.source) return false;
+    const std::string name = lower(table.source->name);
+    return !options_.drop_tables.count(name) && !(!options_.systems.table.empty() && name == lower(options_.systems.table));
+}
 
 std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<AnonymiseOverrideSpec>& overrides) {
     std::vector<AnonymisedColumn> out = anonymised_columns();

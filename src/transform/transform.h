@@ -87,6 +87,28 @@ public:
         (void)table, (void)columns;
         if (kept) row = *kept;
     }
+    // For a sync through the stage (an incremental refresh). A keyed fingerprint of everything that
+    // decides what the stage writes (never its key): equal fingerprints, equal rows. "" when the stage
+    // cannot promise that, and then nothing is synced through it.
+    virtual std::string fingerprint() const { return ""; }
+    // True when every column of `table`'s primary key (and the planner's chunk key) leaves the stage
+    // as it came: a source row's key names the destination's row. False makes a sync rewrite the table
+    // whole whenever it differs.
+    virtual bool keeps_keys(const PlannedTable& table) const {
+        (void)table;
+        return false;
+    }
+    // True when `column` of `table` leaves the stage as it came ("" : no column, true).
+    virtual bool keeps_column(const PlannedTable& table, const std::string& column) const {
+        (void)table;
+        return column.empty();
+    }
+    // True when the stage writes every source row of `table` (drops none): only then can a sync find
+    // the table's inserts and deletes by the source's keys alone (the change-column fast path).
+    virtual bool keeps_rows(const PlannedTable& table) const {
+        (void)table;
+        return false;
+    }
 };
 
 }  // namespace mmmove

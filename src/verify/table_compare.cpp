@@ -81,6 +81,44 @@ size_t context_start(const std::optional<std::string>& a, const std::optional<st
     return i > 16 ? i - 16 : 0;
 }
 
+// Staged, both sides are in the destination's spelling, but the source's values are the text the stage
+// and the conversion made, not the server's own spelling of it (jsonb re-spells JSON, a float is
+// printed anew): compared by the destination column's kind, as stage_verify compares.
+Canon staged_canon(ColumnKind kind) {
+    switch (kind) {
+        case ColumnKind::json: return Canon::json;
+        case ColumnKind::boolean: return Canon::boolean;
+        case ColumnKind::binary: return Canon::binary;
+        case ColumnKind::text_array: return Canon::array;
+        case ColumnKind::floating: return Canon::floating;
+        default: return Canon::raw;
+    }
+}
+
+// The source's rows as a stage writes them: through its transforms (a dropped row is skipped) and
+// the edge conversion, in the destination's columns and spelling, as write_chunk_rows writes them.
+class StagedReader : public RowReader {
+public:
+    StagedReader(std::unique_ptr<RowReader> inner, const PlannedTable& t, Engine from, Engine to, const LoadStage& stage,
+                 ConvertPolicy policy)
+        : inner_(std::move(inner)), conv_(*t.source, *t.dest, from, to, policy, issues_),
+          chain_(stage.chain(t, RowColumns(conv_.source_columns()), issues_)) {}
+    bool next(FieldRow& row) override {
+        while (inner_->next(row)) {
+            const bool kept = chain_.apply(row) && conv_.convert(row);
+            issues_.clear();  // the write reports what the conversion changes
+            if (kept) return true;
+        }
+        return false;
+    }
+
+private:
+    std::unique_ptr<RowReader> inner_;
+    ChunkIssues issues_;
+    RowConverter conv_;
+    TransformChain chain_;
+};
+
 }  // namespace
 
 // One side's rows as canonical bytes and keys. On the source side of a table the copy's report names,
@@ -88,7 +126,7 @@ size_t context_start(const std::optional<std::string>& a, const std::optional<st
 // row it left out is skipped.
 class RowCanon {
 public:
-    RowCanon(const TableComparer& tc, Side side) : tc_(tc), engine_(side == Side::source ? tc.from_ : tc.to_) {
+    RowCanon(const TableComparer& tc, Side side) : tc_(tc), engine_(side == Side::source ? tc.source_spelling_ : tc.to_) {
         if (side == Side::source && tc.expected_)
             conv_ = std::make_unique<RowConverter>(*tc.table_.source, *tc.table_.dest, tc.from_, tc.to_, kRedo, issues_);
     }
@@ -162,16 +200,22 @@ private:
     std::string bytes_, key_, scratch_;
 };
 
-TableComparer::TableComparer(const PlannedTable& table, Engine from, Engine to, const ExpectedChanges* expected)
-    : table_(table), from_(from), to_(to), name_(lower(table.source->name)) {
+TableComparer::TableComparer(const PlannedTable& table, Engine from, Engine to, const ExpectedChanges* expected,
+                             const LoadStage* stage, ConvertPolicy policy)
+    : table_(table), from_(from), to_(to), name_(lower(table.source->name)), policy_(policy), source_spelling_(from) {
     expected_ = expected && expected->has_table(name_) ? expected : nullptr;
+    if (stage && !stage_chain(*stage, policy).empty()) {
+        stage_ = stage;
+        source_spelling_ = to;
+        keys_kept_ = stage->keeps_keys(table);
+    }
     for (const auto& sc : table.source->columns) {
         const Column* dc = table.dest->find_column(sc.name);
         if (!dc) continue;
         source_columns_.push_back(sc.name);
         dest_columns_.push_back(dc->name);
         lower_columns_.push_back(lower(sc.name));
-        canon_.push_back(canon_for(sc.kind, sc.type, from, dc->kind, dc->type, to));
+        canon_.push_back(stage_ ? staged_canon(dc->kind) : canon_for(sc.kind, sc.type, from, dc->kind, dc->type, to));
         secret_.push_back(is_secret_column(table.source->name, sc.name));
     }
     for (const auto& dc : table.dest->columns)
@@ -184,7 +228,7 @@ TableComparer::TableComparer(const PlannedTable& table, Engine from, Engine to, 
         }
         key_columns_.push_back(static_cast<size_t>(at - lower_columns_.begin()));
     }
-    raw_lines_ = from == Engine::postgres && to == Engine::postgres && !expected_ &&
+    raw_lines_ = from == Engine::postgres && to == Engine::postgres && !expected_ && !stage_ &&
                  std::all_of(canon_.begin(), canon_.end(), [](Canon c) { return c == Canon::raw; });
 }
 
@@ -199,7 +243,15 @@ std::string TableComparer::chunk_where(Database& db, Side side, size_t chunk) co
 
 std::unique_ptr<RowReader> TableComparer::read(Database& db, Side side, const std::string& where) const {
     bool src = side == Side::source;
-    return db.read_where(src ? table_.source->name : table_.dest->name, src ? source_columns_ : dest_columns_, where);
+    auto reader = db.read_where(src ? table_.source->name : table_.dest->name, src ? source_columns_ : dest_columns_, where);
+    if (!src || !stage_) return reader;
+    return std::make_unique<StagedReader>(std::move(reader), table_, from_, to_, *stage_, policy_);
+}
+
+TransformChain TableComparer::stage_chain(const LoadStage& stage, ConvertPolicy policy) const {
+    ChunkIssues issues;
+    RowConverter conv(*table_.source, *table_.dest, from_, to_, policy, issues);
+    return stage.chain(table_, RowColumns(conv.source_columns()), issues);
 }
 
 std::vector<std::string> TableComparer::key_columns(Side side) const {
@@ -209,7 +261,7 @@ std::vector<std::string> TableComparer::key_columns(Side side) const {
 }
 
 bool TableComparer::literal_keys() const {
-    return !key_columns_.empty() &&
+    return keys_kept_ && !key_columns_.empty() &&
            std::all_of(key_columns_.begin(), key_columns_.end(), [&](size_t i) { return canon_[i] == Canon::raw || canon_[i] == Canon::text; });
 }
 
@@ -305,7 +357,7 @@ RowDifference TableComparer::describe(Database& source, Database& dest, const st
             const std::string& column = (src ? source_columns_ : dest_columns_)[key_columns_[k]];
             where += (where.empty() ? "" : " AND ") + db.quote_ident(column) + (values[k] ? " = " + db.quote_literal(*values[k]) : " IS NULL");
         }
-        auto reader = db.read_where(src ? table_.source->name : table_.dest->name, src ? source_columns_ : dest_columns_, where);
+        auto reader = read(db, side, where);
         RowCanon canon(*this, side);
         FieldRow row;
         ChunkDigest unused;

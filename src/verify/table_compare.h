@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "pipeline/planner.h"
+#include "transform/convert.h"
+#include "transform/transform.h"
 #include "verify/canonical.h"
 #include "verify/verify.h"
 
@@ -42,7 +44,11 @@ struct ChunkDiff {
 
 class TableComparer {
 public:
-    TableComparer(const PlannedTable& table, Engine from, Engine to, const ExpectedChanges* expected);
+    // `stage` (an incremental refresh's masks) puts the source's rows through the stage and the edge
+    // conversion (`policy`) before they are compared: both sides are then compared in the
+    // destination's spelling, and rows the stage drops are not on the source's side. Null: as they are.
+    TableComparer(const PlannedTable& table, Engine from, Engine to, const ExpectedChanges* expected,
+                  const LoadStage* stage = nullptr, ConvertPolicy policy = {});
     ChunkDigest digest(Database& db, Side side, size_t chunk) const;
     ChunkDiff diff(Database& source, Database& dest, size_t chunk) const;
     // The same for the rows each side's predicate selects (SQL in that side's quoting; "" for all).
@@ -55,7 +61,8 @@ public:
     // them (empty when the table has none the destination also holds: rows are matched whole).
     std::vector<std::string> key_columns(Side side) const;
     // True when every key value in a diff is the column's value as the server spells it (text, integers),
-    // so it can be quoted as a literal to select that row on either side.
+    // so it can be quoted as a literal to select that row on either side. False too when the stage
+    // changes a key column: the destination's key does not name the source's row.
     bool literal_keys() const;
     // A canonical key's values, in key_columns() order (nullopt for NULL).
     static std::vector<std::optional<std::string>> key_values(const std::string& key);
@@ -67,10 +74,13 @@ public:
     const PlannedTable& table() const { return table_; }
     bool compares_every_column() const { return dest_only_columns_.empty(); }
     const std::vector<std::string>& dest_only_columns() const { return dest_only_columns_; }
+    // True when the source's rows are compared as the stage writes them (it has work on this table).
+    bool staged() const { return stage_ != nullptr; }
 
 private:
     friend class RowCanon;
     std::unique_ptr<RowReader> read(Database& db, Side side, const std::string& where) const;
+    TransformChain stage_chain(const LoadStage& stage, ConvertPolicy policy) const;
 
     const PlannedTable& table_;
     Engine from_, to_;
@@ -82,6 +92,10 @@ private:
     std::vector<size_t> key_columns_;  // empty: no primary key; the whole row is its own key
     std::vector<std::string> dest_only_columns_;
     bool raw_lines_ = false;           // PostgreSQL on both sides, same types: hash COPY lines as they are
+    const LoadStage* stage_ = nullptr; // set only when its chain for this table is not empty
+    ConvertPolicy policy_;
+    Engine source_spelling_;           // how the source side's rows are spelled when compared (to_ when staged)
+    bool keys_kept_ = true;            // the stage leaves the key columns as they are
 };
 
 }  // namespace mmmove::verify_detail

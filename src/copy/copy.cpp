@@ -261,12 +261,8 @@ void finish_destination(Database& dst, const CopyOptions& o, const CopyRun& run,
         auto index_start = Clock::now();
         rebuild_indexes(dst.data_source(), run.deferred, result.jobs, log, o.quiet);
         result.index_seconds = since(index_start);
-        if (dst.engine() != Engine::postgres) return;
-        for (const auto& v : result.check.dest.catalog.materialized_views) {
-            step = "refreshing the materialized view " + v;
-            dst.exec("REFRESH MATERIALIZED VIEW " + dst.quote_ident(v));
-            if (!o.quiet) log << "  refreshed materialized view " << printable(v) << "\n";
-        }
+        refresh_materialized_views(dst, result.check.dest.catalog, log, o.quiet,
+                                   [&](const std::string& v) { step = "refreshing the materialized view " + v; });
     } catch (const Error& e) {
         throw Error(e.code(), "Every row is in the destination, but " + step + " failed:\n" + e.what() +
                                   "\nNothing is lost and the source was only read. Fix what the server named (for a view: the rows "

@@ -26,6 +26,7 @@ CatchUpOptions sync_options(const Job& job, bool quiet) {
     o.jobs = job.copy.jobs;
     o.chunk_rows = job.copy.chunk_rows;
     o.quiet = quiet;
+    o.refresh_views = false;  // the passes while Mattermost runs: the final pass refreshes the views once
     return o;
 }
 
@@ -134,6 +135,7 @@ const char* stopped_state =
 void final_pass(const Job& job, Database& src, Database& dst, CatchUpOptions o, bool quiet, MoveOutcome& m, std::ostream& log,
                 const MoveSteps& steps) {
     o.final_pass = true;
+    o.refresh_views = true;
     o.verify = job.has(JobStep::verify);
     CatchUpResult r;
     steps.run("final sync", [&] {

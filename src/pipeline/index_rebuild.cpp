@@ -242,4 +242,14 @@ std::vector<SecondaryIndex> indexes_from_json(const nlohmann::json& j, const Sch
     return out;
 }
 
+void refresh_materialized_views(Database& dst, const Catalog& catalog, std::ostream& log, bool quiet,
+                                const std::function<void(const std::string&)>& on_view) {
+    if (dst.engine() != Engine::postgres) return;
+    for (const auto& v : catalog.materialized_views) {
+        if (on_view) on_view(v);
+        dst.exec("REFRESH MATERIALIZED VIEW " + dst.quote_ident(v));
+        if (!quiet) log << "  refreshed materialized view " << printable(v) << "\n";
+    }
+}
+
 }  // namespace mmmove

@@ -8,11 +8,13 @@
 // slower, the result the same). The checkpoint keeps only each index's table and name, so a crash
 // between drop and rebuild loses nothing; on --resume each entry must name a table of the copy and an
 // index the model defines for it, and the statement is built again from the model.
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "catalog/schema_model.h"
 #include "db/database.h"
 
@@ -35,6 +37,11 @@ std::vector<SecondaryIndex> missing_indexes(Database& db, const SchemaModel* mod
 void drop_indexes(Database& db, const std::vector<SecondaryIndex>& indexes);
 // Rebuilds on `jobs` connections of their own; indexes that already exist are left alone.
 void rebuild_indexes(const DataSource& ds, const std::vector<SecondaryIndex>& indexes, unsigned jobs, std::ostream& log, bool quiet);
+// Refreshes every materialized view `catalog` lists on a PostgreSQL destination (MySQL has none), so
+// what the views summarise (e.g. Mattermost's poststats) matches the rows just written. `on_view` is
+// told each view's name before its refresh, so a caller can name it in an error.
+void refresh_materialized_views(Database& dst, const Catalog& catalog, std::ostream& log, bool quiet,
+                                const std::function<void(const std::string&)>& on_view = {});
 
 // The checkpoint's form: [{"table": …, "name": …}, …].
 nlohmann::json indexes_to_json(const std::vector<SecondaryIndex>& indexes);

@@ -13,6 +13,7 @@
 #include "db/transaction.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/chunk_runner.h"
+#include "pipeline/index_rebuild.h"
 #include "pipeline/planner.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/source_moved.h"
@@ -252,6 +253,10 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     run_all(tables, snapshot, loaders, shared);
     for (auto& t : tables) result.tables.push_back(t->result);
     result.left_behind = left_behind(check, co);
+    // The views summarise the rows (Mattermost's poststats): after a change they are stale, as a copy
+    // would not leave them. A final pass refreshes them anyway: a move's earlier passes skip it.
+    const bool changed = std::any_of(result.tables.begin(), result.tables.end(), [](const TableCatchUp& t) { return t.changed(); });
+    if (!o.plan_only && o.refresh_views && (changed || o.final_pass)) refresh_materialized_views(dst, check.dest.catalog, log, o.quiet);
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), o.stage ? "refresh" : "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,

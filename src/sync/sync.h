@@ -39,6 +39,7 @@ struct CatchUpOptions {
     bool full = false;               // --full: compare every row of every table (no change-column fast path)
     bool final_pass = false;         // --final: then measure whether the source moved since the snapshot (sync/final_pass.h)
     bool quiet = false;
+    bool refresh_views = true;       // refresh the destination's materialized views after writing (a move's non-final passes skip it)
     Progress::Style progress = Progress::Style::quiet;
     // An incremental refresh (`mmmove run` with copy.incremental): the source's rows are compared and
     // written as the stage writes them (its masks), never as they are. The destination's record must

@@ -15,6 +15,7 @@
 
 #include "catalog/catalog.h"
 #include "support.h"
+#include "sync_support.h"
 
 using namespace mmmove;
 using namespace mmmove::test;
@@ -179,21 +180,6 @@ private:
     std::atomic<unsigned> changes_{0};
     std::string error_;  // written by the writer's thread, read after stop() joined it
 };
-
-nlohmann::json json_of(const CliRun& run) {
-    size_t start = run.output.rfind("{\n", 0) == 0 ? 0 : run.output.find("\n{\n") + 1;
-    INFO(run.output.substr(0, 4000));
-    auto j = nlohmann::json::parse(run.output.substr(start), nullptr, false);
-    REQUIRE_FALSE(j.is_discarded());
-    return j;
-}
-
-const nlohmann::json& table_of(const nlohmann::json& result, const std::string& name) {
-    for (const auto& t : result["tables"])
-        if (lower(t["table"].get<std::string>()) == name) return t;
-    FAIL("no table " << name << " in the result");
-    throw std::logic_error("unreachable");
-}
 
 void live_copy_then_sync(Engine from, Engine to) {
     ScratchDb src(from, "lvs"), dst(to, "lvd");

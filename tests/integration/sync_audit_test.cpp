@@ -9,6 +9,7 @@
 #include "db/destination_lock.h"
 #include "pipeline/sync_state.h"
 #include "support.h"
+#include "sync_support.h"
 #include "sync/final_pass.h"
 #include "sync/sync.h"
 
@@ -21,16 +22,6 @@ CliRun copy(const ScratchDb& src, const ScratchDb& dst, std::vector<std::string>
     std::vector<std::string> args = {"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--quiet", "--chunk-rows", "300"};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_mmmove(args);
-}
-
-CliRun sync(const ScratchDb& src, const ScratchDb& dst, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"sync", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--json", "--chunk-rows", "300"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return run_mmmove(args);
-}
-
-CliRun verify(const ScratchDb& src, const ScratchDb& dst) {
-    return run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--chunk-rows", "300"});
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "catalog/catalog.h"
 #include "support.h"
+#include "sync_support.h"
 #include "sync/key_digest.h"
 
 using namespace mmmove;
@@ -38,13 +39,6 @@ std::set<std::string> keys_in(Database& db, const std::string& sql) {
     std::set<std::string> out;
     for (const auto& r : db.query(sql)) out.insert(*r[0]);
     return out;
-}
-
-nlohmann::json json_of(const CliRun& run) {
-    INFO(run.output.substr(0, 4000));
-    auto j = nlohmann::json::parse(run.output.substr(run.output.find("{\n")), nullptr, false);
-    REQUIRE_FALSE(j.is_discarded());
-    return j;
 }
 
 uint64_t reactions(const nlohmann::json& j, const std::string& field) {

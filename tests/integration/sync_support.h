@@ -1,0 +1,21 @@
+#pragma once
+// What the sync tests share: running sync and verify on two scratch databases in small chunks, and
+// reading sync's --json summary.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support.h"
+
+namespace mmmove::test {
+
+// The JSON summary a --json run printed (after any lines before it).
+nlohmann::json json_of(const CliRun& run);
+// A table's entry in a sync summary, by its lower-case name; fails the test when it is missing.
+const nlohmann::json& table_of(const nlohmann::json& result, const std::string& name);
+// `mmmove sync --quiet --json` in chunks of 300 rows, with `extra` options.
+CliRun sync(const ScratchDb& src, const ScratchDb& dst, std::vector<std::string> extra = {});
+// `mmmove verify --quiet` in chunks of 300 rows.
+CliRun verify(const ScratchDb& src, const ScratchDb& dst);
+
+}  // namespace mmmove::test

@@ -16,8 +16,9 @@ std::string first_row(Database& db, const std::string& sql) {
 
 std::string database_identity(Database& db) {
     if (db.engine() == Engine::postgres)
-        return "postgres|" + first_row(db, "SELECT current_database(), COALESCE(inet_server_port()::text, ''), "
-                                           "pg_postmaster_start_time()::text");
+        // The port the server listens on, not the connection's (inet_server_port() is NULL through the Unix
+        // socket, so the same database reached over TCP and over the socket would look like two).
+        return "postgres|" + first_row(db, "SELECT current_database(), current_setting('port'), pg_postmaster_start_time()::text");
     return "mysql|" + first_row(db, "SELECT DATABASE(), @@hostname, @@port, @@datadir");
 }
 

@@ -8,7 +8,8 @@
 
 namespace mmmove {
 
-// The database name, the port, and the server's start time (PostgreSQL) or host name and data folder
+// The database name, the port the server listens on (the same through TCP and the Unix socket), and
+// the server's start time (PostgreSQL) or host name and data folder
 // (MySQL/MariaDB), joined; the engine first, so two engines never agree.
 std::string database_identity(Database& db);
 

@@ -33,9 +33,13 @@ std::string identity_of(Database& db) {
 }  // namespace
 
 void refuse_source_as_destination(Database& src, Database& dst, const Job& job, bool force, std::vector<std::string>& warnings) {
-    std::string problem;
+    // The server's own word that both are one database is not a guess --force could overrule: a refresh
+    // would empty the source, a move would sync it into itself and then stop it.
     if (same_database(src, dst))
-        problem = "The destination " + dst.data_source().label() + " is the source's database (the server says so, whatever the DSNs).";
+        throw Error(ExitCode::destination, "The destination " + dst.data_source().label() + " is the source's database (the server "
+                                           "says so, whatever the DSNs). Nothing was done, and --force does not change that: check "
+                                           "`destination:` in " + job.file + ".");
+    std::string problem;
     // A move's new server takes over the old one's address: the same SiteURL is what a move expects.
     if (problem.empty() && job.mode != "move") {
         auto from = site_url_of(config_location_of(job.source), Side::source);

@@ -11,9 +11,9 @@
 
 namespace mmmove {
 
-// Refuses (ExitCode::destination) a destination that is the source's database or has the source's
-// SiteURL (not in a move, whose new server takes over the old one's address), unless `force`; with
-// force the finding becomes a warning.
+// Refuses (ExitCode::destination) a destination that is the source's database, always, and one with
+// the source's SiteURL (not in a move, whose new server takes over the old one's address) unless
+// `force`, with which that finding becomes a warning.
 void refuse_source_as_destination(Database& src, Database& dst, const Job& job, bool force, std::vector<std::string>& warnings);
 
 // The refresh record on the destination (mmmove_refresh): a row per job that has refreshed it,

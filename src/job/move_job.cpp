@@ -27,6 +27,7 @@ CatchUpOptions sync_options(const Job& job, bool quiet) {
     o.chunk_rows = job.copy.chunk_rows;
     o.quiet = quiet;
     o.refresh_views = false;  // the passes while Mattermost runs: the final pass refreshes the views once
+    o.recorded_left_behind = false;  // the job's skip_tables, not a record on the destination, say what a move leaves
     return o;
 }
 
@@ -173,6 +174,28 @@ void final_steps(const Job& job, Database& src, Database& dst, const CatchUpOpti
     log << ").\n";
 }
 
+// The environment a job command gets, deny by default: what finds programs, speaks the admin's language
+// and reaches the admin's ssh agent or session bus (ssh old-host, systemctl --user). Everything else stays
+// with mmmove: the passwords (MMMOVE_*_PASSWORD, a job's *_env), the key, and any variable the job file
+// read through ${NAME}, whose DSN may carry a password.
+bool passed_to_commands(const std::string& entry) {
+    static const char* const names[] = {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM",
+                                        "SSH_AUTH_SOCK", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"};
+    const std::string name = entry.substr(0, entry.find('='));
+    if (name.size() == entry.size()) return false;
+    if (name.rfind("LC_", 0) == 0) return true;
+    for (const char* n : names)
+        if (name == n) return true;
+    return false;
+}
+
+std::vector<std::string> command_environment() {
+    std::vector<std::string> env;
+    for (char** e = environ; e && *e; ++e)
+        if (passed_to_commands(*e)) env.emplace_back(*e);
+    return env;
+}
+
 }  // namespace
 
 void run_job_command(const std::vector<std::string>& argv, const std::string& what, ExitCode code, const std::string& state) {
@@ -180,13 +203,21 @@ void run_job_command(const std::vector<std::string>& argv, const std::string& wh
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    std::vector<std::string> env_text = command_environment();  // built before the fork: the child only execs
+    std::vector<char*> env;
+    for (auto& e : env_text) env.push_back(e.data());
+    env.push_back(nullptr);
     pid_t pid = fork();
     if (pid < 0) throw Error(code, "The command " + what + " (" + printable(argv[0]) + ") could not be started. " + state);
     if (pid == 0) {  // the child: stdin empty, stdout to stderr (stdout may carry the JSON summary)
         int null = open("/dev/null", O_RDONLY);
         if (null >= 0) dup2(null, STDIN_FILENO);
         dup2(STDERR_FILENO, STDOUT_FILENO);
-        execv(args[0], args.data());
+        // Nothing else of mmmove's: its database connections (a connector that does not mark its socket
+        // close-on-exec would hand the child a logged-in session) and its files.
+        if (close_range(3, ~0U, 0) != 0)
+            for (int fd = 3; fd < 4096; ++fd) close(fd);
+        execve(args[0], args.data(), env.data());
         _exit(127);
     }
     int status = 0;

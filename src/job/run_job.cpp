@@ -190,6 +190,7 @@ std::string sync_step(RunState& s) {
     o.quiet = s.options.quiet;
     o.progress = Progress::style_for(s.options.quiet, isatty(STDERR_FILENO));
     o.stage = s.stage.get();
+    o.recorded_left_behind = false;  // the job's skip_tables say what stays behind, not staging's record
     record_refresh_start(*s.dst, job.name, s.src->data_source().label());
     CatchUpResult r = run_sync(*s.src, *s.dst, o, s.log);
     if (!s.options.quiet) print_sync_summary(r, s.log);

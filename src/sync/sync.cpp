@@ -220,7 +220,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     co.resume = true;  // the destination's rows are ours: the record below says so, or the sync stops
     // The tables the copy left behind stay behind: filling them, or deleting what the destination
     // holds in them, is not what the admin who skipped them asked for.
-    if (auto recorded = read_sync_state(dst))
+    if (auto recorded = read_sync_state(dst); recorded && o.recorded_left_behind)
         for (const auto& t : recorded->left_behind) co.skip_tables.insert(t);
     co.count_dest_rows = false;  // a resumed run judges no counts; counting 1 M posts is a fixed cost of every pass
     CheckReport check = run_check(src, dst, co);

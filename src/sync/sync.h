@@ -40,6 +40,9 @@ struct CatchUpOptions {
     bool final_pass = false;         // --final: then measure whether the source moved since the snapshot (sync/final_pass.h)
     bool quiet = false;
     bool refresh_views = true;       // refresh the destination's materialized views after writing (a move's non-final passes skip it)
+    // false: check.skip_tables alone says what stays behind (a job, whose file lists them), not the
+    // destination's record, which whoever can write the destination can write.
+    bool recorded_left_behind = true;
     Progress::Style progress = Progress::Style::quiet;
     // An incremental refresh (`mmmove run` with copy.incremental): the source's rows are compared and
     // written as the stage writes them (its masks), never as they are. The destination's record must

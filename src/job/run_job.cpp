@@ -98,7 +98,7 @@ std::unique_ptr<AnonymiseStage> anonymise_stage(const Job& job, Engine source, E
                                              "key, e.g. `openssl rand -hex 32`.");
     if (a.passwords == "test-password") {
         o.passwords = AnonymiseOptions::Passwords::test_password;
-        o.password_hash = test_password_hash(read_secret(a.test_password_env, a.test_password_file, "test password"));
+        o.password_hash = test_password_hash(read_secret(a.test_password_env, a.test_password_file, "test password"), o.key);
     }
     o.messages = a.messages == "keep" ? TextMode::keep : a.messages == "replace" ? TextMode::replace : TextMode::scramble;
     std::vector<AnonymiseOverrideSpec> specs;

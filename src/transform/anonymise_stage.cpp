@@ -356,6 +356,9 @@ std::string AnonymiseStage::fingerprint() const {
     part(kMaskVersion);
     part(engine_name(source_)), part(engine_name(dest_));
     part(options_.passwords == AnonymiseOptions::Passwords::disable ? "disable" : "test-password");
+    // Another test password gives another hash, which the rows an incremental refresh leaves alone would
+    // not take: a changed password makes the next refresh a full one.
+    if (options_.passwords == AnonymiseOptions::Passwords::test_password) part(options_.password_hash);
     part(options_.messages == TextMode::keep ? "keep" : options_.messages == TextMode::replace ? "replace" : "scramble");
     for (const AnonymisedColumn& c : options_.columns) {
         part(c.table), part(c.column), part(anon_kind_name(c.kind)), part(c.form);
@@ -447,9 +450,11 @@ std::set<std::string> anonymised_drop_tables(const std::vector<std::string>& mor
 }
 
 // libxcrypt makes the salt from the system's random source; crypt_data is large, so it lives on the heap.
-std::string test_password_hash(const std::string& password) {
+std::string test_password_hash(const std::string& password, std::string_view key) {
+    // bcrypt takes 16 bytes of salt: the first 16 of a keyed hash of the password.
+    const Digest salt = KeyedHash(key)("mmmove test password salt", password);
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-    if (!crypt_gensalt_rn("$2b$", 10, nullptr, 0, setting, sizeof setting))
+    if (!crypt_gensalt_rn("$2b$", 10, reinterpret_cast<const char*>(salt.data()), 16, setting, sizeof setting))
         throw Error(ExitCode::internal, "libxcrypt could not make a bcrypt salt for the test password.");
     auto data = std::make_unique<crypt_data>();
     const char* hash = crypt_rn(password.c_str(), setting, data.get(), sizeof *data);

@@ -4,6 +4,7 @@
 
 #include "check/check_steps.h"
 #include "core/printable.h"
+#include "db/database_identity.h"
 
 namespace mmmove {
 
@@ -218,6 +219,13 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
     info(r, std::string("Destination: ") + r.dest.label + ", server " + r.dest.server_version + ", table names: " +
                 table_case_name(r.dest.catalog.table_case) + ", " + describe_version(r.dest) + ".");
     note_systems_versions(r);
+    // Two DSNs of one database (localhost and 127.0.0.1, TCP and the Unix socket, an alias): a copy
+    // would empty the source before reading it, a sync would write into it. A merge says so itself.
+    if (!o.merge && same_database(source, dest)) {
+        block(r, ExitCode::destination, "The destination " + r.dest.label + " is the source's database (the server says so, "
+                                        "whatever the DSNs): a copy or sync into it would empty or rewrite the source. Check --to.");
+        return r;
+    }
     if (!source_has_schema(r)) return r;
     if (holds_only_mmmove_tables(r.dest.catalog)) {
         plan_schema_creation(r, o);

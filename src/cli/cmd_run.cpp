@@ -30,7 +30,7 @@ void add_run(CLI::App& app, Action& action) {
     cmd->add_option("job", path, "the job file (YAML); examples in config/")->required();
     cmd->add_flag("--dry-run", options.dry_run, "check both sides (read only) and print what the job would do; change nothing");
     cmd->add_flag("--force", options.force,
-                  "go on although the destination looks like the source (same database or SiteURL), or holds data no refresh wrote");
+                  "go on although the destination has the source's SiteURL, or holds data no refresh wrote (never into the source's own database)");
     cmd->add_flag("--resume", options.resume, "finish a run that failed half-way instead of starting over");
     cmd->add_flag("--quiet", options.quiet, "print only the outcome");
     cmd->add_flag("--json", json, "print the summary as JSON on stdout");

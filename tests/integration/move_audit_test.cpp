@@ -104,3 +104,32 @@ TEST_CASE("a move job syncs every table its file does not skip, whatever the des
     REQUIRE(run.exit_code == 0);
     CHECK(to->query("SELECT COUNT(*) FROM posts WHERE message = 'edited before the stop'").at(0).at(0) == "1");
 }
+
+TEST_CASE("copy and sync refuse a destination that is their source under another DSN, before anything is written",
+          "[e2e][pg][copy][sync][audit]") {
+    ScratchDb seed(Engine::postgres, "csseed"), src(Engine::postgres, "cssrc");
+    fill_sample(seed, 50, 141, false, 1, false);
+    // The old server was itself filled by mmmove: it holds mmmove's record, which sync looks for.
+    TempFolder dir("copy-into-source");
+    const std::string report = (dir.path / "report.jsonl").string();
+    CliRun filled = run_mmmove({"copy", "--from", seed.dsn(), "--to", src.dsn(), "--create-schema", "--quiet", "--report", report});
+    INFO(filled.output);
+    REQUIRE(filled.exit_code == 0);
+    auto db = src.connect();
+    const std::string posts = db->query("SELECT COUNT(*) FROM posts").at(0).at(0).value_or("");
+    const std::string record = db->query("SELECT finished FROM mmmove_sync_state").at(0).at(0).value_or("");
+    REQUIRE(posts == "50");
+
+    std::string alias = src.dsn();
+    alias.replace(alias.find("127.0.0.1"), 9, "localhost");
+    for (const auto& args : {std::vector<std::string>{"copy", "--from", src.dsn(), "--to", alias, "--truncate", "--quiet", "--report", report},
+                             std::vector<std::string>{"sync", "--from", src.dsn(), "--to", through_socket(src), "--final", "--quiet"}}) {
+        INFO(args.at(0));
+        CliRun run = run_mmmove(args);
+        INFO(run.output);
+        CHECK(run.exit_code == 4);
+        CHECK_THAT(run.output, Catch::Contains("is the source's database"));
+        CHECK(db->query("SELECT COUNT(*) FROM posts").at(0).at(0).value_or("") == posts);
+        CHECK(db->query("SELECT finished FROM mmmove_sync_state").at(0).at(0).value_or("") == record);
+    }
+}

@@ -69,3 +69,24 @@ TEST_CASE("an incremental refresh after the test password changed leaves no acco
     CHECK(matching(hashes, "the-first-test-password") == 0);
     CHECK(matching(hashes, "the-second-test-password") == hashes.size());
 }
+
+TEST_CASE("an incremental refresh stops on a column the source gained since the last refresh, writing nothing",
+          "[e2e][run][incremental][pg][audit]") {
+    ScratchDb src(Engine::postgres, "iacols"), dst(Engine::postgres, "iacold");
+    fill_sample(src, 50, 141, false, 1, false);
+    PasswordRefresh job(src, dst);
+    job.run("a-test-password");
+    // A plugin or a newer Mattermost adds a column nobody classified, and fills it.
+    auto from = src.connect(), to = dst.connect();
+    from->exec("ALTER TABLE users ADD COLUMN secretnote text");
+    from->exec("UPDATE users SET secretnote = 'production secret', updateat = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint");
+    setenv("MMMOVE_TEST_AUDIT_KEY", "audit-key-0123456789abcdef-not-for-production", 1);
+    setenv("MMMOVE_TEST_AUDIT_PW", "a-test-password", 1);
+    CliRun r = run_mmmove({"run", job.job, "--quiet"});
+    unsetenv("MMMOVE_TEST_AUDIT_PW");
+    unsetenv("MMMOVE_TEST_AUDIT_KEY");
+    INFO(r.output);
+    CHECK(r.exit_code == 10);
+    CHECK_THAT(r.output, Catch::Contains("secretnote"));
+    CHECK(to->query("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'secretnote'").at(0).at(0) == "0");
+}

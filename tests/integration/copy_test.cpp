@@ -156,7 +156,7 @@ TEST_CASE("progress: plain lines in a pipe, a live display on a terminal, JSON f
     setenv("MMMOVE_PROGRESS_SECONDS", "0.05", 1);
     auto plain = run_mmmove({"copy", "--from", src.dsn(), "--to", piped.dsn(), "--create-schema", "--jobs", "1", "--chunk-rows", "2000"});
     // `script` gives mmmove a pseudo-terminal, as an admin's shell would.
-    std::string cmd = std::string(MMMOVE_BINARY) + " copy --from '" + src.dsn() + "' --to '" + tty.dsn() +
+    std::string cmd = std::string(mmmove_binary()) + " copy --from '" + src.dsn() + "' --to '" + tty.dsn() +
                       "' --create-schema --jobs 1 --chunk-rows 2000";
     FILE* p = popen(("script -qec \"" + cmd + "\" /dev/null 2>&1").c_str(), "r");
     std::string screen;

@@ -63,7 +63,7 @@ SyncOptions options(const TempFolder& src, const TempFolder& dst) {
 
 TEST_CASE("config merge on files: dry run writes nothing, the merge keeps the destination's database and backs up", "[e2e][config]") {
     TempFolder dir("config");
-    OrderedJson src = parse_config_text(slurp(std::string(MMMOVE_FIXTURES) + "/config-source.json"), "fixture").json;
+    OrderedJson src = parse_config_text(slurp(std::string(fixtures_dir()) + "/config-source.json"), "fixture").json;
     OrderedJson dst = destination_config(src);
     spit(dir.path / "old.json", src.dump(4));
     spit(dir.path / "new.json", dst.dump(4));
@@ -127,7 +127,7 @@ TEST_CASE("config merge round-trips a database-stored configuration", "[e2e][con
                           "active boolean UNIQUE, sha char(64) DEFAULT '' NOT NULL)"
                         : "CREATE TABLE Configurations (Id varchar(26) PRIMARY KEY, Value mediumtext NOT NULL, CreateAt bigint NOT NULL, "
                           "Active tinyint(1) UNIQUE, SHA char(64) NOT NULL DEFAULT '')");
-            OrderedJson src = parse_config_text(slurp(std::string(MMMOVE_FIXTURES) + "/config-source.json"), "fixture").json;
+            OrderedJson src = parse_config_text(slurp(std::string(fixtures_dir()) + "/config-source.json"), "fixture").json;
             OrderedJson dst = destination_config(src);
             db->exec(std::string("INSERT INTO ") + (pg ? "configurations" : "Configurations") +
                      " (id, value, createat, active) VALUES ('oldrow', " + db->quote_literal(dst.dump(4)) + ", 1, TRUE)");

@@ -23,7 +23,7 @@ namespace {
 constexpr uid_t kNobody = 65534;
 
 OrderedJson source_config() {
-    return parse_config_text(slurp(std::string(MMMOVE_FIXTURES) + "/config-source.json"), "fixture").json;
+    return parse_config_text(slurp(std::string(fixtures_dir()) + "/config-source.json"), "fixture").json;
 }
 
 // The old server's config, and a new server's config that differs from it (its own database).

@@ -188,7 +188,7 @@ TEST_CASE("an incremental anonymised refresh ends equal to a full refresh: Postg
     check_incremental_equals_full(Engine::postgres);
 }
 
-TEST_CASE("an incremental anonymised refresh ends equal to a full refresh: MySQL to PostgreSQL", "[e2e][run][incremental][mysql][pg]") {
+TEST_CASE("an incremental anonymised refresh ends equal to a full refresh: MySQL to PostgreSQL", "[e2e][run][incremental][mysql][pg][long]") {
     check_incremental_equals_full(Engine::mysql);
 }
 

@@ -102,7 +102,7 @@ TEST_CASE("merge PostgreSQL into PostgreSQL rewrites mapped and renamed users an
 }
 
 TEST_CASE("merge MySQL into PostgreSQL rewrites mapped and renamed users and channels in messages and system messages",
-          "[e2e][merge][names]") {
+          "[e2e][merge][names][long]") {
     names_case(Engine::mysql);
 }
 

@@ -41,6 +41,6 @@ TEST_CASE("merge into MariaDB with two workers and small chunks does not fail on
     merge_with_workers({});
 }
 
-TEST_CASE("merge --team into MariaDB with two workers and small chunks does not fail on InnoDB deadlocks", "[e2e][merge][team]") {
+TEST_CASE("merge --team into MariaDB with two workers and small chunks does not fail on InnoDB deadlocks", "[e2e][merge][team][long]") {
     merge_with_workers({"--team", "team-0"});
 }

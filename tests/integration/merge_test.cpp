@@ -294,7 +294,7 @@ TEST_CASE("merge PostgreSQL into PostgreSQL keeps every case of the scenario", "
     merge_case(Engine::postgres, Engine::postgres, false);
 }
 
-TEST_CASE("merge MySQL into PostgreSQL keeps every case of the scenario", "[e2e][merge]") {
+TEST_CASE("merge MySQL into PostgreSQL keeps every case of the scenario", "[e2e][merge][long]") {
     merge_case(Engine::mysql, Engine::postgres, false);
 }
 

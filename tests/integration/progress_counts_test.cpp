@@ -42,7 +42,7 @@ TEST_CASE("progress counts a chunk rolled back after a lost lock conflict once, 
     d->exec("CREATE TRIGGER test_lose_once AFTER INSERT ON posts FOR EACH STATEMENT EXECUTE FUNCTION test_lose_once()");
 
     // `script` gives mmmove a terminal: the live display ends with a final frame of the whole count.
-    std::string cmd = std::string(MMMOVE_BINARY) + " copy --from '" + src.dsn() + "' --to '" + dst.dsn() + "' --jobs 1 --chunk-rows 50000";
+    std::string cmd = std::string(mmmove_binary()) + " copy --from '" + src.dsn() + "' --to '" + dst.dsn() + "' --jobs 1 --chunk-rows 50000";
     FILE* p = popen(("script -qec \"" + cmd + "\" /dev/null 2>&1").c_str(), "r");
     REQUIRE(p != nullptr);
     std::string screen;

@@ -133,7 +133,7 @@ TEST_CASE("the password never shows in ps while mmmove runs", "[e2e][pg]") {
     int port = ntohs(addr.sin_port);
     std::string dsn = "postgres://mmuser:PsVisibleSecret@127.0.0.1:" + std::to_string(port) + "/x?connect_timeout=4";
     setenv("MMMOVE_SOURCE_PASSWORD", "", 1);
-    std::string cmd = std::string(MMMOVE_BINARY) + " check --from '" + dsn + "' --to '" + pg.dsn() + "' >/dev/null 2>&1 & echo $!";
+    std::string cmd = std::string(mmmove_binary()) + " check --from '" + dsn + "' --to '" + pg.dsn() + "' >/dev/null 2>&1 & echo $!";
     FILE* p = popen(cmd.c_str(), "r");
     char pid[32] = {0};
     REQUIRE(fgets(pid, sizeof pid, p));

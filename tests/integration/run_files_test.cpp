@@ -161,6 +161,6 @@ TEST_CASE("an anonymised refresh from PostgreSQL writes placeholders at FileInfo
 }
 
 TEST_CASE("an anonymised refresh from MySQL writes placeholders at FileInfo's masked paths, and keep_contents copies",
-          "[e2e][run][files]") {
+          "[e2e][run][files][long]") {
     refresh_with_files(Engine::mysql);
 }

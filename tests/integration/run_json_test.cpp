@@ -101,6 +101,6 @@ TEST_CASE("an anonymised refresh masks JSON members nobody kept and keeps the re
     refresh_json(Engine::postgres);
 }
 
-TEST_CASE("an anonymised refresh masks JSON members nobody kept and keeps the rest, MySQL to PostgreSQL", "[e2e][run][json]") {
+TEST_CASE("an anonymised refresh masks JSON members nobody kept and keeps the rest, MySQL to PostgreSQL", "[e2e][run][json][long]") {
     refresh_json(Engine::mysql);
 }

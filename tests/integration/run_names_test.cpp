@@ -198,6 +198,6 @@ TEST_CASE("an anonymised refresh masks team, channel and emoji names and every r
     refresh_names(Engine::postgres);
 }
 
-TEST_CASE("an anonymised refresh masks team, channel and emoji names and every reference follows, MySQL to PostgreSQL", "[e2e][run][names]") {
+TEST_CASE("an anonymised refresh masks team, channel and emoji names and every reference follows, MySQL to PostgreSQL", "[e2e][run][names][long]") {
     refresh_names(Engine::mysql);
 }

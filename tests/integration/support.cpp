@@ -133,7 +133,7 @@ namespace {
 
 // Runs `prefix` + the mmmove binary + the arguments (shell-quoted here); stdout and stderr together.
 CliRun run_command(const std::string& prefix, const std::vector<std::string>& args) {
-    std::string cmd = prefix + MMMOVE_BINARY;
+    std::string cmd = prefix + mmmove_binary();
     for (const auto& a : args) {
         std::string q = "'";
         for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -226,10 +226,10 @@ pid_t spawn_mmmove(const std::vector<std::string>& args, const std::string& outp
         int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fd, 1);
         dup2(fd, 2);
-        std::vector<char*> argv{const_cast<char*>(MMMOVE_BINARY)};
+        std::vector<char*> argv{const_cast<char*>(mmmove_binary())};
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
-        execv(MMMOVE_BINARY, argv.data());
+        execv(mmmove_binary(), argv.data());
         _exit(127);
     }
     return pid;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/test_paths.h"
 #include "db/database.h"
 
 namespace mmmove::test {

@@ -77,7 +77,7 @@ std::string connect_error(const std::string& dsn) {
 
 // Starts mmmove in the background and returns what /proc/<pid>/cmdline shows while it waits.
 std::string cmdline_while_running(const std::string& args) {
-    std::string cmd = std::string(MMMOVE_BINARY) + " " + args + " >/dev/null 2>&1 & echo $!";
+    std::string cmd = std::string(mmmove_binary()) + " " + args + " >/dev/null 2>&1 & echo $!";
     FILE* p = popen(cmd.c_str(), "r");
     char pid[32] = {0};
     REQUIRE(fgets(pid, sizeof pid, p));

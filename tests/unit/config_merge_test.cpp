@@ -6,13 +6,14 @@
 #include "config/config_merge.h"
 #include "config/config_secrets.h"
 #include "job/job_config.h"
+#include "../common/test_paths.h"
 
 using namespace mmmove;
 
 namespace {
 
 OrderedJson fixture() {
-    std::ifstream in(std::string(MMMOVE_FIXTURES) + "/config-source.json");
+    std::ifstream in(std::string(test::fixtures_dir()) + "/config-source.json");
     std::stringstream ss;
     ss << in.rdbuf();
     return parse_config_text(ss.str(), "fixture").json;

@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "../common/test_paths.h"
 #include "core/error.h"
 #include "job/job_file.h"
 
@@ -339,7 +340,7 @@ TEST_CASE("files.keep_contents: an anonymised refresh copies the files' contents
 }
 
 TEST_CASE("the example jobs in config/ parse as shipped", "[job]") {
-    const std::string dir = std::string(MMMOVE_SOURCE_DIR) + "/config/";
+    const std::string dir = std::string(test::source_dir()) + "/config/";
     for (const char* name : {"refresh-test.yaml", "move.yaml", "bitnami-to-postgres.yaml", "merge.yaml", "move-live.yaml"}) {
         INFO(name);
         std::ifstream in(dir + name);

@@ -75,9 +75,10 @@ std::vector<AnonymisedColumn> anonymised_columns_with(const std::vector<Anonymis
 // The model's drop_rows tables, plus `more`, less `keep` (all lower-case).
 std::set<std::string> anonymised_drop_tables(const std::vector<std::string>& more, const std::vector<std::string>& keep);
 
-// A bcrypt hash ($2b$, cost 10, fresh salt) of `password`, as Mattermost checks passwords. bcrypt
-// reads at most 72 bytes of a password. Throws Error(internal) when libxcrypt cannot make one.
-std::string test_password_hash(const std::string& password);
+// A bcrypt hash ($2b$, cost 10) of `password`, as Mattermost checks passwords, with a salt derived from
+// the anonymisation `key` (an HMAC): the same key and password give the same hash, run after run.
+// bcrypt reads at most 72 bytes of a password. Throws Error(internal) when libxcrypt cannot make one.
+std::string test_password_hash(const std::string& password, std::string_view key);
 // What Users.Password becomes under Passwords::disable: not a bcrypt (or any) hash, so no password
 // matches it, and not empty, which would read as "no password" (an SSO account).
 constexpr std::string_view disabled_password = "mmmove-anonymised:login-disabled";

@@ -356,6 +356,9 @@ std::string AnonymiseStage::fingerprint() const {
     part(kMaskVersion);
     part(engine_name(source_)), part(engine_name(dest_));
     part(options_.passwords == AnonymiseOptions::Passwords::disable ? "disable" : "test-password");
+    // The test password's hash (its salt follows from the key): another test password writes another
+    // Users.Password, which the change-column path would not look for in users who did not change.
+    if (options_.passwords == AnonymiseOptions::Passwords::test_password) part(options_.password_hash);
     part(options_.messages == TextMode::keep ? "keep" : options_.messages == TextMode::replace ? "replace" : "scramble");
     for (const AnonymisedColumn& c : options_.columns) {
         part(c.table), part(c.column), part(anon_kind_name(c.kind)), part(c.form);
@@ -446,10 +449,14 @@ std::set<std::string> anonymised_drop_tables(const std::vector<std::string>& mor
     return out;
 }
 
-// libxcrypt makes the salt from the system's random source; crypt_data is large, so it lives on the heap.
-std::string test_password_hash(const std::string& password) {
+// The salt is the job's, not the system's random source: an HMAC under the anonymisation key, so each
+// run writes the same hash and an incremental refresh leaves unchanged users alone. It is derived from
+// the key alone (never from a real password), and the hash holds nothing but the test password, which
+// staging's users are told anyway. crypt_data is large, so it lives on the heap.
+std::string test_password_hash(const std::string& password, std::string_view key) {
+    const Digest d = KeyedHash(key)("mmmove test password salt", "bcrypt $2b$ cost 10");
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-    if (!crypt_gensalt_rn("$2b$", 10, nullptr, 0, setting, sizeof setting))
+    if (!crypt_gensalt_rn("$2b$", 10, reinterpret_cast<const char*>(d.data()), 16, setting, sizeof setting))
         throw Error(ExitCode::internal, "libxcrypt could not make a bcrypt salt for the test password.");
     auto data = std::make_unique<crypt_data>();
     const char* hash = crypt_rn(password.c_str(), setting, data.get(), sizeof *data);

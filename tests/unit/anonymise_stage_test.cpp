@@ -167,7 +167,8 @@ TEST_CASE("cleared flags are false as the source engine spells them", "[unit][an
 }
 
 TEST_CASE("the test password is a bcrypt hash every user gets", "[unit][anonymise]") {
-    const std::string hash = test_password_hash("staging-pass");
+    const std::string key = "unit-key-0123456789abcdef";
+    const std::string hash = test_password_hash("staging-pass", key);
     CHECK(hash.rfind("$2b$10$", 0) == 0);
     CHECK(hash.size() == 60);
     crypt_data data{};
@@ -176,7 +177,11 @@ TEST_CASE("the test password is a bcrypt hash every user gets", "[unit][anonymis
     CHECK(std::string(again) == hash);
     const char* wrong = crypt_rn("other-pass", hash.c_str(), &data, sizeof data);
     CHECK((!wrong || std::string(wrong) != hash));
-    CHECK(test_password_hash("staging-pass") != hash);  // a fresh salt each time
+    CHECK(test_password_hash("staging-pass", key) == hash);  // the salt follows from the key: each run writes the same hash
+    const std::string other = test_password_hash("staging-pass", "another-key-0123456789abcdef");
+    CHECK(other != hash);
+    CHECK(other.substr(0, 29) != hash.substr(0, 29));  // another salt
+    CHECK(std::string(crypt_rn("staging-pass", other.c_str(), &data, sizeof data)) == other);
 
     AnonymiseOptions o = options(AnonymiseOptions::Passwords::test_password);
     o.password_hash = hash;

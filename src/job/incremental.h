@@ -17,6 +17,7 @@
 //     source's own rows, and an anonymising one only a destination holding masked rows.
 #include <string>
 
+#include "catalog/catalog.h"
 #include "db/database.h"
 #include "job/job_file.h"
 #include "transform/transform.h"
@@ -24,6 +25,7 @@
 namespace mmmove {
 
 // "" when this run may be incremental; else why it is a full refresh (one line, no secret).
-std::string full_refresh_reason(Database& src, Database& dst, const Job& job, const LoadStage* stage);
+// `src_catalog`: the source's catalog, as the run read it.
+std::string full_refresh_reason(Database& src, const Catalog& src_catalog, Database& dst, const Job& job, const LoadStage* stage);
 
 }  // namespace mmmove

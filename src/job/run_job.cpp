@@ -119,13 +119,23 @@ struct RunState {
     bool truncate = false, resume = false;
     bool incremental = false;      // a refresh as a sync through the stage (job/incremental.h)
     std::string full_reason = "";  // copy.incremental, yet a full refresh: why
+    std::optional<CheckReport> sync_check = std::nullopt;
+    std::optional<Catalog> src_catalog = std::nullopt;  // read once, before anything is written
+    const Catalog& source_catalog() {
+        if (!src_catalog) src_catalog = read_catalog(*src);
+        return *src_catalog;
+    }  // incremental: the check step's report, which the sync uses as its own
 };
 
 std::string check_step(RunState& s) {
     CheckOptions c = check_options_of(s.job);
     c.truncate = s.truncate;
-    c.resume = s.resume || s.incremental;  // incremental: the rows are an earlier refresh's, the sync's record says so
+    c.resume = s.resume;
+    // Incremental: the check the sync runs (the rows are an earlier refresh's, the sync's record says
+    // so), run once here; the sync takes its report instead of reading both catalogs again.
+    if (s.incremental) c = sync_check_options(*s.dst, c, /*recorded_left_behind=*/false);
     CheckReport report = run_check(*s.src, *s.dst, c);
+    if (s.incremental && !report.blocked()) s.sync_check = report;
     if (!s.options.quiet || report.blocked()) print_check(report, s.log);
     if (report.blocked()) {
         std::string hint = s.job.mode == "refresh" && !s.truncate && !report.dest_rows.empty()
@@ -191,6 +201,7 @@ std::string sync_step(RunState& s) {
     o.progress = Progress::style_for(s.options.quiet, isatty(STDERR_FILENO));
     o.stage = s.stage.get();
     o.recorded_left_behind = false;  // the job's skip_tables say what stays behind, not staging's record
+    if (s.sync_check) o.checked = &*s.sync_check;
     record_refresh_start(*s.dst, job.name, s.src->data_source().label());
     CatchUpResult r = run_sync(*s.src, *s.dst, o, s.log);
     if (!s.options.quiet) print_sync_summary(r, s.log);
@@ -319,7 +330,7 @@ void plan_destination(RunState& s) {
     s.resume = unfinished && s.options.resume;
     if (s.options.resume && !unfinished) s.result.warnings.push_back("--resume: no unfinished run in the destination; running from the start");
     if (s.job.mode == "refresh" && !s.resume && s.job.copy.incremental) {
-        s.full_reason = full_refresh_reason(*s.src, *s.dst, s.job, s.stage.get());
+        s.full_reason = full_refresh_reason(*s.src, s.source_catalog(), *s.dst, s.job, s.stage.get());
         s.incremental = s.result.incremental = s.full_reason.empty();
     }
     if (s.job.mode == "refresh" && !s.resume && !s.incremental) s.truncate = holds_earlier_refresh(*s.dst) || s.options.force || s.job.force;
@@ -398,7 +409,7 @@ JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log) 
         if (!options.dry_run) dest_lock.emplace(*s.dst);
         refuse_source_as_destination(*s.src, *s.dst, job, options.force || job.force, r.warnings);
         // Deny by default, before anything is written (and in --dry-run): what nobody classified stops the run.
-        if (job.has(JobStep::anonymise)) refuse_unclassified(unclassified_data(read_catalog(*s.src), job), job);
+        if (job.has(JobStep::anonymise)) refuse_unclassified(unclassified_data(s.source_catalog(), job), job);
         // Staging's identity is read before anything empties the destination.
         if (job.has(JobStep::anonymise)) s.stage = anonymise_stage(job, s.src->engine(), s.dst->engine(), staging_identity(*s.src, *s.dst));
         plan_destination(s);

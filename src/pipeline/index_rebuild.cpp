@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "catalog/catalog.h"
@@ -250,6 +251,57 @@ void refresh_materialized_views(Database& dst, const Catalog& catalog, std::ostr
         dst.exec("REFRESH MATERIALIZED VIEW " + dst.quote_ident(v));
         if (!quiet) log << "  refreshed materialized view " << printable(v) << "\n";
     }
+}
+
+namespace {
+
+// Each materialized view of the current schema with the relations its query reads (lower case).
+std::map<std::string, std::set<std::string>> view_sources(Database& dst) {
+    std::map<std::string, std::set<std::string>> out;
+    for (const auto& row : dst.query("SELECT DISTINCT v.relname, t.relname FROM pg_rewrite r JOIN pg_class v ON v.oid = r.ev_class "
+                                     "JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND "
+                                     "d.refclassid = 'pg_class'::regclass JOIN pg_class t ON t.oid = d.refobjid "
+                                     "WHERE v.relkind = 'm' AND t.oid <> v.oid AND v.relnamespace = "
+                                     "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"))
+        if (row.size() == 2 && row[0] && row[1]) out[lower(*row[0])].insert(lower(*row[1]));
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> views_reading(Database& dst, const Catalog& catalog, const std::set<std::string>& tables) {
+    if (dst.engine() != Engine::postgres) return {};
+    const auto sources = view_sources(dst);
+    std::set<std::string> stale = tables;  // grows by the views found to read a stale relation
+    std::vector<std::string> out;
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& v : catalog.materialized_views) {
+            auto it = sources.find(lower(v));
+            if (stale.count(lower(v)) || it == sources.end()) continue;
+            if (std::any_of(it->second.begin(), it->second.end(), [&](const std::string& t) { return stale.count(t) > 0; }))
+                stale.insert(lower(v)), grew = true;
+        }
+    }
+    for (const auto& v : catalog.materialized_views)
+        if (stale.count(lower(v)) && !tables.count(lower(v))) out.push_back(v);
+    return out;
+}
+
+void refresh_views(const std::vector<std::string>& views, const std::vector<Database*>& connections, std::ostream& log, bool quiet) {
+    if (views.empty() || connections.empty() || connections[0]->engine() != Engine::postgres) return;
+    std::set<std::string> names;
+    for (const auto& v : views) names.insert(lower(v));
+    bool chained = false;  // a view reading another of them: refreshed after it, so one at a time
+    for (const auto& [view, reads] : view_sources(*connections[0]))
+        if (names.count(view))
+            for (const auto& t : reads) chained = chained || names.count(t) > 0;
+    std::mutex m;
+    for_each_item(chained ? 1u : static_cast<unsigned>(connections.size()), views.size(), [&](unsigned w, size_t i) {
+        connections[w]->exec("REFRESH MATERIALIZED VIEW " + connections[w]->quote_ident(views[i]));
+        std::lock_guard lock(m);
+        if (!quiet) log << "  refreshed materialized view " << printable(views[i]) << "\n";
+    });
 }
 
 }  // namespace mmmove

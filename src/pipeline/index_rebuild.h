@@ -11,6 +11,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,13 @@ void rebuild_indexes(const DataSource& ds, const std::vector<SecondaryIndex>& in
 // told each view's name before its refresh, so a caller can name it in an error.
 void refresh_materialized_views(Database& dst, const Catalog& catalog, std::ostream& log, bool quiet,
                                 const std::function<void(const std::string&)>& on_view = {});
+// The materialized views of `catalog` that read one of `tables` (lower-case names), directly or through
+// another view that does, in the catalog's order; none on MySQL. PostgreSQL's dependency records (the
+// view's rewrite rule in pg_depend) say which; the names they give are only matched with the catalog's.
+std::vector<std::string> views_reading(Database& dst, const Catalog& catalog, const std::set<std::string>& tables);
+// Refreshes `views` (PostgreSQL), each on one of `connections`, in parallel when none of them reads
+// another materialized view (else one after the other, in the order given).
+void refresh_views(const std::vector<std::string>& views, const std::vector<Database*>& connections, std::ostream& log, bool quiet);
 
 // The checkpoint's form: [{"table": …, "name": …}, …].
 nlohmann::json indexes_to_json(const std::vector<SecondaryIndex>& indexes);

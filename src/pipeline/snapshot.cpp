@@ -1,6 +1,15 @@
 #include "pipeline/snapshot.h"
 
+#include "core/workers.h"
+
 namespace mmmove {
+
+std::vector<std::unique_ptr<Database>> connect_all(unsigned n, const std::function<std::unique_ptr<Database>()>& open) {
+    std::vector<std::unique_ptr<Database>> out(n);
+    if (n == 0) return out;
+    for_each_item(n, n, [&](unsigned, size_t i) { out[i] = open(); });
+    return out;
+}
 
 ReadSnapshot::ReadSnapshot(Database& coordinator, const Catalog& catalog, unsigned workers, std::ostream& log)
     : coordinator_(coordinator) {
@@ -8,10 +17,8 @@ ReadSnapshot::ReadSnapshot(Database& coordinator, const Catalog& catalog, unsign
     if (coordinator.engine() == Engine::postgres) {
         coordinator.begin_snapshot_read();
         std::string id = coordinator.export_snapshot();
-        for (unsigned i = 0; i < workers; ++i) {
-            workers_.push_back(Database::connect(ds, coordinator.side()));
-            workers_.back()->import_snapshot(id);
-        }
+        workers_ = connect_all(workers, [&] { return Database::connect(ds, coordinator.side()); });
+        for (auto& w : workers_) w->import_snapshot(id);
         return;
     }
     bool locked = false;

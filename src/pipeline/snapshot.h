@@ -5,6 +5,7 @@
 // coordinator blocks writes for a moment (FLUSH TABLES WITH READ LOCK, or LOCK TABLES … READ when the
 // account lacks RELOAD), every worker starts WITH CONSISTENT SNAPSHOT, then the lock is released.
 // Without either privilege a MySQL source is read by one connection.
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <vector>
@@ -13,6 +14,11 @@
 #include "db/database.h"
 
 namespace mmmove {
+
+// n connections, each made by `open`, opened at once (a connection's round trips and authentication
+// are a fixed cost of every run, which n connections need not pay n times over). The first error is
+// rethrown once every attempt has returned; the connections opened are then closed.
+std::vector<std::unique_ptr<Database>> connect_all(unsigned n, const std::function<std::unique_ptr<Database>()>& open);
 
 class ReadSnapshot {
 public:

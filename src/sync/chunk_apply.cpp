@@ -1,7 +1,9 @@
 #include "sync/chunk_apply.h"
 
 #include <algorithm>
+#include <unordered_set>
 
+#include "core/error.h"
 #include "pipeline/chunk_runner.h"
 #include "transform/convert.h"
 
@@ -67,6 +69,86 @@ ChunkApplied replace_chunk(Database& src, Database& dst, const TableComparer& tc
     return a;
 }
 
+// The last link of a KeyedRows chain: keeps a row only when its key, as the stage wrote it, is one of
+// the keys asked for. Runs after the stage's masks, so it sees the key the destination holds.
+class KeepKeys : public Transform {
+public:
+    KeepKeys(std::vector<int> columns, const std::unordered_set<std::string>& keys) : columns_(std::move(columns)), keys_(keys) {}
+    Result apply(FieldRow& row) override {
+        key_row_.clear();
+        for (int i : columns_) key_row_.push_back(row[static_cast<size_t>(i)]);
+        return keys_.count(TableComparer::key_of(key_row_)) ? Result::unchanged : Result::drop;
+    }
+
+private:
+    std::vector<int> columns_;
+    const std::unordered_set<std::string>& keys_;
+    FieldRow key_row_;
+};
+
+// The stage, with only the rows whose masked keys are in `keys` passing: how a chunk of a table whose
+// key the stage masks (Reactions.EmojiName) writes just the rows that differ.
+class KeyedRows : public LoadStage {
+public:
+    KeyedRows(const LoadStage& stage, std::vector<std::string> key_columns, const std::unordered_set<std::string>& keys)
+        : stage_(stage), key_columns_(std::move(key_columns)), keys_(keys) {}
+    TransformChain chain(const PlannedTable& table, const RowColumns& columns, ChunkIssues& issues) const override {
+        TransformChain c = stage_.chain(table, columns, issues);
+        std::vector<int> at;
+        for (const auto& k : key_columns_) {
+            at.push_back(columns.find(k));
+            if (at.back() < 0) throw Error(ExitCode::internal, "The key column " + k + " of " + table.source->name + " is not read.");
+        }
+        c.add(std::make_unique<KeepKeys>(std::move(at), keys_));
+        return c;
+    }
+    WritePlan write_plan(const PlannedTable& table) const override { return stage_.write_plan(table); }
+
+private:
+    const LoadStage& stage_;
+    std::vector<std::string> key_columns_;
+    const std::unordered_set<std::string>& keys_;
+};
+
+// A table whose key the stage masks, same engine, its rows converted as they are: the destination's
+// rows under the diff's keys are deleted by those keys, and the chunk's source rows are read again
+// through the stage, of which only those whose masked key the diff names are written. Exact because
+// the filter sees the very key the comparer computed (no conversion comes after the stage here).
+bool masked_keys_apply(Database& src, Database& dst, const TableComparer& tc, const ConvertPolicy& policy, const LoadStage* stage) {
+    if (!stage || !tc.staged() || !tc.literal_dest_keys() || src.engine() != dst.engine()) return false;
+    ChunkIssues issues;
+    return RowConverter(*tc.table().source, *tc.table().dest, src.engine(), dst.engine(), policy, issues).identity();
+}
+
+ChunkApplied apply_masked_keys(Database& src, Database& dst, const TableComparer& tc, size_t chunk, const ChunkDiff& diff,
+                               const ConvertPolicy& policy, Progress& progress, size_t progress_index, const LoadStage& stage) {
+    const PlannedTable& t = tc.table();
+    std::vector<const std::string*> keys;
+    std::unordered_set<std::string> wanted;
+    for (const auto& k : diff.differs) keys.push_back(&k), wanted.insert(k);
+    for (const auto& k : diff.missing) keys.push_back(&k.key), wanted.insert(k.key);
+    for (const auto& k : diff.extra) keys.push_back(&k.key);  // in no source row of the chunk: deleted only
+    const auto dest_columns = tc.key_columns(Side::destination);
+    for (size_t from = 0; from < keys.size(); from += kKeysPerStatement)
+        dst.exec("DELETE FROM " + dst.quote_ident(t.dest->name) + " WHERE " +
+                 key_predicate(dst, dest_columns, keys, from, std::min(keys.size(), from + kKeysPerStatement)));
+    ChunkIssues issues;
+    ChunkProgress counted(progress, progress_index);
+    KeyedRows only(stage, tc.key_columns(Side::source), wanted);
+    ChunkOutcome out = wanted.empty() ? ChunkOutcome{} : write_chunk_rows(src, dst, t, chunk, policy, counted, issues, &only);
+    if (out.rows + out.skipped != wanted.size())
+        throw Error(ExitCode::internal, "An incremental refresh of " + t.dest->name + " wrote " + std::to_string(out.rows) + " of the " +
+                                            std::to_string(wanted.size()) + " rows that differ: the source changed under its snapshot, "
+                                            "or mmmove masked a key differently. Nothing of the chunk was committed; run the job again.");
+    ChunkApplied a;
+    a.inserted = diff.missing.size();
+    a.updated = diff.differs.size();
+    a.deleted = diff.extra.size();
+    a.converted_values = issues.size();
+    issues.each([&](const std::string&, const std::string& line) { a.report_lines.push_back(line); });
+    return a;
+}
+
 }  // namespace
 
 ChunkChanges DigestChangeFinder::find(Database& source, Database& dest, size_t chunk) const {
@@ -84,6 +166,8 @@ ChunkChanges DigestChangeFinder::find(Database& source, Database& dest, size_t c
 // different chunks: whichever of its chunks is applied last, the row ends as the source holds it.
 ChunkApplied apply_chunk(Database& src, Database& dst, const TableComparer& tc, size_t chunk, const ChunkDiff& diff,
                          const ConvertPolicy& policy, Progress& progress, size_t progress_index, const LoadStage* stage) {
+    if (!tc.literal_keys() && masked_keys_apply(src, dst, tc, policy, stage))
+        return apply_masked_keys(src, dst, tc, chunk, diff, policy, progress, progress_index, *stage);
     if (!tc.literal_keys()) return replace_chunk(src, dst, tc, chunk, diff, policy, progress, progress_index, stage);
     std::vector<const std::string*> keys;
     for (const auto& k : diff.differs) keys.push_back(&k);

@@ -205,7 +205,38 @@ void run_all(std::vector<std::unique_ptr<TableRun>>& tables, ReadSnapshot& snaps
     shared.compared.stop();
 }
 
+// The materialized views, refreshed on the loaders' connections at once. An incremental refresh
+// refreshes only the views reading a table it wrote: every refresh, full or incremental, leaves all
+// views fresh, and a view of tables that did not change is what a refresh would make of it again. A
+// plain sync refreshes them all (a move's earlier passes leave them stale on purpose).
+void refresh_views_after(const CatchUpResult& result, const Catalog& catalog, Database& dst, std::vector<std::unique_ptr<Database>>& loaders,
+                         const CatchUpOptions& o, std::ostream& log) {
+    std::vector<std::string> views = catalog.materialized_views;
+    if (o.stage && !o.final_pass) {
+        std::set<std::string> written;
+        for (const auto& t : result.tables)
+            if (t.changed()) written.insert(lower(t.dest_table));
+        views = views_reading(dst, catalog, written);
+    }
+    std::vector<Database*> connections;
+    for (auto& l : loaders) connections.push_back(l.get());
+    if (connections.empty()) connections.push_back(&dst);
+    refresh_views(views, connections, log, o.quiet);
+}
+
 }  // namespace
+
+CheckOptions sync_check_options(Database& dst, const CheckOptions& base, bool recorded_left_behind) {
+    CheckOptions co = base;
+    co.resume = true;  // the destination's rows are ours: the record says so, or the sync stops
+    // The tables the copy left behind stay behind: filling them, or deleting what the destination
+    // holds in them, is not what the admin who skipped them asked for. A job says itself what stays
+    // behind (recorded_left_behind false), whatever the destination's record claims.
+    if (auto recorded = read_sync_state(dst); recorded && recorded_left_behind)
+        for (const auto& t : recorded->left_behind) co.skip_tables.insert(t);
+    co.count_dest_rows = false;  // a resumed run judges no counts; counting 1 M posts is a fixed cost of every pass
+    return co;
+}
 
 CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, std::ostream& log) {
     auto start = Clock::now();
@@ -216,15 +247,9 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     src.exec(src.engine() == Engine::postgres ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY" : "SET SESSION TRANSACTION READ ONLY");
     std::optional<DestinationLock> lock;  // one writer per destination database; --plan writes nothing
     if (!o.plan_only) lock.emplace(dst);
-    CheckOptions co = o.check;
-    co.resume = true;  // the destination's rows are ours: the record below says so, or the sync stops
-    // The tables the copy left behind stay behind: filling them, or deleting what the destination
-    // holds in them, is not what the admin who skipped them asked for.
-    if (auto recorded = read_sync_state(dst); recorded && o.recorded_left_behind)
-        for (const auto& t : recorded->left_behind) co.skip_tables.insert(t);
-    co.count_dest_rows = false;  // a resumed run judges no counts; counting 1 M posts is a fixed cost of every pass
-    CheckReport check = run_check(src, dst, co);
-    if (!o.quiet || check.blocked()) print_check(check, log);
+    const CheckOptions co = sync_check_options(dst, o.check, o.recorded_left_behind);
+    CheckReport check = o.checked ? *o.checked : run_check(src, dst, co);
+    if (!o.checked && (!o.quiet || check.blocked())) print_check(check, log);
     if (check.blocked()) throw Error(check.exit_code(), "The sync did not start: see the blocking problems above.");
     const SyncState previous = require_record(src, dst, check, o.stage);
     result.previous = previous.command + " from " + previous.source + " (" + previous.finished + ")";
@@ -243,9 +268,9 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     const int64_t snapshot_ms = source_clock_ms(src);
     ReadSnapshot snapshot(src, check.source.catalog, jobs, log);
     result.jobs = static_cast<unsigned>(snapshot.size());
-    std::vector<std::unique_ptr<Database>> loaders;
-    for (size_t i = 0; i < snapshot.size(); ++i)
-        loaders.push_back(o.plan_only ? Database::connect(dst.data_source(), Side::destination) : open_loader(dst.data_source()));
+    std::vector<std::unique_ptr<Database>> loaders = connect_all(static_cast<unsigned>(snapshot.size()), [&] {
+        return o.plan_only ? Database::connect(dst.data_source(), Side::destination) : open_loader(dst.data_source());
+    });
 
     Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
     auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes, o);
@@ -256,7 +281,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     // The views summarise the rows (Mattermost's poststats): after a change they are stale, as a copy
     // would not leave them. A final pass refreshes them anyway: a move's earlier passes skip it.
     const bool changed = std::any_of(result.tables.begin(), result.tables.end(), [](const TableCatchUp& t) { return t.changed(); });
-    if (!o.plan_only && o.refresh_views && (changed || o.final_pass)) refresh_materialized_views(dst, check.dest.catalog, log, o.quiet);
+    if (!o.plan_only && o.refresh_views && (changed || o.final_pass)) refresh_views_after(result, check.dest.catalog, dst, loaders, o, log);
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), o.stage ? "refresh" : "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,

@@ -49,7 +49,14 @@ struct CatchUpOptions {
     // say it holds rows written through a stage with the same fingerprint (the same key and rules);
     // without a stage, a record saying it holds transformed rows is refused.
     const LoadStage* stage = nullptr;
+    // The check this sync would run (sync_check_options), already run and passed by the caller (an
+    // incremental refresh's check step): not run a second time. Null: the sync runs it.
+    const CheckReport* checked = nullptr;
 };
+
+// The options a sync checks with: `base`, plus the tables the destination's record says the copy left
+// behind (they stay behind), and no row counts (a fixed cost of every pass, which a sync does not judge).
+CheckOptions sync_check_options(Database& dest, const CheckOptions& base, bool recorded_left_behind = true);
 
 struct TableCatchUp {
     std::string source_table, dest_table;

@@ -449,7 +449,9 @@ std::set<std::string> anonymised_drop_tables(const std::vector<std::string>& mor
     return out;
 }
 
-// libxcrypt makes the salt from the system's random source; crypt_data is large, so it lives on the heap.
+// The salt is the job's, not the system's random source: a keyed hash of the test password under the
+// anonymisation key (never of a real password), so each run writes the same hash and an incremental
+// refresh leaves unchanged users alone. crypt_data is large, so it lives on the heap.
 std::string test_password_hash(const std::string& password, std::string_view key) {
     // bcrypt takes 16 bytes of salt: the first 16 of a keyed hash of the password.
     const Digest salt = KeyedHash(key)("mmmove test password salt", password);

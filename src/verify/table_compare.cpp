@@ -260,8 +260,10 @@ std::vector<std::string> TableComparer::key_columns(Side side) const {
     return out;
 }
 
-bool TableComparer::literal_keys() const {
-    return keys_kept_ && !key_columns_.empty() &&
+bool TableComparer::literal_keys() const { return keys_kept_ && literal_dest_keys(); }
+
+bool TableComparer::literal_dest_keys() const {
+    return !key_columns_.empty() &&
            std::all_of(key_columns_.begin(), key_columns_.end(), [&](size_t i) { return canon_[i] == Canon::raw || canon_[i] == Canon::text; });
 }
 

@@ -64,6 +64,10 @@ public:
     // so it can be quoted as a literal to select that row on either side. False too when the stage
     // changes a key column: the destination's key does not name the source's row.
     bool literal_keys() const;
+    // True when the key values in a diff are the values as the destination spells them (text,
+    // integers), whether or not the stage masks a key column: a diff's key then names the destination's
+    // row, and the source row a masked key came from is found by masking the source's rows again.
+    bool literal_dest_keys() const;
     // A canonical key's values, in key_columns() order (nullopt for NULL).
     static std::vector<std::optional<std::string>> key_values(const std::string& key);
     // The canonical key of a row's key values as a literal-keyed table's reader returns them (the inverse).

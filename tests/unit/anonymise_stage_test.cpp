@@ -180,6 +180,8 @@ TEST_CASE("the test password is a bcrypt hash every user gets", "[unit][anonymis
     CHECK(test_password_hash("staging-pass", key) == hash);  // the same every night under one key
     CHECK(test_password_hash("staging-pass", "another-key-0123456789abcdef") != hash);
     CHECK(test_password_hash("other-pass", key).substr(0, 29) != hash.substr(0, 29));  // another password, another salt
+    const std::string other = test_password_hash("staging-pass", "another-key-0123456789abcdef");
+    CHECK(std::string(crypt_rn("staging-pass", other.c_str(), &data, sizeof data)) == other);
 
     AnonymiseOptions o = options(AnonymiseOptions::Passwords::test_password);
     o.password_hash = hash;

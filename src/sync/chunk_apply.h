@@ -56,7 +56,7 @@ public:
 private:
     std::optional<std::pair<ServerKeyHasher, ServerKeyHasher>> hashers(Database& source, Database& dest) const;
     uint64_t key_differences(Database& source, Database& dest, const std::string& source_where, const std::string& dest_where,
-                             verify_detail::ChunkDiff& diff) const;
+                             bool likely_equal, verify_detail::ChunkDiff& diff) const;
 
     const verify_detail::TableComparer& comparer_;
     std::vector<std::string> columns_;  // as the source names them

@@ -144,12 +144,36 @@ uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, SyncSha
     }
 }
 
+// The tables at one level that their finders prove unchanged as a whole (ChangeFinder::unchanged),
+// checked on every worker: their chunks need no comparison. Reads only.
+std::vector<char> unchanged_tables(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, ReadSnapshot& src,
+                                   std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared) {
+    std::vector<char> out(tables.size());  // char, not bool: each worker writes its own element
+    std::vector<size_t> at_level;
+    for (size_t i = 0; i < tables.size(); ++i)
+        if (tables[i]->level == level && tables[i]->comparer.table().chunk_count() > 1) at_level.push_back(i);
+    const auto workers = static_cast<unsigned>(std::min(src.size(), dst.size()));
+    for_each_item(workers, at_level.size(), [&](unsigned w, size_t j) {
+        TableRun& t = *tables[at_level[j]];
+        auto start = Clock::now();
+        uint64_t rows = 0;
+        const bool same = t.finder->unchanged(src.worker(w), *dst[w], rows);
+        if (same) shared.compared.add_rows(at_level[j], rows);
+        out[at_level[j]] = same;
+        std::lock_guard lock(t.m);
+        t.result.source_rows += rows;
+        t.result.seconds += since(start);
+    });
+    return out;
+}
+
 // Every chunk of the tables at one level, largest tables first, on every worker.
 void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, ReadSnapshot& src,
                std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared) {
+    const std::vector<char> unchanged = unchanged_tables(tables, level, src, dst, shared);
     std::vector<std::pair<size_t, size_t>> jobs;
     for (size_t i = 0; i < tables.size(); ++i)
-        if (tables[i]->level == level)
+        if (tables[i]->level == level && !unchanged[i])
             for (size_t c = 0; c < tables[i]->comparer.table().chunk_count(); ++c) jobs.emplace_back(i, c);
     std::stable_sort(jobs.begin(), jobs.end(), [&](const auto& a, const auto& b) {
         return tables[a.first]->comparer.table().estimated_rows > tables[b.first]->comparer.table().estimated_rows;

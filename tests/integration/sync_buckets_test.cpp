@@ -79,8 +79,9 @@ void analyze_reactions(const ScratchDb& db) {
 // After a copy and a first sync: 3 reactions hard-deleted, 2 inserted with their original's old
 // stamps, 1 soft-deleted (stamped now). The next sync must find all six and leave both sides equal.
 // Without `stamped`: 2 hard-deleted and 2 inserted with old stamps only, so the chunk holds as many
-// keys as before and nothing stamped since the last pass (the whole-chunk digest is read first).
-void bucketed_sync(Engine from, bool stamped = true) {
+// keys as before and nothing stamped since the last pass (the whole-chunk digest is read first; with
+// `chunk_rows`, the table is cut into several chunks and first checked whole, ChangeFinder::unchanged).
+void bucketed_sync(Engine from, bool stamped = true, const std::string& chunk_rows = "") {
     ScratchDb src(from, "sybs"), dst(Engine::postgres, "sybd");
     fill_sample(src, 900, 141, false, 1, false);
     auto s = src.connect(Side::source);
@@ -126,7 +127,8 @@ void bucketed_sync(Engine from, bool stamped = true) {
                 s->quote_ident(t->find_column("updateat")->name) + " = " + now + " WHERE " + soft);
     REQUIRE(std::stoull(query_one(*s, "SELECT COUNT(*) FROM " + r)) == (stamped ? rows - 1 : rows));
 
-    auto out = run_mmmove(args({"sync"}, {"--json"}));
+    auto out = run_mmmove(args({"sync"}, chunk_rows.empty() ? std::vector<std::string>{"--json"}
+                                                            : std::vector<std::string>{"--json", "--chunk-rows", chunk_rows}));
     INFO(out.output.substr(0, 4000));
     REQUIRE(out.exit_code == 0);
     auto j = json_of(out);
@@ -189,6 +191,16 @@ TEST_CASE("a sync finds hard deletes and old-stamped inserts among thousands of 
 TEST_CASE("a sync finds as many hard deletes as old-stamped inserts in a chunk with nothing stamped: PostgreSQL to PostgreSQL",
           "[e2e][sync][pg]") {
     bucketed_sync(Engine::postgres, false);
+}
+
+TEST_CASE("a sync finds as many hard deletes as old-stamped inserts in a table of several chunks with nothing stamped: PostgreSQL to PostgreSQL",
+          "[e2e][sync][pg]") {
+    bucketed_sync(Engine::postgres, false, "5000");
+}
+
+TEST_CASE("a sync finds as many hard deletes as old-stamped inserts in a table of several chunks with nothing stamped: MySQL to PostgreSQL",
+          "[e2e][sync][mysql][pg][long]") {
+    bucketed_sync(Engine::mysql, false, "5000");
 }
 
 TEST_CASE("a sync finds hard deletes and old-stamped inserts among thousands of keys a chunk: MySQL to PostgreSQL",

@@ -189,8 +189,8 @@ uint64_t ChangeColumnsFinder::key_differences(Database& source, Database& dest, 
                                 keys_where(dest, t.dest->name, dest_keys, dest_where), diff);
         return s.rows;
     }
-    // A chunk that likely holds the same keys on both sides (no new row among those stamped since the
-    // last pass) is first digested whole: about half the server's work of the bucket digests (no grouping),
+    // A chunk that likely holds the same keys on both sides (nothing in it was stamped since the last
+    // pass) is first digested whole: about half the server's work of the bucket digests (no grouping),
     // and equal digests mean equal key sets. Only where they differ are the buckets digested.
     if (likely_equal) {
         const ServerKeyDigest s = sh.digest(source, t.source->name, source_where);
@@ -246,10 +246,19 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
     ChunkChanges c;
     ChunkDiff diff;
 
-    // Changed rows first: stamped since the previous snapshot (less the margin), compared by key with
-    // the destination's, so a row stamped in the margin but already equal is not written again.
+    // Changed rows: stamped since the previous snapshot (less the margin), compared by key with the
+    // destination's, so a row stamped in the margin but already equal is not written again. Read
+    // first: a chunk with none most likely holds the same keys on both sides too.
     std::vector<std::string> candidates = keys_where(source, t.source->name, source_keys, conjunction(source_where, stamped(source)));
-    c.rows_read = candidates.size();
+
+    c.source_rows = key_differences(source, dest, source_where, dest_where, candidates.empty(), diff);
+
+    // A key found missing is read whole by the apply anyway: not compared twice.
+    std::unordered_set<std::string> seen;
+    for (const auto& k : diff.missing) seen.insert(k.key);
+    candidates.erase(std::remove_if(candidates.begin(), candidates.end(), [&](const std::string& k) { return seen.count(k) > 0; }),
+                     candidates.end());
+    c.rows_read = candidates.size() + diff.missing.size();
     std::vector<const std::string*> keys;
     for (const auto& k : candidates) keys.push_back(&k);
     for (size_t from = 0; from < keys.size(); from += kKeysPerRead) {
@@ -257,19 +266,8 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
         ChunkDiff part = comparer_.diff_where(source, dest, key_predicate(source, source_keys, keys, from, to),
                                               key_predicate(dest, dest_keys, keys, from, to));
         for (auto& k : part.differs) diff.differs.push_back(std::move(k));
-        for (auto& k : part.missing) diff.missing.push_back(std::move(k));
+        for (auto& k : part.missing) diff.missing.push_back(std::move(k));  // a key in another chunk on the destination
     }
-
-    // Then the keys alone. A chunk whose stamped rows the destination all holds (none, or rows stamped
-    // in the margin of the previous pass) most likely holds the same keys on both sides: see
-    // key_differences. A key the stamped rows found missing already is not counted twice.
-    ChunkDiff by_keys;
-    c.source_rows = key_differences(source, dest, source_where, dest_where, diff.missing.empty(), by_keys);
-    std::unordered_set<std::string> seen;
-    for (const auto& k : diff.missing) seen.insert(k.key);
-    for (auto& k : by_keys.missing)
-        if (!seen.count(k.key)) ++c.rows_read, diff.missing.push_back(std::move(k));
-    for (auto& k : by_keys.extra) diff.extra.push_back(std::move(k));
     if (!diff.differs.empty() || !diff.missing.empty() || !diff.extra.empty()) c.diff = std::move(diff);
     return c;
 }

@@ -24,16 +24,19 @@ ServerKeyDigest digest_of(const QueryRow& row, size_t from) {
 std::optional<ServerKeyHasher> ServerKeyHasher::make(Database& db, const std::vector<std::string>& columns,
                                                      const std::vector<ColumnKind>& kinds) {
     if (db.engine() != Engine::postgres || columns.empty() || columns.size() != kinds.size()) return std::nullopt;
-    std::string text;
+    // Each column hashed on its own, seeded with the hash of the columns before it: no text is built
+    // per key, and column boundaries count (("ab", "c") is not ("a", "bc")). An integer is hashed as
+    // a bigint, whatever width each side gives it.
+    std::string hash = "0";
     for (size_t i = 0; i < columns.size(); ++i) {
         if (kinds[i] != ColumnKind::text && kinds[i] != ColumnKind::integer) return std::nullopt;
-        const std::string c = db.quote_ident(columns[i]) + "::text";
-        // Every column but the last carries its length: ("ab", "c") and ("a", "bc") differ.
-        text += (text.empty() ? "" : " || ") + (i + 1 < columns.size() ? "octet_length(" + c + ")::text || ':' || " + c : c);
+        const std::string c = db.quote_ident(columns[i]);
+        // COLLATE "C": the hash of the bytes, whatever the column's collation (a case-insensitive one
+        // would hash "A" as "a" and hide a key that changed case).
+        hash = kinds[i] == ColumnKind::integer ? "hashint8extended(" + c + "::bigint, " + hash + ")"
+                                               : "hashtextextended(" + c + "::text COLLATE \"C\", " + hash + ")";
     }
-    // COLLATE "C": the hash of the bytes, whatever the column's collation (a case-insensitive one
-    // would hash "A" as "a" and hide a key that changed case).
-    return ServerKeyHasher("hashtextextended((" + text + ") COLLATE \"C\", 0)");
+    return ServerKeyHasher(hash);
 }
 
 // Each key's hash as column h of a derived table.

@@ -1,10 +1,10 @@
 #pragma once
 // Digests of a chunk's primary keys that the database server computes (internal to sync's change-column
 // path, PostgreSQL to PostgreSQL): the keys then never cross the wire unless the two sides' digests
-// differ. Each key's hash is hashtextextended() (the hash PostgreSQL's hash partitioning uses, kept
-// stable across versions) of its canonical text in the "C" collation: the one column's text, or each
-// column's length in bytes, ":" and its text, the last column's text alone. A digest is the key count
-// and the sum of the hashes, read back as decimal text. Primary-key columns are NOT NULL, so every key
+// differ. Each key's hash chains PostgreSQL's extended hash functions (those its hash partitioning
+// uses, kept stable across versions) over its columns, each column's hash seeded with the one before:
+// hashtextextended() of a text column's bytes (the "C" collation), hashint8extended() of an integer.
+// A digest is the key count and the sum of the hashes, read back as decimal text. Primary-key columns are NOT NULL, so every key
 // has a text. Equal digests mean equal key sets (a 64-bit sum would have to collide); digests that
 // differ only because two servers hash differently cost time (the keys are then read and compared
 // client-side, which is exact), never correctness.

@@ -144,28 +144,54 @@ uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, SyncSha
     }
 }
 
-// Every chunk of the tables at one level, largest tables first, on every worker.
-void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, ReadSnapshot& src,
-               std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared) {
-    std::vector<std::pair<size_t, size_t>> jobs;
-    for (size_t i = 0; i < tables.size(); ++i)
-        if (tables[i]->level == level)
-            for (size_t c = 0; c < tables[i]->comparer.table().chunk_count(); ++c) jobs.emplace_back(i, c);
+constexpr size_t kWholeTable = SIZE_MAX;  // a job's chunk: the table's whole-table check (ChangeFinder::unchanged)
+
+// A table of several chunks that its finder proves unchanged as a whole needs no chunk compared. Reads only.
+void check_whole(TableRun& t, size_t ti, Database& s, Database& d, SyncShared& shared, std::vector<char>& unchanged) {
+    uint64_t rows = 0;
+    const bool same = t.finder->unchanged(s, d, rows);
+    if (same) shared.compared.add_rows(ti, rows);
+    unchanged[ti] = same;
+    std::lock_guard lock(t.m);
+    t.result.source_rows += rows;
+}
+
+// Jobs on every worker, largest tables first. A failed chunk's transaction was rolled back by its
+// guard; the pool keeps its error, takes no further job and rethrows it once every worker has returned.
+void run_jobs(std::vector<std::unique_ptr<TableRun>>& tables, std::vector<std::pair<size_t, size_t>>& jobs, ReadSnapshot& src,
+              std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared, std::vector<char>& unchanged) {
     std::stable_sort(jobs.begin(), jobs.end(), [&](const auto& a, const auto& b) {
         return tables[a.first]->comparer.table().estimated_rows > tables[b.first]->comparer.table().estimated_rows;
     });
-    // A failed chunk's transaction was rolled back by its guard; the pool keeps its error, takes no
-    // further chunk and rethrows it once every worker has returned.
     const auto workers = static_cast<unsigned>(std::min(src.size(), dst.size()));
     for_each_item(workers, jobs.size(), [&](unsigned w, size_t j) {
         auto [ti, chunk] = jobs[j];
         auto start = Clock::now();
         shared.compared.set_active(ti, +1);
-        shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
+        if (chunk == kWholeTable)
+            check_whole(*tables[ti], ti, src.worker(w), *dst[w], shared, unchanged);
+        else
+            shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
         shared.compared.set_active(ti, -1);
         std::lock_guard lock(tables[ti]->m);
         tables[ti]->result.seconds += since(start);
     });
+}
+
+// The tables at one level: first the whole-table checks of the tables of several chunks, alongside
+// the chunks of the others; then the chunks of the tables those checks did not prove unchanged.
+void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, ReadSnapshot& src,
+               std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared) {
+    std::vector<char> unchanged(tables.size());  // char, not bool: each job writes its own element
+    std::vector<std::pair<size_t, size_t>> jobs;
+    for (size_t i = 0; i < tables.size(); ++i)
+        if (tables[i]->level == level) jobs.emplace_back(i, tables[i]->comparer.table().chunk_count() > 1 ? kWholeTable : 0);
+    run_jobs(tables, jobs, src, dst, shared, unchanged);
+    jobs.clear();
+    for (size_t i = 0; i < tables.size(); ++i)
+        if (tables[i]->level == level && tables[i]->comparer.table().chunk_count() > 1 && !unchanged[i])
+            for (size_t c = 0; c < tables[i]->comparer.table().chunk_count(); ++c) jobs.emplace_back(i, c);
+    run_jobs(tables, jobs, src, dst, shared, unchanged);
 }
 
 // One run per planned table, each known to both progress displays.

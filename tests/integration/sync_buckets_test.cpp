@@ -76,9 +76,13 @@ void analyze_reactions(const ScratchDb& db) {
         d->query("ANALYZE TABLE " + t);  // returns a result set
 }
 
-// After a copy and a first sync: 3 reactions hard-deleted, 2 inserted with their original's old
-// stamps, 1 soft-deleted (stamped now). The next sync must find all six and leave both sides equal.
-void bucketed_sync(Engine from) {
+// After a copy and a first sync: 2 reactions hard-deleted, 2 inserted with their original's old
+// stamps (so the table holds as many keys as before), 1 soft-deleted (stamped now). The next sync
+// must find all five and leave both sides equal. The stamped row is on the destination already, so
+// the chunk's keys are first digested whole (ChangeColumnsFinder::key_differences). Without
+// `stamped`: nothing stamped since the last pass; with `chunk_rows`, the table is cut into several
+// chunks and first checked whole (ChangeFinder::unchanged).
+void bucketed_sync(Engine from, bool stamped = true, const std::string& chunk_rows = "") {
     ScratchDb src(from, "sybs"), dst(Engine::postgres, "sybd");
     fill_sample(src, 900, 141, false, 1, false);
     auto s = src.connect(Side::source);
@@ -107,7 +111,7 @@ void bucketed_sync(Engine from) {
                s->quote_literal(*row[0][2]);
     };
     const std::string old1 = nth(10), old2 = nth(4000), soft = nth(7000);
-    for (int i : {100, 3000, 8000}) s->exec("DELETE FROM " + r + " WHERE " + nth(i));
+    for (int i : {100, 3000}) s->exec("DELETE FROM " + r + " WHERE " + nth(i));
     for (const auto* where : {&old1, &old2}) {  // a copy under a new emoji name, with the original's stamps
         std::string cols, values;
         for (const auto& c : t->columns) {
@@ -118,17 +122,20 @@ void bucketed_sync(Engine from) {
     }
     const std::string now = query_one(*s, from == Engine::postgres ? "SELECT (extract(epoch FROM now()) * 1000)::bigint"
                                                                    : "SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS UNSIGNED)");
-    s->exec("UPDATE " + r + " SET " + s->quote_ident(t->find_column("deleteat")->name) + " = " + now + ", " +
-            s->quote_ident(t->find_column("updateat")->name) + " = " + now + " WHERE " + soft);
+    if (stamped)
+        s->exec("UPDATE " + r + " SET " + s->quote_ident(t->find_column("deleteat")->name) + " = " + now + ", " +
+                s->quote_ident(t->find_column("updateat")->name) + " = " + now + " WHERE " + soft);
+    REQUIRE(std::stoull(query_one(*s, "SELECT COUNT(*) FROM " + r)) == rows);
 
-    auto out = run_mmmove(args({"sync"}, {"--json"}));
+    auto out = run_mmmove(args({"sync"}, chunk_rows.empty() ? std::vector<std::string>{"--json"}
+                                                            : std::vector<std::string>{"--json", "--chunk-rows", chunk_rows}));
     INFO(out.output.substr(0, 4000));
     REQUIRE(out.exit_code == 0);
     auto j = json_of(out);
-    CHECK(reactions(j, "deleted") == 3);
+    CHECK(reactions(j, "deleted") == 2);
     CHECK(reactions(j, "inserted") == 2);
-    CHECK(reactions(j, "updated") == 1);
-    CHECK(reactions(j, "rows_compared") == 3);  // the soft delete and the two old-stamped rows, not every row
+    CHECK(reactions(j, "updated") == (stamped ? 1u : 0u));
+    CHECK(reactions(j, "rows_compared") == (stamped ? 3u : 2u));  // the soft delete and the two old-stamped rows, not every row
     CHECK(run_mmmove(args({"verify"})).exit_code == 0);
 }
 
@@ -179,6 +186,21 @@ TEST_CASE("PostgreSQL's key digests are equal for equal keys and change with one
 
 TEST_CASE("a sync finds hard deletes and old-stamped inserts among thousands of keys a chunk: PostgreSQL to PostgreSQL", "[e2e][sync][pg]") {
     bucketed_sync(Engine::postgres);
+}
+
+TEST_CASE("a sync finds as many hard deletes as old-stamped inserts in a chunk with nothing stamped: PostgreSQL to PostgreSQL",
+          "[e2e][sync][pg]") {
+    bucketed_sync(Engine::postgres, false);
+}
+
+TEST_CASE("a sync finds as many hard deletes as old-stamped inserts in a table of several chunks with nothing stamped: PostgreSQL to PostgreSQL",
+          "[e2e][sync][pg]") {
+    bucketed_sync(Engine::postgres, false, "5000");
+}
+
+TEST_CASE("a sync finds as many hard deletes as old-stamped inserts in a table of several chunks with nothing stamped: MySQL to PostgreSQL",
+          "[e2e][sync][mysql][pg][long]") {
+    bucketed_sync(Engine::mysql, false, "5000");
 }
 
 TEST_CASE("a sync finds hard deletes and old-stamped inserts among thousands of keys a chunk: MySQL to PostgreSQL",

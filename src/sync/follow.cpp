@@ -47,13 +47,13 @@ FollowPass::FollowPass(Database& source, Database& dest, bool use_stream, bool q
     : log_(log), quiet_(quiet), use_stream_(use_stream) {
     const FollowRecordRead r = read_follow_state(dest);
     if (!r.present) return;
+    named_slot_ = r.slot;
     if (source.engine() != Engine::postgres) {
         give_up("the source is not PostgreSQL", false);
         return;
     }
     if (!r.record) {
         give_up(r.why_not, false);
-        if (!r.slot.empty()) log_ << "  a replication slot " << r.slot << " may remain on the source: " << how_to_drop(r.slot) << "\n";
         return;
     }
     try {
@@ -85,6 +85,9 @@ void FollowPass::give_up(const std::string& why, bool keep_following) {
     if (!keep_following) forget_ = true, record_.reset();
     log_ << "  not using the source's change stream (" << why << "): scanning"
          << (keep_following ? "" : "; mmmove no longer follows this source (copy --follow again to)") << "\n";
+    if (!keep_following && !named_slot_.empty() && why.find("no longer exists") == std::string::npos)
+        log_ << "  a replication slot " << named_slot_ << " may remain on the source and keep its WAL: drop it there with "
+             << drop_slot_sql(named_slot_) << "\n";
 }
 
 void FollowPass::read(Database& snapshot, const std::map<std::string, std::vector<std::string>>& key_columns) {

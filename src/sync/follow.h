@@ -89,6 +89,7 @@ private:
     std::optional<XidSnapshot> current_;   // this pass's
     std::optional<sync_detail::StreamHints> hints_;
     std::map<std::string, std::vector<std::string>> keyed_;  // the tables the stream was read for
+    std::string named_slot_;               // the record's slot name, when it has a slot's form
     bool forget_ = false;                  // a record that cannot be followed: removed at finish
     bool use_stream_;
     std::string note_;

@@ -65,7 +65,7 @@ FollowPass::FollowPass(Database& source, Database& dest, bool use_stream, bool q
         }
         if (state.confirmed_lsn != r.record->lsn) {
             give_up("the slot " + r.record->slot + " moved since the last pass (another reader consumed it, or it was made "
-                           "again), so its stream may lack changes; drop it with " + how_to_drop(r.record->slot),
+                           "again), so its stream may lack changes",
                     false);
             return;
         }

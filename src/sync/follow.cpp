@@ -103,7 +103,7 @@ void FollowPass::read(Database& snapshot, const std::map<std::string, std::vecto
             note_ = "this pass compares every row";
             return;
         }
-        const std::string upto = flushed_lsn_now(*conn_);
+        const std::string upto = upto_ = flushed_lsn_now(*conn_);
         const auto schema = conn_->query("SELECT current_schema()");
         hints_ = sync_detail::read_follow_stream(*conn_, record_->slot, upto, record_->snapshot, *current_,
                                                  schema.empty() ? "" : schema[0][0].value_or(""), key_columns, kMaxKeysPerTable);

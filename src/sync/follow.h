@@ -79,6 +79,10 @@ public:
     void finish(Database& dest);
     std::string slot() const { return record_ ? record_->slot : ""; }
     std::string note() const { return note_; }  // why the stream was not used, "" when it was
+    // What was read: the position read up to, the stream's lines and transactions.
+    std::string read_summary() const {
+        return hints_ ? upto_ + ", " + std::to_string(hints_->lines) + " lines, " + std::to_string(hints_->transactions) + " transactions" : "";
+    }
 
 private:
     void give_up(const std::string& why, bool keep_following);
@@ -89,6 +93,7 @@ private:
     std::optional<XidSnapshot> current_;   // this pass's
     std::optional<sync_detail::StreamHints> hints_;
     std::map<std::string, std::vector<std::string>> keyed_;  // the tables the stream was read for
+    std::string upto_;
     std::string named_slot_;               // the record's slot name, when it has a slot's form
     bool forget_ = false;                  // a record that cannot be followed: removed at finish
     bool use_stream_;

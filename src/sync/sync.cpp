@@ -284,6 +284,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     if (!o.plan_only) follow->finish(dst);  // after the record: the slot moves only past what this pass wrote
     result.follow_slot = follow->slot();
     result.follow_note = follow->note();
+    result.follow_read = follow->read_summary();
     if (o.final_pass && !o.plan_only) measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
     result.seconds = since(start);
     if (o.verify && !o.plan_only && o.stage) {

@@ -75,6 +75,7 @@ struct CatchUpResult {
     std::string source_moved_error;           // final_pass: why it could not be measured
     std::string follow_slot;                  // the source's replication slot this sync followed (sync/follow.h), or ""
     std::string follow_note;                  // why the change stream was not used, or ""
+    std::string follow_read;                  // what was read of the stream: up to where, lines, transactions
 };
 
 CatchUpResult run_sync(Database& source, Database& dest, const CatchUpOptions& options, std::ostream& log);

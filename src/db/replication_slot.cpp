@@ -117,7 +117,9 @@ std::string flushed_lsn_now(Database& conn) {
     conn.begin();
     std::string lsn;
     try {
-        conn.query("SELECT pg_current_xact_id()");  // an xid: the commit writes and flushes a commit record
+        // A transaction that wrote no WAL commits asynchronously even under synchronous_commit = on;
+        // an empty transactional decoding message (WAL only, no data) makes its commit flush.
+        conn.query("SELECT pg_logical_emit_message(true, 'mmmove', '')");
         lsn = conn.query("SELECT pg_current_wal_insert_lsn()::text").at(0).at(0).value_or("");
         conn.commit();
     } catch (...) {

@@ -51,8 +51,9 @@ bool drop_follow_slot(Database& conn, const std::string& name);
 // The snapshot of the transaction `db` is in (pg_current_snapshot()).
 XidSnapshot current_xid_snapshot(Database& db);
 // An LSN at or after the commit record of every transaction that committed before this call, flushed
-// to disk (so decoding reaches it even under synchronous_commit = off): a synchronous commit of an
-// otherwise empty transaction with an xid, which flushes the WAL up to its own commit record.
+// to disk (so decoding reaches it even under synchronous_commit = off): a synchronous commit of a
+// transaction holding only an empty decoding message (WAL, no data), which flushes the WAL up to its
+// own commit record. (A transaction that wrote no WAL before its commit record is not flushed.)
 std::string flushed_lsn_now(Database& conn);
 // Moves the slot's confirmed position to `lsn` (never back); returns the position it now has.
 std::string advance_follow_slot(Database& conn, const std::string& name, const std::string& lsn);

@@ -39,6 +39,9 @@ void add_copy(CLI::App& app, Action& action) {
     cmd->add_flag("--resume", options.resume, "finish a copy that was interrupted (killed, lost connection, server restart)");
     cmd->add_flag("--verify", options.verify,
                   "then compare every row of the destination with the source, on the snapshot the copy read (as mmmove verify)");
+    cmd->add_flag("--follow", options.follow,
+                  "PostgreSQL source: create a logical replication slot before the snapshot, so later syncs read only the "
+                  "keys that changed (needs wal_level=logical and REPLICATION; drop it with sync --stop-following)");
     cmd->add_flag("--no-defer-indexes", no_defer, "keep secondary indexes during the load instead of rebuilding them after");
     cmd->callback([&action] {
         action = [] {

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "db/destination_lock.h"
+#include "pipeline/follow_start.h"
 #include "sync/final_pass.h"
 #include "sync/sync.h"
 
@@ -16,6 +18,7 @@ void add_sync(CLI::App& app, Action& action) {
     static std::vector<std::string> skip;
     static std::string overlong = "stop", invalid_json = "stop", refused = "stop";
     static bool json = false;
+    static bool stop = false;
     auto* cmd = app.add_subcommand("sync", "bring a destination mmmove filled up to the source's current state (inserts, updates, deletes)");
     add_side_flags(*cmd, sides, true, true);
     cmd->add_flag("--plan", options.plan_only, "compare and print what would change; write nothing");
@@ -24,6 +27,8 @@ void add_sync(CLI::App& app, Action& action) {
                   "compare every row of every table, not only the rows whose change columns (UpdateAt...) moved since the last copy or sync");
     cmd->add_flag("--final", options.final_pass,
                   "the cut-over's last pass, Mattermost stopped: then prove the source stood still while it ran (else exit code 11)");
+    cmd->add_flag("--stop-following", stop,
+                  "drop the replication slot a copy --follow created on the source (it keeps the source's WAL), and sync nothing");
     cmd->add_flag("--resume", options.resume, "finish a sync that was interrupted (a sync simply runs again: each chunk commits whole)");
     cmd->add_option("--skip-table", skip, "a source table to leave behind, as the copy left it (repeatable)");
     cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");
@@ -46,6 +51,12 @@ void add_sync(CLI::App& app, Action& action) {
                 throw Error(ExitCode::bad_input, "--final writes and then proves the source stood still; --plan writes nothing. Use one of them.");
             auto src = Database::connect(resolve_data_source(sides.from, Side::source, sides.from_password_file), Side::source);
             auto dst = Database::connect(resolve_data_source(sides.to, Side::destination, sides.to_password_file), Side::destination);
+            if (stop) {
+                DestinationLock lock(*dst);
+                const std::string slot = stop_following(*src, *dst, std::cerr);
+                if (json) std::cout << nlohmann::json({{"dropped_slot", slot}}).dump(2) << "\n";
+                return 0;
+            }
             CatchUpResult result = run_sync(*src, *dst, options, std::cerr);
             if (json) {
                 auto j = nlohmann::json::parse(sync_summary_json(result));

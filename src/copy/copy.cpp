@@ -17,6 +17,7 @@
 #include "pipeline/issue_log.h"
 #include "pipeline/planner.h"
 #include "pipeline/snapshot.h"
+#include "pipeline/follow_start.h"
 #include "pipeline/sync_state.h"
 
 namespace mmmove {
@@ -67,6 +68,8 @@ struct CopyRun {
     bool resuming = false;
     std::unique_ptr<ReadSnapshot> snapshot;  // the source as the copy reads it; --verify reads it again
     int64_t source_ms = 0;                   // the source's clock just before the first snapshot (source_moved.h)
+    std::optional<FollowStart> follow;       // --follow: the slot, created before the snapshot
+    std::optional<XidSnapshot> follow_snapshot;  // the snapshot's transaction ids, for the follow record
     bool source_ms_unknown = false;          // resumed from a checkpoint that does not hold it
 };
 
@@ -146,6 +149,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
                            {"bounds", plan_bounds(run.plan)}, {"indexes", indexes_to_json(run.deferred)}});
         drop_indexes(dst, run.deferred);
         forget_sync_state(dst);  // the destination holds what this copy makes of it, once it completes
+        stop_following(src, dst, log);  // an earlier copy's slot would keep the source's WAL for nothing
     }
     run.done_before = checkpoint.done();
     return run;
@@ -217,6 +221,20 @@ void measure_moved_on(const CopyRun& run, CopyResult& result) {
     }
 }
 
+// A copy that failed after creating its slot drops it: a resumed copy does not follow, and the slot
+// would keep the source's WAL for nothing.
+void drop_unused_slot(Database& src, CopyRun& run, std::ostream& log) {
+    if (!run.follow) return;
+    try {
+        auto conn = Database::connect(src.data_source(), Side::source);
+        drop_follow_slot(*conn, run.follow->slot);
+        log << "  dropped the replication slot " << run.follow->slot << " this copy created on the source\n";
+    } catch (const std::exception&) {
+        log << "  the replication slot " << run.follow->slot << " remains on the source: " << how_to_drop(run.follow->slot) << "\n";
+    }
+    run.follow.reset();
+}
+
 // Phase 2: every chunk, then the bootstrap tables. A value the policy refuses puts the destination
 // back as it was found; anything else keeps the committed chunks for --resume.
 void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run, CopyResult& result, std::vector<TableCopy>& copies,
@@ -224,8 +242,15 @@ void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run,
     try {
         unsigned jobs = worker_count(o.jobs);
         note_snapshot_moment(src, run, checkpoint);
+        // The slot before the snapshot: every transaction the snapshot does not see is then in the stream.
+        if (o.follow && run.resuming && !run.done_before.empty())
+            log << "  not following the source's changes: a resumed copy read its first chunks before any slot existed; "
+                   "syncs will scan (copy --truncate --follow to follow)\n";
+        else if (o.follow)
+            run.follow = start_following(src, log);
         run.snapshot = std::make_unique<ReadSnapshot>(src, result.check.source.catalog, jobs, log);
         ReadSnapshot& snapshot = *run.snapshot;
+        if (run.follow) run.follow_snapshot = current_xid_snapshot(snapshot.worker(0));
         result.jobs = static_cast<unsigned>(snapshot.size());
         std::vector<std::unique_ptr<Database>> loaders;
         for (unsigned i = 0; i < result.jobs; ++i) loaders.push_back(open_loader(dst.data_source()));
@@ -246,6 +271,7 @@ void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run,
         replace_bootstrap_rows(run, snapshot, *loaders[0], o, progress, copies);
         progress.stop();
     } catch (const Error& e) {
+        drop_unused_slot(src, run, log);
         if (e.code() != ExitCode::data)
             throw Error(e.code(), std::string(e.what()) + "\nThe chunks copied so far are kept: run the same command with --resume "
                                                           "to finish the copy (or with --truncate to start again). The source was only read.");
@@ -342,6 +368,10 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
                     o.stage ? o.stage->fingerprint() : ""};
     for (const auto& [table, rows] : result.left_behind) state.left_behind.push_back(lower(table));  // a sync leaves them too
     record_sync_state(dst, state);
+    if (run.follow && run.follow_snapshot) {
+        record_following(dst, *run.follow, *run.follow_snapshot, log);
+        result.follow_slot = run.follow->slot;
+    }
     result.seconds = since(start);
     if (o.verify && o.stage) {
         if (!o.quiet) log << "  verifying every row through the same transforms, on the snapshot the copy read\n";

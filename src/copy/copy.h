@@ -42,6 +42,7 @@ struct CopyOptions {
     uint64_t defer_indexes_min_rows = 20000;
     Progress::Style progress = Progress::Style::quiet;
     bool verify = false;             // compare every row afterwards, on the snapshot the copy read
+    bool follow = false;             // --follow: create a slot on a PostgreSQL source before the snapshot (sync/follow.h)
     // Transforms between read and write (an anonymised refresh's masks), or null. With a stage,
     // verify puts the source rows through it before comparing (verify/stage_verify.h).
     const LoadStage* stage = nullptr;
@@ -73,6 +74,7 @@ struct CopyResult {
     // unset when it could not be measured (source_moved_error says why).
     std::optional<SourceMoved> source_moved;
     std::string source_moved_error;
+    std::string follow_slot;  // --follow: the replication slot created on the source, "" when not following
     bool counts_match() const;
 };
 

@@ -58,6 +58,7 @@ std::string copy_summary_json(const CopyResult& r) {
     j["destination"] = r.check.dest.label;
     j["seconds"] = r.seconds;
     j["index_seconds"] = r.index_seconds;
+    j["follow_slot"] = r.follow_slot;
     j["workers"] = r.jobs;
     j["resumed"] = r.resumed;
     j["counts_match"] = r.counts_match();

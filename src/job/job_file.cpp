@@ -249,10 +249,11 @@ std::vector<std::string> read_command(const JobReader& r, const JobValue& v) {
 }
 
 JobMove read_move(const JobReader& r, const JobValue& v) {
-    JobFields f = r.fields(v, {"until_changed_rows", "max_passes", "stop", "start"});
+    JobFields f = r.fields(v, {"until_changed_rows", "max_passes", "stop", "start", "follow"});
     JobMove m;
     if_present(f, "until_changed_rows", [&](const JobValue& x) { m.until_changed_rows = r.number(x, 0, 1000000000000); });
     if_present(f, "max_passes", [&](const JobValue& x) { m.max_passes = static_cast<unsigned>(r.number(x, 1, 100)); });
+    if_present(f, "follow", [&](const JobValue& x) { m.follow = r.boolean(x); });
     if_present(f, "stop", [&](const JobValue& x) { m.stop = read_command(r, x); });
     if_present(f, "start", [&](const JobValue& x) { m.start = read_command(r, x); });
     return m;

@@ -100,6 +100,9 @@ struct JobMove {
     uint64_t until_changed_rows = 1000;
     unsigned max_passes = 5;
     std::vector<std::string> stop, start;  // argv; empty = none
+    // PostgreSQL source: the copy creates a replication slot so the passes read only the changed keys
+    // (sync/follow.h); the final pass's success drops it.
+    bool follow = false;
 };
 
 struct Job {

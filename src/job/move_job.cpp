@@ -11,6 +11,7 @@
 #include "core/printable.h"
 #include "core/trusted_path.h"
 #include "pipeline/sync_state.h"
+#include "pipeline/follow_start.h"
 #include "sync/final_pass.h"
 #include "sync/sync.h"
 
@@ -144,7 +145,9 @@ void final_pass(const Job& job, Database& src, Database& dst, CatchUpOptions o, 
         m.final_moved = r.source_moved;
         if (!source_stood_still(r)) throw Error(ExitCode::source_moving, final_pass_failure(r));
         if (!quiet) print_final_pass(r, log);
-        return pass_detail(m.passes.back()) + "; the source stood still";
+        // The source is stopped and the destination holds it: the slot (move.follow) would only keep its WAL.
+        const std::string dropped = r.follow_slot.empty() ? "" : stop_following(src, dst, log);
+        return pass_detail(m.passes.back()) + "; the source stood still" + (dropped.empty() ? "" : "; dropped the slot " + dropped);
     });
     if (r.verify)
         steps.run("verify", [&] {

@@ -238,6 +238,7 @@ std::string copy_step(RunState& s) {
     o.chunk_rows = job.copy.chunk_rows;
     o.resume = s.resume;
     o.verify = job.has(JobStep::verify) && job.mode != "move";  // a move verifies on its final snapshot
+    o.follow = job.mode == "move" && job.move.follow;
     o.stage = s.stage.get();
     o.progress = Progress::style_for(s.options.quiet, isatty(STDERR_FILENO));
     if (job.mode == "refresh" && !s.resume) record_refresh_start(*s.dst, job.name, s.src->data_source().label());

@@ -20,6 +20,7 @@
 #include "pipeline/sync_state.h"
 #include "sync/chunk_apply.h"
 #include "sync/final_pass.h"
+#include "sync/follow.h"
 
 namespace mmmove {
 namespace {
@@ -250,6 +251,22 @@ void refresh_views_after(const CatchUpResult& result, const Catalog& catalog, Da
     refresh_views(views, connections, log, o.quiet);
 }
 
+// The change stream's hints, read right after the snapshot, replace the scanning finders of the tables
+// whose keys the stream names (keys named as literals, compared as they are).
+void use_stream(FollowPass& follow, Database& snapshot, std::vector<std::unique_ptr<TableRun>>& tables) {
+    if (!follow.following()) return;
+    std::map<std::string, std::vector<std::string>> keys;
+    for (const auto& t : tables)
+        if (t->comparer.literal_keys() && !t->comparer.staged() && !t->comparer.key_columns(Side::source).empty())
+            keys[t->comparer.table().source->name] = t->comparer.key_columns(Side::source);
+    follow.read(snapshot, keys);
+    for (auto& t : tables)
+        if (auto finder = follow.finder_for(t->comparer)) {
+            t->finder = std::move(finder);
+            t->result.method = "stream";
+        }
+}
+
 }  // namespace
 
 CheckOptions sync_check_options(Database& dst, const CheckOptions& base, bool recorded_left_behind) {
@@ -289,6 +306,8 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
         for (auto& t : plan.tables)
             if (!o.stage->keeps_column(t, t.key_column)) t.bounds.clear(), t.key_column.clear();
     unsigned jobs = worker_count(o.jobs);
+    // The change stream, when a copy --follow left a slot to follow (sync/follow.h): checked before the snapshot.
+    auto follow = std::make_unique<FollowPass>(src, dst, !o.full && !o.stage, o.quiet, log);
     // This snapshot's moment, read just before it, as copy does (source_moved.h): the next sync reads
     // what was stamped since, and a final pass what was stamped while it ran.
     const int64_t snapshot_ms = source_clock_ms(src);
@@ -300,6 +319,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
 
     Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
     auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes, o);
+    use_stream(*follow, snapshot.worker(0), tables);
     SyncShared shared{o, compared, writes, {}, {}};
     run_all(tables, snapshot, loaders, shared);
     for (auto& t : tables) result.tables.push_back(t->result);
@@ -312,6 +332,10 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
         record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), o.stage ? "refresh" : "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,
                                          o.stage ? o.stage->fingerprint() : ""});
+    if (!o.plan_only) follow->finish(dst);  // after the record: the slot moves only past what this pass wrote
+    result.follow_slot = follow->slot();
+    result.follow_note = follow->note();
+    result.follow_read = follow->read_summary();
     if (o.final_pass && !o.plan_only) measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
     result.seconds = since(start);
     if (o.verify && !o.plan_only && o.stage) {

@@ -63,7 +63,7 @@ struct TableCatchUp {
     uint64_t inserted = 0, updated = 0, deleted = 0;
     uint64_t source_rows = 0;        // rows the source's snapshot holds (their keys at least were compared)
     uint64_t rows_compared = 0;      // source rows read whole and compared (all of them on the digest path)
-    std::string method = "digest";   // how changes were found: "digest" or "change_columns" (chunk_apply.h)
+    std::string method = "digest";   // how changes were found: "digest", "change_columns" (chunk_apply.h) or "stream" (follow.h)
     uint64_t converted_values = 0;   // values the edge conversion changed on the way (as a copy reports them)
     size_t chunks = 0, chunks_changed = 0;
     bool whole_chunks = false;       // keys that cannot be named as literals: differing chunks replaced whole
@@ -83,6 +83,9 @@ struct CatchUpResult {
     std::optional<StageVerifyResult> stage_verify;  // verify with a stage
     std::optional<SourceMoved> source_moved;  // final_pass: what the source wrote after the sync's snapshot
     std::string source_moved_error;           // final_pass: why it could not be measured
+    std::string follow_slot;                  // the source's replication slot this sync followed (sync/follow.h), or ""
+    std::string follow_note;                  // why the change stream was not used, or ""
+    std::string follow_read;                  // what was read of the stream: up to where, lines, transactions
 };
 
 CatchUpResult run_sync(Database& source, Database& dest, const CatchUpOptions& options, std::ostream& log);

@@ -68,6 +68,7 @@ std::string sync_summary_json(const CatchUpResult& r) {
     j["updated"] = updated;
     j["deleted"] = deleted;
     j["left_behind"] = r.left_behind;
+    if (!r.follow_slot.empty() || !r.follow_note.empty()) j["follow"] = {{"slot", r.follow_slot}, {"note", r.follow_note}, {"read", r.follow_read}};
     if (r.verify) j["verify"] = nlohmann::json::parse(verify_json(*r.verify));
     return j.dump(2);
 }

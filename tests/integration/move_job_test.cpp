@@ -266,3 +266,40 @@ TEST_CASE("a move job whose source moves on during the copy gives no sync advice
     CHECK(step_status(s, "stop") == "skipped");
     CHECK(step_status(s, "start") == "absent");  // the job has no start command
 }
+
+TEST_CASE("a move job with move.follow syncs through the change stream and drops its slot after the final pass",
+          "[e2e][pg][run][move][follow]") {
+    ScratchDb src(Engine::postgres, "src"), dst(Engine::postgres, "dst");
+    fill_sample(src, 300, 141, false, 1, false);
+    auto s = src.connect(Side::source);
+    {
+        INFO("the test PostgreSQL needs wal_level = logical: restart it with scripts/servers (stop, then start)");
+        REQUIRE(query_one(*s, "SHOW wal_level") == "logical");
+    }
+    MoveFiles f(dst);
+    f.write(src, dst, "  until_changed_rows: 10\n  max_passes: 3\n  follow: true\n", false);
+    auto run = run_mmmove({"run", f.job});
+    INFO(run.output);
+    const std::string marker = "created the replication slot ";
+    const auto at = run.output.find(marker);
+    REQUIRE(at != std::string::npos);
+    const std::string slot = run.output.substr(at + marker.size(), run.output.find(' ', at + marker.size()) - at - marker.size());
+    struct Drop {  // whatever happened: a slot keeps the server's WAL
+        Database& db;
+        std::string slot;
+        ~Drop() {
+            try {
+                db.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = " + db.quote_literal(slot));
+            } catch (...) {
+            }
+        }
+    } drop{*s, slot};
+    CHECK(run.exit_code == 0);
+    CHECK_THAT(run.output, Catch::Contains("the source stood still during the final sync"));
+    CHECK_THAT(run.output, Catch::Contains("dropped the replication slot " + slot));
+    CHECK(query_one(*s, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = " + s->quote_literal(slot)) == "0");
+    auto d = dst.connect();
+    CHECK(query_one(*d, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'mmmove_follow_state'") == "0");
+    auto v = run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet"});
+    CHECK(v.exit_code == 0);
+}

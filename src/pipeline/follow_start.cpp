@@ -1,0 +1,59 @@
+#include "pipeline/follow_start.h"
+
+#include "core/error.h"
+#include "pipeline/follow_state.h"
+
+namespace mmmove {
+namespace {
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+std::string how_to_drop(const std::string& slot) {
+    return "mmmove sync --stop-following, or on the source: " + drop_slot_sql(slot);
+}
+
+std::optional<FollowStart> start_following(Database& source, std::ostream& log) {
+    if (source.engine() != Engine::postgres) {
+        log << "  not following the source's changes: following needs a PostgreSQL source; syncs will scan\n";
+        return std::nullopt;
+    }
+    try {
+        auto conn = Database::connect(source.data_source(), Side::source);
+        const std::string name = new_follow_slot_name();
+        FollowStart start{name, create_follow_slot(*conn, name)};
+        log << "  following the source's changes: created the replication slot " << name << " on the source. It keeps the "
+               "source's WAL until it is dropped (a move job drops it after its final pass); drop it with " << how_to_drop(name) << "\n";
+        return start;
+    } catch (const std::exception& e) {
+        log << "  not following the source's changes: the source cannot be followed (" << first_line(e.what())
+            << "); the copy goes on, and syncs will scan\n";
+        return std::nullopt;
+    }
+}
+
+void record_following(Database& dest, const FollowStart& start, const XidSnapshot& snapshot, std::ostream& log) {
+    record_follow_state(dest, FollowRecord{start.slot, start.lsn, snapshot});
+    log << "  the next sync follows the source's changes through the slot " << start.slot << " (" << how_to_drop(start.slot) << ")\n";
+}
+
+std::string stop_following(Database& source, Database& dest, std::ostream& log) {
+    const FollowRecordRead r = read_follow_state(dest);
+    std::string dropped;
+    if (!r.slot.empty() && source.engine() == Engine::postgres) {
+        auto conn = Database::connect(source.data_source(), Side::source);
+        // Only a slot of mmmove's name and of the kind it makes, in this database.
+        const SlotState state = follow_slot_state(*conn, r.slot);
+        if ((state.why_not.empty() || state.why_not.find("invalidated") != std::string::npos) && drop_follow_slot(*conn, r.slot)) {
+            dropped = r.slot;
+            log << "  dropped the replication slot " << r.slot << " on the source: mmmove no longer follows its changes\n";
+        } else {
+            log << "  no replication slot to drop (" << (state.why_not.empty() ? "none" : state.why_not) << ")\n";
+        }
+    }
+    if (r.present) forget_follow_state(dest);
+    return dropped;
+}
+
+}  // namespace mmmove

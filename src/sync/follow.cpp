@@ -1,0 +1,157 @@
+#include "sync/follow.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace mmmove {
+namespace {
+
+// Past this many keys of one table in a pass, the table is scanned: the key set stays bounded.
+constexpr size_t kMaxKeysPerTable = 200000;
+constexpr size_t kKeysPerRead = 500;  // keys per by-key comparison: statements stay well under packet limits
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+namespace sync_detail {
+
+StreamChangeFinder::StreamChangeFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> keys, size_t chunks)
+    : comparer_(comparer), keys_(std::move(keys)), chunks_(std::max<size_t>(1, chunks)) {}
+
+ChunkChanges StreamChangeFinder::find(Database& source, Database& dest, size_t chunk) const {
+    ChunkChanges c;
+    const size_t from = keys_.size() * chunk / chunks_, to = keys_.size() * (chunk + 1) / chunks_;
+    if (from >= to) return c;
+    const auto source_keys = comparer_.key_columns(Side::source), dest_keys = comparer_.key_columns(Side::destination);
+    std::vector<const std::string*> keys;
+    for (size_t i = from; i < to; ++i) keys.push_back(&keys_[i]);
+    verify_detail::ChunkDiff diff;
+    for (size_t k = 0; k < keys.size(); k += kKeysPerRead) {
+        const size_t end = std::min(keys.size(), k + kKeysPerRead);
+        auto part = comparer_.diff_where(source, dest, key_predicate(source, source_keys, keys, k, end),
+                                         key_predicate(dest, dest_keys, keys, k, end));
+        for (auto& d : part.differs) diff.differs.push_back(std::move(d));
+        for (auto& d : part.missing) diff.missing.push_back(std::move(d));
+        for (auto& d : part.extra) diff.extra.push_back(std::move(d));
+    }
+    c.source_rows = c.rows_read = keys.size();
+    if (!diff.differs.empty() || !diff.missing.empty() || !diff.extra.empty()) c.diff = std::move(diff);
+    return c;
+}
+
+}  // namespace sync_detail
+
+FollowPass::FollowPass(Database& source, Database& dest, bool use_stream, bool quiet, std::ostream& log)
+    : log_(log), quiet_(quiet), use_stream_(use_stream) {
+    const FollowRecordRead r = read_follow_state(dest);
+    if (!r.present) return;
+    named_slot_ = r.slot;
+    if (source.engine() != Engine::postgres) {
+        give_up("the source is not PostgreSQL", false);
+        return;
+    }
+    if (!r.record) {
+        give_up(r.why_not, false);
+        return;
+    }
+    try {
+        conn_ = Database::connect(source.data_source(), Side::source);
+        const SlotState state = follow_slot_state(*conn_, r.record->slot);
+        if (!state.why_not.empty()) {
+            give_up(state.why_not, false);
+            return;
+        }
+        if (state.confirmed_lsn != r.record->lsn) {
+            give_up("the slot " + r.record->slot + " moved since the last pass (another reader consumed it, or it was made "
+                           "again), so its stream may lack changes",
+                    false);
+            return;
+        }
+        record_ = r.record;
+    } catch (const std::exception& e) {
+        give_up("the slot could not be read: " + first_line(e.what()), true);
+    }
+}
+
+FollowPass::~FollowPass() = default;
+
+// `keep_following`: a passing problem (the record stays as it is, which stays correct: the slot keeps
+// every transaction the recorded snapshot did not see); else the record is removed at finish().
+void FollowPass::give_up(const std::string& why, bool keep_following) {
+    note_ = why;
+    hints_.reset();
+    if (!keep_following) forget_ = true, record_.reset();
+    log_ << "  not using the source's change stream (" << why << "): scanning"
+         << (keep_following ? "" : "; mmmove no longer follows this source (copy --follow again to)") << "\n";
+    if (!keep_following && !named_slot_.empty() && why.find("no longer exists") == std::string::npos)
+        log_ << "  a replication slot " << named_slot_ << " may remain on the source and keep its WAL: drop it there with "
+             << drop_slot_sql(named_slot_) << "\n";
+}
+
+void FollowPass::read(Database& snapshot, const std::map<std::string, std::vector<std::string>>& key_columns) {
+    if (!record_) return;
+    try {
+        current_ = current_xid_snapshot(snapshot);
+        if (record_->snapshot.xmax > current_->xmax) {
+            current_.reset();
+            give_up("the recorded snapshot is later than the source's", false);
+            return;
+        }
+        if (!use_stream_) {
+            note_ = "this pass compares every row";
+            return;
+        }
+        const std::string upto = upto_ = flushed_lsn_now(*conn_);
+        const auto schema = conn_->query("SELECT current_schema()");
+        hints_ = sync_detail::read_follow_stream(*conn_, record_->slot, upto, record_->snapshot, *current_,
+                                                 schema.empty() ? "" : schema[0][0].value_or(""), key_columns, kMaxKeysPerTable);
+        keyed_ = key_columns;
+        if (hints_->unusable) {
+            note_ = hints_->why;
+            log_ << "  not using the source's change stream (" << note_ << "): scanning every table\n";
+            return;
+        }
+        for (const auto& [table, h] : hints_->tables)
+            if (h.scan && !quiet_) log_ << "  " << table << ": the change stream cannot tell its changes (" << h.why << "): scanning it\n";
+    } catch (const std::exception& e) {
+        hints_.reset();
+        note_ = "the stream could not be read: " + first_line(e.what());
+        log_ << "  not using the source's change stream (" << note_ << "): scanning\n";
+    }
+}
+
+std::unique_ptr<sync_detail::ChangeFinder> FollowPass::finder_for(const verify_detail::TableComparer& comparer) const {
+    if (!hints_ || hints_->unusable) return nullptr;
+    const std::string& name = comparer.table().source->name;
+    if (!keyed_.count(name)) return nullptr;
+    std::vector<std::string> keys;
+    if (auto it = hints_->tables.find(name); it != hints_->tables.end()) {
+        if (it->second.scan) return nullptr;
+        keys.assign(it->second.keys.begin(), it->second.keys.end());
+    }
+    return std::make_unique<sync_detail::StreamChangeFinder>(comparer, std::move(keys), comparer.table().chunk_count());
+}
+
+void FollowPass::finish(Database& dest) {
+    if (forget_) {
+        forget_follow_state(dest);
+        return;
+    }
+    if (!record_ || !current_) return;
+    try {
+        // Only once the pass is complete: every transaction before advance_to is one its snapshot saw.
+        std::string lsn = hints_ && !hints_->advance_to.empty() ? advance_follow_slot(*conn_, record_->slot, hints_->advance_to)
+                                                                : follow_slot_state(*conn_, record_->slot).confirmed_lsn;
+        if (lsn.empty()) return give_up("the slot " + record_->slot + " is gone", false), forget_follow_state(dest);
+        record_follow_state(dest, FollowRecord{record_->slot, lsn, *current_});
+        log_ << "  following the source's changes through the slot " << record_->slot << " (" << how_to_drop(record_->slot) << ")\n";
+    } catch (const std::exception& e) {
+        // The record still names the earlier snapshot and position: the next pass finds the slot moved
+        // (and scans) or reads the same transactions again; either is correct.
+        log_ << "  could not record the follow position (" << first_line(e.what()) << "): the next sync may scan\n";
+    }
+}
+
+}  // namespace mmmove

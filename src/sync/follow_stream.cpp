@@ -1,0 +1,220 @@
+// Reading test_decoding's text (see follow_stream.h). Its form, as PostgreSQL 15 prints it:
+//   table <schema>.<table>: <INSERT|UPDATE|DELETE|TRUNCATE>: <tuple> | (no-tuple-data) | <flags>
+//   UPDATE may print " old-key:" <tuple> " new-tuple:" <tuple> when the key changed;
+//   a tuple is " <name>[<type>]:<value>" per column; names as quote_identifier() prints them; values
+//   null, unchanged-toast-datum, bare numbers and booleans, or a '…' literal with ' doubled.
+#include "sync/follow_stream.h"
+
+#include "verify/table_compare.h"
+
+namespace mmmove::sync_detail {
+namespace {
+
+struct Cursor {
+    const std::string& s;
+    size_t at = 0;
+    bool starts(std::string_view w) const { return s.compare(at, w.size(), w) == 0; }
+    bool take(std::string_view w) {
+        if (!starts(w)) return false;
+        at += w.size();
+        return true;
+    }
+    bool done() const { return at >= s.size(); }
+};
+
+// An identifier as quote_identifier() prints it: "…" with " doubled, or bare up to a stop character.
+std::optional<std::string> identifier(Cursor& c, std::string_view stops) {
+    std::string out;
+    if (c.take("\"")) {
+        for (;;) {
+            if (c.done()) return std::nullopt;
+            char ch = c.s[c.at++];
+            if (ch != '"') { out += ch; continue; }
+            if (c.take("\"")) { out += '"'; continue; }
+            return out;
+        }
+    }
+    while (!c.done() && stops.find(c.s[c.at]) == std::string_view::npos) out += c.s[c.at++];
+    if (out.empty()) return std::nullopt;
+    return out;
+}
+
+// A '…' literal with ' doubled, the cursor on its opening quote.
+std::optional<std::string> literal(Cursor& c) {
+    std::string out;
+    if (!c.take("'")) return std::nullopt;
+    for (;;) {
+        if (c.done()) return std::nullopt;
+        char ch = c.s[c.at++];
+        if (ch != '\'') { out += ch; continue; }
+        if (c.take("'")) { out += '\''; continue; }
+        return out;
+    }
+}
+
+// Columns until the end or " new-tuple:" (left for the caller).
+std::optional<std::vector<DecodedColumn>> tuple(Cursor& c) {
+    std::vector<DecodedColumn> cols;
+    while (!c.done() && !c.starts(" new-tuple:")) {
+        if (!c.take(" ")) return std::nullopt;
+        DecodedColumn col;
+        auto name = identifier(c, "[");
+        if (!name || !c.take("[")) return std::nullopt;
+        col.name = *name;
+        const size_t end = c.s.find("]:", c.at);
+        if (end == std::string::npos) return std::nullopt;
+        col.type = c.s.substr(c.at, end - c.at);
+        c.at = end + 2;
+        if (c.starts("'") || c.starts("B'")) {
+            c.take("B");
+            auto v = literal(c);
+            if (!v) return std::nullopt;
+            col.value = std::move(*v);
+            col.quoted = true;
+        } else {
+            size_t stop = c.s.find(' ', c.at);
+            if (stop == std::string::npos) stop = c.s.size();
+            col.value = c.s.substr(c.at, stop - c.at);
+            c.at = stop;
+        }
+        cols.push_back(std::move(col));
+    }
+    return cols;
+}
+
+// Key columns of these types are printed as the servers spell them, and mmmove names them as literals.
+bool key_type(const DecodedColumn& c) {
+    if (c.type == "character varying" || c.type == "text") return c.quoted;
+    if (c.type == "bigint" || c.type == "integer" || c.type == "smallint")
+        return !c.quoted && !c.value.empty() &&
+               c.value.find_first_not_of("-0123456789") == std::string::npos;
+    return false;
+}
+
+}  // namespace
+
+std::optional<DecodedChange> parse_decoded_change(const std::string& line) {
+    Cursor c{line};
+    DecodedChange d;
+    if (!c.take("table ")) return std::nullopt;
+    auto schema = identifier(c, ".");
+    if (!schema || !c.take(".")) return std::nullopt;
+    auto table = identifier(c, ":");
+    if (!table || !c.take(": ")) return std::nullopt;
+    d.schema = *schema, d.table = *table;
+    for (const char* action : {"INSERT", "UPDATE", "DELETE", "TRUNCATE"})
+        if (c.take(std::string(action) + ":")) d.action = action;
+    if (d.action.empty()) return std::nullopt;
+    if (d.action == "TRUNCATE" || c.starts(" (no-tuple-data)")) return d;  // no key: tuples stay empty
+    if (d.action == "UPDATE" && c.take(" old-key:")) {
+        auto old = tuple(c);
+        if (!old || !c.take(" new-tuple:")) return d.tuples.clear(), d;
+        d.tuples.push_back(std::move(*old));
+    }
+    auto row = tuple(c);
+    if (!row || !c.done()) {
+        d.tuples.clear();
+        return d;
+    }
+    d.tuples.push_back(std::move(*row));
+    return d;
+}
+
+std::optional<std::vector<std::string>> change_keys(const DecodedChange& change, const std::vector<std::string>& key_columns) {
+    if (change.tuples.empty() || key_columns.empty()) return std::nullopt;
+    std::vector<std::string> keys;
+    for (const auto& t : change.tuples) {
+        std::vector<const DecodedColumn*> values;
+        for (const auto& name : key_columns) {
+            const DecodedColumn* found = nullptr;
+            for (const auto& col : t)
+                if (col.name == name) found = &col;
+            if (!found || !key_type(*found)) return std::nullopt;
+            values.push_back(found);
+        }
+        FieldRow row;
+        for (const auto* v : values) row.push_back(Field::of(v->value));
+        keys.push_back(verify_detail::TableComparer::key_of(row));
+    }
+    return keys;
+}
+
+namespace {
+
+void scan_table(TableHints& t, std::string why) {
+    if (t.scan) return;
+    t.scan = true;
+    t.why = std::move(why);
+    std::set<std::string>().swap(t.keys);
+}
+
+// One change line of a transaction the previous pass did not see.
+void take_change(StreamHints& out, const std::string& data, const std::string& schema,
+                 const std::map<std::string, std::vector<std::string>>& key_columns, size_t max_keys) {
+    auto change = parse_decoded_change(data);
+    if (!change) {
+        out.unusable = true;
+        out.why = "a change line mmmove cannot read";
+        return;
+    }
+    if (change->schema != schema) return;
+    auto columns = key_columns.find(change->table);
+    if (columns == key_columns.end()) return;  // a table this sync does not bring over
+    TableHints& t = out.tables[change->table];
+    if (t.scan) return;
+    auto keys = change_keys(*change, columns->second);
+    if (!keys) return scan_table(t, change->action == "TRUNCATE" ? "truncated" : "a change without a key mmmove can name");
+    for (auto& k : *keys) t.keys.insert(std::move(k));
+    if (t.keys.size() > max_keys) scan_table(t, "more than " + std::to_string(max_keys) + " keys changed");
+}
+
+uint32_t xid_of(const std::optional<std::string>& text) {
+    const std::string v = text.value_or("");
+    if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos) return 0;
+    const unsigned long long x = std::stoull(v);
+    return x > 0xFFFFFFFFull ? 0 : static_cast<uint32_t>(x);
+}
+
+}  // namespace
+
+StreamHints read_follow_stream(Database& conn, const std::string& slot, const std::string& upto, const XidSnapshot& previous,
+                               const XidSnapshot& current, const std::string& schema,
+                               const std::map<std::string, std::vector<std::string>>& key_columns, size_t max_keys) {
+    StreamHints out;
+    if (!follow_slot_name(slot) || !lsn_form(upto)) return out.unusable = true, out.why = "not a slot mmmove follows", out;
+    conn.begin();
+    try {
+        // Peeked, never consumed: the slot moves only once the pass is complete (advance_follow_slot).
+        conn.exec("DECLARE mmmove_follow NO SCROLL CURSOR FOR SELECT lsn::text, xid::text, data FROM pg_logical_slot_peek_changes(" +
+                  conn.quote_literal(slot) + ", " + conn.quote_literal(upto) +
+                  "::pg_lsn, NULL, 'include-xids', '1', 'skip-empty-xacts', '1')");
+        bool skip = false, held = false;  // held: a transaction `current` does not see came: advance no further
+        for (;;) {
+            auto rows = conn.query("FETCH 2000 FROM mmmove_follow");
+            if (rows.empty()) break;
+            for (const auto& r : rows) {
+                if (r.size() != 3 || !r[2]) continue;
+                const std::string& data = *r[2];
+                const uint32_t xid = xid_of(r[1]);
+                ++out.lines;
+                if (data.rfind("BEGIN", 0) == 0) {
+                    ++out.transactions;
+                    skip = xid != 0 && previous.sees(xid);  // its rows are in the destination already
+                } else if (data.rfind("COMMIT", 0) == 0) {
+                    if (held || xid == 0 || !current.sees(xid)) held = true;
+                    else if (lsn_form(r[0].value_or(""))) out.advance_to = *r[0];
+                } else if (data.rfind("table ", 0) == 0 && !skip && !out.unusable) {
+                    take_change(out, data, schema, key_columns, max_keys);
+                }
+            }
+        }
+        conn.exec("CLOSE mmmove_follow");
+        conn.commit();
+    } catch (...) {
+        conn.rollback();
+        throw;
+    }
+    return out;
+}
+
+}  // namespace mmmove::sync_detail

@@ -218,6 +218,7 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
     info(r, std::string("Destination: ") + r.dest.label + ", server " + r.dest.server_version + ", table names: " +
                 table_case_name(r.dest.catalog.table_case) + ", " + describe_version(r.dest) + ".");
     note_systems_versions(r);
+    check_other_sessions(r, dest, o);
     if (!source_has_schema(r)) return r;
     if (holds_only_mmmove_tables(r.dest.catalog)) {
         plan_schema_creation(r, o);

@@ -26,6 +26,8 @@ void add_sync(CLI::App& app, Action& action) {
                   "the cut-over's last pass, Mattermost stopped: then prove the source stood still while it ran (else exit code 11)");
     cmd->add_flag("--resume", options.resume, "finish a sync that was interrupted (a sync simply runs again: each chunk commits whole)");
     cmd->add_option("--skip-table", skip, "a source table to leave behind, as the copy left it (repeatable)");
+    cmd->add_flag("--allow-other-sessions", options.check.allow_other_sessions,
+                  "write although other sessions (a running Mattermost) use the destination database");
     cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");
     cmd->add_option("--on-overlong", overlong, "a text longer than the destination column: stop (default) or truncate")
         ->check(CLI::IsMember({"stop", "truncate"}));

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "db/database.h"
+#include "db/other_sessions.h"
 #include "db/transport.h"
 
 namespace mmmove {
@@ -162,6 +163,9 @@ public:
             exec("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
             exec("SET SESSION net_read_timeout = 3600, net_write_timeout = 3600");
             exec("SET SESSION time_zone = '+00:00'");
+            // Marks this connection as mmmove's, so other_sessions() does not count it as a foreign
+            // session (PROCESSLIST shows no program name). Source connections take no lock at all.
+            if (side == Side::destination) query(mysql_session_mark_sql());
         } catch (...) {
             mysql_close(conn_);
             conn_ = nullptr;

@@ -132,6 +132,7 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     CheckOptions co = o.check;
     co.merge = true;
     co.resume = r.resumed;
+    co.writes = !o.plan_only;
     r.check = run_check(src, dst, co);
     if (!r.check.blocked()) run.scope = MergeScope::resolve(src, r.check.source.catalog, o.scope);
     if (r.resumed && run.saved.value("scope", ScopeRequest().state()) != o.scope.state())

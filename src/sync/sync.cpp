@@ -217,6 +217,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     std::optional<DestinationLock> lock;  // one writer per destination database; --plan writes nothing
     if (!o.plan_only) lock.emplace(dst);
     CheckOptions co = o.check;
+    co.writes = !o.plan_only;
     co.resume = true;  // the destination's rows are ours: the record below says so, or the sync stops
     // The tables the copy left behind stay behind: filling them, or deleting what the destination
     // holds in them, is not what the admin who skipped them asked for.

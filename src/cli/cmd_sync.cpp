@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/json_text.h"
 #include "sync/final_pass.h"
 #include "sync/sync.h"
 
@@ -52,7 +53,7 @@ void add_sync(CLI::App& app, Action& action) {
             if (json) {
                 auto j = nlohmann::json::parse(sync_summary_json(result));
                 if (options.final_pass) j["final"] = final_pass_json(result);
-                std::cout << j.dump(2) << "\n";
+                std::cout << json_text(j, 2) << "\n";
             } else {
                 print_sync_summary(result, std::cout);
             }

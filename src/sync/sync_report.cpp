@@ -2,6 +2,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "core/printable.h"
 #include "sync/sync.h"
 
@@ -69,7 +70,7 @@ std::string sync_summary_json(const CatchUpResult& r) {
     j["deleted"] = deleted;
     j["left_behind"] = r.left_behind;
     if (r.verify) j["verify"] = nlohmann::json::parse(verify_json(*r.verify));
-    return j.dump(2);
+    return json_text(j, 2);
 }
 
 }  // namespace mmmove

@@ -1,6 +1,6 @@
 // A server may return any bytes for a table name: a PostgreSQL database in SQL_ASCII hands its
-// names to a UTF-8 client unconverted. The --json summaries of copy and sync are still written (the
-// bytes that are not UTF-8 become U+FFFD) and name the table, instead of aborting the command.
+// names to a UTF-8 client unconverted. sync's --json summary is still written (the bytes that are not
+// UTF-8 become U+FFFD) and names the table, instead of aborting the command.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -29,23 +29,19 @@ bool names_left_behind(const nlohmann::json& list, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("copy and sync write their --json summaries when a table name is not UTF-8", "[e2e][sync][pg]") {
+TEST_CASE("sync writes its --json summary when a table name is not UTF-8", "[e2e][sync][pg]") {
     ScratchDb src(Engine::postgres, "jns"), dst(Engine::postgres, "jnd");
     recreate_as_sql_ascii(src);
     fill_sample(src, 20, 141, false, 1, false);
+    REQUIRE(run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--quiet"}).exit_code == 0);
     {
         auto s = src.connect(Side::source);
         s->exec("SET client_encoding = 'LATIN1'");  // the server takes the byte as it is sent
         s->exec("CREATE TABLE \"caf\xe9\" (id varchar(26) PRIMARY KEY)");
     }
-    const std::string shown = "caf\xef\xbf\xbd";  // café with é as U+FFFD
-    CliRun copy = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--skip-missing-tables", "--quiet", "--json"});
-    INFO(copy.output.substr(0, 3000));
-    REQUIRE(copy.exit_code == 0);
-    CHECK(names_left_behind(json_of(copy)["left_behind"], shown));
-
+    // The new table is one the destination lacks: left behind, and named in the summary.
     CliRun synced = sync(src, dst, {"--skip-missing-tables"});
     INFO(synced.output.substr(0, 3000));
     REQUIRE(synced.exit_code == 0);
-    CHECK(names_left_behind(json_of(synced)["left_behind"], shown));
+    CHECK(names_left_behind(json_of(synced)["left_behind"], "caf\xef\xbf\xbd"));  // café, é as U+FFFD
 }

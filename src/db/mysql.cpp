@@ -164,8 +164,9 @@ public:
             exec("SET SESSION net_read_timeout = 3600, net_write_timeout = 3600");
             exec("SET SESSION time_zone = '+00:00'");
             // Marks this connection as mmmove's, so other_sessions() does not count it as a foreign
-            // session (PROCESSLIST shows no program name). Source connections take no lock at all.
-            if (side == Side::destination) query(mysql_session_mark_sql());
+            // session (PROCESSLIST shows no program name). Source connections take no lock at all. A
+            // server without GET_LOCK (Galera) leaves the connection unmarked: it then counts as another's.
+            if (side == Side::destination) try_mark_session();
         } catch (...) {
             mysql_close(conn_);
             conn_ = nullptr;
@@ -174,6 +175,14 @@ public:
     }
     ~MyDatabase() override {
         if (conn_) mysql_close(conn_);
+    }
+
+    void try_mark_session() {
+        try {
+            query(mysql_session_mark_sql());
+        } catch (const Error&) {
+            // Not marked: refusing the connection for it would stop even a verify.
+        }
     }
 
     Engine engine() const override { return Engine::mysql; }

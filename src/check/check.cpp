@@ -226,6 +226,7 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
                                         "whatever the DSNs): a copy or sync into it would empty or rewrite the source. Check --to.");
         return r;
     }
+    check_other_sessions(r, dest, o);
     if (!source_has_schema(r)) return r;
     if (holds_only_mmmove_tables(r.dest.catalog)) {
         plan_schema_creation(r, o);

@@ -35,6 +35,10 @@ struct CheckOptions {
     bool merge = false;           // a merge: the destination holds a live instance's data, by design
     bool count_dest_rows = true;  // false (sync): dest_rows names the tables holding rows, counts left 0
     std::set<std::string> skip_tables;  // lower-case names
+    // The command writes into the destination (copy, sync, merge, run): other sessions connected to the
+    // destination database block it unless allowed; for check they are a warning.
+    bool writes = false;
+    bool allow_other_sessions = false;  // --allow-other-sessions: a warning instead
 };
 
 struct CheckReport {

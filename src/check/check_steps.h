@@ -33,4 +33,8 @@ void check_value_fit(CheckReport& r, const CheckOptions& o);
 // (unless --truncate), and sets r.fresh_destination when it holds only that.
 void check_destination_rows(CheckReport& r, Database& dest, const CheckOptions& o);
 
+// Other sessions on the destination database (a running Mattermost): blocks a writing command unless
+// allowed, warns otherwise; notes when the account cannot see every session.
+void check_other_sessions(CheckReport& r, Database& dest, const CheckOptions& o);
+
 }  // namespace mmmove::check_steps

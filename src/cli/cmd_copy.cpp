@@ -21,6 +21,8 @@ void add_copy(CLI::App& app, Action& action) {
     cmd->add_flag("--lower-case-tables", options.lower_case_tables,
                   "with --create-schema on MySQL: lower-case table names, as Bitnami's servers use");
     cmd->add_option("--skip-table", skip, "a source table to leave behind (repeatable)");
+    cmd->add_flag("--allow-other-sessions", options.check.allow_other_sessions,
+                  "write although other sessions (a running Mattermost) use the destination database");
     cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");
     cmd->add_option("--on-overlong", overlong, "a text longer than the destination column: stop (default) or truncate")
         ->check(CLI::IsMember({"stop", "truncate"}));

@@ -31,6 +31,8 @@ void add_merge(CLI::App& app, Action& action) {
     cmd->add_option("--files-from", options.files_from, "the source's data directory: its files join the destination's (needs --files-to)");
     cmd->add_option("--files-to", options.files_to, "the destination's data directory (never a file replaced)");
     cmd->add_flag("--verify", options.verify, "then compare every merged row with the source's, through the ID map (exit 7 on a difference)");
+    cmd->add_flag("--allow-other-sessions", options.check.allow_other_sessions,
+                  "write although other sessions (a running Mattermost) use the destination database");
     cmd->add_flag("--resume", options.resume, "finish a merge that was interrupted, with the plan it saved");
     cmd->add_flag("--quiet", options.quiet, "print only the plan's conflicts and the summary");
     cmd->add_flag("--json", json, "print the plan and the result as JSON on stdout (for scripts)");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/json_text.h"
 #include "db/destination_lock.h"
 #include "pipeline/follow_start.h"
 #include "sync/final_pass.h"
@@ -31,6 +32,8 @@ void add_sync(CLI::App& app, Action& action) {
                   "drop the replication slot a copy --follow created on the source (it keeps the source's WAL), and sync nothing");
     cmd->add_flag("--resume", options.resume, "finish a sync that was interrupted (a sync simply runs again: each chunk commits whole)");
     cmd->add_option("--skip-table", skip, "a source table to leave behind, as the copy left it (repeatable)");
+    cmd->add_flag("--allow-other-sessions", options.check.allow_other_sessions,
+                  "write although other sessions (a running Mattermost) use the destination database");
     cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");
     cmd->add_option("--on-overlong", overlong, "a text longer than the destination column: stop (default) or truncate")
         ->check(CLI::IsMember({"stop", "truncate"}));
@@ -61,7 +64,7 @@ void add_sync(CLI::App& app, Action& action) {
             if (json) {
                 auto j = nlohmann::json::parse(sync_summary_json(result));
                 if (options.final_pass) j["final"] = final_pass_json(result);
-                std::cout << j.dump(2) << "\n";
+                std::cout << json_text(j, 2) << "\n";
             } else {
                 print_sync_summary(result, std::cout);
             }

@@ -91,6 +91,7 @@ CopyRun prepare(Database& src, Database& dst, const CopyOptions& o, CopyResult& 
 
     CheckOptions check_options = o.check;
     check_options.resume = run.resuming;
+    check_options.writes = true;
     result.check = run_check(src, dst, check_options);
     if (!o.quiet || result.check.blocked()) print_check(result.check, log);
     if (result.check.blocked()) throw Error(result.check.exit_code(), "The copy did not start: see the blocking problems above.");

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "copy/copy.h"
+#include "core/json_text.h"
 #include "core/printable.h"
 
 namespace mmmove {
@@ -83,7 +84,7 @@ std::string copy_summary_json(const CopyResult& r) {
     else
         j["source_moved_on"] = {{"moved_on", nullptr}, {"error", printable(r.source_moved_error)}};
     if (r.verify) j["verify"] = nlohmann::json::parse(verify_json(*r.verify));
-    return j.dump(2);
+    return json_text(j, 2);
 }
 
 }  // namespace mmmove

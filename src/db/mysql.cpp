@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "db/database.h"
+#include "db/other_sessions.h"
 #include "db/transport.h"
 
 namespace mmmove {
@@ -162,6 +163,10 @@ public:
             exec("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
             exec("SET SESSION net_read_timeout = 3600, net_write_timeout = 3600");
             exec("SET SESSION time_zone = '+00:00'");
+            // Marks this connection as mmmove's, so other_sessions() does not count it as a foreign
+            // session (PROCESSLIST shows no program name). Source connections take no lock at all. A
+            // server without GET_LOCK (Galera) leaves the connection unmarked: it then counts as another's.
+            if (side == Side::destination) try_mark_session();
         } catch (...) {
             mysql_close(conn_);
             conn_ = nullptr;
@@ -170,6 +175,14 @@ public:
     }
     ~MyDatabase() override {
         if (conn_) mysql_close(conn_);
+    }
+
+    void try_mark_session() {
+        try {
+            query(mysql_session_mark_sql());
+        } catch (const Error&) {
+            // Not marked: refusing the connection for it would stop even a verify.
+        }
     }
 
     Engine engine() const override { return Engine::mysql; }

@@ -1,12 +1,35 @@
 #include "job/incremental.h"
 
+#include <set>
+
 #include "catalog/catalog.h"
 #include "core/error.h"
+#include "core/printable.h"
 #include "job/refresh_target.h"
 #include "pipeline/checkpoint.h"
 #include "pipeline/sync_state.h"
 
 namespace mmmove {
+namespace {
+
+// How copy.skip_tables changed since the refresh the record describes, "" when it did not: a table
+// skipped then and copied now would stay empty or stale, one copied then and skipped now would keep
+// rows of an older refresh. The record's left_behind holds the tables skipped then, and those the
+// destination lacked (which stay behind whatever the list says).
+std::string skip_list_change(const SyncState& state, const Job& job, const Catalog& source, const Catalog& dest) {
+    std::set<std::string> skipped, left(state.left_behind.begin(), state.left_behind.end());
+    for (const auto& t : job.copy.skip_tables) skipped.insert(lower(t));
+    for (const auto& t : source.tables) {
+        const std::string name = lower(t.name);
+        if (skipped.count(name) && !left.count(name))
+            return "copy.skip_tables now skips " + printable(t.name) + ", which the last refresh copied";
+        if (!skipped.count(name) && left.count(name) && dest.find(name))
+            return "copy.skip_tables no longer skips " + printable(t.name) + ", which the last refresh left behind";
+    }
+    return "";
+}
+
+}  // namespace
 
 std::string full_refresh_reason(Database& src, const Catalog& src_catalog, Database& dst, const Job& job, const LoadStage* stage) {
     if (Checkpoint(dst).exists()) return "the destination holds an unfinished run";
@@ -25,7 +48,7 @@ std::string full_refresh_reason(Database& src, const Catalog& src_catalog, Datab
     const std::string id = source_diagnostic_id(src, src_catalog);
     if (!state->diagnostic_id.empty() && !id.empty() && id != state->diagnostic_id)
         return "the destination was refreshed from another Mattermost instance";
-    return "";
+    return skip_list_change(*state, job, src_catalog, read_catalog(dst));
 }
 
 }  // namespace mmmove

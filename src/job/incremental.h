@@ -13,6 +13,8 @@
 //     HMAC of the rules under the key, never the key) equals this job's — another key or other rules
 //     mask differently, so every row would differ. A record that does not read back as mmmove's (a
 //     tampered one) is treated the same way: the full refresh replaces it and every row.
+//   - copy.skip_tables leaves behind the tables the last refresh left behind: a change either way
+//     would leave a table empty, stale or holding an older refresh's rows.
 //   - a job without the anonymise step syncs only a destination whose record says it holds the
 //     source's own rows, and an anonymising one only a destination holding masked rows.
 #include <string>

@@ -111,13 +111,14 @@ std::vector<JobStep> default_steps(const Job& job) {
 
 JobCopy read_copy(const JobReader& r, const JobValue& v) {
     JobFields f = r.fields(v, {"jobs", "chunk_rows", "create_schema", "lower_case_tables", "skip_tables", "on_overlong",
-                               "on_invalid_json", "on_refused_value", "incremental"});
+                               "on_invalid_json", "on_refused_value", "incremental", "allow_other_sessions"});
     JobCopy c;
     if_present(f, "jobs", [&](const JobValue& x) { c.jobs = static_cast<unsigned>(r.number(x, 0, 1024)); });
     if_present(f, "chunk_rows", [&](const JobValue& x) { c.chunk_rows = r.number(x, 1, 1000000000); });
     if_present(f, "create_schema", [&](const JobValue& x) { c.create_schema = r.boolean(x); });
     if_present(f, "lower_case_tables", [&](const JobValue& x) { c.lower_case_tables = r.boolean(x); });
     if_present(f, "incremental", [&](const JobValue& x) { c.incremental = r.boolean(x); });
+    if_present(f, "allow_other_sessions", [&](const JobValue& x) { c.allow_other_sessions = r.boolean(x); });
     if_present(f, "skip_tables", [&](const JobValue& x) { c.skip_tables = r.texts(x); });
     if_present(f, "on_overlong", [&](const JobValue& x) { c.on_overlong = r.choice(x, {"stop", "truncate"}); });
     if_present(f, "on_invalid_json", [&](const JobValue& x) { c.on_invalid_json = r.choice(x, {"stop", "repair"}); });

@@ -61,6 +61,7 @@ struct JobCopy {
     unsigned jobs = 0;            // 0 = number of cores (at most 1024)
     uint64_t chunk_rows = 200000; // at least 1000
     bool create_schema = false;   // an empty destination gets the source's schema from mmmove's model (not in merge)
+    bool allow_other_sessions = false;  // write although other sessions use the destination database
     bool lower_case_tables = false;  // with create_schema on MySQL: Bitnami's lower-case table names
     std::vector<std::string> skip_tables;
     std::string on_overlong = "stop";       // stop | truncate

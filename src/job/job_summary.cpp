@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/json_text.h"
 #include "core/safe_file.h"
 #include "core/trusted_path.h"
 #include "job/run_job.h"
@@ -51,11 +52,11 @@ std::string job_summary_json(const JobResult& r) {
             m["passes"].push_back({{"pass", p.pass}, {"final", p.final}, {"seconds", p.seconds}, {"rows", p.rows}, {"files_seconds", p.files_seconds}});
         if (r.move->expected_downtime_seconds) m["expected_downtime_seconds"] = *r.move->expected_downtime_seconds;
         if (r.move->downtime_seconds) m["downtime_seconds"] = *r.move->downtime_seconds;
-        if (r.move->final_moved) m["final_source_moved"] = nlohmann::ordered_json::parse(source_moved_json(*r.move->final_moved).dump());
+        if (r.move->final_moved) m["final_source_moved"] = nlohmann::ordered_json::parse(json_text(source_moved_json(*r.move->final_moved)));
     }
-    if (r.source_moved) j["source_moved_on"] = nlohmann::ordered_json::parse(source_moved_json(*r.source_moved).dump());
+    if (r.source_moved) j["source_moved_on"] = nlohmann::ordered_json::parse(json_text(source_moved_json(*r.source_moved)));
     // Errors from the servers are masked where they are raised; the summary never holds invalid UTF-8.
-    return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return json_text(j, 2);
 }
 
 namespace {

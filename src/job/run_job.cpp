@@ -83,6 +83,8 @@ CheckOptions check_options_of(const Job& job) {
     CheckOptions c;
     c.create_schema = job.copy.create_schema;
     c.merge = job.mode == "merge";
+    c.writes = true;
+    c.allow_other_sessions = job.copy.allow_other_sessions;
     for (const auto& t : job.copy.skip_tables) c.skip_tables.insert(lower(t));
     return c;
 }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "core/json_text.h"
 #include "core/workers.h"
 #include "core/clock.h"
 #include "core/printable.h"
@@ -132,10 +133,11 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
     CheckOptions co = o.check;
     co.merge = true;
     co.resume = r.resumed;
+    co.writes = !o.plan_only;
     r.check = run_check(src, dst, co);
     if (!r.check.blocked()) run.scope = MergeScope::resolve(src, r.check.source.catalog, o.scope);
     if (r.resumed && run.saved.value("scope", ScopeRequest().state()) != o.scope.state())
-        throw Error(ExitCode::bad_input, "The interrupted merge moved " + (run.saved.contains("scope") ? run.saved["scope"].dump() : std::string("all of the source")) +
+        throw Error(ExitCode::bad_input, "The interrupted merge moved " + (run.saved.contains("scope") ? json_text(run.saved["scope"]) : std::string("all of the source")) +
                                              ": resume it with the same --team, --channel and --no-direct-messages options.");
     if (!r.resumed && !r.check.blocked()) refuse_second_merge(dst, diagnostic_id(src, r.check.source.catalog), run.scope);
     if (!r.check.blocked()) check_distinct_instances(src, dst, r.check, r.resumed);
@@ -324,7 +326,7 @@ std::string merge_summary_json(const MergeResult& r) {
     j["merged"] = nlohmann::json::array();
     for (const auto& t : r.tables)
         j["merged"].push_back({{"table", t.table}, {"inserted", t.inserted}, {"matched", t.matched}, {"skipped", t.skipped}, {"combined", t.combined}});
-    return j.dump(2);
+    return json_text(j, 2);
 }
 
 }  // namespace mmmove

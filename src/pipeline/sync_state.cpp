@@ -6,6 +6,8 @@
 
 #include "core/error.h"
 #include "core/json_depth.h"
+#include "core/kill_point.h"
+#include "db/transaction.h"
 
 namespace mmmove {
 namespace {
@@ -66,18 +68,18 @@ std::vector<std::string> record_columns(Database& dst) {
     return names;
 }
 
-}  // namespace
-
-void record_sync_state(Database& dst, const SyncState& s) {
-    // Created afresh each time: a record an older mmmove wrote lacks the newer columns.
-    dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable);
-    dst.exec(std::string("CREATE TABLE ") + kSyncStateTable +
+// The record table under `name`, created empty with the current columns.
+void create_record_table(Database& dst, const std::string& name) {
+    dst.exec("CREATE TABLE " + name +
              " (id integer NOT NULL PRIMARY KEY, source varchar(400) NOT NULL, diagnostic_id varchar(64) NOT NULL, "
              "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL, snapshot_ms varchar(20) NOT NULL, "
              "left_behind text NOT NULL, fingerprint varchar(64) NOT NULL)");
+}
+
+void insert_record(Database& dst, const std::string& table, const SyncState& s) {
     // What goes in has the form read_sync_state accepts: a label with other characters is shown as "?".
     std::string source = printable_ascii(s.source, 300) ? s.source : "?";
-    dst.exec(std::string("INSERT INTO ") + kSyncStateTable +
+    dst.exec("INSERT INTO " + table +
              " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms, left_behind, fingerprint) VALUES (1, " +
              dst.quote_literal(source) + ", " +
              dst.quote_literal(mattermost_id(s.diagnostic_id) ? s.diagnostic_id : "") + ", " + dst.quote_literal(s.command) + ", " +
@@ -86,7 +88,52 @@ void record_sync_state(Database& dst, const SyncState& s) {
              dst.quote_literal(s.transformed && fingerprint_form(s.fingerprint) ? s.fingerprint : "") + ")");
 }
 
-void forget_sync_state(Database& dst) { dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable); }
+// MySQL's rewrite tables: the next record is written beside the current one, then swapped in.
+const std::string kNextTable = std::string(kSyncStateTable) + "_next";
+const std::string kPreviousTable = std::string(kSyncStateTable) + "_previous";
+
+}  // namespace
+
+// Invariant: at every moment between two statements, mmmove_sync_state holds the old record or the
+// new one, so a kill anywhere leaves a readable record. The table is created afresh each time (a record
+// an older mmmove wrote lacks the newer columns), so the rewrite is DDL:
+//   PostgreSQL: DDL is transactional; drop, create and insert commit as one.
+//   MySQL/MariaDB: DDL commits on its own; the new record is written into a table beside the old
+//   one and swapped in by one RENAME TABLE, which is atomic. A killed rewrite leaves only these side
+//   tables (no record of anything), and the next rewrite or forget drops them first.
+void record_sync_state(Database& dst, const SyncState& s) {
+    const std::string table = kSyncStateTable;
+    if (dst.engine() == Engine::postgres) {
+        Transaction t(dst);
+        dst.exec("DROP TABLE IF EXISTS " + table);
+        kill_point("sync-state");
+        create_record_table(dst, table);
+        kill_point("sync-state");
+        insert_record(dst, table, s);
+        kill_point("sync-state");
+        t.commit();
+        kill_point("sync-state");
+        return;
+    }
+    dst.exec("DROP TABLE IF EXISTS " + kNextTable + ", " + kPreviousTable);
+    kill_point("sync-state");
+    create_record_table(dst, kNextTable);
+    kill_point("sync-state");
+    insert_record(dst, kNextTable, s);
+    kill_point("sync-state");
+    if (table_exists(dst, table))
+        dst.exec("RENAME TABLE " + table + " TO " + kPreviousTable + ", " + kNextTable + " TO " + table);
+    else
+        dst.exec("RENAME TABLE " + kNextTable + " TO " + table);
+    kill_point("sync-state");
+    dst.exec("DROP TABLE IF EXISTS " + kPreviousTable);
+    kill_point("sync-state");
+}
+
+void forget_sync_state(Database& dst) {
+    dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable);
+    if (dst.engine() == Engine::mysql) dst.exec("DROP TABLE IF EXISTS " + kNextTable + ", " + kPreviousTable);
+}
 
 std::optional<SyncState> read_sync_state(Database& dst) {
     if (!table_exists(dst, kSyncStateTable)) return std::nullopt;

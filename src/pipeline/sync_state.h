@@ -37,7 +37,8 @@ struct SyncState {
 
 constexpr const char* kSyncStateTable = "mmmove_sync_state";
 
-// Replaces the record (creating the table when missing), on `dst`, inside the caller's transaction if any.
+// Replaces the record atomically (a kill at any point leaves the old record or the new one), in a
+// transaction of its own on PostgreSQL: `dst` must have none open.
 void record_sync_state(Database& dst, const SyncState& state);
 // Removes the record: the destination no longer holds only what mmmove copied from one source.
 void forget_sync_state(Database& dst);

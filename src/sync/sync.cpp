@@ -290,7 +290,8 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     src.exec(src.engine() == Engine::postgres ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY" : "SET SESSION TRANSACTION READ ONLY");
     std::optional<DestinationLock> lock;  // one writer per destination database; --plan writes nothing
     if (!o.plan_only) lock.emplace(dst);
-    const CheckOptions co = sync_check_options(dst, o.check, o.recorded_left_behind);
+    CheckOptions co = sync_check_options(dst, o.check, o.recorded_left_behind);
+    co.writes = !o.plan_only;
     CheckReport check = o.checked ? *o.checked : run_check(src, dst, co);
     if (!o.checked && (!o.quiet || check.blocked())) print_check(check, log);
     if (check.blocked()) throw Error(check.exit_code(), "The sync did not start: see the blocking problems above.");

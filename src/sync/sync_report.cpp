@@ -2,6 +2,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "core/printable.h"
 #include "sync/sync.h"
 
@@ -70,7 +71,7 @@ std::string sync_summary_json(const CatchUpResult& r) {
     j["left_behind"] = r.left_behind;
     if (!r.follow_slot.empty() || !r.follow_note.empty()) j["follow"] = {{"slot", r.follow_slot}, {"note", r.follow_note}, {"read", r.follow_read}};
     if (r.verify) j["verify"] = nlohmann::json::parse(verify_json(*r.verify));
-    return j.dump(2);
+    return json_text(j, 2);
 }
 
 }  // namespace mmmove

@@ -31,6 +31,17 @@ std::string canonical_json(std::string_view text) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+Canon destination_canon(ColumnKind dest) {
+    switch (dest) {
+        case ColumnKind::json: return Canon::json;
+        case ColumnKind::boolean: return Canon::boolean;
+        case ColumnKind::binary: return Canon::binary;
+        case ColumnKind::text_array: return Canon::array;
+        case ColumnKind::floating: return Canon::floating;
+        default: return Canon::text;
+    }
+}
+
 std::string_view canonical_value(std::string_view v, Canon canon, Engine engine, std::string& scratch) {
     switch (canon) {
         case Canon::raw:

@@ -19,6 +19,13 @@ enum class Canon { raw, text, boolean, binary, json, array, floating };
 // The comparison for a column held as `source` on one side and `dest` on the other.
 Canon canon_for(ColumnKind source, const std::string& source_type, Engine from, ColumnKind dest, const std::string& dest_type, Engine to);
 
+// The comparison for a column whose two sides are both in the destination's spelling, the source's
+// values made by mmmove (a stage's transforms and the edge conversion) rather than read from a
+// server: only what the destination itself may spell two ways (JSON, booleans, bytes, arrays,
+// floats) needs a canonical form. Never Canon::raw: the source's bytes are not the server's own,
+// so no raw-line shortcut may apply.
+Canon destination_canon(ColumnKind dest);
+
 // The canonical form of a non-NULL value as `engine` spells it. Returns a view of `value` itself when
 // it is already canonical, else of `scratch`.
 std::string_view canonical_value(std::string_view value, Canon canon, Engine engine, std::string& scratch);

@@ -20,19 +20,6 @@ namespace {
 
 constexpr size_t kBatch = 1000;
 
-// Both sides of the comparison are in the destination's spelling (the source's row has been through
-// the edge conversion), so only what the destination itself may spell two ways needs a canonical form.
-Canon canon_of(ColumnKind kind) {
-    switch (kind) {
-        case ColumnKind::json: return Canon::json;
-        case ColumnKind::boolean: return Canon::boolean;
-        case ColumnKind::binary: return Canon::binary;
-        case ColumnKind::text_array: return Canon::array;
-        case ColumnKind::floating: return Canon::floating;
-        default: return Canon::text;
-    }
-}
-
 struct Expected {
     std::string shown_key;
     RowValues values;  // as the stage and the conversion wrote them; then as the key should hold them
@@ -50,7 +37,7 @@ class TableCheck {
 public:
     TableCheck(const PlannedTable& t, Database& dst, const RowConverter& conv, const LoadStage& stage, size_t examples, StageVerifyTable& out)
         : t_(t), dst_(dst), stage_(stage), kept_table_(stage.write_plan(t).kept_table), examples_(examples), out_(out) {
-        for (const auto& k : conv.dest_kinds()) canon_.push_back(canon_of(k));
+        for (const auto& k : conv.dest_kinds()) canon_.push_back(destination_canon(k));
         columns_ = conv.dest_columns();
         for (const auto& k : t.dest->primary_key)
             for (size_t i = 0; i < columns_.size(); ++i)

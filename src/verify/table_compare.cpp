@@ -81,20 +81,6 @@ size_t context_start(const std::optional<std::string>& a, const std::optional<st
     return i > 16 ? i - 16 : 0;
 }
 
-// Staged, both sides are in the destination's spelling, but the source's values are the text the stage
-// and the conversion made, not the server's own spelling of it (jsonb re-spells JSON, a float is
-// printed anew): compared by the destination column's kind, as stage_verify compares.
-Canon staged_canon(ColumnKind kind) {
-    switch (kind) {
-        case ColumnKind::json: return Canon::json;
-        case ColumnKind::boolean: return Canon::boolean;
-        case ColumnKind::binary: return Canon::binary;
-        case ColumnKind::text_array: return Canon::array;
-        case ColumnKind::floating: return Canon::floating;
-        default: return Canon::raw;
-    }
-}
-
 // The source's rows as a stage writes them: through its transforms (a dropped row is skipped) and
 // the edge conversion, in the destination's columns and spelling, as write_chunk_rows writes them.
 class StagedReader : public RowReader {
@@ -215,7 +201,9 @@ TableComparer::TableComparer(const PlannedTable& table, Engine from, Engine to, 
         source_columns_.push_back(sc.name);
         dest_columns_.push_back(dc->name);
         lower_columns_.push_back(lower(sc.name));
-        canon_.push_back(stage_ ? staged_canon(dc->kind) : canon_for(sc.kind, sc.type, from, dc->kind, dc->type, to));
+        // Staged, the source's values are the text the stage and the conversion made, not the server's own
+        // spelling (jsonb re-spells JSON, a float is printed anew): compared as stage_verify compares.
+        canon_.push_back(stage_ ? destination_canon(dc->kind) : canon_for(sc.kind, sc.type, from, dc->kind, dc->type, to));
         secret_.push_back(is_secret_column(table.source->name, sc.name));
     }
     for (const auto& dc : table.dest->columns)

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "core/printable.h"
 #include "verify/verify.h"
 
@@ -99,7 +100,7 @@ std::string verify_json(const VerifyResult& r) {
                                {"expected_absent", t.expected_absent}, {"chunks", t.chunks}, {"chunks_by_row", t.chunks_by_row},
                                {"seconds", t.seconds}, {"examples", examples}});
     }
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return json_text(j);
 }
 
 }  // namespace mmmove

@@ -30,6 +30,15 @@ TEST_CASE("the comparison of a column follows the kinds on both sides", "[verify
     CHECK(canon_for(ColumnKind::json, "longtext", Engine::mysql, ColumnKind::json, "longtext", Engine::mysql) == Canon::json);
 }
 
+TEST_CASE("staged comparisons canonicalise by the destination's kind, never as raw server bytes", "[verify]") {
+    CHECK(destination_canon(ColumnKind::json) == Canon::json);
+    CHECK(destination_canon(ColumnKind::boolean) == Canon::boolean);
+    CHECK(destination_canon(ColumnKind::binary) == Canon::binary);
+    CHECK(destination_canon(ColumnKind::text_array) == Canon::array);
+    CHECK(destination_canon(ColumnKind::floating) == Canon::floating);
+    for (ColumnKind k : {ColumnKind::text, ColumnKind::integer, ColumnKind::enumeration}) CHECK(destination_canon(k) == Canon::text);
+}
+
 TEST_CASE("canonical values agree across engines and keep differences", "[verify]") {
     CHECK(canon("1", Canon::boolean, Engine::mysql) == canon("t", Canon::boolean, Engine::postgres));
     CHECK(canon("0", Canon::boolean, Engine::mysql) == canon("f", Canon::boolean, Engine::postgres));

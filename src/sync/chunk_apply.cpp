@@ -49,6 +49,18 @@ std::string key_predicate(Database& db, const std::vector<std::string>& columns,
 
 namespace {
 
+// What a chunk's apply did: the differences it put right, and the values converted on the way.
+ChunkApplied applied(const ChunkDiff& diff, ChunkIssues& issues, bool whole) {
+    ChunkApplied a;
+    a.whole = whole;
+    a.inserted = diff.missing.size();
+    a.updated = diff.differs.size();
+    a.deleted = diff.extra.size();
+    a.converted_values = issues.size();
+    issues.each([&](const std::string&, const std::string& line) { a.report_lines.push_back(line); });
+    return a;
+}
+
 // The chunk replaced whole: for a table whose keys cannot be named (no primary key, or key values
 // that are not spelled the same on both engines).
 ChunkApplied replace_chunk(Database& src, Database& dst, const TableComparer& tc, size_t chunk, const ChunkDiff& diff,
@@ -59,14 +71,7 @@ ChunkApplied replace_chunk(Database& src, Database& dst, const TableComparer& tc
     ChunkIssues issues;
     ChunkProgress counted(progress, progress_index);
     write_chunk_rows(src, dst, t, chunk, policy, counted, issues, stage);
-    ChunkApplied a;
-    a.whole = true;
-    a.inserted = diff.missing.size();
-    a.updated = diff.differs.size();
-    a.deleted = diff.extra.size();
-    a.converted_values = issues.size();
-    issues.each([&](const std::string&, const std::string& line) { a.report_lines.push_back(line); });
-    return a;
+    return applied(diff, issues, /*whole=*/true);
 }
 
 // The last link of a KeyedRows chain: keeps a row only when its key, as the stage wrote it, is one of
@@ -140,13 +145,7 @@ ChunkApplied apply_masked_keys(Database& src, Database& dst, const TableComparer
         throw Error(ExitCode::internal, "An incremental refresh of " + t.dest->name + " wrote " + std::to_string(out.rows) + " of the " +
                                             std::to_string(wanted.size()) + " rows that differ: the source changed under its snapshot, "
                                             "or mmmove masked a key differently. Nothing of the chunk was committed; run the job again.");
-    ChunkApplied a;
-    a.inserted = diff.missing.size();
-    a.updated = diff.differs.size();
-    a.deleted = diff.extra.size();
-    a.converted_values = issues.size();
-    issues.each([&](const std::string&, const std::string& line) { a.report_lines.push_back(line); });
-    return a;
+    return applied(diff, issues, /*whole=*/false);
 }
 
 }  // namespace
@@ -189,14 +188,11 @@ ChunkApplied apply_chunk(Database& src, Database& dst, const TableComparer& tc, 
         ChunkOutcome out = write_chunk_rows(src, dst, by_key, 0, policy, counted, issues, stage);
         written += out.rows + out.skipped;
     }
-    ChunkApplied a;
-    a.inserted = diff.missing.size();
-    a.updated = diff.differs.size();
+    ChunkApplied a = applied(diff, issues, /*whole=*/false);
+    // A key only the destination held in this chunk may be a source row of another chunk, written here.
     const uint64_t found_elsewhere = written > a.inserted + a.updated ? written - a.inserted - a.updated : 0;
     a.deleted = diff.extra.size() - std::min<uint64_t>(diff.extra.size(), found_elsewhere);
     a.updated += diff.extra.size() - a.deleted;
-    a.converted_values = issues.size();
-    issues.each([&](const std::string&, const std::string& line) { a.report_lines.push_back(line); });
     return a;
 }
 

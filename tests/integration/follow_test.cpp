@@ -179,7 +179,7 @@ TEST_CASE("sync reads the change stream after copy --follow: PostgreSQL to Postg
     follow_and_sync(Engine::postgres);
 }
 
-TEST_CASE("sync reads the change stream after copy --follow: PostgreSQL to MariaDB", "[e2e][sync][follow][pg][mysql]") {
+TEST_CASE("sync reads the change stream after copy --follow: PostgreSQL to MariaDB", "[e2e][sync][follow][pg][mysql][long]") {
     follow_and_sync(Engine::mysql);
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "core/json_text.h"
+#include "core/workers.h"
 #include "db/destination_lock.h"
 #include "pipeline/follow_start.h"
 #include "sync/final_pass.h"
@@ -52,8 +53,22 @@ void add_sync(CLI::App& app, Action& action) {
             options.progress = Progress::style_for(options.quiet, isatty(STDERR_FILENO));
             if (options.final_pass && options.plan_only)
                 throw Error(ExitCode::bad_input, "--final writes and then proves the source stood still; --plan writes nothing. Use one of them.");
-            auto src = Database::connect(resolve_data_source(sides.from, Side::source, sides.from_password_file), Side::source);
-            auto dst = Database::connect(resolve_data_source(sides.to, Side::destination, sides.to_password_file), Side::destination);
+            // Both sides at once (each connection is a few round trips of authentication); an error of
+            // the source's is told first, as when they connected one after the other.
+            const DataSource from = resolve_data_source(sides.from, Side::source, sides.from_password_file);
+            const DataSource to = resolve_data_source(sides.to, Side::destination, sides.to_password_file);
+            std::unique_ptr<Database> src, dst;
+            std::exception_ptr failed[2];
+            for_each_item(2, 2, [&](unsigned, size_t i) {
+                try {
+                    if (i == 0) src = Database::connect(from, Side::source);
+                    else dst = Database::connect(to, Side::destination);
+                } catch (...) {
+                    failed[i] = std::current_exception();
+                }
+            });
+            for (const auto& e : failed)
+                if (e) std::rethrow_exception(e);
             if (stop) {
                 DestinationLock lock(*dst);
                 const std::string slot = stop_following(*src, *dst, std::cerr);

@@ -35,6 +35,10 @@ public:
         (void)source_rows;
         return false;
     }
+    // How many find() calls (each one destination transaction) cover the table: 0 for its chunks, or
+    // the parts the finder cuts its work into (the change stream's keys, in shares of their own). A
+    // finder that cuts its own parts has its unchanged() tried first, also for one part.
+    virtual size_t parts() const { return 0; }
 };
 
 // Version 1, correct for every table: both sides' chunk digests, then keys where they differ.

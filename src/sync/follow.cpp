@@ -10,6 +10,9 @@ namespace {
 // Past this many keys of one table in a pass, the table is scanned: the key set stays bounded.
 constexpr size_t kMaxKeysPerTable = 200000;
 constexpr size_t kKeysPerRead = 500;  // keys per by-key comparison: statements stay well under packet limits
+// Keys per share (one destination transaction): a few reads' worth, so that the changed rows of one
+// table spread over the workers, while a commit still carries enough rows to be cheap.
+constexpr size_t kKeysPerShare = 4 * kKeysPerRead;
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
@@ -17,8 +20,13 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 
 namespace sync_detail {
 
-StreamChangeFinder::StreamChangeFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> keys, size_t chunks)
-    : comparer_(comparer), keys_(std::move(keys)), chunks_(std::max<size_t>(1, chunks)) {}
+StreamChangeFinder::StreamChangeFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> keys)
+    : comparer_(comparer), keys_(std::move(keys)), chunks_(std::max<size_t>(1, (keys_.size() + kKeysPerShare - 1) / kKeysPerShare)) {}
+
+bool StreamChangeFinder::unchanged(Database&, Database&, uint64_t& source_rows) const {
+    source_rows = 0;
+    return keys_.empty();
+}
 
 ChunkChanges StreamChangeFinder::find(Database& source, Database& dest, size_t chunk) const {
     ChunkChanges c;
@@ -131,7 +139,7 @@ std::unique_ptr<sync_detail::ChangeFinder> FollowPass::finder_for(const verify_d
         if (it->second.scan) return nullptr;
         keys.assign(it->second.keys.begin(), it->second.keys.end());
     }
-    return std::make_unique<sync_detail::StreamChangeFinder>(comparer, std::move(keys), comparer.table().chunk_count());
+    return std::make_unique<sync_detail::StreamChangeFinder>(comparer, std::move(keys));
 }
 
 void FollowPass::finish(Database& dest) {

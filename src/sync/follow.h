@@ -49,10 +49,14 @@ namespace sync_detail {
 
 // The stream's keys of one table as a ChangeFinder: chunk i compares the i-th share of the keys (by
 // key, wherever they lie: apply_chunk writes by key), so each share is one destination transaction.
+// Shares are cut by the number of keys, not by the table's chunks, so that the workers write a
+// table's changed rows side by side; a table without keys is unchanged (follow.h's invariant).
 class StreamChangeFinder : public ChangeFinder {
 public:
-    StreamChangeFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> keys, size_t chunks);
+    StreamChangeFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> keys);
     ChunkChanges find(Database& source, Database& dest, size_t chunk) const override;
+    bool unchanged(Database&, Database&, uint64_t& source_rows) const override;
+    size_t parts() const override { return chunks_; }
 
 private:
     const verify_detail::TableComparer& comparer_;

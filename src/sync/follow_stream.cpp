@@ -208,6 +208,11 @@ StreamHints read_follow_stream(Database& conn, const std::string& slot, const st
                 }
             }
         }
+        // No transaction up to `upto` that `current` does not see: the slot may move on to `upto` itself,
+        // past the WAL of other databases and of transactions without changes here, which the next
+        // pass would otherwise decode again (and the slot keep). A transaction committing after `upto`
+        // has its commit record after it, so it stays in the slot, whenever it began.
+        if (!held) out.advance_to = upto;
         conn.exec("CLOSE mmmove_follow");
         conn.commit();
     } catch (...) {

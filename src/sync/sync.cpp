@@ -28,6 +28,7 @@ namespace {
 using namespace sync_detail;
 using verify_detail::TableComparer;
 using Clock = std::chrono::steady_clock;
+CheckOptions check_options_given(const std::optional<SyncState>& recorded, const CheckOptions& base, bool recorded_left_behind);
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct TableRun {
@@ -40,6 +41,11 @@ struct TableRun {
     }
     TableComparer comparer;
     std::unique_ptr<ChangeFinder> finder;
+    // The table's jobs: its chunks, or the parts its finder cuts it into.
+    size_t parts() const { return finder->parts() ? finder->parts() : comparer.table().chunk_count(); }
+    // Whether its whole-table check runs first: a table of several parts, or a finder that cuts its own
+    // parts (it tells cheaply that it has nothing to compare).
+    bool whole_first() const { return parts() > 1 || finder->parts(); }
     size_t level = 0;  // after the tables its foreign keys point to: a child row is written after its parent
     std::mutex m;
     TableCatchUp result;
@@ -47,11 +53,12 @@ struct TableRun {
 
 // What the destination's record says, checked against this source: the destination must be one mmmove
 // filled from this Mattermost instance, with the source's own rows. Returns the record.
-SyncState require_record(Database& src, Database& dst, const CheckReport& check, const LoadStage* stage) {
+// `state`: the record, read once at the start of the pass. Sets `id` to the source's DiagnosticId.
+SyncState require_record(Database& src, Database& dst, const std::optional<SyncState>& state, const CheckReport& check,
+                         const LoadStage* stage, std::string& id) {
     if (Checkpoint(dst).exists())
         throw Error(ExitCode::destination, "A mmmove copy or merge into the destination (" + check.dest.label + ") did not finish. "
                                            "Finish it first (the same command with --resume), then sync.");
-    auto state = read_sync_state(dst);
     if (!state)
         throw Error(ExitCode::destination, "The destination (" + check.dest.label + ") holds no record that mmmove filled it (table " +
                                                kSyncStateTable + "), so mmmove cannot tell which rows are the source's to bring up to "
@@ -66,7 +73,7 @@ SyncState require_record(Database& src, Database& dst, const CheckReport& check,
         throw Error(ExitCode::destination, "The destination (" + check.dest.label + ") holds an anonymised refresh of " + state->source +
                                                " (" + state->finished + "): a sync would write the source's rows unmasked into it. "
                                                "Refresh it with its mmmove run job instead.");
-    const std::string id = source_diagnostic_id(src, check.source.catalog);
+    id = source_diagnostic_id(src, check.source.catalog);
     if (!state->diagnostic_id.empty() && !id.empty() && id != state->diagnostic_id)
         throw Error(ExitCode::destination, "The destination (" + check.dest.label + ") was filled from another Mattermost instance (" +
                                                state->source + ", DiagnosticId " + state->diagnostic_id + ") than this source (" +
@@ -186,12 +193,12 @@ void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, Rea
     std::vector<char> unchanged(tables.size());  // char, not bool: each job writes its own element
     std::vector<std::pair<size_t, size_t>> jobs;
     for (size_t i = 0; i < tables.size(); ++i)
-        if (tables[i]->level == level) jobs.emplace_back(i, tables[i]->comparer.table().chunk_count() > 1 ? kWholeTable : 0);
+        if (tables[i]->level == level) jobs.emplace_back(i, tables[i]->whole_first() ? kWholeTable : 0);
     run_jobs(tables, jobs, src, dst, shared, unchanged);
     jobs.clear();
     for (size_t i = 0; i < tables.size(); ++i)
-        if (tables[i]->level == level && tables[i]->comparer.table().chunk_count() > 1 && !unchanged[i])
-            for (size_t c = 0; c < tables[i]->comparer.table().chunk_count(); ++c) jobs.emplace_back(i, c);
+        if (tables[i]->level == level && tables[i]->whole_first() && !unchanged[i])
+            for (size_t c = 0; c < tables[i]->parts(); ++c) jobs.emplace_back(i, c);
     run_jobs(tables, jobs, src, dst, shared, unchanged);
 }
 
@@ -264,22 +271,32 @@ void use_stream(FollowPass& follow, Database& snapshot, std::vector<std::unique_
         if (auto finder = follow.finder_for(t->comparer)) {
             t->finder = std::move(finder);
             t->result.method = "stream";
+            t->result.chunks = t->parts();  // its shares of keys, each one destination transaction
         }
 }
 
 }  // namespace
 
 CheckOptions sync_check_options(Database& dst, const CheckOptions& base, bool recorded_left_behind) {
+    return check_options_given(read_sync_state(dst), base, recorded_left_behind);
+}
+
+namespace {
+
+// sync_check_options, given the destination's record as read_sync_state read it.
+CheckOptions check_options_given(const std::optional<SyncState>& recorded, const CheckOptions& base, bool recorded_left_behind) {
     CheckOptions co = base;
     co.resume = true;  // the destination's rows are ours: the record says so, or the sync stops
     // The tables the copy left behind stay behind: filling them, or deleting what the destination
     // holds in them, is not what the admin who skipped them asked for. A job says itself what stays
     // behind (recorded_left_behind false), whatever the destination's record claims.
-    if (auto recorded = read_sync_state(dst); recorded && recorded_left_behind)
+    if (recorded && recorded_left_behind)
         for (const auto& t : recorded->left_behind) co.skip_tables.insert(t);
     co.count_dest_rows = false;  // a resumed run judges no counts; counting 1 M posts is a fixed cost of every pass
     return co;
 }
+
+}  // namespace
 
 CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, std::ostream& log) {
     auto start = Clock::now();
@@ -290,12 +307,22 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     src.exec(src.engine() == Engine::postgres ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY" : "SET SESSION TRANSACTION READ ONLY");
     std::optional<DestinationLock> lock;  // one writer per destination database; --plan writes nothing
     if (!o.plan_only) lock.emplace(dst);
-    CheckOptions co = sync_check_options(dst, o.check, o.recorded_left_behind);
+    const std::optional<SyncState> recorded = read_sync_state(dst);  // read once: the check's options and the pass's premise
+    CheckOptions co = check_options_given(recorded, o.check, o.recorded_left_behind);
     co.writes = !o.plan_only;
     CheckReport check = o.checked ? *o.checked : run_check(src, dst, co);
     if (!o.checked && (!o.quiet || check.blocked())) print_check(check, log);
     if (check.blocked()) throw Error(check.exit_code(), "The sync did not start: see the blocking problems above.");
-    const SyncState previous = require_record(src, dst, check, o.stage);
+    // The loaders connect while the pass reads its record, plans and takes its snapshot (after the
+    // check: a MySQL connection is not yet marked as mmmove's while it connects, and the check counts
+    // the destination's other sessions). One per possible worker; the snapshot may read with fewer.
+    unsigned jobs = worker_count(o.jobs);
+    std::vector<std::unique_ptr<Database>> loaders;
+    WorkerPool connecting(1, [&](unsigned, const StopFlag&) {
+        loaders = connect_all(jobs, [&] { return o.plan_only ? Database::connect(dst.data_source(), Side::destination) : open_loader(dst.data_source()); });
+    });
+    std::string diagnostic_id;
+    const SyncState previous = require_record(src, dst, recorded, check, o.stage, diagnostic_id);
     result.previous = previous.command + " from " + previous.source + " (" + previous.finished + ")";
     result.source_label = check.source.label;
     result.dest_label = check.dest.label;
@@ -306,7 +333,6 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     if (o.stage)
         for (auto& t : plan.tables)
             if (!o.stage->keeps_column(t, t.key_column)) t.bounds.clear(), t.key_column.clear();
-    unsigned jobs = worker_count(o.jobs);
     // The change stream, when a copy --follow left a slot to follow (sync/follow.h): checked before the snapshot.
     auto follow = std::make_unique<FollowPass>(src, dst, !o.full && !o.stage, o.quiet, log);
     // This snapshot's moment, read just before it, as copy does (source_moved.h): the next sync reads
@@ -314,9 +340,8 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     const int64_t snapshot_ms = source_clock_ms(src);
     ReadSnapshot snapshot(src, check.source.catalog, jobs, log);
     result.jobs = static_cast<unsigned>(snapshot.size());
-    std::vector<std::unique_ptr<Database>> loaders = connect_all(static_cast<unsigned>(snapshot.size()), [&] {
-        return o.plan_only ? Database::connect(dst.data_source(), Side::destination) : open_loader(dst.data_source());
-    });
+    connecting.join();
+    loaders.resize(std::min(loaders.size(), snapshot.size()));
 
     Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
     auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes, o);
@@ -330,7 +355,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     const bool changed = std::any_of(result.tables.begin(), result.tables.end(), [](const TableCatchUp& t) { return t.changed(); });
     if (!o.plan_only && o.refresh_views && (changed || o.final_pass)) refresh_views_after(result, check.dest.catalog, dst, loaders, o, log);
     if (!o.plan_only)
-        record_sync_state(dst, SyncState{check.source.label, source_diagnostic_id(src, check.source.catalog), o.stage ? "refresh" : "sync",
+        record_sync_state(dst, SyncState{check.source.label, diagnostic_id, o.stage ? "refresh" : "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,
                                          o.stage ? o.stage->fingerprint() : ""});
     if (!o.plan_only) follow->finish(dst);  // after the record: the slot moves only past what this pass wrote

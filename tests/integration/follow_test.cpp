@@ -183,6 +183,57 @@ TEST_CASE("sync reads the change stream after copy --follow: PostgreSQL to Maria
     follow_and_sync(Engine::mysql);
 }
 
+// Many keys of one table are written in shares side by side; a source with no commits since the last
+// pass still lets the slot move on past other databases' WAL; and a transaction open across such a
+// pass (its commit after the position the slot moved to) is found by the next one.
+TEST_CASE("following: many keys in shares, the slot moving past other databases' WAL, a transaction open across a pass",
+          "[e2e][sync][follow][pg]") {
+    ScratchDb src(Engine::postgres, "folsh"), dst(Engine::postgres, "folsh"), other(Engine::postgres, "folwal");
+    fill_sample(src, 2200);
+    auto s = src.connect(Side::source);
+    require_logical(*s);
+    CliRun copied = copy_follow(src, dst);
+    INFO(copied.output);
+    REQUIRE(copied.exit_code == 0);
+    const std::string slot = json_of(copied)["follow_slot"];
+    SlotGuard guard{*s, slot};
+    auto confirmed = [&] { return one(*s, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'"); };
+
+    const uint64_t posts = std::stoull(one(*s, "SELECT count(*) FROM posts"));
+    REQUIRE(posts > 2000);  // more keys than one share holds
+    s->exec("UPDATE posts SET message = message || ' shared', updateat = " + now_ms());
+    CliRun first = sync(src, dst);
+    INFO(first.output);
+    REQUIRE(first.exit_code == 0);
+    auto j = json_of(first);
+    CHECK(table_of(j, "posts")["method"] == "stream");
+    CHECK(table_of(j, "posts")["updated"].get<uint64_t>() == posts);
+    CHECK(table_of(j, "posts")["chunks"].get<uint64_t>() == 2);  // shares of keys, not the copy's 300-row chunks
+
+    auto open = src.connect(Side::source);
+    const std::string id = one(*s, "SELECT id FROM posts ORDER BY id LIMIT 1");
+    open->exec("BEGIN");
+    open->exec("UPDATE posts SET message = 'open across a pass', updateat = " + now_ms() + " WHERE id = " + s->quote_literal(id));
+    auto o = other.connect(Side::destination);
+    o->exec("CREATE TABLE wal_filler AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 20000) g");
+    const std::string filled_to = one(*o, "SELECT pg_current_wal_lsn()::text");
+    CliRun idle = sync(src, dst);
+    INFO(idle.output);
+    REQUIRE(idle.exit_code == 0);
+    CHECK(json_of(idle)["updated"] == 0);
+    CHECK(one(*s, "SELECT ('" + confirmed() + "'::pg_lsn >= '" + filled_to + "'::pg_lsn)::text") == "true");
+
+    open->exec("COMMIT");
+    CliRun last = sync(src, dst);
+    INFO(last.output);
+    REQUIRE(last.exit_code == 0);
+    CHECK(table_of(json_of(last), "posts")["method"] == "stream");
+    CHECK(table_of(json_of(last), "posts")["updated"] == 1);
+    CliRun v = verify(src, dst);
+    INFO(v.output);
+    CHECK(v.exit_code == 0);
+}
+
 TEST_CASE("a planted follow record makes sync scan, never fail", "[e2e][sync][follow][pg]") {
     ScratchDb src(Engine::postgres, "folbad"), dst(Engine::postgres, "folbad");
     fill_sample(src, 300);

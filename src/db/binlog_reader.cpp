@@ -239,9 +239,11 @@ std::string binlog_dump_refused(Database& conn) {
     if (!end) return "the server lists no binlog mmmove can read";
     try {
         auto rpl = open_dump(conn, *end);
+        // A dump the server accepts opens with its rotate event; a refusal comes as an error instead.
         EventPtr ev(mariadb_rpl_fetch(rpl.get(), nullptr));
-        if (!ev && mariadb_rpl_errno(rpl.get()))
-            return std::string("the account may not dump the binlog (") + mariadb_rpl_error(rpl.get()) + "): GRANT REPLICATION SLAVE";
+        auto* mysql = static_cast<MYSQL*>(conn.native_mysql());
+        if (!ev) return std::string("the account may not dump the binlog (") + (mysql_errno(mysql) ? mysql_error(mysql) : mariadb_rpl_error(rpl.get())) +
+                        "): GRANT REPLICATION SLAVE";
     } catch (const std::exception& e) {
         return std::string("the account may not dump the binlog (") + e.what() + "): GRANT REPLICATION SLAVE";
     }
@@ -258,7 +260,9 @@ BinlogRead read_binlog(Database& conn, const BinlogPosition& from, const BinlogP
     while (!(out.reached = at.file == upto.file && at.pos == upto.pos)) {
         EventPtr ev(mariadb_rpl_fetch(rpl.get(), nullptr));
         if (!ev) {
+            auto* mysql = static_cast<MYSQL*>(conn.native_mysql());
             if (mariadb_rpl_errno(rpl.get())) throw Error(ExitCode::source, std::string("the binlog dump broke: ") + mariadb_rpl_error(rpl.get()));
+            if (mysql_errno(mysql)) throw Error(ExitCode::source, std::string("the binlog dump broke: ") + mysql_error(mysql));
             break;  // the end of the binlog, before `upto`
         }
         const bool artificial = ev->next_event_pos == 0;  // the dump's opening rotate and format description

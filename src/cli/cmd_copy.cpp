@@ -43,7 +43,9 @@ void add_copy(CLI::App& app, Action& action) {
                   "then compare every row of the destination with the source, on the snapshot the copy read (as mmmove verify)");
     cmd->add_flag("--follow", options.follow,
                   "PostgreSQL source: create a logical replication slot before the snapshot, so later syncs read only the "
-                  "keys that changed (needs wal_level=logical and REPLICATION; drop it with sync --stop-following)");
+                  "keys that changed (needs wal_level=logical and REPLICATION; drop it with sync --stop-following); MariaDB "
+                  "source: record the snapshot's binlog position and read the row binlog from there (needs binlog_format=ROW "
+                  "and REPLICATION SLAVE)");
     cmd->add_flag("--no-defer-indexes", no_defer, "keep secondary indexes during the load instead of rebuilding them after");
     cmd->callback([&action] {
         action = [] {

@@ -70,6 +70,7 @@ struct CopyRun {
     int64_t source_ms = 0;                   // the source's clock just before the first snapshot (source_moved.h)
     std::optional<FollowStart> follow;       // --follow: the slot, created before the snapshot
     std::optional<XidSnapshot> follow_snapshot;  // the snapshot's transaction ids, for the follow record
+    std::optional<BinlogPosition> follow_binlog;  // a MariaDB source: the snapshot's binlog position, instead
     bool source_ms_unknown = false;          // resumed from a checkpoint that does not hold it
 };
 
@@ -225,7 +226,7 @@ void measure_moved_on(const CopyRun& run, CopyResult& result) {
 // A copy that failed after creating its slot drops it: a resumed copy does not follow, and the slot
 // would keep the source's WAL for nothing.
 void drop_unused_slot(Database& src, CopyRun& run, std::ostream& log) {
-    if (!run.follow) return;
+    if (!run.follow || run.follow->binlog) return run.follow.reset();  // a binlog reader left nothing on the source
     try {
         auto conn = Database::connect(src.data_source(), Side::source);
         drop_follow_slot(*conn, run.follow->slot);
@@ -233,6 +234,19 @@ void drop_unused_slot(Database& src, CopyRun& run, std::ostream& log) {
     } catch (const std::exception&) {
         log << "  the replication slot " << run.follow->slot << " remains on the source: " << how_to_drop(run.follow->slot) << "\n";
     }
+    run.follow.reset();
+}
+
+// Where the stream starts for the next sync: the snapshot's transaction ids, or (MariaDB) its binlog
+// position, read on the snapshot's own connection right after it started.
+void note_follow_point(CopyRun& run, Database& snapshot, std::ostream& log) {
+    if (!run.follow->binlog) {
+        run.follow_snapshot = current_xid_snapshot(snapshot);
+        return;
+    }
+    run.follow_binlog = binlog_snapshot_position(snapshot);
+    if (run.follow_binlog) return;
+    log << "  not following the source's changes: the source gave no binlog position for the snapshot; syncs will scan\n";
     run.follow.reset();
 }
 
@@ -251,7 +265,7 @@ void load_rows(Database& src, Database& dst, const CopyOptions& o, CopyRun& run,
             run.follow = start_following(src, log);
         run.snapshot = std::make_unique<ReadSnapshot>(src, result.check.source.catalog, jobs, log);
         ReadSnapshot& snapshot = *run.snapshot;
-        if (run.follow) run.follow_snapshot = current_xid_snapshot(snapshot.worker(0));
+        if (run.follow) note_follow_point(run, snapshot.worker(0), log);
         result.jobs = static_cast<unsigned>(snapshot.size());
         std::vector<std::unique_ptr<Database>> loaders;
         for (unsigned i = 0; i < result.jobs; ++i) loaders.push_back(open_loader(dst.data_source()));
@@ -371,6 +385,9 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
     record_sync_state(dst, state);
     if (run.follow && run.follow_snapshot) {
         record_following(dst, *run.follow, *run.follow_snapshot, log);
+        result.follow_slot = run.follow->slot;
+    } else if (run.follow && run.follow_binlog) {
+        record_following(dst, *run.follow_binlog, log);
         result.follow_slot = run.follow->slot;
     }
     result.seconds = since(start);

@@ -85,6 +85,9 @@ public:
     virtual void import_snapshot(const std::string& id) { (void)id; }
     // MySQL/MariaDB destinations: load with LOAD DATA LOCAL INFILE when the server allows it.
     virtual bool enable_bulk_load() { return false; }
+    // MySQL/MariaDB: the libmariadb connection (MYSQL*), for the binlog reader alone (db/binlog_reader.h),
+    // which turns a connection of its own into a binlog dump; nullptr on PostgreSQL.
+    virtual void* native_mysql() { return nullptr; }
     virtual std::unique_ptr<RowWriter> write_table(const std::string& table, const std::vector<std::string>& columns,
                                                    const std::vector<ColumnKind>& kinds) = 0;
     virtual std::string quote_ident(const std::string& name) const = 0;

@@ -229,6 +229,7 @@ public:
         my_ulonglong n = mysql_affected_rows(conn_);
         return n == static_cast<my_ulonglong>(-1) ? 0 : static_cast<uint64_t>(n);
     }
+    void* native_mysql() override { return conn_; }
     void begin_snapshot_read() override {
         exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
         exec("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");

@@ -14,11 +14,32 @@ std::string how_to_drop(const std::string& slot) {
     return "mmmove sync --stop-following, or on the source: " + drop_slot_sql(slot);
 }
 
-std::optional<FollowStart> start_following(Database& source, std::ostream& log) {
-    if (source.engine() != Engine::postgres) {
-        log << "  not following the source's changes: following needs a PostgreSQL source; syncs will scan\n";
+namespace {
+
+std::optional<FollowStart> start_following_binlog(Database& source, std::ostream& log) {
+    try {
+        auto conn = Database::connect(source.data_source(), Side::source);
+        std::string why = binlog_obstacle(*conn);
+        if (why.empty()) why = binlog_dump_refused(*conn);
+        if (!why.empty()) {
+            log << "  not following the source's changes: its binlog cannot be followed (" << why << "); the copy goes on, "
+                   "and syncs will scan\n";
+            return std::nullopt;
+        }
+        log << "  following the source's changes through its binlog (nothing is created on the source; keep binlogs longer "
+               "than the time between syncs)\n";
+        return FollowStart{kBinlogSlot, "", true};
+    } catch (const std::exception& e) {
+        log << "  not following the source's changes: the source cannot be followed (" << first_line(e.what())
+            << "); the copy goes on, and syncs will scan\n";
         return std::nullopt;
     }
+}
+
+}  // namespace
+
+std::optional<FollowStart> start_following(Database& source, std::ostream& log) {
+    if (source.engine() != Engine::postgres) return start_following_binlog(source, log);
     try {
         auto conn = Database::connect(source.data_source(), Side::source);
         const std::string name = new_follow_slot_name();
@@ -34,8 +55,13 @@ std::optional<FollowStart> start_following(Database& source, std::ostream& log) 
 }
 
 void record_following(Database& dest, const FollowStart& start, const XidSnapshot& snapshot, std::ostream& log) {
-    record_follow_state(dest, FollowRecord{start.slot, start.lsn, snapshot});
+    record_follow_state(dest, FollowRecord{start.slot, start.lsn, snapshot, std::nullopt});
     log << "  the next sync follows the source's changes through the slot " << start.slot << " (" << how_to_drop(start.slot) << ")\n";
+}
+
+void record_following(Database& dest, const BinlogPosition& position, std::ostream& log) {
+    record_follow_state(dest, FollowRecord{"", "", XidSnapshot{}, position});
+    log << "  the next sync follows the source's binlog from " << position.text() << " (mmmove sync --stop-following to stop)\n";
 }
 
 std::string stop_following(Database& source, Database& dest, std::ostream& log) {
@@ -52,6 +78,7 @@ std::string stop_following(Database& source, Database& dest, std::ostream& log) 
             log << "  no replication slot to drop (" << (state.why_not.empty() ? "none" : state.why_not) << ")\n";
         }
     }
+    if (r.record && r.record->binlog) log << "  mmmove no longer follows the source's binlog (nothing to drop on the source)\n";
     if (r.present) forget_follow_state(dest);
     return dropped;
 }

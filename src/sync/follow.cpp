@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "sync/follow_binlog.h"
 
 namespace mmmove {
 namespace {
@@ -56,12 +57,16 @@ FollowPass::FollowPass(Database& source, Database& dest, bool use_stream, bool q
     const FollowRecordRead r = read_follow_state(dest);
     if (!r.present) return;
     named_slot_ = r.slot;
-    if (source.engine() != Engine::postgres) {
-        give_up("the source is not PostgreSQL", false);
-        return;
-    }
     if (!r.record) {
         give_up(r.why_not, false);
+        return;
+    }
+    if (r.record->binlog) {
+        follow_binlog(source, *r.record);
+        return;
+    }
+    if (source.engine() != Engine::postgres) {
+        give_up("the source is not PostgreSQL", false);
         return;
     }
     try {
@@ -83,6 +88,18 @@ FollowPass::FollowPass(Database& source, Database& dest, bool use_stream, bool q
     }
 }
 
+// A MariaDB source's record (sync/follow_binlog.h): its server must still write a row binlog.
+void FollowPass::follow_binlog(Database& source, const FollowRecord& record) {
+    if (source.engine() != Engine::mysql) return give_up("the record names a binlog position, and the source is not MariaDB", false);
+    try {
+        conn_ = Database::connect(source.data_source(), Side::source);
+        if (const std::string why = binlog_obstacle(*conn_); !why.empty()) return give_up(why, false);
+        record_ = record;
+    } catch (const std::exception& e) {
+        give_up("the binlog could not be read: " + first_line(e.what()), true);
+    }
+}
+
 FollowPass::~FollowPass() = default;
 
 // `keep_following`: a passing problem (the record stays as it is, which stays correct: the slot keeps
@@ -100,6 +117,7 @@ void FollowPass::give_up(const std::string& why, bool keep_following) {
 
 void FollowPass::read(Database& snapshot, const std::map<std::string, std::vector<std::string>>& key_columns) {
     if (!record_) return;
+    if (record_->binlog) return read_binlog(snapshot, key_columns);
     try {
         current_ = current_xid_snapshot(snapshot);
         if (record_->snapshot.xmax > current_->xmax) {
@@ -116,17 +134,50 @@ void FollowPass::read(Database& snapshot, const std::map<std::string, std::vecto
         hints_ = sync_detail::read_follow_stream(*conn_, record_->slot, upto, record_->snapshot, *current_,
                                                  schema.empty() ? "" : schema[0][0].value_or(""), key_columns, kMaxKeysPerTable);
         keyed_ = key_columns;
-        if (hints_->unusable) {
-            note_ = hints_->why;
-            log_ << "  not using the source's change stream (" << note_ << "): scanning every table\n";
-            return;
-        }
-        for (const auto& [table, h] : hints_->tables)
-            if (h.scan && !quiet_) log_ << "  " << table << ": the change stream cannot tell its changes (" << h.why << "): scanning it\n";
+        report_hints();
     } catch (const std::exception& e) {
         hints_.reset();
         note_ = "the stream could not be read: " + first_line(e.what());
         log_ << "  not using the source's change stream (" << note_ << "): scanning\n";
+    }
+}
+
+void FollowPass::report_hints() {
+    if (hints_->unusable) {
+        note_ = hints_->why;
+        log_ << "  not using the source's change stream (" << note_ << "): scanning every table\n";
+        return;
+    }
+    for (const auto& [table, h] : hints_->tables)
+        if (h.scan && !quiet_) log_ << "  " << table << ": the change stream cannot tell its changes (" << h.why << "): scanning it\n";
+}
+
+// The binlog from the recorded position to this snapshot's. Whatever stands in the way, the pass scans;
+// its snapshot's position is recorded all the same (finish): a complete pass leaves the destination
+// equal to that snapshot, however it found the changes.
+void FollowPass::read_binlog(Database& snapshot, const std::map<std::string, std::vector<std::string>>& key_columns) {
+    auto scan = [&](const std::string& why) {
+        hints_.reset();
+        note_ = why;
+        log_ << "  not using the source's binlog (" << why << "): scanning\n";
+    };
+    try {
+        current_binlog_ = binlog_snapshot_position(snapshot);
+        if (!current_binlog_) return give_up("the source gave no binlog position for the snapshot", false);
+        const auto order = compare_binlog_positions(*record_->binlog, *current_binlog_);
+        if (!order || *order > 0) return scan("the recorded binlog position " + record_->binlog->text() + " is not before the source's");
+        if (!use_stream_) {
+            note_ = "this pass compares every row";
+            return;
+        }
+        if (const std::string why = binlog_position_problem(*conn_, *record_->binlog); !why.empty()) return scan(why);
+        upto_ = current_binlog_->text();
+        auto dump = Database::connect(snapshot.data_source(), Side::source);
+        hints_ = sync_detail::read_binlog_hints(snapshot, *dump, *record_->binlog, *current_binlog_, key_columns, kMaxKeysPerTable);
+        keyed_ = key_columns;
+        report_hints();
+    } catch (const std::exception& e) {
+        scan("the binlog could not be read: " + first_line(e.what()));
     }
 }
 
@@ -147,18 +198,30 @@ void FollowPass::finish(Database& dest) {
         forget_follow_state(dest);
         return;
     }
+    if (record_ && record_->binlog) return finish_binlog(dest);
     if (!record_ || !current_) return;
     try {
         // Only once the pass is complete: every transaction before advance_to is one its snapshot saw.
         std::string lsn = hints_ && !hints_->advance_to.empty() ? advance_follow_slot(*conn_, record_->slot, hints_->advance_to)
                                                                 : follow_slot_state(*conn_, record_->slot).confirmed_lsn;
         if (lsn.empty()) return give_up("the slot " + record_->slot + " is gone", false), forget_follow_state(dest);
-        record_follow_state(dest, FollowRecord{record_->slot, lsn, *current_});
+        record_follow_state(dest, FollowRecord{record_->slot, lsn, *current_, std::nullopt});
         log_ << "  following the source's changes through the slot " << record_->slot << " (" << how_to_drop(record_->slot) << ")\n";
     } catch (const std::exception& e) {
         // The record still names the earlier snapshot and position: the next pass finds the slot moved
         // (and scans) or reads the same transactions again; either is correct.
         log_ << "  could not record the follow position (" << first_line(e.what()) << "): the next sync may scan\n";
+    }
+}
+
+void FollowPass::finish_binlog(Database& dest) {
+    if (!current_binlog_) return;
+    try {
+        record_follow_state(dest, FollowRecord{"", "", XidSnapshot{}, current_binlog_});
+        log_ << "  following the source's binlog: the next sync reads it from " << current_binlog_->text()
+             << " (mmmove sync --stop-following to stop)\n";
+    } catch (const std::exception& e) {
+        log_ << "  could not record the binlog position (" << first_line(e.what()) << "): the next sync may scan\n";
     }
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Following a PostgreSQL source's change stream (opt-in: `copy --follow`, a move job's `follow: true`),
+// Following a PostgreSQL source's change stream (a MariaDB source's row binlog: sync/follow_binlog.h) (opt-in: `copy --follow`, a move job's `follow: true`),
 // so a sync compares only the keys that changed instead of scanning every key.
 //
 // How: `copy --follow` creates a logical replication slot (test_decoding) on the source BEFORE it
@@ -81,7 +81,7 @@ public:
     std::unique_ptr<sync_detail::ChangeFinder> finder_for(const verify_detail::TableComparer& comparer) const;
     // After the pass wrote everything and recorded it: advance the slot and record the pass's snapshot.
     void finish(Database& dest);
-    std::string slot() const { return record_ ? record_->slot : ""; }
+    std::string slot() const { return record_ ? (record_->binlog ? kBinlogSlot : record_->slot) : ""; }
     std::string note() const { return note_; }  // why the stream was not used, "" when it was
     // What was read: the position read up to, the stream's lines and transactions.
     std::string read_summary() const {
@@ -90,11 +90,17 @@ public:
 
 private:
     void give_up(const std::string& why, bool keep_following);
+    void report_hints();
+    // A MariaDB source (sync/follow_binlog.h).
+    void follow_binlog(Database& source, const FollowRecord& record);
+    void read_binlog(Database& snapshot, const std::map<std::string, std::vector<std::string>>& key_columns);
+    void finish_binlog(Database& dest);
     std::ostream& log_;
     bool quiet_;
     std::unique_ptr<Database> conn_;       // the source, for the slot: never the snapshot's connection
     std::optional<FollowRecord> record_;   // the previous pass's, once validated; reset when not followed on
     std::optional<XidSnapshot> current_;   // this pass's
+    std::optional<BinlogPosition> current_binlog_;  // a MariaDB source: this pass's snapshot's binlog position
     std::optional<sync_detail::StreamHints> hints_;
     std::map<std::string, std::vector<std::string>> keyed_;  // the tables the stream was read for
     std::string upto_;

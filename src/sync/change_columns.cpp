@@ -94,6 +94,13 @@ std::vector<std::string> kept_keys(const KeyDigest& d, const std::vector<bool>& 
     return keys;
 }
 
+// Whether reading the keys of `differing` of `buckets` table-wide buckets would cost more than the
+// chunks' scan (over a quarter of them) or hold more keys than a table-wide pass may (about `rows`
+// / `buckets` keys a bucket): the chunks then scan instead.
+bool too_many(uint64_t differing, uint64_t rows, uint64_t buckets) {
+    return differing * 4 > buckets || differing * std::max<uint64_t>(1, rows / buckets) > kMaxTableKeys;
+}
+
 // Which buckets differ between two digests of as many buckets (all, when they have none).
 std::vector<bool> differing_buckets(const KeyDigest& a, const KeyDigest& b) {
     std::vector<bool> out(a.buckets.size());
@@ -281,7 +288,7 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
         source_rows = 0;
         for (const auto& [b, sum] : sb) source_rows += sum.rows;
         if (which.empty()) return std::vector<std::string>{};
-        if (which.size() * 4 > n) return std::nullopt;
+        if (too_many(which.size(), source_rows, n)) return std::nullopt;
         s = keys_where(source, t.source->name, source_keys, sh.in_buckets(which, n));
         d = keys_where(dest, t.dest->name, dest_keys, dh.in_buckets(which, n));
     } else {  // client-side: both sides' keys streamed and hashed into buckets as they arrive
@@ -295,7 +302,7 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
         source_rows = sd.all.rows;
         if (sd.all == dd.all) return std::vector<std::string>{};
         const auto which = differing_buckets(sd, dd);
-        if (static_cast<uint64_t>(std::count(which.begin(), which.end(), true)) * 4 > n) return std::nullopt;
+        if (too_many(static_cast<uint64_t>(std::count(which.begin(), which.end(), true)), source_rows, n)) return std::nullopt;
         s = keys_where(source, t.source->name, source_keys, "", which);
         d = keys_where(dest, t.dest->name, dest_keys, "", which);
     }

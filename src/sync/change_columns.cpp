@@ -3,6 +3,8 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <future>
+#include <tuple>
 #include <map>
 #include <string_view>
 #include <unordered_set>
@@ -99,6 +101,16 @@ std::vector<std::string> kept_keys(const KeyDigest& d, const std::vector<bool>& 
 // / `buckets` keys a bucket): the chunks then scan instead.
 bool too_many(uint64_t differing, uint64_t rows, uint64_t buckets) {
     return differing * 4 > buckets || differing * std::max<uint64_t>(1, rows / buckets) > kMaxTableKeys;
+}
+
+// The source's part and the destination's of a table-wide comparison, at once: each reads only its own
+// connection (the destination's on a thread of its own, joined before returning, also when either
+// throws), so a large table's comparison takes the time of the slower side, not of both.
+template <class SourceSide, class DestSide>
+auto both(SourceSide source_side, DestSide dest_side) {
+    auto dest_part = std::async(std::launch::async, dest_side);
+    auto source_part = source_side();  // on a throw, dest_part's destructor waits for the thread
+    return std::make_pair(std::move(source_part), dest_part.get());
 }
 
 // Which buckets differ between two digests of as many buckets (all, when they have none).
@@ -276,24 +288,29 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
     if (auto h = hashers(source, dest)) {
         auto& [sh, dh] = *h;
         if (missing.empty()) {  // nothing inserted since the last pass, most likely no key set changed
-            const ServerKeyDigest whole = sh.digest(source, t.source->name, "");
+            auto [whole, other] = both([&] { return sh.digest(source, t.source->name, ""); }, [&] { return dh.digest(dest, t.dest->name, ""); });
             source_rows = whole.rows;
-            if (whole == dh.digest(dest, t.dest->name, "")) return std::vector<std::string>{};
+            if (whole == other) return std::vector<std::string>{};
         }
-        const auto sb = sh.bucket_digests(source, t.source->name, "", n);
-        auto db = dh.bucket_digests(dest, t.dest->name, "", n);
-        for (size_t from = 0; from < at.size(); from += kKeysPerRead)
-            for (const auto& [b, m] : sh.bucket_digests(source, t.source->name, batch(from), n)) db[b] = db[b].plus(m);
-        const auto which = differing_buckets(sb, db);
+        auto [sb, db] = both(
+            [&] {  // the source's buckets, and those of the stamped keys the destination lacks, to add to the destination's
+                std::map<uint64_t, ServerKeyDigest> m;
+                for (size_t from = 0; from < at.size(); from += kKeysPerRead)
+                    for (const auto& [b, part] : sh.bucket_digests(source, t.source->name, batch(from), n)) m[b] = m[b].plus(part);
+                return std::make_pair(sh.bucket_digests(source, t.source->name, "", n), std::move(m));
+            },
+            [&] { return dh.bucket_digests(dest, t.dest->name, "", n); });
+        for (const auto& [b, m] : sb.second) db[b] = db[b].plus(m);
+        const auto which = differing_buckets(sb.first, db);
         source_rows = 0;
-        for (const auto& [b, sum] : sb) source_rows += sum.rows;
+        for (const auto& [b, sum] : sb.first) source_rows += sum.rows;
         if (which.empty()) return std::vector<std::string>{};
         if (too_many(which.size(), source_rows, n)) return std::nullopt;
-        s = keys_where(source, t.source->name, source_keys, sh.in_buckets(which, n));
-        d = keys_where(dest, t.dest->name, dest_keys, dh.in_buckets(which, n));
+        std::tie(s, d) = both([&] { return keys_where(source, t.source->name, source_keys, sh.in_buckets(which, n)); },
+                              [&] { return keys_where(dest, t.dest->name, dest_keys, dh.in_buckets(which, n)); });
     } else {  // client-side: both sides' keys streamed and hashed into buckets as they arrive
-        KeyDigest sd = key_digest(source, t.source->name, source_keys, "", n, false);
-        KeyDigest dd = key_digest(dest, t.dest->name, dest_keys, "", n, false);
+        auto [sd, dd] = both([&] { return key_digest(source, t.source->name, source_keys, "", n, false); },
+                             [&] { return key_digest(dest, t.dest->name, dest_keys, "", n, false); });
         for (const auto& k : missing) {
             const XXH128_hash_t kh = key_hash(k);
             dd.all.add(kh);
@@ -303,8 +320,8 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
         if (sd.all == dd.all) return std::vector<std::string>{};
         const auto which = differing_buckets(sd, dd);
         if (too_many(static_cast<uint64_t>(std::count(which.begin(), which.end(), true)), source_rows, n)) return std::nullopt;
-        s = keys_where(source, t.source->name, source_keys, "", which);
-        d = keys_where(dest, t.dest->name, dest_keys, "", which);
+        std::tie(s, d) = both([&] { return keys_where(source, t.source->name, source_keys, "", which); },
+                              [&] { return keys_where(dest, t.dest->name, dest_keys, "", which); });
     }
     std::vector<std::string> out;
     std::set_symmetric_difference(s.begin(), s.end(), d.begin(), d.end(), std::back_inserter(out));

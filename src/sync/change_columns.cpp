@@ -3,6 +3,8 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <future>
+#include <tuple>
 #include <map>
 #include <string_view>
 #include <unordered_set>
@@ -10,6 +12,7 @@
 #include "catalog/schema_model.h"
 #include "pipeline/source_moved.h"
 #include "sync/chunk_apply.h"
+#include "sync/follow.h"
 #include "sync/key_digest.h"
 
 namespace mmmove::sync_detail {
@@ -19,6 +22,9 @@ using verify_detail::ChunkDiff;
 using verify_detail::TableComparer;
 
 constexpr size_t kKeysPerRead = 500;  // keys per by-key read: statements stay well under packet limits
+// Keys a table-wide pass holds at most (about 100 bytes each); past it the chunks scan. Bounded, so
+// memory stays flat; a pass after 1 % of 1 M posts changed holds about 10 k.
+constexpr size_t kMaxTableKeys = 200000;
 
 std::string conjunction(const std::string& a, const std::string& b) {
     if (a.empty()) return b;
@@ -88,6 +94,23 @@ std::vector<std::string> kept_keys(const KeyDigest& d, const std::vector<bool>& 
     }
     std::sort(keys.begin(), keys.end());
     return keys;
+}
+
+// Whether reading the keys of `differing` of `buckets` table-wide buckets would cost more than the
+// chunks' scan (over a quarter of them) or hold more keys than a table-wide pass may (about `rows`
+// / `buckets` keys a bucket): the chunks then scan instead.
+bool too_many(uint64_t differing, uint64_t rows, uint64_t buckets) {
+    return differing * 4 > buckets || differing * std::max<uint64_t>(1, rows / buckets) > kMaxTableKeys;
+}
+
+// The source's part and the destination's of a table-wide comparison, at once: each reads only its own
+// connection (the destination's on a thread of its own, joined before returning, also when either
+// throws), so a large table's comparison takes the time of the slower side, not of both.
+template <class SourceSide, class DestSide>
+auto both(SourceSide source_side, DestSide dest_side) {
+    auto dest_part = std::async(std::launch::async, dest_side);
+    auto source_part = source_side();  // on a throw, dest_part's destructor waits for the thread
+    return std::make_pair(std::move(source_part), dest_part.get());
 }
 
 // Which buckets differ between two digests of as many buckets (all, when they have none).
@@ -215,30 +238,127 @@ std::string ChangeColumnsFinder::stamped(Database& source) const {
     return where;
 }
 
-// The table as a whole: nothing stamped since the previous snapshot (one probe the change columns'
-// indexes answer), and both sides' digests of all their keys equal (one scan per side instead of one
-// per chunk; on MySQL/MariaDB the server reads the keys from its smallest index, which holds the
-// primary key, rather than ranges of the clustered index with whole rows). Then every row is as the
-// previous pass left it: no update or insert (none stamped), no insert with an old stamp and no hard
-// delete (the same key sets). Anything else is left to the chunks.
+// The source's keys stamped since the previous snapshot (less the margin), sorted: read through the
+// change columns' indexes. nullopt past kMaxTableKeys (a mass update): the chunks then scan.
+std::optional<std::vector<std::string>> ChangeColumnsFinder::stamped_keys(Database& source) const {
+    const PlannedTable& t = comparer_.table();
+    std::vector<std::string> keys;
+    auto reader = source.read_where(t.source->name, comparer_.key_columns(Side::source), stamped(source));
+    FieldRow row;
+    while (reader->next(row)) {
+        if (keys.size() == kMaxTableKeys) return std::nullopt;
+        keys.push_back(TableComparer::key_of(row));
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+}
+
+// Of `keys` (sorted), those the destination holds no row under: read by key, keys only.
+std::vector<std::string> ChangeColumnsFinder::missing_on_dest(Database& dest, const std::vector<std::string>& keys) const {
+    const PlannedTable& t = comparer_.table();
+    const auto columns = comparer_.key_columns(Side::destination);
+    std::vector<const std::string*> at;
+    for (const auto& k : keys) at.push_back(&k);
+    std::vector<std::string> found;
+    for (size_t from = 0; from < at.size(); from += kKeysPerRead) {
+        auto part = keys_where(dest, t.dest->name, columns, key_predicate(dest, columns, at, from, std::min(at.size(), from + kKeysPerRead)));
+        found.insert(found.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> missing;
+    std::set_difference(keys.begin(), keys.end(), found.begin(), found.end(), std::back_inserter(missing));
+    return missing;
+}
+
+// The keys only one side of the whole table holds, besides `missing` (stamped keys the destination
+// lacks, which the comparison of the stamped keys writes anyway): rows inserted with an old stamp, and
+// hard deletes. The source's keys are compared with the destination's plus `missing`: one digest per
+// side when they likely match, else table-wide buckets and the keys of the buckets that differ.
+// nullopt when too many buckets differ (the chunks then scan). `source_rows`: the source's rows.
+std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differences(Database& source, Database& dest,
+                                                                                   const std::vector<std::string>& missing,
+                                                                                   uint64_t& source_rows) const {
+    const PlannedTable& t = comparer_.table();
+    const auto source_keys = comparer_.key_columns(Side::source), dest_keys = comparer_.key_columns(Side::destination);
+    const uint64_t n = table_buckets_for(t.estimated_rows);
+    std::vector<const std::string*> at;
+    for (const auto& k : missing) at.push_back(&k);
+    auto batch = [&](size_t from) { return key_predicate(source, source_keys, at, from, std::min(at.size(), from + kKeysPerRead)); };
+    std::vector<std::string> s, d;  // the keys of the buckets that differ
+    if (auto h = hashers(source, dest)) {
+        auto& [sh, dh] = *h;
+        if (missing.empty()) {  // nothing inserted since the last pass, most likely no key set changed
+            auto [whole, other] = both([&] { return sh.digest(source, t.source->name, ""); }, [&] { return dh.digest(dest, t.dest->name, ""); });
+            source_rows = whole.rows;
+            if (whole == other) return std::vector<std::string>{};
+        }
+        auto [sb, db] = both(
+            [&] {  // the source's buckets, and those of the stamped keys the destination lacks, to add to the destination's
+                std::map<uint64_t, ServerKeyDigest> m;
+                for (size_t from = 0; from < at.size(); from += kKeysPerRead)
+                    for (const auto& [b, part] : sh.bucket_digests(source, t.source->name, batch(from), n)) m[b] = m[b].plus(part);
+                return std::make_pair(sh.bucket_digests(source, t.source->name, "", n), std::move(m));
+            },
+            [&] { return dh.bucket_digests(dest, t.dest->name, "", n); });
+        for (const auto& [b, m] : sb.second) db[b] = db[b].plus(m);
+        const auto which = differing_buckets(sb.first, db);
+        source_rows = 0;
+        for (const auto& [b, sum] : sb.first) source_rows += sum.rows;
+        if (which.empty()) return std::vector<std::string>{};
+        if (too_many(which.size(), source_rows, n)) return std::nullopt;
+        std::tie(s, d) = both([&] { return keys_where(source, t.source->name, source_keys, sh.in_buckets(which, n)); },
+                              [&] { return keys_where(dest, t.dest->name, dest_keys, dh.in_buckets(which, n)); });
+    } else {  // client-side: both sides' keys streamed and hashed into buckets as they arrive
+        auto [sd, dd] = both([&] { return key_digest(source, t.source->name, source_keys, "", n, false); },
+                             [&] { return key_digest(dest, t.dest->name, dest_keys, "", n, false); });
+        for (const auto& k : missing) {
+            const XXH128_hash_t kh = key_hash(k);
+            dd.all.add(kh);
+            dd.buckets[bucket_of(kh.low64, n)].add(kh);
+        }
+        source_rows = sd.all.rows;
+        if (sd.all == dd.all) return std::vector<std::string>{};
+        const auto which = differing_buckets(sd, dd);
+        if (too_many(static_cast<uint64_t>(std::count(which.begin(), which.end(), true)), source_rows, n)) return std::nullopt;
+        std::tie(s, d) = both([&] { return keys_where(source, t.source->name, source_keys, "", which); },
+                              [&] { return keys_where(dest, t.dest->name, dest_keys, "", which); });
+    }
+    std::vector<std::string> out;
+    std::set_symmetric_difference(s.begin(), s.end(), d.begin(), d.end(), std::back_inserter(out));
+    return out;
+}
+
+// The table as a whole, when it has several chunks. Its stamped keys (an index probe per change
+// column) and one key comparison of the whole table (sync/key_digest.h; on MySQL/MariaDB the server
+// reads the keys from its smallest index) find every row that may differ: updated, soft-deleted and
+// new rows are stamped; a row inserted with an old stamp or deleted outright changes the key set,
+// which the comparison finds by key. Nothing found: the table is equal (true). Else its chunks compare
+// just those keys, in shares (by_keys_), each share one destination transaction. Too many keys, or
+// too many buckets differing: false with nothing set, and the chunks scan as without this pass.
 bool ChangeColumnsFinder::unchanged(Database& source, Database& dest, uint64_t& source_rows) const {
     const PlannedTable& t = comparer_.table();
     if (t.chunk_count() < 2) return false;  // one chunk: find() reads no more than this
-    if (!source.query("SELECT 1 FROM " + source.quote_ident(t.source->name) + " WHERE " + stamped(source) + " LIMIT 1").empty())
-        return false;
-    if (auto h = hashers(source, dest)) {
-        const ServerKeyDigest s = h->first.digest(source, t.source->name, "");
-        if (!(s == h->second.digest(dest, t.dest->name, ""))) return false;
-        source_rows = s.rows;
-        return true;
-    }
-    const KeyDigest s = key_digest(source, t.source->name, comparer_.key_columns(Side::source), "", 0, false);
-    if (!(s.all == key_digest(dest, t.dest->name, comparer_.key_columns(Side::destination), "", 0, false).all)) return false;
-    source_rows = s.all.rows;
-    return true;
+    auto keys = stamped_keys(source);
+    if (!keys) return false;
+    uint64_t rows = 0;
+    auto others = table_key_differences(source, dest, missing_on_dest(dest, *keys), rows);
+    if (!others || keys->size() + others->size() > kMaxTableKeys) return false;
+    source_rows = rows;
+    if (keys->empty() && others->empty()) return true;
+    keys->insert(keys->end(), std::make_move_iterator(others->begin()), std::make_move_iterator(others->end()));
+    std::sort(keys->begin(), keys->end());
+    keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
+    by_keys_ = std::make_unique<StreamChangeFinder>(comparer_, std::move(*keys), t.chunk_count());
+    return false;
 }
 
 ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t chunk) const {
+    if (by_keys_) {  // the table-wide pass found the keys: this chunk's share of them (its rows were counted there)
+        ChunkChanges c = by_keys_->find(source, dest, chunk);
+        c.source_rows = 0;
+        if (c.diff) c.rows_read -= std::min<uint64_t>(c.rows_read, c.diff->extra.size());  // a key only the destination holds reads no source row
+        return c;
+    }
     const PlannedTable& t = comparer_.table();
     const auto source_keys = comparer_.key_columns(Side::source), dest_keys = comparer_.key_columns(Side::destination);
     const std::string source_where = comparer_.chunk_where(source, Side::source, chunk);

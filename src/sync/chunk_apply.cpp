@@ -1,6 +1,7 @@
 #include "sync/chunk_apply.h"
 
 #include <algorithm>
+#include <set>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -31,6 +32,8 @@ static std::string key_literal(Database& db, const std::string& value) {
 std::string key_predicate(Database& db, const std::vector<std::string>& columns, const std::vector<const std::string*>& keys,
                           size_t from, size_t to) {
     std::string in, any;
+    std::set<std::string> firsts;  // the composite keys' first values, as literals
+    bool first_null = false;
     for (size_t k = from; k < to; ++k) {
         auto values = TableComparer::key_values(*keys[k]);
         if (columns.size() == 1 && values.size() == 1 && values[0]) {
@@ -41,6 +44,17 @@ std::string key_predicate(Database& db, const std::vector<std::string>& columns,
         for (size_t i = 0; i < columns.size() && i < values.size(); ++i)
             all += (all.empty() ? "" : " AND ") + db.quote_ident(columns[i]) + (values[i] ? " = " + key_literal(db, *values[i]) : " IS NULL");
         any += (any.empty() ? "(" : " OR (") + all + ")";
+        if (values.empty() || !values[0]) first_null = true;
+        else firsts.insert(key_literal(db, *values[0]));
+    }
+    // PostgreSQL plans a long OR of composite keys as one index probe each, slowly: the first column's
+    // values as an IN list too (implied by the OR, so the rows selected are the same) let it probe the
+    // index once for all of them and filter. Not on MySQL/MariaDB, whose range optimizer may give up on
+    // the combination and scan the table.
+    if (!any.empty() && !first_null && db.engine() == Engine::postgres) {
+        std::string list;
+        for (const auto& f : firsts) list += (list.empty() ? "" : ", ") + f;
+        any = "(" + db.quote_ident(columns[0]) + " IN (" + list + ") AND (" + any + "))";
     }
     if (!in.empty()) in = db.quote_ident(columns[0]) + " IN (" + in + ")";
     if (in.empty()) return any;

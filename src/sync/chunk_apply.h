@@ -30,7 +30,8 @@ public:
     virtual ChunkChanges find(Database& source, Database& dest, size_t chunk) const = 0;
     // Tried once per table before its chunks: true only when the whole table is certainly equal on
     // both sides (its chunks are then not compared), with the rows the source holds in `source_rows`.
-    // False proves nothing: every chunk is then compared with find().
+    // False proves nothing: every chunk is then compared with find(). (A finder may use this call to
+    // narrow what its find() compares, and then count the table's rows here rather than per chunk.)
     virtual bool unchanged(Database&, Database&, uint64_t& source_rows) const {
         (void)source_rows;
         return false;
@@ -57,6 +58,10 @@ private:
 //   - rows inserted with old stamps, and hard deletes: a digest of the chunk's keys alone on both
 //     sides, computed by each server (sync/key_digest.h) from the primary key's index; where those
 //     differ, the same per hash bucket, and the keys of the buckets that differ.
+// A table of several chunks is first tried as a whole (unchanged(), change_columns.cpp): its stamped
+// keys read through the change columns' indexes, one key digest per side for the whole table (or
+// table-wide buckets where they differ) for the rest; its chunks then compare just those keys, in
+// shares, each share one destination transaction. Where that would hold too many keys, the chunks scan.
 // Limit: an update that changes no change column (Mattermost always bumps one, but a manual SQL edit
 // may not) is invisible here. `sync --full` compares every row; `--verify` after a sync is the proof.
 class ChangeColumnsFinder : public ChangeFinder {
@@ -70,10 +75,20 @@ private:
     std::optional<std::pair<ServerKeyHasher, ServerKeyHasher>> hashers(Database& source, Database& dest) const;
     uint64_t key_differences(Database& source, Database& dest, const std::string& source_where, const std::string& dest_where,
                              bool likely_equal, verify_detail::ChunkDiff& diff) const;
+    // The table-wide pass: the stamped keys (sorted; nullopt past the bound), those of them the
+    // destination lacks, and the keys outside them that only one side holds (nullopt: too many).
+    std::optional<std::vector<std::string>> stamped_keys(Database& source) const;
+    std::vector<std::string> missing_on_dest(Database& dest, const std::vector<std::string>& keys) const;
+    std::optional<std::vector<std::string>> table_key_differences(Database& source, Database& dest, const std::vector<std::string>& missing,
+                                                                  uint64_t& source_rows) const;
 
     const verify_detail::TableComparer& comparer_;
     std::vector<std::string> columns_;  // as the source names them
     int64_t since_ms_;
+    // Set by unchanged() when the table-wide pass found the keys to compare: find() then compares its
+    // share of them (a StreamChangeFinder over them). Written before any find() runs (the chunks are
+    // later jobs of the same pool), read-only after.
+    mutable std::unique_ptr<ChangeFinder> by_keys_;
 };
 
 // The finder for a table: change columns when the table has them (and keys that can be named as

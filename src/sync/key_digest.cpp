@@ -19,7 +19,39 @@ ServerKeyDigest digest_of(const QueryRow& row, size_t from) {
     return {whole_number(row[from]), row[from + 1].value_or("")};
 }
 
+__extension__ using Int128 = __int128;
+
+// A sum of 64-bit signed hashes the server printed (numeric, so exact): at most 2^63 times 2^64 keys in
+// magnitude, which an Int128 holds.
+Int128 sum_of(const std::string& v) {
+    if (v.empty()) return 0;
+    const bool negative = v[0] == '-';
+    const size_t from = negative ? 1 : 0;
+    if (v.size() == from || v.size() - from > 38 || !std::all_of(v.begin() + from, v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        throw Error(ExitCode::internal, "A key digest query returned a sum that is not a whole number.");
+    Int128 n = 0;
+    for (size_t i = from; i < v.size(); ++i) n = n * 10 + (v[i] - '0');
+    return negative ? -n : n;
+}
+
+std::string text_of(Int128 n) {
+    if (n == 0) return "0";
+    const bool negative = n < 0;
+    std::string out;
+    for (; n != 0; n /= 10) out += char('0' + (negative ? -(n % 10) : n % 10));
+    if (negative) out += '-';
+    return {out.rbegin(), out.rend()};
+}
+
 }  // namespace
+
+// An empty set's sum is "" (SQL's sum of no rows): kept so, so that a union with an empty set is
+// spelled exactly as the server spells the same set.
+ServerKeyDigest ServerKeyDigest::plus(const ServerKeyDigest& other) const {
+    if (other.rows == 0) return *this;
+    if (rows == 0) return other;
+    return {rows + other.rows, text_of(sum_of(sum) + sum_of(other.sum))};
+}
 
 std::optional<ServerKeyHasher> ServerKeyHasher::make(Database& db, const std::vector<std::string>& columns,
                                                      const std::vector<ColumnKind>& kinds) {
@@ -67,6 +99,13 @@ std::string ServerKeyHasher::in_buckets(const std::vector<uint64_t>& which, uint
 uint64_t buckets_for(uint64_t rows) {
     constexpr uint64_t kKeysPerBucket = 16, kSmallChunk = 4096, kMaxBuckets = uint64_t(1) << 14;
     if (rows < kSmallChunk) return 0;
+    uint64_t n = 1;
+    while (n < kMaxBuckets && n * kKeysPerBucket < rows) n <<= 1;
+    return n;
+}
+
+uint64_t table_buckets_for(uint64_t rows) {
+    constexpr uint64_t kKeysPerBucket = 16, kMaxBuckets = uint64_t(1) << 18;
     uint64_t n = 1;
     while (n < kMaxBuckets && n * kKeysPerBucket < rows) n <<= 1;
     return n;

@@ -28,6 +28,8 @@ struct ServerKeyDigest {
     uint64_t rows = 0;
     std::string sum;  // decimal text, "" for an empty set
     bool operator==(const ServerKeyDigest&) const = default;
+    // The digest of the union of two disjoint key sets (the sums read back are checked to be whole numbers).
+    ServerKeyDigest plus(const ServerKeyDigest& other) const;
 };
 
 // One side's key columns, hashed by that side's server.
@@ -55,6 +57,9 @@ private:
 // so a change touches few buckets and only their keys are read; 0 when the chunk is small enough to
 // read all its keys where it differs.
 uint64_t buckets_for(uint64_t rows);
+// Buckets for a whole table's keys (the table-wide pass, stamped_keys.cpp): as buckets_for, up to 256 K,
+// so that the few keys an update pass deletes outright touch few buckets of a large table.
+uint64_t table_buckets_for(uint64_t rows);
 // The bucket of a 64-bit key hash, as bucket_digests() computes it on the server.
 inline uint64_t bucket_of(uint64_t hash, uint64_t buckets) { return hash & (buckets - 1); }
 

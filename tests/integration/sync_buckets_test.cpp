@@ -139,6 +139,78 @@ void bucketed_sync(Engine from, bool stamped = true, const std::string& chunk_ro
     CHECK(run_mmmove(args({"verify"})).exit_code == 0);
 }
 
+// A table of several chunks with rows stamped since the last pass: compared as a whole (its stamped
+// keys by key, its key set by one digest per side or table-wide buckets; ChangeColumnsFinder::unchanged).
+// 2 hard deletes and 2 old-stamped inserts (as many keys as before), 1 soft delete and 1 fresh insert.
+// The next sync, at once, finds the last two stamped again (inside the skew margin) and equal; then an
+// update stamped alone (the key sets equal) must still be found.
+void stamped_several_chunks(Engine from) {
+    ScratchDb src(from, "sybs"), dst(Engine::postgres, "sybd");
+    fill_sample(src, 900, 141, false, 1, false);
+    auto s = src.connect(Side::source);
+    grow_reactions(*s);
+    analyze_reactions(src);
+    const std::vector<std::string> base = {"--from", src.dsn(), "--to", dst.dsn(), "--quiet"};
+    auto run = [&](std::vector<std::string> head) {
+        head.insert(head.end(), base.begin(), base.end());
+        return run_mmmove(head);
+    };
+    REQUIRE(run({"copy", "--create-schema"}).exit_code == 0);
+    REQUIRE(run({"sync"}).exit_code == 0);
+
+    Catalog cat = read_catalog(*s);
+    const Table* t = cat.find("reactions");
+    const std::string r = s->quote_ident(t->name), post = s->quote_ident(t->find_column("postid")->name),
+                      user = s->quote_ident(t->find_column("userid")->name), emoji = s->quote_ident(t->find_column("emojiname")->name);
+    auto nth = [&](int i) {
+        auto row = s->query("SELECT " + post + ", " + user + ", " + emoji + " FROM " + r + " ORDER BY " + post + ", " + user + ", " + emoji +
+                            " LIMIT 1 OFFSET " + std::to_string(i));
+        REQUIRE(row.size() == 1);
+        return post + " = " + s->quote_literal(*row[0][0]) + " AND " + user + " = " + s->quote_literal(*row[0][1]) + " AND " + emoji + " = " +
+               s->quote_literal(*row[0][2]);
+    };
+    const std::string now = query_one(*s, from == Engine::postgres ? "SELECT (extract(epoch FROM now()) * 1000)::bigint"
+                                                                   : "SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS UNSIGNED)");
+    const std::string deleteat = s->quote_ident(t->find_column("deleteat")->name), updateat = s->quote_ident(t->find_column("updateat")->name);
+    // A copy of a row under another emoji name, with its stamps or new ones.
+    auto insert_like = [&](const std::string& where, const std::string& name, bool fresh) {
+        std::string cols, values;
+        for (const auto& c : t->columns) {
+            cols += (cols.empty() ? "" : ", ") + s->quote_ident(c.name);
+            const std::string l = lower(c.name);
+            const bool stamp = fresh && (l == "createat" || l == "updateat");
+            values += (values.empty() ? "" : ", ") + (l == "emojiname" ? s->quote_literal(name) : stamp ? now : s->quote_ident(c.name));
+        }
+        s->exec("INSERT INTO " + r + " (" + cols + ") SELECT " + values + " FROM " + r + " WHERE " + where);
+    };
+    const std::string old1 = nth(10), old2 = nth(4000), soft = nth(7000), fresh = nth(9000), later = nth(5000);
+    for (int i : {100, 3000}) s->exec("DELETE FROM " + r + " WHERE " + nth(i));
+    insert_like(old1, "zz_old_stamps", false);
+    insert_like(old2, "zz_old_stamps", false);
+    insert_like(fresh, "zz_fresh", true);
+    s->exec("UPDATE " + r + " SET " + deleteat + " = " + now + ", " + updateat + " = " + now + " WHERE " + soft);
+
+    auto out = run({"sync", "--json", "--chunk-rows", "5000"});
+    INFO(out.output.substr(0, 4000));
+    REQUIRE(out.exit_code == 0);
+    auto j = json_of(out);
+    CHECK(reactions(j, "chunks") > 1);
+    CHECK(reactions(j, "deleted") == 2);
+    CHECK(reactions(j, "inserted") == 3);
+    CHECK(reactions(j, "updated") == 1);
+    CHECK(run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet"}).exit_code == 0);
+
+    auto again = json_of(run({"sync", "--json", "--chunk-rows", "5000"}));
+    CHECK(reactions(again, "inserted") + reactions(again, "updated") + reactions(again, "deleted") == 0);
+    CHECK(reactions(again, "rows_compared") >= 2);  // the two rows stamped inside the margin, compared by key
+
+    s->exec("UPDATE " + r + " SET " + deleteat + " = " + now + ", " + updateat + " = " + now + " WHERE " + later);
+    auto last = json_of(run({"sync", "--json", "--chunk-rows", "5000"}));
+    CHECK(reactions(last, "updated") == 1);
+    CHECK(reactions(last, "inserted") + reactions(last, "deleted") == 0);
+    CHECK(run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet"}).exit_code == 0);
+}
+
 }  // namespace
 
 TEST_CASE("PostgreSQL's key digests are equal for equal keys and change with one key, composite and bigint keys included",
@@ -206,4 +278,14 @@ TEST_CASE("a sync finds as many hard deletes as old-stamped inserts in a table o
 TEST_CASE("a sync finds hard deletes and old-stamped inserts among thousands of keys a chunk: MySQL to PostgreSQL",
           "[e2e][sync][mysql][pg][long]") {
     bucketed_sync(Engine::mysql);
+}
+
+TEST_CASE("a sync of a table of several chunks with rows stamped finds hard deletes, old-stamped and fresh inserts: PostgreSQL to PostgreSQL",
+          "[e2e][sync][pg]") {
+    stamped_several_chunks(Engine::postgres);
+}
+
+TEST_CASE("a sync of a table of several chunks with rows stamped finds hard deletes, old-stamped and fresh inserts: MySQL to PostgreSQL",
+          "[e2e][sync][mysql][pg][long]") {
+    stamped_several_chunks(Engine::mysql);
 }

@@ -1,7 +1,7 @@
 // mmmove run with `copy: incremental: true` on real servers: an anonymised refresh that writes only
 // what changed since the last one, through the same masks, and ends equal to a full refresh. The
 // source goes from state A to state B (new posts, edits, a soft delete, hard-deleted reactions and
-// preferences, a user whose username and e-mail change, a new webhook — its key is masked — a new
+// preferences, a reaction added with an old stamp, one soft-deleted and one whose emoji changed, a user whose username and e-mail change, a new webhook — its key is masked — a new
 // session and Systems row); destination D2 is refreshed in full from A, then incrementally from B;
 // destination D1 is refreshed in full from B. D1 and D2 must then hold the same rows, but for each
 // one's own staging identity. Another key, or a record that is not the one mmmove wrote, makes the

@@ -31,7 +31,8 @@ std::string skip_list_change(const SyncState& state, const Job& job, const Catal
 
 }  // namespace
 
-std::string full_refresh_reason(Database& src, const Catalog& src_catalog, Database& dst, const Job& job, const LoadStage* stage) {
+std::string full_refresh_reason(Database& src, const Catalog& src_catalog, Database& dst, const Catalog& dst_catalog, const Job& job,
+                                const LoadStage* stage) {
     if (Checkpoint(dst).exists()) return "the destination holds an unfinished run";
     if (!holds_finished_refresh_by(dst, job.name)) return "the destination holds no finished refresh by this job";
     std::optional<SyncState> state;
@@ -48,7 +49,7 @@ std::string full_refresh_reason(Database& src, const Catalog& src_catalog, Datab
     const std::string id = source_diagnostic_id(src, src_catalog);
     if (!state->diagnostic_id.empty() && !id.empty() && id != state->diagnostic_id)
         return "the destination was refreshed from another Mattermost instance";
-    return skip_list_change(*state, job, src_catalog, read_catalog(dst));
+    return skip_list_change(*state, job, src_catalog, dst_catalog);
 }
 
 }  // namespace mmmove

@@ -27,7 +27,8 @@
 namespace mmmove {
 
 // "" when this run may be incremental; else why it is a full refresh (one line, no secret).
-// `src_catalog`: the source's catalog, as the run read it.
-std::string full_refresh_reason(Database& src, const Catalog& src_catalog, Database& dst, const Job& job, const LoadStage* stage);
+// The catalogs: both sides', as the run read them before writing anything.
+std::string full_refresh_reason(Database& src, const Catalog& src_catalog, Database& dst, const Catalog& dst_catalog, const Job& job,
+                                const LoadStage* stage);
 
 }  // namespace mmmove

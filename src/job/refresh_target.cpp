@@ -16,11 +16,10 @@ namespace {
 
 constexpr const char* kRefreshTable = "mmmove_refresh";
 
-// The value of the model's identity row in Systems, or "" (no such table or row).
-std::string identity_of(Database& db) {
+// The value of the model's identity row in Systems, or "" (no such table or row). `cat`: db's catalog.
+std::string identity_of(Database& db, const Catalog& cat) {
     const AnonymisedSystems& sys = anonymised_systems();
     if (sys.table.empty()) return "";
-    Catalog cat = read_catalog(db);
     const Table* t = cat.find(sys.table);
     const Column* name = t ? t->find_column(sys.name_column) : nullptr;
     const Column* value = t ? t->find_column(sys.value_column) : nullptr;
@@ -85,9 +84,9 @@ void record_refresh_end(Database& dst, const std::string& job) {
              " WHERE job = " + dst.quote_literal(job));
 }
 
-std::string staging_identity(Database& src, Database& dst) {
-    const std::string own = identity_of(dst);
-    if (is_mattermost_id(own) && own != identity_of(src)) return own;
+std::string staging_identity(Database& src, const Catalog& src_catalog, Database& dst, const Catalog& dst_catalog) {
+    const std::string own = identity_of(dst, dst_catalog);
+    if (is_mattermost_id(own) && own != identity_of(src, src_catalog)) return own;
     return new_mattermost_id();
 }
 

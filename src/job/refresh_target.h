@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "db/database.h"
 #include "db/database_identity.h"
 #include "job/job_file.h"
@@ -26,7 +27,8 @@ bool holds_finished_refresh_by(Database& dst, const std::string& job);
 
 // The identity (Systems DiagnosticId, as mappings/anonymise.yaml names it) an anonymised refresh gives
 // the destination: the one it had before, read back as data and kept only when it is a Mattermost id
-// and not the source's (staging keeps one identity night after night), else a fresh random one.
-std::string staging_identity(Database& src, Database& dst);
+// and not the source's (staging keeps one identity night after night), else a fresh random one. The
+// catalogs are both sides' as read before anything was written.
+std::string staging_identity(Database& src, const Catalog& src_catalog, Database& dst, const Catalog& dst_catalog);
 
 }  // namespace mmmove

@@ -123,10 +123,15 @@ struct RunState {
     std::string full_reason = "";  // copy.incremental, yet a full refresh: why
     std::optional<CheckReport> sync_check = std::nullopt;
     std::optional<Catalog> src_catalog = std::nullopt;  // read once, before anything is written
+    std::optional<Catalog> dst_catalog = std::nullopt;  // the same; stale once a step has written
     const Catalog& source_catalog() {
         if (!src_catalog) src_catalog = read_catalog(*src);
         return *src_catalog;
     }  // incremental: the check step's report, which the sync uses as its own
+    const Catalog& dest_catalog_before_steps() {
+        if (!dst_catalog) dst_catalog = read_catalog(*dst);
+        return *dst_catalog;
+    }
 };
 
 std::string check_step(RunState& s) {
@@ -333,7 +338,7 @@ void plan_destination(RunState& s) {
     s.resume = unfinished && s.options.resume;
     if (s.options.resume && !unfinished) s.result.warnings.push_back("--resume: no unfinished run in the destination; running from the start");
     if (s.job.mode == "refresh" && !s.resume && s.job.copy.incremental) {
-        s.full_reason = full_refresh_reason(*s.src, s.source_catalog(), *s.dst, s.job, s.stage.get());
+        s.full_reason = full_refresh_reason(*s.src, s.source_catalog(), *s.dst, s.dest_catalog_before_steps(), s.job, s.stage.get());
         s.incremental = s.result.incremental = s.full_reason.empty();
     }
     if (s.job.mode == "refresh" && !s.resume && !s.incremental) s.truncate = holds_earlier_refresh(*s.dst) || s.options.force || s.job.force;
@@ -414,7 +419,9 @@ JobResult run_job(const Job& job, const RunOptions& options, std::ostream& log) 
         // Deny by default, before anything is written (and in --dry-run): what nobody classified stops the run.
         if (job.has(JobStep::anonymise)) refuse_unclassified(unclassified_data(s.source_catalog(), job), job);
         // Staging's identity is read before anything empties the destination.
-        if (job.has(JobStep::anonymise)) s.stage = anonymise_stage(job, s.src->engine(), s.dst->engine(), staging_identity(*s.src, *s.dst));
+        if (job.has(JobStep::anonymise))
+            s.stage = anonymise_stage(job, s.src->engine(), s.dst->engine(),
+                                      staging_identity(*s.src, s.source_catalog(), *s.dst, s.dest_catalog_before_steps()));
         plan_destination(s);
         run_steps(s);
     } catch (const Error& e) {

@@ -154,7 +154,20 @@ ChunkApplied apply_masked_keys(Database& src, Database& dst, const TableComparer
     ChunkIssues issues;
     ChunkProgress counted(progress, progress_index);
     KeyedRows only(stage, tc.key_columns(Side::source), wanted);
-    ChunkOutcome out = wanted.empty() ? ChunkOutcome{} : write_chunk_rows(src, dst, t, chunk, policy, counted, issues, &only);
+    ChunkOutcome out;
+    if (!wanted.empty() && !diff.source_keys) out = write_chunk_rows(src, dst, t, chunk, policy, counted, issues, &only);
+    if (!wanted.empty() && diff.source_keys) {  // the finder named the source's rows: just those are read
+        std::vector<const std::string*> own;
+        for (const auto& k : *diff.source_keys) own.push_back(&k);
+        for (size_t from = 0; from < own.size(); from += kKeysPerStatement) {
+            PlannedTable by_key = t;
+            by_key.bounds.clear();
+            by_key.key_column.clear();
+            by_key.scope = key_predicate(src, tc.key_columns(Side::source), own, from, std::min(own.size(), from + kKeysPerStatement));
+            const ChunkOutcome part = write_chunk_rows(src, dst, by_key, 0, policy, counted, issues, &only);
+            out.rows += part.rows, out.skipped += part.skipped;
+        }
+    }
     if (out.rows + out.skipped != wanted.size())
         throw Error(ExitCode::internal, "An incremental refresh of " + t.dest->name + " wrote " + std::to_string(out.rows) + " of the " +
                                             std::to_string(wanted.size()) + " rows that differ: the source changed under its snapshot, "

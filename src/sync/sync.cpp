@@ -21,6 +21,7 @@
 #include "sync/chunk_apply.h"
 #include "sync/final_pass.h"
 #include "sync/follow.h"
+#include "sync/masked_key_finder.h"
 
 namespace mmmove {
 namespace {
@@ -33,7 +34,10 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 struct TableRun {
     TableRun(const PlannedTable& t, Engine from, Engine to, std::optional<int64_t> since_ms, const CatchUpOptions& o)
-        : comparer(t, from, to, nullptr, o.stage, o.policy), finder(change_finder_for(comparer, fast_path(since_ms, o.stage))) {}
+        : comparer(t, from, to, nullptr, o.stage, o.policy),
+          finder(masked_key_finder_for(comparer, o.stage, from, to, o.policy, fast_path(since_ms, o.stage))) {
+        if (!finder) finder = change_finder_for(comparer, fast_path(since_ms, o.stage));
+    }
     // The change-column path finds inserts and deletes by the source's keys: only where the stage
     // writes every row (a table it drops rows of is compared whole, through the stage).
     std::optional<int64_t> fast_path(std::optional<int64_t> since_ms, const LoadStage* stage) const {
@@ -210,7 +214,7 @@ std::vector<std::unique_ptr<TableRun>> table_runs(const CopyPlan& plan, Engine f
     for (const auto& t : plan.tables) {
         tables.push_back(std::make_unique<TableRun>(t, from, to, since_ms, o));
         TableCatchUp& r = tables.back()->result;
-        r.method = finder_method(*tables.back()->finder);
+        r.method = is_masked_key_finder(*tables.back()->finder) ? "masked_keys" : finder_method(*tables.back()->finder);
         r.source_table = t.source->name;
         r.dest_table = t.dest->name;
         r.chunks = t.chunk_count();

@@ -227,6 +227,8 @@ public:
     bool keeps_keys(const PlannedTable& table) const override;   // false: a masked key column (IncomingWebhooks.Id)
     bool keeps_column(const PlannedTable& table, const std::string& column) const override;
     bool keeps_rows(const PlannedTable& table) const override;   // false: dropped tables and Systems
+    // MaskRow masks column by column, each mask a function of the value (and the column's room) only.
+    bool masks_keys_alone(const PlannedTable& table) const override { return keeps_rows(table); }
     // Adds this stage's transform for `table` to an existing chain (after a merge's remap).
     void extend(TransformChain& chain, const PlannedTable& table, const RowColumns& columns) const;
     const AnonymiseCounts& counts() const { return counts_; }

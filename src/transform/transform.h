@@ -109,6 +109,13 @@ public:
         (void)table;
         return false;
     }
+    // True when the stage writes every source row of `table` and masks each column by its own value
+    // alone: a chain over the primary key's columns only then gives the key the whole row is written
+    // under, so a sync can find inserts and deletes by masked keys without reading whole rows.
+    virtual bool masks_keys_alone(const PlannedTable& table) const {
+        (void)table;
+        return false;
+    }
 };
 
 }  // namespace mmmove

@@ -40,6 +40,9 @@ struct KeyedHash {
 struct ChunkDiff {
     std::vector<std::string> differs;  // canonical keys
     std::vector<KeyedHash> missing, extra;
+    // A table whose key the stage masks, when its finder knows them: the source's own keys of the rows
+    // named missing or differing, so a sync reads just those rows again (not its whole chunk).
+    std::optional<std::vector<std::string>> source_keys;
 };
 
 class TableComparer {

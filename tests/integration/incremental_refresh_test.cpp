@@ -1,7 +1,7 @@
 // mmmove run with `copy: incremental: true` on real servers: an anonymised refresh that writes only
 // what changed since the last one, through the same masks, and ends equal to a full refresh. The
 // source goes from state A to state B (new posts, edits, a soft delete, hard-deleted reactions and
-// preferences, a user whose username and e-mail change, a new webhook — its key is masked — a new
+// preferences, a reaction added with an old stamp, one soft-deleted and one whose emoji changed, a user whose username and e-mail change, a new webhook — its key is masked — a new
 // session and Systems row); destination D2 is refreshed in full from A, then incrementally from B;
 // destination D1 is refreshed in full from B. D1 and D2 must then hold the same rows, but for each
 // one's own staging identity. Another key, or a record that is not the one mmmove wrote, makes the
@@ -109,6 +109,24 @@ void change_to_state_b(Database& s) {
     const std::string reactions = n.t("reactions"), prefs = n.t("preferences");
     const std::string post = n.first("reactions", "postid");
     s.exec("DELETE FROM " + reactions + " WHERE " + n.c("reactions", "postid") + " = " + s.quote_literal(post));
+    // Reactions, whose key the stage masks (EmojiName): one added with an old stamp (found by masked
+    // keys alone), one removed softly and one whose emoji changed (stamped: compared whole).
+    const std::string r_post = n.c("reactions", "postid"), r_emoji = n.c("reactions", "emojiname"), r_stamp = n.c("reactions", "updateat");
+    const auto posts_with = [&](size_t offset) {
+        return query_one(s, "SELECT " + r_post + " FROM " + reactions + " WHERE " + r_post + " <> " + s.quote_literal(post) + " GROUP BY " +
+                                r_post + " ORDER BY " + r_post + " LIMIT 1 OFFSET " + std::to_string(offset));
+    };
+    std::string names, values;
+    for (const auto& col : n.cat.find("reactions")->columns) {
+        names += (names.empty() ? "" : ", ") + s.quote_ident(col.name);
+        values += (values.empty() ? "" : ", ") + (lower(col.name) == "emojiname" ? "'incr_old_stamp_emoji'" : s.quote_ident(col.name));
+    }
+    s.exec("INSERT INTO " + reactions + " (" + names + ") SELECT " + values + " FROM " + reactions + " WHERE " + r_post + " = " +
+           s.quote_literal(posts_with(3)) + " LIMIT 1");
+    s.exec("UPDATE " + reactions + " SET " + n.c("reactions", "deleteat") + " = " + now_ms() + ", " + r_stamp + " = " + now_ms() + " WHERE " +
+           r_post + " = " + s.quote_literal(posts_with(5)));
+    s.exec("UPDATE " + reactions + " SET " + r_emoji + " = CONCAT('incr_', " + r_emoji + "), " + r_stamp + " = " + now_ms() + " WHERE " +
+           r_post + " = " + s.quote_literal(posts_with(7)));
     const std::string user = n.first("preferences", "userid");
     s.exec("DELETE FROM " + prefs + " WHERE " + n.c("preferences", "userid") + " = " + s.quote_literal(user) + " AND " +
            n.c("preferences", "category") + " <> 'tutorial_step'");

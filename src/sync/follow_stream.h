@@ -49,8 +49,8 @@ struct StreamHints {
 };
 
 // The followed tables (as in read_follow_stream) whose changes the stream cannot tell by key, read
-// from the source's catalog in `schema`: a table mmmove reads with rows of other tables (inheritance
-// children, partitions: the stream names those), or whose replica identity does not print every key
+// from the source's catalog in `schema`: a table with inheriting or partition tables (the stream names
+// those; a by-key read of the parent sees their rows, a COPY of it does not), or whose replica identity does not print every key
 // column of an UPDATE's or DELETE's old row (REPLICA IDENTITY NOTHING, or a key of other columns).
 // Table -> why; a followed table not found there is one of them too.
 std::map<std::string, std::string> tables_stream_cannot_tell(Database& conn, const std::string& schema,

@@ -66,8 +66,13 @@ std::optional<std::vector<DecodedColumn>> tuple(Cursor& c) {
         auto name = identifier(c, "[");
         if (!name || !c.take("[")) return std::nullopt;
         col.name = *name;
-        const size_t end = c.s.find("]:", c.at);
-        if (end == std::string::npos) return std::nullopt;
+        // The type as format_type_be() prints it: a name in "…" may itself hold "]:".
+        size_t end = c.at;
+        for (bool quoted = false; end + 1 < c.s.size(); ++end) {
+            if (c.s[end] == '"') quoted = !quoted;
+            else if (!quoted && c.s[end] == ']' && c.s[end + 1] == ':') break;
+        }
+        if (end + 1 >= c.s.size()) return std::nullopt;
         col.type = c.s.substr(c.at, end - c.at);
         c.at = end + 2;
         if (c.starts("'") || c.starts("B'")) {
@@ -137,8 +142,11 @@ std::optional<std::vector<std::string>> change_keys(const DecodedChange& change,
         std::vector<const DecodedColumn*> values;
         for (const auto& name : key_columns) {
             const DecodedColumn* found = nullptr;
-            for (const auto& col : t)
-                if (col.name == name) found = &col;
+            for (const auto& col : t) {
+                if (col.name != name) continue;
+                if (found) return std::nullopt;  // a name twice: the line was not read as printed
+                found = &col;
+            }
             if (!found || !key_type(*found)) return std::nullopt;
             values.push_back(found);
         }

@@ -97,6 +97,14 @@ SlotState follow_slot_state(Database& conn, const std::string& name) {
     return s;
 }
 
+std::string follow_slot_position(Database& conn, const std::string& name) {
+    if (!follow_slot_name(name)) return "";
+    auto rows = conn.query("SELECT coalesce(confirmed_flush_lsn::text, '') FROM pg_replication_slots WHERE slot_name = " +
+                           conn.quote_literal(name) + " AND database = current_database()");
+    const std::string lsn = rows.empty() ? "" : rows[0][0].value_or("");
+    return lsn_form(lsn) ? lsn : "";
+}
+
 bool drop_follow_slot(Database& conn, const std::string& name) {
     if (!follow_slot_name(name)) return false;
     auto rows = conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = " + conn.quote_literal(name));

@@ -46,6 +46,8 @@ struct SlotState {
 std::string create_follow_slot(Database& conn, const std::string& name);
 // Whether `name` exists in this database, logical, test_decoding, not invalidated.
 SlotState follow_slot_state(Database& conn, const std::string& name);
+// The slot's confirmed position, whatever its state; "" when it does not exist or has none.
+std::string follow_slot_position(Database& conn, const std::string& name);
 // Drops the slot; false when it did not exist.
 bool drop_follow_slot(Database& conn, const std::string& name);
 // The snapshot of the transaction `db` is in (pg_current_snapshot()).

@@ -250,11 +250,14 @@ std::vector<std::string> read_command(const JobReader& r, const JobValue& v) {
 }
 
 JobMove read_move(const JobReader& r, const JobValue& v) {
-    JobFields f = r.fields(v, {"until_changed_rows", "max_passes", "stop", "start", "follow"});
+    JobFields f = r.fields(v, {"until_changed_rows", "max_passes", "stop", "start", "follow", "stop_timeout_seconds",
+                                 "start_timeout_seconds"});
     JobMove m;
     if_present(f, "until_changed_rows", [&](const JobValue& x) { m.until_changed_rows = r.number(x, 0, 1000000000000); });
     if_present(f, "max_passes", [&](const JobValue& x) { m.max_passes = static_cast<unsigned>(r.number(x, 1, 100)); });
     if_present(f, "follow", [&](const JobValue& x) { m.follow = r.boolean(x); });
+    if_present(f, "stop_timeout_seconds", [&](const JobValue& x) { m.stop_timeout_seconds = static_cast<unsigned>(r.number(x, 1, 86400)); });
+    if_present(f, "start_timeout_seconds", [&](const JobValue& x) { m.start_timeout_seconds = static_cast<unsigned>(r.number(x, 1, 86400)); });
     if_present(f, "stop", [&](const JobValue& x) { m.stop = read_command(r, x); });
     if_present(f, "start", [&](const JobValue& x) { m.start = read_command(r, x); });
     return m;

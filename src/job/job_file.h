@@ -101,6 +101,9 @@ struct JobMove {
     uint64_t until_changed_rows = 1000;
     unsigned max_passes = 5;
     std::vector<std::string> stop, start;  // argv; empty = none
+    // How long stop (and start) may run: past it, mmmove kills the command's process group and fails
+    // the run there (a stop that hangs must not hold the move, nor let it go on, forever).
+    unsigned stop_timeout_seconds = 600, start_timeout_seconds = 600;
     // PostgreSQL source: the copy creates a replication slot so the passes read only the changed keys
     // (sync/follow.h); the final pass's success drops it.
     bool follow = false;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -164,7 +165,7 @@ void final_steps(const Job& job, Database& src, Database& dst, const CatchUpOpti
                  const MoveSteps& steps) {
     auto down = Clock::now();  // the downtime starts with the stop
     if (!job.move.stop.empty())
-        steps.run("stop", [&] { run_job_command(job.move.stop, "move.stop", ExitCode::source, stop_failed_state(m)); return std::string("ran"); });
+        steps.run("stop", [&] { run_job_command(job.move.stop, "move.stop", ExitCode::source, stop_failed_state(m), job.move.stop_timeout_seconds); return std::string("ran"); });
     try {
         final_pass(job, src, dst, o, quiet, m, log, steps);
     } catch (const Error& e) {
@@ -199,9 +200,33 @@ std::vector<std::string> command_environment() {
     return env;
 }
 
+// Waits for `pid` until `limit`; false when it still runs then.
+bool wait_for(pid_t pid, int& status, Clock::duration limit) {
+    const auto deadline = Clock::now() + limit;
+    for (;;) {
+        const pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) return true;
+        if (r < 0 && errno != EINTR) return true;  // not ours to wait for any more: nothing left to end
+        if (Clock::now() >= deadline) return false;
+        usleep(50 * 1000);
+    }
+}
+
+// Ends the command's process group: SIGTERM, then SIGKILL if the command is still there after 5 s; reaps it.
+void end_group(pid_t pid, int& status) {
+    kill(-pid, SIGTERM);
+    if (!wait_for(pid, status, std::chrono::seconds(5))) {
+        kill(-pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    kill(-pid, SIGKILL);  // what it started and left behind in its group
+}
+
 }  // namespace
 
-void run_job_command(const std::vector<std::string>& argv, const std::string& what, ExitCode code, const std::string& state) {
+void run_job_command(const std::vector<std::string>& argv, const std::string& what, ExitCode code, const std::string& state,
+                     unsigned timeout_seconds) {
     require_trusted_file(argv.at(0), "command " + what);  // again: the program may have changed since the job was read
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -212,7 +237,8 @@ void run_job_command(const std::vector<std::string>& argv, const std::string& wh
     env.push_back(nullptr);
     pid_t pid = fork();
     if (pid < 0) throw Error(code, "The command " + what + " (" + printable(argv[0]) + ") could not be started. " + state);
-    if (pid == 0) {  // the child: stdin empty, stdout to stderr (stdout may carry the JSON summary)
+    if (pid == 0) {  // the child: its own process group (ended as one on timeout), stdin empty, stdout to stderr
+        setpgid(0, 0);
         int null = open("/dev/null", O_RDONLY);
         if (null >= 0) dup2(null, STDIN_FILENO);
         dup2(STDERR_FILENO, STDOUT_FILENO);
@@ -223,8 +249,14 @@ void run_job_command(const std::vector<std::string>& argv, const std::string& wh
         execve(args[0], args.data(), env.data());
         _exit(127);
     }
+    setpgid(pid, pid);  // also here: whichever runs first, the group exists before a kill could name it
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    const bool finished = wait_for(pid, status, std::chrono::seconds(timeout_seconds));
+    if (!finished) {
+        end_group(pid, status);
+        throw Error(code, "The command " + what + " (" + printable(argv[0]) + ") did not finish within " + std::to_string(timeout_seconds) +
+                              " seconds (" + what + "_timeout_seconds): mmmove ended it and "
+                              "every process it started. " + state);
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
     std::string how = WIFEXITED(status) ? "exited with " + std::to_string(WEXITSTATUS(status)) : "was killed by a signal";
@@ -245,7 +277,7 @@ void run_move(const Job& job, Database& src, Database& dst, bool quiet, JobResul
         announce_downtime(job, steps, result, log);
         final_steps(job, src, dst, o, quiet, m, log, steps);
         if (!job.move.start.empty())
-            steps.run("start", [&] { run_job_command(job.move.start, "move.start", ExitCode::destination, start_failed_state); return std::string("ran"); });
+            steps.run("start", [&] { run_job_command(job.move.start, "move.start", ExitCode::destination, start_failed_state, job.move.start_timeout_seconds); return std::string("ran"); });
     } catch (...) {
         mark_skipped(tail_steps(job, steps), result, steps);
         throw;

@@ -41,9 +41,11 @@ void plan_move(const Job& job, Database& dst, std::ostream& log, const MoveSteps
 
 // Runs `argv` (argv[0] an absolute path) without a shell, its output on stderr, stdin empty, no other
 // descriptor of mmmove's open, and only the environment's PATH, HOME, USER, LOGNAME, SHELL, LANG,
-// LANGUAGE, LC_*, TZ, TERM, SSH_AUTH_SOCK, XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS; waits for
-// it. Throws Error(`code`) naming `what` when it cannot run or does not exit 0, followed by `state`
-// (where the move stands and what to do).
-void run_job_command(const std::vector<std::string>& argv, const std::string& what, ExitCode code, const std::string& state);
+// LANGUAGE, LC_*, TZ, TERM, SSH_AUTH_SOCK, XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS, in a process
+// group of its own; waits for it at most `timeout_seconds`, then ends that group (SIGTERM, SIGKILL 5 s
+// later). Throws Error(`code`) naming `what` when it cannot run, times out or does not exit 0, followed
+// by `state` (where the move stands and what to do).
+void run_job_command(const std::vector<std::string>& argv, const std::string& what, ExitCode code, const std::string& state,
+                     unsigned timeout_seconds);
 
 }  // namespace mmmove

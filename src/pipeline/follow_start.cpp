@@ -69,9 +69,16 @@ std::string stop_following(Database& source, Database& dest, std::ostream& log) 
     std::string dropped;
     if (!r.slot.empty() && source.engine() == Engine::postgres) {
         auto conn = Database::connect(source.data_source(), Side::source);
-        // Only a slot of mmmove's name and of the kind it makes, in this database.
+        // Only a slot of mmmove's name and of the kind it makes, in this database, standing where this
+        // destination's record says: a record naming another follower's slot (a destination restored
+        // from another's backup, a planted row) never drops it.
         const SlotState state = follow_slot_state(*conn, r.slot);
-        if ((state.why_not.empty() || state.why_not.find("invalidated") != std::string::npos) && drop_follow_slot(*conn, r.slot)) {
+        const bool kind = state.why_not.empty() || state.why_not.find("invalidated") != std::string::npos;
+        const bool here = r.record && follow_slot_position(*conn, r.slot) == r.record->lsn;
+        if (kind && !here) {
+            log << "  left the replication slot " << r.slot << " on the source: it is not where this destination's record "
+                   "says, so another follower may use it. If nothing does, drop it there with " << drop_slot_sql(r.slot) << "\n";
+        } else if (kind && drop_follow_slot(*conn, r.slot)) {
             dropped = r.slot;
             log << "  dropped the replication slot " << r.slot << " on the source: mmmove no longer follows its changes\n";
         } else {

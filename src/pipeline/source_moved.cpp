@@ -125,6 +125,7 @@ std::string source_moved_line(const TableMoved& t) {
     std::vector<std::string> parts;
     if (t.new_or_changed) parts.push_back((t.upper_bound ? "up to " : "") + plural(t.new_or_changed, "row", "rows") + " new or changed");
     if (t.changed_near_snapshot) parts.push_back("rows stamped within " + std::to_string(SourceMoved::kMarginMs / 60000) + " minutes before the snapshot changed");
+    if (t.content_changed) parts.push_back("rows edited in place (its content differs)");
     if (t.rows_now > t.rows_then) parts.push_back(plural(t.rows_now - t.rows_then, "more row", "more rows"));
     if (t.rows_now < t.rows_then) parts.push_back(plural(t.rows_then - t.rows_now, "fewer row", "fewer rows"));
     std::string line = printable(t.table) + ": ";
@@ -161,7 +162,7 @@ nlohmann::json source_moved_json(const SourceMoved& m) {
     for (const auto& t : m.moved)
         j["tables"].push_back({{"table", t.table}, {"new_or_changed", t.new_or_changed}, {"up_to", t.upper_bound},
                                {"changed_near_snapshot", t.changed_near_snapshot}, {"rows_at_snapshot", t.rows_then},
-                               {"rows_now", t.rows_now}});
+                               {"rows_now", t.rows_now}, {"content_changed", t.content_changed}});
     return j;
 }
 

@@ -39,6 +39,7 @@ struct TableMoved {
     uint64_t new_or_changed = 0;       // rows stamped at or after the snapshot, beyond those it held
     bool changed_near_snapshot = false;  // rows stamped within the margin before T differ
     bool upper_bound = false;          // a resumed copy: "up to" new_or_changed
+    bool content_changed = false;      // a table without change columns whose content digest differs (a final pass)
 };
 
 struct SourceMoved {

@@ -17,6 +17,12 @@ constexpr size_t kKeysPerShare = 4 * kKeysPerRead;
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
+// An LSN's position, to compare two (lsn_form() holds: "16/B374D848").
+uint64_t lsn_value(const std::string& lsn) {
+    const size_t slash = lsn.find('/');
+    return (std::stoull(lsn.substr(0, slash), nullptr, 16) << 32) | std::stoull(lsn.substr(slash + 1), nullptr, 16);
+}
+
 }  // namespace
 
 namespace sync_detail {
@@ -131,9 +137,23 @@ void FollowPass::read(Database& snapshot, const std::map<std::string, std::vecto
         }
         const std::string upto = upto_ = flushed_lsn_now(*conn_);
         const auto schema = conn_->query("SELECT current_schema()");
-        hints_ = sync_detail::read_follow_stream(*conn_, record_->slot, upto, record_->snapshot, *current_,
-                                                 schema.empty() ? "" : schema[0][0].value_or(""), key_columns, kMaxKeysPerTable);
+        const std::string schema_name = schema.empty() ? "" : schema[0][0].value_or("");
+        hints_ = sync_detail::read_follow_stream(*conn_, record_->slot, upto, record_->snapshot, *current_, schema_name, key_columns,
+                                                 kMaxKeysPerTable);
         keyed_ = key_columns;
+        // Peeking reads from the slot's position at that moment: it must still be the recorded one, or
+        // another reader consumed transactions the recorded snapshot did not see.
+        if (follow_slot_state(*conn_, record_->slot).confirmed_lsn != record_->lsn) {
+            current_.reset();
+            give_up("the slot " + record_->slot + " moved while this pass read it (another reader consumes it)", false);
+            return;
+        }
+        for (auto& [table, why] : sync_detail::tables_stream_cannot_tell(*conn_, schema_name, key_columns)) {
+            sync_detail::TableHints& t = hints_->tables[table];
+            if (t.scan) continue;
+            t.scan = true, t.why = why;
+            std::set<std::string>().swap(t.keys);
+        }
         report_hints();
     } catch (const std::exception& e) {
         hints_.reset();
@@ -205,6 +225,13 @@ void FollowPass::finish(Database& dest) {
         std::string lsn = hints_ && !hints_->advance_to.empty() ? advance_follow_slot(*conn_, record_->slot, hints_->advance_to)
                                                                 : follow_slot_state(*conn_, record_->slot).confirmed_lsn;
         if (lsn.empty()) return give_up("the slot " + record_->slot + " is gone", false), forget_follow_state(dest);
+        // The slot must stand where this pass put it: past it, another reader consumed transactions the
+        // next pass would need (two destinations sharing one record, one slot).
+        std::string expected = record_->lsn;
+        if (hints_ && !hints_->advance_to.empty() && lsn_value(hints_->advance_to) > lsn_value(expected)) expected = hints_->advance_to;
+        if (lsn != expected)
+            return give_up("the slot " + record_->slot + " moved while this pass ran (another reader consumes it)", false),
+                   forget_follow_state(dest);
         record_follow_state(dest, FollowRecord{record_->slot, lsn, *current_, std::nullopt});
         log_ << "  following the source's changes through the slot " << record_->slot << " (" << how_to_drop(record_->slot) << ")\n";
     } catch (const std::exception& e) {

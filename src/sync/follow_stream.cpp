@@ -5,6 +5,8 @@
 //   null, unchanged-toast-datum, bare numbers and booleans, or a '…' literal with ' doubled.
 #include "sync/follow_stream.h"
 
+#include <algorithm>
+
 #include "verify/table_compare.h"
 
 namespace mmmove::sync_detail {
@@ -22,7 +24,9 @@ struct Cursor {
     bool done() const { return at >= s.size(); }
 };
 
-// An identifier as quote_identifier() prints it: "…" with " doubled, or bare up to a stop character.
+// An identifier as quote_identifier() prints it: "…" with " doubled, or bare: [a-z_][a-z0-9_]* (every
+// other name is quoted), followed by one of `stops`. Anything else is not an identifier: the line is
+// not one mmmove can read (a bare run up to the stop would take "a, public.b" for one name).
 std::optional<std::string> identifier(Cursor& c, std::string_view stops) {
     std::string out;
     if (c.take("\"")) {
@@ -34,8 +38,9 @@ std::optional<std::string> identifier(Cursor& c, std::string_view stops) {
             return out;
         }
     }
-    while (!c.done() && stops.find(c.s[c.at]) == std::string_view::npos) out += c.s[c.at++];
-    if (out.empty()) return std::nullopt;
+    auto bare = [](char ch, bool first) { return (ch >= 'a' && ch <= 'z') || ch == '_' || (!first && ch >= '0' && ch <= '9'); };
+    while (!c.done() && bare(c.s[c.at], out.empty())) out += c.s[c.at++];
+    if (out.empty() || c.done() || stops.find(c.s[c.at]) == std::string_view::npos) return std::nullopt;
     return out;
 }
 
@@ -61,8 +66,13 @@ std::optional<std::vector<DecodedColumn>> tuple(Cursor& c) {
         auto name = identifier(c, "[");
         if (!name || !c.take("[")) return std::nullopt;
         col.name = *name;
-        const size_t end = c.s.find("]:", c.at);
-        if (end == std::string::npos) return std::nullopt;
+        // The type as format_type_be() prints it: a name in "…" may itself hold "]:".
+        size_t end = c.at;
+        for (bool quoted = false; end + 1 < c.s.size(); ++end) {
+            if (c.s[end] == '"') quoted = !quoted;
+            else if (!quoted && c.s[end] == ']' && c.s[end + 1] == ':') break;
+        }
+        if (end + 1 >= c.s.size()) return std::nullopt;
         col.type = c.s.substr(c.at, end - c.at);
         c.at = end + 2;
         if (c.starts("'") || c.starts("B'")) {
@@ -97,14 +107,19 @@ std::optional<DecodedChange> parse_decoded_change(const std::string& line) {
     Cursor c{line};
     DecodedChange d;
     if (!c.take("table ")) return std::nullopt;
-    auto schema = identifier(c, ".");
-    if (!schema || !c.take(".")) return std::nullopt;
-    auto table = identifier(c, ":");
-    if (!table || !c.take(": ")) return std::nullopt;
-    d.schema = *schema, d.table = *table;
+    // One qualified name; a TRUNCATE of several tables prints them all, separated by ", ".
+    do {
+        auto schema = identifier(c, ".");
+        if (!schema || !c.take(".")) return std::nullopt;
+        auto table = identifier(c, ":,");
+        if (!table) return std::nullopt;
+        if (d.table.empty()) d.schema = *schema, d.table = *table;
+        else d.also.emplace_back(*schema, *table);
+    } while (c.take(", "));
+    if (!c.take(": ")) return std::nullopt;
     for (const char* action : {"INSERT", "UPDATE", "DELETE", "TRUNCATE"})
         if (c.take(std::string(action) + ":")) d.action = action;
-    if (d.action.empty()) return std::nullopt;
+    if (d.action.empty() || (!d.also.empty() && d.action != "TRUNCATE")) return std::nullopt;
     if (d.action == "TRUNCATE" || c.starts(" (no-tuple-data)")) return d;  // no key: tuples stay empty
     if (d.action == "UPDATE" && c.take(" old-key:")) {
         auto old = tuple(c);
@@ -127,8 +142,11 @@ std::optional<std::vector<std::string>> change_keys(const DecodedChange& change,
         std::vector<const DecodedColumn*> values;
         for (const auto& name : key_columns) {
             const DecodedColumn* found = nullptr;
-            for (const auto& col : t)
-                if (col.name == name) found = &col;
+            for (const auto& col : t) {
+                if (col.name != name) continue;
+                if (found) return std::nullopt;  // a name twice: the line was not read as printed
+                found = &col;
+            }
             if (!found || !key_type(*found)) return std::nullopt;
             values.push_back(found);
         }
@@ -157,6 +175,12 @@ void take_change(StreamHints& out, const std::string& data, const std::string& s
         out.why = "a change line mmmove cannot read";
         return;
     }
+    if (change->action == "TRUNCATE") {
+        change->also.emplace_back(change->schema, change->table);
+        for (const auto& [s, table] : change->also)
+            if (s == schema && key_columns.count(table)) scan_table(out.tables[table], "truncated");
+        return;
+    }
     if (change->schema != schema) return;
     auto columns = key_columns.find(change->table);
     if (columns == key_columns.end()) return;  // a table this sync does not bring over
@@ -176,6 +200,47 @@ uint32_t xid_of(const std::optional<std::string>& text) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> tables_stream_cannot_tell(Database& conn, const std::string& schema,
+                                                             const std::map<std::string, std::vector<std::string>>& key_columns) {
+    struct Facts {
+        std::string kind, identity;
+        bool children = false;
+        std::set<std::string> identity_columns;  // the primary key's (identity d) or the identity index's (i)
+    };
+    std::map<std::string, Facts> facts;
+    // One row per identity column (or one with a NULL column when there is none).
+    const auto rows = conn.query(
+        "SELECT c.relname::text, c.relkind::text, c.relreplident::text, "
+        "EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)::text, a.attname::text "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_index x ON x.indrelid = c.oid AND ((c.relreplident = 'd' AND x.indisprimary) OR "
+        "(c.relreplident = 'i' AND x.indisreplident)) "
+        "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (x.indkey) AND a.attnum > 0 "
+        "WHERE n.nspname = " + conn.quote_literal(schema) + " AND c.relkind IN ('r', 'p', 'v', 'm', 'f')");
+    for (const auto& r : rows) {
+        if (r.size() != 5 || !r[0]) continue;
+        Facts& f = facts[*r[0]];
+        f.kind = r[1].value_or(""), f.identity = r[2].value_or(""), f.children = r[3].value_or("") == "true";
+        if (r[4]) f.identity_columns.insert(*r[4]);
+    }
+    std::map<std::string, std::string> out;
+    for (const auto& [table, keys] : key_columns) {
+        auto it = facts.find(table);
+        if (it == facts.end()) {
+            out[table] = "not found by that name in the source's catalog";
+            continue;
+        }
+        const Facts& f = it->second;
+        if (f.kind != "r") out[table] = "not a plain table";
+        else if (f.children) out[table] = "it has inheriting or partition tables, whose changes the stream names apart";
+        else if (f.identity == "f") continue;
+        else if (f.identity == "n") out[table] = "its replica identity is NOTHING: the stream prints no old key";
+        else if (!std::all_of(keys.begin(), keys.end(), [&](const std::string& k) { return f.identity_columns.count(k) > 0; }))
+            out[table] = "its replica identity does not cover mmmove's key: the stream may print no old key";
+    }
+    return out;
+}
 
 StreamHints read_follow_stream(Database& conn, const std::string& slot, const std::string& upto, const XidSnapshot& previous,
                                const XidSnapshot& current, const std::string& schema,

@@ -23,6 +23,7 @@ struct DecodedColumn {
 };
 struct DecodedChange {
     std::string schema, table, action;            // action: INSERT, UPDATE, DELETE, TRUNCATE
+    std::vector<std::pair<std::string, std::string>> also;  // TRUNCATE of several tables: the others (schema, table)
     std::vector<std::vector<DecodedColumn>> tuples;  // UPDATE: the old key (when printed), then the new tuple
 };
 
@@ -46,6 +47,14 @@ struct StreamHints {
     std::string advance_to;                    // "" or the LSN the slot may be advanced to after the pass
     uint64_t lines = 0, transactions = 0;
 };
+
+// The followed tables (as in read_follow_stream) whose changes the stream cannot tell by key, read
+// from the source's catalog in `schema`: a table with inheriting or partition tables (the stream names
+// those; a by-key read of the parent sees their rows, a COPY of it does not), or whose replica identity does not print every key
+// column of an UPDATE's or DELETE's old row (REPLICA IDENTITY NOTHING, or a key of other columns).
+// Table -> why; a followed table not found there is one of them too.
+std::map<std::string, std::string> tables_stream_cannot_tell(Database& conn, const std::string& schema,
+                                                             const std::map<std::string, std::vector<std::string>>& key_columns);
 
 // What the stream says, from the slot's position up to `upto` (flushed): the keys changed by the
 // transactions `previous` did not see, for the tables in `key_columns` (lower-case name -> the

@@ -110,3 +110,32 @@ TEST_CASE("a final sync of a quiet PostgreSQL source brings it up to date and sa
     INFO(v.output);
     CHECK(v.exit_code == 0);
 }
+
+TEST_CASE("a final sync while Mattermost edits preferences in place fails with exit code 11 and names Preferences",
+          "[e2e][pg][sync][final]") {
+    Pair p;
+    std::string out = "/tmp/" + p.dst.name() + ".final.out";
+    // Preferences has no change column and the count stays: only its content shows the edits.
+    std::atomic<bool> started{false}, done{false};
+    std::thread writer([&] {
+        auto s = p.src.connect(Side::source);
+        for (unsigned n = 0; !done; ++n) {
+            s->exec("UPDATE preferences SET value = 'edited " + std::to_string(n) + "' WHERE (userid, category, name) = "
+                    "(SELECT userid, category, name FROM preferences ORDER BY 1, 2, 3 LIMIT 1)");
+            started = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    });
+    while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    pid_t sync = spawn_mmmove(p.final_sync(), out);
+    int status = 0;
+    waitpid(sync, &status, 0);
+    done = true;
+    writer.join();
+    std::string output = slurp(out);
+    std::filesystem::remove(out);
+    INFO(output);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 11);
+    CHECK_THAT(output, Catch::Contains("preferences: rows edited in place", Catch::CaseSensitive::No));
+}

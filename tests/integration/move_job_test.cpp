@@ -3,6 +3,7 @@
 // that order; the summary reports each pass, the expected and the measured downtime.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -200,6 +201,34 @@ TEST_CASE("a move job whose stop command fails starts nothing, says where both s
     CHECK(step_names(s).at(1) == "sync 1");
     CHECK(step_names(s).at(2) == "files 1");
     CHECK(slurp(f.dst_data / "20261206" / "between.txt") == "uploaded between the runs");
+}
+
+TEST_CASE("a move job whose stop command hangs ends it and what it started after stop_timeout_seconds and starts nothing",
+          "[e2e][pg][run][move]") {
+    ScratchDb src(Engine::postgres, "src"), dst(Engine::postgres, "dst");
+    fill_sample(src, 50, 141, false, 1, false);
+    MoveFiles f(dst);
+    const auto started = f.dir.path / "started", child = f.dir.path / "child.pid";
+    // The stop command starts a child and waits for it: both hang, both must be ended.
+    f.write(src, dst, "  stop_timeout_seconds: 2\n  stop: [/bin/dash, -c, '/bin/sleep 300 & echo $! > " + child.string() +
+                          "; wait']\n  start: [/usr/bin/touch, " + started.string() + "]\n", false);
+    const auto begun = std::chrono::steady_clock::now();
+    auto run = run_mmmove({"run", f.job});
+    INFO(run.output);
+    CHECK(std::chrono::steady_clock::now() - begun < std::chrono::seconds(120));
+    CHECK(run.exit_code == 3);
+    CHECK_THAT(run.output, Catch::Contains("did not finish within 2 seconds (move.stop_timeout_seconds)") &&
+                               Catch::Contains("may be running, stopped or partly stopped"));
+    CHECK_FALSE(fs::exists(started));
+    auto s = f.read_summary();
+    CHECK(step_status(s, "stop") == "failed");
+    CHECK(step_status(s, "final sync") == "skipped");
+    REQUIRE(fs::exists(child));
+    const pid_t sleeper = std::stoi(slurp(child));
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(20))) gone = kill(sleeper, 0) != 0;
+    CHECK(gone);
+    if (!gone) kill(sleeper, SIGKILL);
 }
 
 TEST_CASE("a move job's dry run lists its steps in order with the commands it would run, and writes nothing", "[e2e][pg][run][move]") {

@@ -53,6 +53,26 @@ TEST_CASE("test_decoding lines that name no trustworthy key", "[follow]") {
     auto unterminated = parse_decoded_change("table public.t: INSERT: id[text]:'abc");
     REQUIRE(unterminated);
     CHECK_FALSE(change_keys(*unterminated, {"id"}));
+    // One TRUNCATE of two tables names both, never one table called "a, public.b".
+    auto two = parse_decoded_change("table public.reactions, public.\"Status\": TRUNCATE: (no-flags)");
+    REQUIRE(two);
+    CHECK(two->table == "reactions");
+    REQUIRE(two->also.size() == 1);
+    CHECK(two->also[0] == std::make_pair(std::string("public"), std::string("Status")));
+    // Bare names are only what quote_identifier leaves bare; anything else is not a line mmmove reads.
+    CHECK_FALSE(parse_decoded_change("table public.posts x: INSERT: id[text]:'a'"));
+    CHECK_FALSE(parse_decoded_change("table public.Posts: INSERT: id[text]:'a'"));
+    CHECK_FALSE(parse_decoded_change("table public.a, public.b: INSERT: id[text]:'a'"));
+    // A type whose quoted name holds "]:" is read whole; a key named twice names nothing.
+    auto odd_name = parse_decoded_change("table public.t: INSERT: id[text]:'k' v[\"a]:b\"]:'x'' id[text]:''fake'");
+    REQUIRE(odd_name);
+    REQUIRE(odd_name->tuples.size() == 1);
+    REQUIRE(odd_name->tuples[0].size() == 2);
+    CHECK(odd_name->tuples[0][1].type == "\"a]:b\"");
+    CHECK(change_keys(*odd_name, {"id"}) == std::vector<std::string>{key({"k"})});
+    auto twice = parse_decoded_change("table public.t: INSERT: id[text]:'k' id[text]:'fake'");
+    REQUIRE(twice);
+    CHECK_FALSE(change_keys(*twice, {"id"}));
     CHECK_FALSE(parse_decoded_change("BEGIN 42"));
     CHECK_FALSE(parse_decoded_change("table public.t INSERT id"));
 }

@@ -374,6 +374,10 @@ TEST_CASE("a move job's commands are argv lists with an absolute program, and mo
     Job job = parse_job(head + "mode: move\nmove:\n  until_changed_rows: 0\n  start: [/bin/true]\n", "j.yaml", &env);
     CHECK(job.move.until_changed_rows == 0);
     CHECK(job.move.start == std::vector<std::string>{"/bin/true"});
+    CHECK(job.move.stop_timeout_seconds == 600);  // a stop that hangs is ended after 10 minutes unless the job says
+    CHECK(parse_job(head + "mode: move\nmove:\n  stop_timeout_seconds: 90\n", "j.yaml", &env).move.stop_timeout_seconds == 90);
+    CHECK_THROWS_WITH(parse_job(head + "mode: move\nmove:\n  stop_timeout_seconds: 0\n", "j.yaml", &env),
+                      Catch::Contains("move.stop_timeout_seconds"));
     // The databases given as config.json paths: the move merges the config before the start.
     CHECK(job.steps == std::vector<JobStep>{JobStep::check, JobStep::copy, JobStep::verify, JobStep::config});
     CHECK_THROWS_WITH(parse_job(head + "mode: move\nsteps: [copy, anonymise]\nanonymise: {key_env: K}\n", "j.yaml", &env), Catch::Contains("remove anonymise"));

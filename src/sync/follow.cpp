@@ -27,8 +27,9 @@ uint64_t lsn_value(const std::string& lsn) {
 
 namespace sync_detail {
 
-StreamChangeFinder::StreamChangeFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> keys)
-    : comparer_(comparer), keys_(std::move(keys)), chunks_(std::max<size_t>(1, (keys_.size() + kKeysPerShare - 1) / kKeysPerShare)) {}
+StreamChangeFinder::StreamChangeFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> keys, size_t shares)
+    : comparer_(comparer), keys_(std::move(keys)),
+      chunks_(shares ? shares : std::max<size_t>(1, (keys_.size() + kKeysPerShare - 1) / kKeysPerShare)) {}
 
 bool StreamChangeFinder::unchanged(Database&, Database&, uint64_t& source_rows) const {
     source_rows = 0;

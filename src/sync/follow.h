@@ -53,7 +53,8 @@ namespace sync_detail {
 // table's changed rows side by side; a table without keys is unchanged (follow.h's invariant).
 class StreamChangeFinder : public ChangeFinder {
 public:
-    StreamChangeFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> keys);
+    // `shares`: how many parts find() cuts the keys into; 0 = shares of 2,000 keys (follow.cpp).
+    StreamChangeFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> keys, size_t shares = 0);
     ChunkChanges find(Database& source, Database& dest, size_t chunk) const override;
     bool unchanged(Database&, Database&, uint64_t& source_rows) const override;
     size_t parts() const override { return chunks_; }

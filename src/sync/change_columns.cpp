@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <charconv>
 #include <future>
 #include <tuple>
 #include <map>
@@ -212,12 +213,14 @@ uint64_t ChangeColumnsFinder::key_differences(Database& source, Database& dest, 
                                 keys_where(dest, t.dest->name, dest_keys, dest_where), diff);
         return s.rows;
     }
-    // A chunk that likely holds the same keys on both sides (nothing in it was stamped since the last
-    // pass) is first digested whole: about half the server's work of the bucket digests (no grouping),
-    // and equal digests mean equal key sets. Only where they differ are the buckets digested.
+    // A chunk that likely holds the same keys on both sides (nothing in it stamped since the previous
+    // pass's snapshot) is first digested whole, both sides at once: about half the server's work of
+    // the bucket digests (no grouping), and equal digests mean equal key sets. Only where they differ
+    // are the buckets digested.
     if (likely_equal) {
-        const ServerKeyDigest s = sh.digest(source, t.source->name, source_where);
-        if (s == dh.digest(dest, t.dest->name, dest_where)) return s.rows;
+        const auto [s, d] = both([&] { return sh.digest(source, t.source->name, source_where); },
+                                 [&] { return dh.digest(dest, t.dest->name, dest_where); });
+        if (s == d) return s.rows;
     }
     // The bucket digests are the chunk's digest too: equal buckets everywhere, equal chunk.
     const auto s = sh.bucket_digests(source, t.source->name, source_where, n);
@@ -231,6 +234,41 @@ uint64_t ChangeColumnsFinder::key_differences(Database& source, Database& dest, 
     return rows;
 }
 
+// Whether a change column's value (as the source printed it) is below `before`: NULL counts as below
+// (no stamp), anything not a whole number as not (only a guess of cost rides on it, never a result).
+bool stamped_before(const Field& f, int64_t before) {
+    if (f.null) return true;
+    int64_t v = 0;
+    const auto [end, ec] = std::from_chars(f.data, f.data + f.size, v);
+    return ec == std::errc() && end == f.data + f.size && v < before;
+}
+
+// The canonical keys of the source's rows `where` selects, sorted, reading the key columns and then
+// the change columns. `seen`: whether every row's stamps are all below `before` (the previous pass's
+// snapshot): rows that pass most likely read and wrote already, so the key sets most likely match.
+// nullopt past `bound` keys (0: no bound).
+std::optional<std::vector<std::string>> stamped_keys_where(Database& source, const std::string& table, const std::vector<std::string>& keys,
+                                                           const std::vector<std::string>& stamps, const std::string& where, int64_t before,
+                                                           size_t bound, bool& seen) {
+    std::vector<std::string> columns = keys;
+    columns.insert(columns.end(), stamps.begin(), stamps.end());
+    std::vector<std::string> out;
+    seen = true;
+    auto reader = source.read_where(table, columns, where);
+    FieldRow row, key;
+    while (reader->next(row)) {
+        if (bound && out.size() == bound) return std::nullopt;
+        if (row.size() != columns.size()) throw Error(ExitCode::internal, "A read of " + table + "'s stamped keys returned a row of another width.");
+        for (size_t i = keys.size(); i < row.size() && seen; ++i) seen = stamped_before(row[i], before);
+        key.assign(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(keys.size()));
+        out.push_back(TableComparer::key_of(key));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+int64_t ChangeColumnsFinder::seen_before_ms() const { return since_ms_ + SourceMoved::kMarginMs; }
+
 std::string ChangeColumnsFinder::stamped(Database& source) const {
     std::string where;
     for (const auto& column : columns_)
@@ -240,17 +278,10 @@ std::string ChangeColumnsFinder::stamped(Database& source) const {
 
 // The source's keys stamped since the previous snapshot (less the margin), sorted: read through the
 // change columns' indexes. nullopt past kMaxTableKeys (a mass update): the chunks then scan.
-std::optional<std::vector<std::string>> ChangeColumnsFinder::stamped_keys(Database& source) const {
+std::optional<std::vector<std::string>> ChangeColumnsFinder::stamped_keys(Database& source, bool& seen) const {
     const PlannedTable& t = comparer_.table();
-    std::vector<std::string> keys;
-    auto reader = source.read_where(t.source->name, comparer_.key_columns(Side::source), stamped(source));
-    FieldRow row;
-    while (reader->next(row)) {
-        if (keys.size() == kMaxTableKeys) return std::nullopt;
-        keys.push_back(TableComparer::key_of(row));
-    }
-    std::sort(keys.begin(), keys.end());
-    return keys;
+    return stamped_keys_where(source, t.source->name, comparer_.key_columns(Side::source), columns_, stamped(source), seen_before_ms(),
+                              kMaxTableKeys, seen);
 }
 
 // Of `keys` (sorted), those the destination holds no row under: read by key, keys only.
@@ -270,28 +301,35 @@ std::vector<std::string> ChangeColumnsFinder::missing_on_dest(Database& dest, co
     return missing;
 }
 
-// The keys only one side of the whole table holds, besides `missing` (stamped keys the destination
-// lacks, which the comparison of the stamped keys writes anyway): rows inserted with an old stamp, and
-// hard deletes. The source's keys are compared with the destination's plus `missing`: one digest per
-// side when they likely match, else table-wide buckets and the keys of the buckets that differ.
-// nullopt when too many buckets differ (the chunks then scan). `source_rows`: the source's rows.
+// The keys only one side of the whole table holds, besides the stamped keys the destination lacks
+// (`stamped`, sorted: the comparison of the stamped keys writes those anyway): rows inserted with an
+// old stamp, and hard deletes. Equal key sets show in one digest per side, tried first when `seen`
+// (no row stamped since the previous pass's snapshot: the sets most likely match) and then needing no
+// look-up of the stamped keys on the destination. Else the source's keys are compared with the
+// destination's plus the stamped keys it lacks: one digest per side when it lacks none, else
+// table-wide buckets and the keys of the buckets that differ. nullopt when too many buckets differ
+// (the chunks then scan). `source_rows`: the source's rows.
 std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differences(Database& source, Database& dest,
-                                                                                   const std::vector<std::string>& missing,
+                                                                                   const std::vector<std::string>& stamped, bool seen,
                                                                                    uint64_t& source_rows) const {
     const PlannedTable& t = comparer_.table();
     const auto source_keys = comparer_.key_columns(Side::source), dest_keys = comparer_.key_columns(Side::destination);
     const uint64_t n = table_buckets_for(t.estimated_rows);
-    std::vector<const std::string*> at;
-    for (const auto& k : missing) at.push_back(&k);
-    auto batch = [&](size_t from) { return key_predicate(source, source_keys, at, from, std::min(at.size(), from + kKeysPerRead)); };
     std::vector<std::string> s, d;  // the keys of the buckets that differ
     if (auto h = hashers(source, dest)) {
         auto& [sh, dh] = *h;
-        if (missing.empty()) {  // nothing inserted since the last pass, most likely no key set changed
-            auto [whole, other] = both([&] { return sh.digest(source, t.source->name, ""); }, [&] { return dh.digest(dest, t.dest->name, ""); });
-            source_rows = whole.rows;
-            if (whole == other) return std::vector<std::string>{};
-        }
+        auto whole = [&] {  // equal digests: equal key sets, so no stamped key is missing either
+            auto [mine, other] = both([&] { return sh.digest(source, t.source->name, ""); }, [&] { return dh.digest(dest, t.dest->name, ""); });
+            source_rows = mine.rows;
+            return mine == other;
+        };
+        if (seen && whole()) return std::vector<std::string>{};
+        const std::vector<std::string> missing = missing_on_dest(dest, stamped);
+        // Nothing inserted since the last pass: most likely no key set changed.
+        if (!seen && missing.empty() && whole()) return std::vector<std::string>{};
+        std::vector<const std::string*> at;
+        for (const auto& k : missing) at.push_back(&k);
+        auto batch = [&](size_t from) { return key_predicate(source, source_keys, at, from, std::min(at.size(), from + kKeysPerRead)); };
         auto [sb, db] = both(
             [&] {  // the source's buckets, and those of the stamped keys the destination lacks, to add to the destination's
                 std::map<uint64_t, ServerKeyDigest> m;
@@ -311,12 +349,13 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
     } else {  // client-side: both sides' keys streamed and hashed into buckets as they arrive
         auto [sd, dd] = both([&] { return key_digest(source, t.source->name, source_keys, "", n, false); },
                              [&] { return key_digest(dest, t.dest->name, dest_keys, "", n, false); });
-        for (const auto& k : missing) {
+        source_rows = sd.all.rows;
+        if (sd.all == dd.all) return std::vector<std::string>{};  // equal key sets (no stamped key missing either)
+        for (const auto& k : missing_on_dest(dest, stamped)) {
             const XXH128_hash_t kh = key_hash(k);
             dd.all.add(kh);
             dd.buckets[bucket_of(kh.low64, n)].add(kh);
         }
-        source_rows = sd.all.rows;
         if (sd.all == dd.all) return std::vector<std::string>{};
         const auto which = differing_buckets(sd, dd);
         if (too_many(static_cast<uint64_t>(std::count(which.begin(), which.end(), true)), source_rows, n)) return std::nullopt;
@@ -338,10 +377,11 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
 bool ChangeColumnsFinder::unchanged(Database& source, Database& dest, uint64_t& source_rows) const {
     const PlannedTable& t = comparer_.table();
     if (t.chunk_count() < 2) return false;  // one chunk: find() reads no more than this
-    auto keys = stamped_keys(source);
+    bool seen = true;
+    auto keys = stamped_keys(source, seen);
     if (!keys) return false;
     uint64_t rows = 0;
-    auto others = table_key_differences(source, dest, missing_on_dest(dest, *keys), rows);
+    auto others = table_key_differences(source, dest, *keys, seen, rows);
     if (!others || keys->size() + others->size() > kMaxTableKeys) return false;
     source_rows = rows;
     if (keys->empty() && others->empty()) return true;
@@ -369,9 +409,13 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
     // Changed rows: stamped since the previous snapshot (less the margin), compared by key with the
     // destination's, so a row stamped in the margin but already equal is not written again. Read
     // first: a chunk with none most likely holds the same keys on both sides too.
-    std::vector<std::string> candidates = keys_where(source, t.source->name, source_keys, conjunction(source_where, stamped(source)));
+    // Rows stamped only before the previous pass's snapshot (its margin, or none) most likely left
+    // the chunk's key sets equal: one digest per side shows it, about half the work of the buckets.
+    bool likely_equal = true;
+    std::vector<std::string> candidates = *stamped_keys_where(source, t.source->name, source_keys, columns_,
+                                                              conjunction(source_where, stamped(source)), seen_before_ms(), 0, likely_equal);
 
-    c.source_rows = key_differences(source, dest, source_where, dest_where, candidates.empty(), diff);
+    c.source_rows = key_differences(source, dest, source_where, dest_where, likely_equal, diff);
 
     // A key found missing is read whole by the apply anyway: not compared twice.
     std::unordered_set<std::string> seen;

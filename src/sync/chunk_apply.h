@@ -77,10 +77,13 @@ private:
                              bool likely_equal, verify_detail::ChunkDiff& diff) const;
     // The table-wide pass: the stamped keys (sorted; nullopt past the bound), those of them the
     // destination lacks, and the keys outside them that only one side holds (nullopt: too many).
-    std::optional<std::vector<std::string>> stamped_keys(Database& source) const;
+    // `seen`: every stamped row's stamps are below seen_before_ms() (see change_columns.cpp).
+    std::optional<std::vector<std::string>> stamped_keys(Database& source, bool& seen) const;
     std::vector<std::string> missing_on_dest(Database& dest, const std::vector<std::string>& keys) const;
-    std::optional<std::vector<std::string>> table_key_differences(Database& source, Database& dest, const std::vector<std::string>& missing,
-                                                                  uint64_t& source_rows) const;
+    std::optional<std::vector<std::string>> table_key_differences(Database& source, Database& dest, const std::vector<std::string>& stamped,
+                                                                  bool seen, uint64_t& source_rows) const;
+    // The previous pass's snapshot: rows stamped only before it were most likely read by that pass.
+    int64_t seen_before_ms() const;
 
     const verify_detail::TableComparer& comparer_;
     std::vector<std::string> columns_;  // as the source names them

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/printable.h"
 #include "db/destination_lock.h"
 #include "db/transaction.h"
 #include "pipeline/checkpoint.h"
@@ -19,6 +20,7 @@
 #include "pipeline/source_moved.h"
 #include "pipeline/sync_state.h"
 #include "sync/chunk_apply.h"
+#include "sync/early_views.h"
 #include "sync/final_pass.h"
 #include "sync/follow.h"
 #include "sync/masked_key_finder.h"
@@ -51,6 +53,7 @@ struct TableRun {
     // parts (it tells cheaply that it has nothing to compare).
     bool whole_first() const { return parts() > 1 || finder->parts(); }
     size_t level = 0;  // after the tables its foreign keys point to: a child row is written after its parent
+    size_t left = 1;   // its jobs not yet done (under m): one to begin with, its whole-table check or its one chunk
     std::mutex m;
     TableCatchUp result;
 };
@@ -111,6 +114,7 @@ struct SyncShared {
     Progress& writes;
     std::mutex m;
     ExpectedChanges changed;  // the values this sync changed on the way: --verify expects them changed
+    EarlyViews* early = nullptr;  // an incremental refresh's views, refreshed once their tables are done
 };
 
 void set_levels(std::vector<std::unique_ptr<TableRun>>& tables) {
@@ -185,8 +189,17 @@ void run_jobs(std::vector<std::unique_ptr<TableRun>>& tables, std::vector<std::p
         else
             shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
         shared.compared.set_active(ti, -1);
-        std::lock_guard lock(tables[ti]->m);
-        tables[ti]->result.seconds += since(start);
+        TableRun& t = *tables[ti];
+        bool done = false, written = false;
+        {
+            std::lock_guard lock(t.m);
+            t.result.seconds += since(start);
+            // A whole-table check that found differences leaves the table its parts to compare.
+            if (chunk == kWholeTable && !unchanged[ti]) t.left = t.parts();
+            else done = --t.left == 0;
+            written = t.result.changed();
+        }
+        if (done && shared.early) shared.early->table_done(lower(t.comparer.table().dest->name), written);
     });
 }
 
@@ -247,14 +260,20 @@ void run_all(std::vector<std::unique_ptr<TableRun>>& tables, ReadSnapshot& snaps
 // refreshes only the views reading a table it wrote: every refresh, full or incremental, leaves all
 // views fresh, and a view of tables that did not change is what a refresh would make of it again. A
 // plain sync refreshes them all (a move's earlier passes leave them stale on purpose).
+// `early`: the views already refreshed while the sync ran (EarlyViews), not refreshed again.
 void refresh_views_after(const CatchUpResult& result, const Catalog& catalog, Database& dst, std::vector<std::unique_ptr<Database>>& loaders,
-                         const CatchUpOptions& o, std::ostream& log) {
+                         const CatchUpOptions& o, const std::set<std::string>& early, std::ostream& log) {
     std::vector<std::string> views = catalog.materialized_views;
     if (o.stage && !o.final_pass) {
         std::set<std::string> written;
         for (const auto& t : result.tables)
             if (t.changed()) written.insert(lower(t.dest_table));
         views = views_reading(dst, catalog, written);
+        std::erase_if(views, [&](const std::string& v) {
+            if (!early.count(lower(v))) return false;
+            if (!o.quiet) log << "  refreshed materialized view " << printable(v) << "\n";
+            return true;
+        });
     }
     std::vector<Database*> connections;
     for (auto& l : loaders) connections.push_back(l.get());
@@ -277,6 +296,17 @@ void use_stream(FollowPass& follow, Database& snapshot, std::vector<std::unique_
             t->result.method = "stream";
             t->result.chunks = t->parts();  // its shares of keys, each one destination transaction
         }
+}
+
+// An incremental refresh refreshes a view as soon as the tables it reads are done (EarlyViews): null
+// otherwise (a plain sync refreshes every view at the end; a move's earlier passes none).
+std::unique_ptr<EarlyViews> early_views(const std::vector<std::unique_ptr<TableRun>>& tables, const Catalog& catalog, Database& dst,
+                                        const CatchUpOptions& o) {
+    if (!o.stage || o.final_pass || o.plan_only || !o.refresh_views || dst.engine() != Engine::postgres || catalog.materialized_views.empty())
+        return nullptr;
+    std::set<std::string> names;
+    for (const auto& t : tables) names.insert(lower(t->comparer.table().dest->name));
+    return std::make_unique<EarlyViews>(dst.data_source(), catalog.materialized_views, view_sources(dst), std::move(names));
 }
 
 }  // namespace
@@ -351,13 +381,16 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes, o);
     use_stream(*follow, snapshot.worker(0), tables);
     SyncShared shared{o, compared, writes, {}, {}};
+    std::unique_ptr<EarlyViews> early = early_views(tables, check.dest.catalog, dst, o);
+    shared.early = early.get();
     run_all(tables, snapshot, loaders, shared);
+    const std::set<std::string> refreshed_early = early ? early->finish() : std::set<std::string>{};
     for (auto& t : tables) result.tables.push_back(t->result);
     result.left_behind = left_behind(check, co);
     // The views summarise the rows (Mattermost's poststats): after a change they are stale, as a copy
     // would not leave them. A final pass refreshes them anyway: a move's earlier passes skip it.
     const bool changed = std::any_of(result.tables.begin(), result.tables.end(), [](const TableCatchUp& t) { return t.changed(); });
-    if (!o.plan_only && o.refresh_views && (changed || o.final_pass)) refresh_views_after(result, check.dest.catalog, dst, loaders, o, log);
+    if (!o.plan_only && o.refresh_views && (changed || o.final_pass)) refresh_views_after(result, check.dest.catalog, dst, loaders, o, refreshed_early, log);
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, diagnostic_id, o.stage ? "refresh" : "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,

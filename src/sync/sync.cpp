@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -172,51 +173,80 @@ void check_whole(TableRun& t, size_t ti, Database& s, Database& d, SyncShared& s
     t.result.source_rows += rows;
 }
 
-// Jobs on every worker, largest tables first. A failed chunk's transaction was rolled back by its
-// guard; the pool keeps its error, takes no further job and rethrows it once every worker has returned.
-void run_jobs(std::vector<std::unique_ptr<TableRun>>& tables, std::vector<std::pair<size_t, size_t>>& jobs, ReadSnapshot& src,
-              std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared, std::vector<char>& unchanged) {
-    std::stable_sort(jobs.begin(), jobs.end(), [&](const auto& a, const auto& b) {
-        return tables[a.first]->comparer.table().estimated_rows > tables[b.first]->comparer.table().estimated_rows;
-    });
-    const auto workers = static_cast<unsigned>(std::min(src.size(), dst.size()));
-    for_each_item(workers, jobs.size(), [&](unsigned w, size_t j) {
-        auto [ti, chunk] = jobs[j];
-        auto start = Clock::now();
-        shared.compared.set_active(ti, +1);
-        if (chunk == kWholeTable)
-            check_whole(*tables[ti], ti, src.worker(w), *dst[w], shared, unchanged);
-        else
-            shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
-        shared.compared.set_active(ti, -1);
-        TableRun& t = *tables[ti];
-        bool done = false, written = false;
-        {
-            std::lock_guard lock(t.m);
-            t.result.seconds += since(start);
-            // A whole-table check that found differences leaves the table its parts to compare.
-            if (chunk == kWholeTable && !unchanged[ti]) t.left = t.parts();
-            else done = --t.left == 0;
-            written = t.result.changed();
-        }
-        if (done && shared.early) shared.early->table_done(lower(t.comparer.table().dest->name), written);
-    });
+using Job = std::pair<size_t, size_t>;  // a table's index and its chunk (or kWholeTable)
+
+// One job on worker `w`; its table is done once its last job is (EarlyViews are told).
+void run_job(std::vector<std::unique_ptr<TableRun>>& tables, Job job, unsigned w, ReadSnapshot& src,
+             std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared, std::vector<char>& unchanged) {
+    auto [ti, chunk] = job;
+    auto start = Clock::now();
+    shared.compared.set_active(ti, +1);
+    if (chunk == kWholeTable)
+        check_whole(*tables[ti], ti, src.worker(w), *dst[w], shared, unchanged);
+    else
+        shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
+    shared.compared.set_active(ti, -1);
+    TableRun& t = *tables[ti];
+    bool done = false, written = false;
+    {
+        std::lock_guard lock(t.m);
+        t.result.seconds += since(start);
+        // A whole-table check that found differences leaves the table its parts to compare.
+        if (chunk == kWholeTable && !unchanged[ti]) t.left = t.parts();
+        else done = --t.left == 0;
+        written = t.result.changed();
+    }
+    if (done && shared.early) shared.early->table_done(lower(t.comparer.table().dest->name), written);
 }
 
-// The tables at one level: first the whole-table checks of the tables of several chunks, alongside
-// the chunks of the others; then the chunks of the tables those checks did not prove unchanged.
+// The tables at one level, on every worker, largest tables first: each table's whole-table check (a
+// table of several parts) or its one chunk; a table whose check did not prove it unchanged then has
+// its parts queued at once, so they run beside the other tables' checks (Reactions' chunks beside
+// Posts' table-wide pass), not after all of them. A failed job's transaction was rolled back by its
+// guard; the pool keeps its error, every worker takes no further job, and it is rethrown.
 void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, ReadSnapshot& src,
                std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared) {
     std::vector<char> unchanged(tables.size());  // char, not bool: each job writes its own element
-    std::vector<std::pair<size_t, size_t>> jobs;
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<Job> queue;  // under m, in the order taken
+    size_t running = 0;      // jobs taken and not yet finished (under m): they may queue more
+    const auto larger = [&](const Job& a, const Job& b) {
+        return tables[a.first]->comparer.table().estimated_rows > tables[b.first]->comparer.table().estimated_rows;
+    };
     for (size_t i = 0; i < tables.size(); ++i)
-        if (tables[i]->level == level) jobs.emplace_back(i, tables[i]->whole_first() ? kWholeTable : 0);
-    run_jobs(tables, jobs, src, dst, shared, unchanged);
-    jobs.clear();
-    for (size_t i = 0; i < tables.size(); ++i)
-        if (tables[i]->level == level && tables[i]->whole_first() && !unchanged[i])
-            for (size_t c = 0; c < tables[i]->parts(); ++c) jobs.emplace_back(i, c);
-    run_jobs(tables, jobs, src, dst, shared, unchanged);
+        if (tables[i]->level == level) queue.emplace_back(i, tables[i]->whole_first() ? kWholeTable : 0);
+    std::stable_sort(queue.begin(), queue.end(), larger);
+    const auto workers = static_cast<unsigned>(std::min(src.size(), dst.size()));
+    run_workers(
+        workers,
+        [&](unsigned w, const StopFlag& stop) {
+            for (;;) {
+                Job job;
+                {
+                    std::unique_lock lock(m);
+                    cv.wait(lock, [&] { return stop.stopped() || !queue.empty() || running == 0; });
+                    if (stop.stopped() || queue.empty()) return;
+                    job = queue.front();
+                    queue.erase(queue.begin());
+                    ++running;
+                }
+                run_job(tables, job, w, src, dst, shared, unchanged);
+                {
+                    std::lock_guard lock(m);
+                    --running;
+                    if (job.second == kWholeTable && !unchanged[job.first]) {
+                        for (size_t c = 0; c < tables[job.first]->parts(); ++c) queue.emplace_back(job.first, c);
+                        std::stable_sort(queue.begin(), queue.end(), larger);
+                    }
+                }
+                cv.notify_all();
+            }
+        },
+        [&] {
+            std::lock_guard lock(m);
+            cv.notify_all();
+        });
 }
 
 // One run per planned table, each known to both progress displays.

@@ -253,9 +253,6 @@ void refresh_materialized_views(Database& dst, const Catalog& catalog, std::ostr
     }
 }
 
-namespace {
-
-// Each materialized view of the current schema with the relations its query reads (lower case).
 std::map<std::string, std::set<std::string>> view_sources(Database& dst) {
     std::map<std::string, std::set<std::string>> out;
     for (const auto& row : dst.query("SELECT DISTINCT v.relname, t.relname FROM pg_rewrite r JOIN pg_class v ON v.oid = r.ev_class "
@@ -266,8 +263,6 @@ std::map<std::string, std::set<std::string>> view_sources(Database& dst) {
         if (row.size() == 2 && row[0] && row[1]) out[lower(*row[0])].insert(lower(*row[1]));
     return out;
 }
-
-}  // namespace
 
 std::vector<std::string> views_reading(Database& dst, const Catalog& catalog, const std::set<std::string>& tables) {
     if (dst.engine() != Engine::postgres) return {};

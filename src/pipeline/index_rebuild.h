@@ -9,6 +9,7 @@
 // between drop and rebuild loses nothing; on --resume each entry must name a table of the copy and an
 // index the model defines for it, and the statement is built again from the model.
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <set>
@@ -47,6 +48,9 @@ void refresh_materialized_views(Database& dst, const Catalog& catalog, std::ostr
 // another view that does, in the catalog's order; none on MySQL. PostgreSQL's dependency records (the
 // view's rewrite rule in pg_depend) say which; the names they give are only matched with the catalog's.
 std::vector<std::string> views_reading(Database& dst, const Catalog& catalog, const std::set<std::string>& tables);
+// Each materialized view of `dst`'s current schema with the relations its query reads (lower case;
+// PostgreSQL only: call it on a PostgreSQL connection).
+std::map<std::string, std::set<std::string>> view_sources(Database& dst);
 // Refreshes `views` (PostgreSQL), each on one of `connections`, in parallel when none of them reads
 // another materialized view (else one after the other, in the order given).
 void refresh_views(const std::vector<std::string>& views, const std::vector<Database*>& connections, std::ostream& log, bool quiet);

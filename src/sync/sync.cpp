@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "core/clock.h"
+#include "core/printable.h"
 #include "db/destination_lock.h"
 #include "db/transaction.h"
 #include "pipeline/checkpoint.h"
@@ -19,6 +21,7 @@
 #include "pipeline/source_moved.h"
 #include "pipeline/sync_state.h"
 #include "sync/chunk_apply.h"
+#include "sync/early_views.h"
 #include "sync/final_pass.h"
 #include "sync/follow.h"
 #include "sync/masked_key_finder.h"
@@ -51,6 +54,7 @@ struct TableRun {
     // parts (it tells cheaply that it has nothing to compare).
     bool whole_first() const { return parts() > 1 || finder->parts(); }
     size_t level = 0;  // after the tables its foreign keys point to: a child row is written after its parent
+    size_t left = 1;   // its jobs not yet done (under m): one to begin with, its whole-table check or its one chunk
     std::mutex m;
     TableCatchUp result;
 };
@@ -111,6 +115,7 @@ struct SyncShared {
     Progress& writes;
     std::mutex m;
     ExpectedChanges changed;  // the values this sync changed on the way: --verify expects them changed
+    EarlyViews* early = nullptr;  // an incremental refresh's views, refreshed once their tables are done
 };
 
 void set_levels(std::vector<std::unique_ptr<TableRun>>& tables) {
@@ -168,42 +173,80 @@ void check_whole(TableRun& t, size_t ti, Database& s, Database& d, SyncShared& s
     t.result.source_rows += rows;
 }
 
-// Jobs on every worker, largest tables first. A failed chunk's transaction was rolled back by its
-// guard; the pool keeps its error, takes no further job and rethrows it once every worker has returned.
-void run_jobs(std::vector<std::unique_ptr<TableRun>>& tables, std::vector<std::pair<size_t, size_t>>& jobs, ReadSnapshot& src,
-              std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared, std::vector<char>& unchanged) {
-    std::stable_sort(jobs.begin(), jobs.end(), [&](const auto& a, const auto& b) {
-        return tables[a.first]->comparer.table().estimated_rows > tables[b.first]->comparer.table().estimated_rows;
-    });
-    const auto workers = static_cast<unsigned>(std::min(src.size(), dst.size()));
-    for_each_item(workers, jobs.size(), [&](unsigned w, size_t j) {
-        auto [ti, chunk] = jobs[j];
-        auto start = Clock::now();
-        shared.compared.set_active(ti, +1);
-        if (chunk == kWholeTable)
-            check_whole(*tables[ti], ti, src.worker(w), *dst[w], shared, unchanged);
-        else
-            shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
-        shared.compared.set_active(ti, -1);
-        std::lock_guard lock(tables[ti]->m);
-        tables[ti]->result.seconds += since(start);
-    });
+using Job = std::pair<size_t, size_t>;  // a table's index and its chunk (or kWholeTable)
+
+// One job on worker `w`; its table is done once its last job is (EarlyViews are told).
+void run_job(std::vector<std::unique_ptr<TableRun>>& tables, Job job, unsigned w, ReadSnapshot& src,
+             std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared, std::vector<char>& unchanged) {
+    auto [ti, chunk] = job;
+    auto start = Clock::now();
+    shared.compared.set_active(ti, +1);
+    if (chunk == kWholeTable)
+        check_whole(*tables[ti], ti, src.worker(w), *dst[w], shared, unchanged);
+    else
+        shared.compared.add_rows(ti, sync_chunk(*tables[ti], chunk, src.worker(w), *dst[w], shared, ti));
+    shared.compared.set_active(ti, -1);
+    TableRun& t = *tables[ti];
+    bool done = false, written = false;
+    {
+        std::lock_guard lock(t.m);
+        t.result.seconds += since(start);
+        // A whole-table check that found differences leaves the table its parts to compare.
+        if (chunk == kWholeTable && !unchanged[ti]) t.left = t.parts();
+        else done = --t.left == 0;
+        written = t.result.changed();
+    }
+    if (done && shared.early) shared.early->table_done(lower(t.comparer.table().dest->name), written);
 }
 
-// The tables at one level: first the whole-table checks of the tables of several chunks, alongside
-// the chunks of the others; then the chunks of the tables those checks did not prove unchanged.
+// The tables at one level, on every worker, largest tables first: each table's whole-table check (a
+// table of several parts) or its one chunk; a table whose check did not prove it unchanged then has
+// its parts queued at once, so they run beside the other tables' checks (Reactions' chunks beside
+// Posts' table-wide pass), not after all of them. A failed job's transaction was rolled back by its
+// guard; the pool keeps its error, every worker takes no further job, and it is rethrown.
 void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, ReadSnapshot& src,
                std::vector<std::unique_ptr<Database>>& dst, SyncShared& shared) {
     std::vector<char> unchanged(tables.size());  // char, not bool: each job writes its own element
-    std::vector<std::pair<size_t, size_t>> jobs;
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<Job> queue;  // under m, in the order taken
+    size_t running = 0;      // jobs taken and not yet finished (under m): they may queue more
+    const auto larger = [&](const Job& a, const Job& b) {
+        return tables[a.first]->comparer.table().estimated_rows > tables[b.first]->comparer.table().estimated_rows;
+    };
     for (size_t i = 0; i < tables.size(); ++i)
-        if (tables[i]->level == level) jobs.emplace_back(i, tables[i]->whole_first() ? kWholeTable : 0);
-    run_jobs(tables, jobs, src, dst, shared, unchanged);
-    jobs.clear();
-    for (size_t i = 0; i < tables.size(); ++i)
-        if (tables[i]->level == level && tables[i]->whole_first() && !unchanged[i])
-            for (size_t c = 0; c < tables[i]->parts(); ++c) jobs.emplace_back(i, c);
-    run_jobs(tables, jobs, src, dst, shared, unchanged);
+        if (tables[i]->level == level) queue.emplace_back(i, tables[i]->whole_first() ? kWholeTable : 0);
+    std::stable_sort(queue.begin(), queue.end(), larger);
+    const auto workers = static_cast<unsigned>(std::min(src.size(), dst.size()));
+    run_workers(
+        workers,
+        [&](unsigned w, const StopFlag& stop) {
+            for (;;) {
+                Job job;
+                {
+                    std::unique_lock lock(m);
+                    cv.wait(lock, [&] { return stop.stopped() || !queue.empty() || running == 0; });
+                    if (stop.stopped() || queue.empty()) return;
+                    job = queue.front();
+                    queue.erase(queue.begin());
+                    ++running;
+                }
+                run_job(tables, job, w, src, dst, shared, unchanged);
+                {
+                    std::lock_guard lock(m);
+                    --running;
+                    if (job.second == kWholeTable && !unchanged[job.first]) {
+                        for (size_t c = 0; c < tables[job.first]->parts(); ++c) queue.emplace_back(job.first, c);
+                        std::stable_sort(queue.begin(), queue.end(), larger);
+                    }
+                }
+                cv.notify_all();
+            }
+        },
+        [&] {
+            std::lock_guard lock(m);
+            cv.notify_all();
+        });
 }
 
 // One run per planned table, each known to both progress displays.
@@ -247,14 +290,20 @@ void run_all(std::vector<std::unique_ptr<TableRun>>& tables, ReadSnapshot& snaps
 // refreshes only the views reading a table it wrote: every refresh, full or incremental, leaves all
 // views fresh, and a view of tables that did not change is what a refresh would make of it again. A
 // plain sync refreshes them all (a move's earlier passes leave them stale on purpose).
+// `early`: the views already refreshed while the sync ran (EarlyViews), not refreshed again.
 void refresh_views_after(const CatchUpResult& result, const Catalog& catalog, Database& dst, std::vector<std::unique_ptr<Database>>& loaders,
-                         const CatchUpOptions& o, std::ostream& log) {
+                         const CatchUpOptions& o, const std::set<std::string>& early, std::ostream& log) {
     std::vector<std::string> views = catalog.materialized_views;
     if (o.stage && !o.final_pass) {
         std::set<std::string> written;
         for (const auto& t : result.tables)
             if (t.changed()) written.insert(lower(t.dest_table));
         views = views_reading(dst, catalog, written);
+        std::erase_if(views, [&](const std::string& v) {
+            if (!early.count(lower(v))) return false;
+            if (!o.quiet) log << "  refreshed materialized view " << printable(v) << "\n";
+            return true;
+        });
     }
     std::vector<Database*> connections;
     for (auto& l : loaders) connections.push_back(l.get());
@@ -277,6 +326,17 @@ void use_stream(FollowPass& follow, Database& snapshot, std::vector<std::unique_
             t->result.method = "stream";
             t->result.chunks = t->parts();  // its shares of keys, each one destination transaction
         }
+}
+
+// An incremental refresh refreshes a view as soon as the tables it reads are done (EarlyViews): null
+// otherwise (a plain sync refreshes every view at the end; a move's earlier passes none).
+std::unique_ptr<EarlyViews> early_views(const std::vector<std::unique_ptr<TableRun>>& tables, const Catalog& catalog, Database& dst,
+                                        const CatchUpOptions& o) {
+    if (!o.stage || o.final_pass || o.plan_only || !o.refresh_views || dst.engine() != Engine::postgres || catalog.materialized_views.empty())
+        return nullptr;
+    std::set<std::string> names;
+    for (const auto& t : tables) names.insert(lower(t->comparer.table().dest->name));
+    return std::make_unique<EarlyViews>(dst.data_source(), catalog.materialized_views, view_sources(dst), std::move(names));
 }
 
 }  // namespace
@@ -351,13 +411,16 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes, o);
     use_stream(*follow, snapshot.worker(0), tables);
     SyncShared shared{o, compared, writes, {}, {}};
+    std::unique_ptr<EarlyViews> early = early_views(tables, check.dest.catalog, dst, o);
+    shared.early = early.get();
     run_all(tables, snapshot, loaders, shared);
+    const std::set<std::string> refreshed_early = early ? early->finish() : std::set<std::string>{};
     for (auto& t : tables) result.tables.push_back(t->result);
     result.left_behind = left_behind(check, co);
     // The views summarise the rows (Mattermost's poststats): after a change they are stale, as a copy
     // would not leave them. A final pass refreshes them anyway: a move's earlier passes skip it.
     const bool changed = std::any_of(result.tables.begin(), result.tables.end(), [](const TableCatchUp& t) { return t.changed(); });
-    if (!o.plan_only && o.refresh_views && (changed || o.final_pass)) refresh_views_after(result, check.dest.catalog, dst, loaders, o, log);
+    if (!o.plan_only && o.refresh_views && (changed || o.final_pass)) refresh_views_after(result, check.dest.catalog, dst, loaders, o, refreshed_early, log);
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, diagnostic_id, o.stage ? "refresh" : "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -291,11 +292,22 @@ void refresh_views(const std::vector<std::string>& views, const std::vector<Data
     for (const auto& [view, reads] : view_sources(*connections[0]))
         if (names.count(view))
             for (const auto& t : reads) chained = chained || names.count(t) > 0;
+    // Side by side, the largest first (by what each holds now, as its query last made it): the longest
+    // refresh starts at once instead of after the short ones, so the pass waits for it the least.
+    std::vector<std::string> order = views;
+    if (!chained && connections.size() > 1) {
+        std::map<std::string, double> size;
+        Database& db = *connections[0];
+        for (const auto& row : db.query("SELECT c.relname::text, pg_total_relation_size(c.oid)::float8 FROM pg_class c "
+                                        "WHERE c.relkind = 'm' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"))
+            if (row.size() == 2 && row[0] && row[1]) size[lower(*row[0])] = std::strtod(row[1]->c_str(), nullptr);
+        std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) { return size[lower(a)] > size[lower(b)]; });
+    }
     std::mutex m;
-    for_each_item(chained ? 1u : static_cast<unsigned>(connections.size()), views.size(), [&](unsigned w, size_t i) {
-        connections[w]->exec("REFRESH MATERIALIZED VIEW " + connections[w]->quote_ident(views[i]));
+    for_each_item(chained ? 1u : static_cast<unsigned>(connections.size()), order.size(), [&](unsigned w, size_t i) {
+        connections[w]->exec("REFRESH MATERIALIZED VIEW " + connections[w]->quote_ident(order[i]));
         std::lock_guard lock(m);
-        if (!quiet) log << "  refreshed materialized view " << printable(views[i]) << "\n";
+        if (!quiet) log << "  refreshed materialized view " << printable(order[i]) << "\n";
     });
 }
 

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "db/transaction.h"
 #include "pipeline/chunk_runner.h"
 #include "transform/convert.h"
 
@@ -175,6 +176,47 @@ ChunkApplied apply_masked_keys(Database& src, Database& dst, const TableComparer
     return applied(diff, issues, /*whole=*/false);
 }
 
+// The rows the comparison read and kept (ChunkDiff::source_rows: those of the keys that differ or are
+// missing), written through the edge conversion without reading the source again. Only when they are
+// exactly the rows a read by key would give: a PostgreSQL destination (a key names one row there, so
+// the DELETE by key removed exactly the keys the diff names), no stage, the same columns. Returns false,
+// with nothing written (its savepoint rolled back), when the destination refuses a row: the caller then
+// writes the keys by reading them again, which names each refused row under the policy.
+bool write_kept_rows(Database& src, Database& dst, const TableComparer& tc, const ChunkDiff& diff, const ConvertPolicy& policy,
+                     Progress& progress, size_t progress_index, ChunkIssues& issues, uint64_t& written) {
+    const PlannedTable& t = tc.table();
+    const auto& kept = *diff.source_rows;
+    if (dst.engine() != Engine::postgres || kept.size() != diff.differs.size() + diff.missing.size()) return false;
+    RowConverter conv(*t.source, *t.dest, src.engine(), dst.engine(), policy, issues);
+    if (conv.source_columns() != tc.source_columns()) return false;
+    ChunkProgress counted(progress, progress_index);
+    Savepoint savepoint(dst, "mmmove_kept");
+    try {
+        auto writer = dst.write_table(t.dest->name, conv.dest_columns(), conv.dest_kinds());
+        size_t next = 0;
+        const uint64_t rows = writer->write_all([&](FieldRow& row) {
+            while (next < kept.size()) {
+                row.clear();
+                for (const auto& v : kept[next++]) row.push_back(v ? Field::of(*v) : Field{});
+                counted.add(1);
+                if (conv.convert(row)) return true;
+            }
+            return false;
+        });
+        writer->finish();
+        written = rows + conv.skipped();
+    } catch (const Error& e) {
+        if (!refused_rows(e)) throw;
+        savepoint.rollback();
+        savepoint.release();
+        counted.rewind();
+        issues.clear();
+        return false;
+    }
+    savepoint.release();
+    return true;
+}
+
 }  // namespace
 
 ChunkChanges DigestChangeFinder::find(Database& source, Database& dest, size_t chunk) const {
@@ -207,7 +249,8 @@ ChunkApplied apply_chunk(Database& src, Database& dst, const TableComparer& tc, 
     ChunkIssues issues;
     ChunkProgress counted(progress, progress_index);
     uint64_t written = 0;
-    for (size_t from = 0; from < keys.size(); from += kKeysPerStatement) {
+    const bool kept = diff.source_rows && !stage && write_kept_rows(src, dst, tc, diff, policy, progress, progress_index, issues, written);
+    for (size_t from = 0; !kept && from < keys.size(); from += kKeysPerStatement) {
         PlannedTable by_key = t;  // the table as one chunk of just these keys, wherever the source's collation puts them
         by_key.bounds.clear();
         by_key.key_column.clear();

@@ -44,13 +44,20 @@ ChunkChanges StreamChangeFinder::find(Database& source, Database& dest, size_t c
     std::vector<const std::string*> keys;
     for (size_t i = from; i < to; ++i) keys.push_back(&keys_[i]);
     verify_detail::ChunkDiff diff;
+    // The rows the comparison reads are kept for the write (apply_chunk): on a PostgreSQL destination a
+    // key names exactly one row, so the share's differing keys are exactly the rows to write.
+    bool keep = dest.engine() == Engine::postgres && comparer_.literal_keys() && !comparer_.staged();
+    if (keep) diff.source_rows.emplace();
     for (size_t k = 0; k < keys.size(); k += kKeysPerRead) {
         const size_t end = std::min(keys.size(), k + kKeysPerRead);
         auto part = comparer_.diff_where(source, dest, key_predicate(source, source_keys, keys, k, end),
-                                         key_predicate(dest, dest_keys, keys, k, end));
+                                         key_predicate(dest, dest_keys, keys, k, end), keep);
         for (auto& d : part.differs) diff.differs.push_back(std::move(d));
         for (auto& d : part.missing) diff.missing.push_back(std::move(d));
         for (auto& d : part.extra) diff.extra.push_back(std::move(d));
+        if (!keep) continue;
+        if (!part.source_rows) diff.source_rows.reset(), keep = false;  // not kept after all: the write reads them
+        else for (auto& r : *part.source_rows) diff.source_rows->push_back(std::move(r));
     }
     c.source_rows = c.rows_read = keys.size();
     if (!diff.differs.empty() || !diff.missing.empty() || !diff.extra.empty()) c.diff = std::move(diff);

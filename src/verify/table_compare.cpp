@@ -282,11 +282,15 @@ ChunkDiff TableComparer::diff(Database& source, Database& dest, size_t chunk) co
     return diff_where(source, dest, chunk_where(source, Side::source, chunk), chunk_where(dest, Side::destination, chunk));
 }
 
-ChunkDiff TableComparer::diff_where(Database& source, Database& dest, const std::string& source_where, const std::string& dest_where) const {
+ChunkDiff TableComparer::diff_where(Database& source, Database& dest, const std::string& source_where, const std::string& dest_where,
+                                     bool keep_rows) const {
+    using Owned = std::vector<std::optional<std::string>>;
     struct Seen {
         Hash128 hash;
         uint64_t count = 0;  // a table without a primary key may hold the same row twice
+        Owned row;           // keep_rows: the row as read (one per key: the table has a primary key)
     };
+    keep_rows = keep_rows && !key_columns_.empty() && !stage_;
     std::unordered_map<std::string, Seen> source_rows;
     ChunkDigest unused;
     FieldRow row;
@@ -298,9 +302,13 @@ ChunkDiff TableComparer::diff_where(Database& source, Database& dest, const std:
                 Seen& s = source_rows[canon.key()];
                 s.hash = hash_of(canon.bytes());
                 ++s.count;
+                if (!keep_rows) continue;
+                s.row.clear();
+                for (const Field& f : row) s.row.push_back(f.null ? std::nullopt : std::optional<std::string>(std::string(f.view())));
             }
     }
     ChunkDiff out;
+    if (keep_rows) out.source_rows.emplace();
     RowCanon canon(*this, Side::destination);
     auto reader = read(dest, Side::destination, dest_where);
     while (reader->next(row)) {
@@ -313,11 +321,14 @@ ChunkDiff TableComparer::diff_where(Database& source, Database& dest, const std:
             if (--it->second.count == 0) source_rows.erase(it);
         } else {
             out.differs.push_back(canon.key());
+            if (keep_rows) out.source_rows->push_back(std::move(it->second.row));
             source_rows.erase(it);
         }
     }
-    for (const auto& [key, seen] : source_rows)
+    for (auto& [key, seen] : source_rows) {
         for (uint64_t i = 0; i < seen.count; ++i) out.missing.push_back({key, seen.hash});
+        if (keep_rows) out.source_rows->push_back(std::move(seen.row));
+    }
     return out;
 }
 

@@ -43,6 +43,10 @@ struct ChunkDiff {
     // A table whose key the stage masks, when its finder knows them: the source's own keys of the rows
     // named missing or differing, so a sync reads just those rows again (not its whole chunk).
     std::optional<std::vector<std::string>> source_keys;
+    // When the comparer was asked to keep them (diff_where's keep_rows): the source's rows of the keys in
+    // `differs` and `missing`, as read (the comparer's source columns, in the source's order), so a
+    // sync writes them without reading them again. Empty values of an optional are SQL NULL.
+    std::optional<std::vector<std::vector<std::optional<std::string>>>> source_rows;
 };
 
 class TableComparer {
@@ -55,7 +59,11 @@ public:
     ChunkDigest digest(Database& db, Side side, size_t chunk) const;
     ChunkDiff diff(Database& source, Database& dest, size_t chunk) const;
     // The same for the rows each side's predicate selects (SQL in that side's quoting; "" for all).
-    ChunkDiff diff_where(Database& source, Database& dest, const std::string& source_where, const std::string& dest_where) const;
+    // `keep_rows` (a table with a primary key, unstaged): the diff also holds the source's rows it names.
+    ChunkDiff diff_where(Database& source, Database& dest, const std::string& source_where, const std::string& dest_where,
+                         bool keep_rows = false) const;
+    // The columns the source's rows are read by (those the destination also has), in the source's order.
+    const std::vector<std::string>& source_columns() const { return source_columns_; }
     // Reads the row with this canonical key on both sides and names what differs.
     RowDifference describe(Database& source, Database& dest, const std::string& key, RowDifference::Kind kind) const;
     std::string shown_key(const std::string& key) const;  // "Id=…", secrets masked

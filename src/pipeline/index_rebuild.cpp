@@ -254,6 +254,19 @@ void refresh_materialized_views(Database& dst, const Catalog& catalog, std::ostr
     }
 }
 
+std::vector<std::string> analyse_never_analysed(Database& dst) {
+    if (dst.engine() != Engine::postgres) return {};
+    std::vector<std::string> tables;
+    for (const auto& row : dst.query("SELECT c.relname::text FROM pg_class c WHERE c.relkind = 'r' AND c.reltuples < 0 AND "
+                                     "c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) ORDER BY 1"))
+        if (!row.empty() && row[0]) tables.push_back(*row[0]);
+    if (tables.empty()) return tables;
+    std::string sql = "ANALYZE ";
+    for (size_t i = 0; i < tables.size(); ++i) sql += (i ? ", " : "") + dst.quote_ident(tables[i]);
+    dst.exec(sql);
+    return tables;
+}
+
 std::map<std::string, std::set<std::string>> view_sources(Database& dst) {
     std::map<std::string, std::set<std::string>> out;
     for (const auto& row : dst.query("SELECT DISTINCT v.relname, t.relname FROM pg_rewrite r JOIN pg_class v ON v.oid = r.ev_class "

@@ -55,6 +55,11 @@ std::map<std::string, std::set<std::string>> view_sources(Database& dst);
 // another materialized view (else one after the other, in the order given).
 void refresh_views(const std::vector<std::string>& views, const std::vector<Database*>& connections, std::ostream& log, bool quiet);
 
+// Analyses the tables of `dst`'s current schema that PostgreSQL never analysed (reltuples -1: a copy
+// autovacuum has not yet visited) and returns their names; nothing on MySQL, whose InnoDB keeps its own
+// statistics as rows arrive. Without statistics, a read by a list of keys plans as a scan of the table.
+std::vector<std::string> analyse_never_analysed(Database& dst);
+
 // The checkpoint's form: [{"table": …, "name": …}, …].
 nlohmann::json indexes_to_json(const std::vector<SecondaryIndex>& indexes);
 // Reads the checkpoint's entries back. Each must name one of `tables` and an index `model` defines

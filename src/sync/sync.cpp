@@ -406,6 +406,12 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     result.jobs = static_cast<unsigned>(snapshot.size());
     connecting.join();
     loaders.resize(std::min(loaders.size(), snapshot.size()));
+    // A copy autovacuum has not yet analysed reads its keys back by whole-table scans (a 1 % pass at
+    // 1 M posts: 27 s instead of 9 s); analysing it first costs about 3 s, once.
+    if (!o.plan_only) {
+        const auto analysed = analyse_never_analysed(*loaders[0]);
+        if (!o.quiet && !analysed.empty()) log << "  analysed " << analysed.size() << " destination tables PostgreSQL had no statistics for\n";
+    }
 
     Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
     auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes, o);

@@ -135,6 +135,11 @@ void check_round_trip(Engine from, Engine to, bool lower_case) {
     if (to == Engine::postgres) {  // the view summarising posts counts the inserted ones too, as after a copy
         auto d = dst.connect();
         CHECK(query_one(*d, "SELECT SUM(numposts) FROM poststats") == query_one(*d, "SELECT COUNT(*) FROM posts"));
+        // The sync analysed what the copy left without statistics (its by-key reads would scan the
+        // tables); mmmove's own record tables, rewritten at the end, are a row or two.
+        CHECK(query_one(*d, "SELECT COALESCE(string_agg(relname::text, ','), '') FROM pg_class WHERE relkind = 'r' AND "
+                            "reltuples < 0 AND relname NOT LIKE 'mmmove%' AND "
+                            "relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())") == "");
     }
     auto checked = verify(src, dst);
     INFO(checked.output.substr(0, 3000));

@@ -14,17 +14,6 @@ using namespace mmmove::test;
 
 namespace {
 
-struct SlotGuard {
-    Database& db;
-    std::string slot;
-    ~SlotGuard() {
-        try {
-            if (!slot.empty()) db.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
-        } catch (...) {
-        }
-    }
-};
-
 // A copy of post `from` under key `id` with `message`.
 void insert_post(Database& s, const std::string& from, const std::string& id, const std::string& message) {
     s.exec("CREATE TEMP TABLE newpost AS SELECT * FROM posts WHERE id = " + s.quote_literal(from));

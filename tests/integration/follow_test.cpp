@@ -42,18 +42,6 @@ uint64_t total(const nlohmann::json& j, const char* field) {
     return n;
 }
 
-// Drops the slot a test created, whatever happened (a slot keeps the shared server's WAL).
-struct SlotGuard {
-    Database& db;
-    std::string slot;
-    ~SlotGuard() {
-        try {
-            if (!slot.empty()) db.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
-        } catch (...) {
-        }
-    }
-};
-
 // Edits and deletes on the source, each its own transaction, until stopped: during the copy, so
 // some commit before its snapshot, some after, some while it is taken.
 class Writer {

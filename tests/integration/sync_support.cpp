@@ -35,6 +35,13 @@ CliRun verify(const ScratchDb& src, const ScratchDb& dst) {
     return run_mmmove({"verify", "--from", src.dsn(), "--to", dst.dsn(), "--quiet", "--chunk-rows", "300"});
 }
 
+SlotGuard::~SlotGuard() {
+    try {
+        if (!slot.empty()) db.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = " + db.quote_literal(slot));
+    } catch (...) {
+    }
+}
+
 bool killed(const CliRun& run) { return run.exit_code == -1 || run.exit_code == 128 + 9; }
 
 CliRun sync_killed_at(const ScratchDb& src, const ScratchDb& dst, const std::string& kill_at) {

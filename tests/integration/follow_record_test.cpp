@@ -3,7 +3,8 @@
 // that replace it leaves a usable record, the old one or the new one, never none (a lost record would
 // leave a PostgreSQL source's slot holding WAL with nobody told). The source is MariaDB (binlog
 // following: nothing to clean up on the source); the record's rewrite is the same for a slot's record.
-// The kill is real; MMMOVE_TEST_KILL_AT only chooses the moment.
+// The kill is real; MMMOVE_TEST_KILL_AT only chooses the moment. A destination whose record is gone
+// while the source's slot stays: --stop-following says so and names the slot, never staying silent.
 #include <catch2/catch.hpp>
 
 #include "pipeline/follow_state.h"
@@ -56,4 +57,25 @@ TEST_CASE("the follow record survives a kill at every point of its rewrite: Post
 
 TEST_CASE("the follow record survives a kill at every point of its rewrite: MariaDB destination", "[e2e][sync][follow][binlog][mysql]") {
     survives_kills(Engine::mysql);
+}
+
+TEST_CASE("--stop-following on a destination without a follow record names the slot left on the source", "[e2e][sync][follow][pg]") {
+    ScratchDb src(Engine::postgres, "fnr"), dst(Engine::postgres, "fnr");
+    fill_sample(src, 30);
+    auto s = src.connect(Side::source);
+    CliRun copied = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--quiet", "--json", "--follow"});
+    INFO(copied.output);
+    REQUIRE(copied.exit_code == 0);
+    const std::string slot = json_of(copied)["follow_slot"];
+    SlotGuard guard{*s, slot};
+    REQUIRE(slot.rfind("mmmove_", 0) == 0);
+    dst.connect()->exec("DROP TABLE mmmove_follow_state");  // the record lost (a sync that gave up following, an older mmmove)
+
+    CliRun stopped = run_mmmove({"sync", "--from", src.dsn(), "--to", dst.dsn(), "--stop-following"});
+    INFO(stopped.output);
+    CHECK(stopped.exit_code == 0);
+    CHECK(stopped.output.find("holds no follow record") != std::string::npos);
+    CHECK(stopped.output.find("pg_drop_replication_slot('" + slot + "')") != std::string::npos);
+    // Named, not dropped: another destination may follow through it.
+    CHECK(query_text(*s, "SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name = " + s->quote_literal(slot)) == "1");
 }

@@ -69,6 +69,10 @@ TEST_CASE("--stop-following on a destination without a follow record names the s
     const std::string slot = json_of(copied)["follow_slot"];
     SlotGuard guard{*s, slot};
     REQUIRE(slot.rfind("mmmove_", 0) == 0);
+    CliRun synced = run_mmmove({"sync", "--from", src.dsn(), "--to", dst.dsn()});
+    INFO(synced.output);
+    REQUIRE(synced.exit_code == 0);
+    CHECK(synced.output.find("check: ready to sync.") != std::string::npos);  // not "ready to copy": it syncs
     dst.connect()->exec("DROP TABLE mmmove_follow_state");  // the record lost (a sync that gave up following, an older mmmove)
 
     CliRun stopped = run_mmmove({"sync", "--from", src.dsn(), "--to", dst.dsn(), "--stop-following"});

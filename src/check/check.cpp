@@ -247,7 +247,7 @@ CheckReport run_check(Database& source, Database& dest, const CheckOptions& o) {
     return r;
 }
 
-static void print_check_unescaped(const CheckReport& r, std::ostream& out) {
+static void print_check_unescaped(const CheckReport& r, std::ostream& out, const std::string& action) {
     for (const auto& f : r.findings) {
         const char* tag = f.severity == Finding::Severity::blocking ? "BLOCKING" : f.severity == Finding::Severity::warning ? "warning" : "ok";
         out << "  [" << tag << "] " << f.text << "\n";
@@ -255,11 +255,11 @@ static void print_check_unescaped(const CheckReport& r, std::ostream& out) {
     if (r.blocked())
         out << "check: blocked; nothing was written to either side.\n";
     else
-        out << "check: ready to copy.\n";
+        out << "check: ready to " << action << ".\n";
 }
 
-void print_check(const CheckReport& r, std::ostream& out) {
-    print_printable(out, [&](std::ostream& text) { print_check_unescaped(r, text); });
+void print_check(const CheckReport& r, std::ostream& out, const std::string& action) {
+    print_printable(out, [&](std::ostream& text) { print_check_unescaped(r, text, action); });
 }
 
 std::vector<const Table*> tables_to_copy(const CheckReport& r, const CheckOptions& o) {

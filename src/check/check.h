@@ -58,7 +58,8 @@ struct CheckReport {
 CheckReport run_check(Database& source, Database& dest, const CheckOptions& options);
 // One side's label, server, catalog and schema version, as the check reads them.
 SideState read_side(Database& db);
-void print_check(const CheckReport& report, std::ostream& out);
+// The findings, then "check: ready to <action>." (the command the check precedes) or blocked.
+void print_check(const CheckReport& report, std::ostream& out, const std::string& action = "copy");
 
 // True for the tables a copy moves (and verify compares): content and the rows a first server start
 // writes; not per-instance tables or the schema's migration records.

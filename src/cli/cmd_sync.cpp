@@ -71,7 +71,7 @@ void add_sync(CLI::App& app, Action& action) {
                 if (e) std::rethrow_exception(e);
             if (stop) {
                 DestinationLock lock(*dst);
-                const std::string slot = stop_following(*src, *dst, std::cerr);
+                const std::string slot = stop_following(*src, *dst, std::cerr, true);
                 if (json) std::cout << nlohmann::json({{"dropped_slot", slot}}).dump(2) << "\n";
                 return 0;
             }

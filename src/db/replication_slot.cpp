@@ -105,6 +105,14 @@ std::string follow_slot_position(Database& conn, const std::string& name) {
     return lsn_form(lsn) ? lsn : "";
 }
 
+std::vector<std::string> follow_slots_here(Database& conn) {
+    std::vector<std::string> names;
+    for (const auto& r : conn.query("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical' AND "
+                                    "database = current_database() ORDER BY slot_name"))
+        if (follow_slot_name(r[0].value_or(""))) names.push_back(*r[0]);
+    return names;
+}
+
 bool drop_follow_slot(Database& conn, const std::string& name) {
     if (!follow_slot_name(name)) return false;
     auto rows = conn.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = " + conn.quote_literal(name));

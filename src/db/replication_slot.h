@@ -48,6 +48,9 @@ std::string create_follow_slot(Database& conn, const std::string& name);
 SlotState follow_slot_state(Database& conn, const std::string& name);
 // The slot's confirmed position, whatever its state; "" when it does not exist or has none.
 std::string follow_slot_position(Database& conn, const std::string& name);
+// The logical slots of mmmove's name form in this database (whoever made them), sorted: what a lost
+// follow record may have left holding the source's WAL. Names of another form are never listed.
+std::vector<std::string> follow_slots_here(Database& conn);
 // Drops the slot; false when it did not exist.
 bool drop_follow_slot(Database& conn, const std::string& name);
 // The snapshot of the transaction `db` is in (pg_current_snapshot()).

@@ -141,7 +141,7 @@ bool prepare(Database& src, Database& dst, const MergeOptions& o, MergeResult& r
                                              ": resume it with the same --team, --channel and --no-direct-messages options.");
     if (!r.resumed && !r.check.blocked()) refuse_second_merge(dst, diagnostic_id(src, r.check.source.catalog), run.scope);
     if (!r.check.blocked()) check_distinct_instances(src, dst, r.check, r.resumed);
-    if (!o.quiet || r.check.blocked()) print_check(r.check, log);
+    if (!o.quiet || r.check.blocked()) print_check(r.check, log, "merge");
     if (r.check.blocked()) throw Error(r.check.exit_code(), "The merge did not start: see the blocking problems above.");
     unsigned jobs = worker_count(o.jobs);
     run.snapshot = std::make_unique<ReadSnapshot>(src, r.check.source.catalog, o.plan_only ? 1 : jobs, log);

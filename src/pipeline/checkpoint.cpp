@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/json_depth.h"
 #include "pipeline/issue_log.h"
+#include "transform/convert.h"
 
 namespace mmmove {
 namespace {
@@ -14,6 +15,34 @@ uint64_t read_count(const std::optional<std::string>& v) {
         throw Error(ExitCode::destination, "The checkpoint of the interrupted copy (table " + std::string(Checkpoint::kChunkTable) +
                                                " on the destination) holds a value mmmove did not write. Start again with --truncate.");
     return std::stoull(s);
+}
+
+// Where in `j` text stands that is not UTF-8 (a name read back from a server), as "a → b"; "" when nowhere.
+std::string invalid_utf8_at(const nlohmann::json& j, const std::string& path) {
+    if (j.is_string()) return valid_utf8(j.get_ref<const std::string&>()) ? "" : path;
+    if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            const std::string here = path + " → " + repair_utf8(it.key());
+            if (!valid_utf8(it.key())) return here;
+            if (std::string at = invalid_utf8_at(it.value(), here); !at.empty()) return at;
+        }
+    } else if (j.is_array()) {
+        for (size_t i = 0; i < j.size(); ++i)
+            if (std::string at = invalid_utf8_at(j[i], path + " → " + std::to_string(i)); !at.empty()) return at;
+    }
+    return "";
+}
+
+// The entry's JSON text. JSON holds only UTF-8, and replacing other bytes would record a name that is
+// not the one the run uses (a resume would then refuse the checkpoint or map another name), so such a
+// value is refused, with where it stands, before anything is written.
+std::string entry_text(const std::string& key, const nlohmann::json& value) {
+    if (std::string at = invalid_utf8_at(value, repair_utf8(key)); !at.empty() || !valid_utf8(key))
+        throw Error(ExitCode::source, "mmmove cannot record the run's progress in its checkpoint (table " + std::string(Checkpoint::kStateTable) +
+                                          " on the destination): the entry " + (at.empty() ? repair_utf8(key) : at) +
+                                          " holds text that is not UTF-8, a name read from the source. Nothing was written. Give it "
+                                          "a UTF-8 name on the source (or leave its table out with --skip-table) and run the command again.");
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
 }
 
 }  // namespace
@@ -44,10 +73,14 @@ nlohmann::json Checkpoint::state() {
     return j;
 }
 
+// One statement, so a run killed or failing mid-way leaves the entry's earlier value or the new one
+// (set may run inside the caller's transaction: it opens none of its own).
 void Checkpoint::set(const std::string& key, const nlohmann::json& value) {
-    db_.exec(std::string("DELETE FROM ") + kStateTable + " WHERE name = " + db_.quote_literal(key));
-    db_.exec(std::string("INSERT INTO ") + kStateTable + " (name, value) VALUES (" + db_.quote_literal(key) + ", " +
-             db_.quote_literal(value.dump()) + ")");
+    const std::string text = entry_text(key, value);  // before anything is written
+    const std::string upsert = db_.engine() == Engine::postgres ? " ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
+                                                                : " ON DUPLICATE KEY UPDATE value = VALUES(value)";
+    db_.exec(std::string("INSERT INTO ") + kStateTable + " (name, value) VALUES (" + db_.quote_literal(key) + ", " + db_.quote_literal(text) +
+             ")" + upsert);
 }
 
 std::map<std::pair<std::string, size_t>, ChunkDone> Checkpoint::done() {

@@ -29,6 +29,8 @@ public:
     bool exists();
     void create(const nlohmann::json& state);
     nlohmann::json state();
+    // Replaces one entry in a single statement (old value or new, never none). A value holding text
+    // that is not UTF-8 is refused with an Error naming where it stands, before anything is written.
     void set(const std::string& key, const nlohmann::json& value);
     // Every committed chunk: (lower-case table, chunk number) → what it wrote.
     std::map<std::pair<std::string, size_t>, ChunkDone> done();

@@ -64,7 +64,30 @@ void record_following(Database& dest, const BinlogPosition& position, std::ostre
     log << "  the next sync follows the source's binlog from " << position.text() << " (mmmove sync --stop-following to stop)\n";
 }
 
-std::string stop_following(Database& source, Database& dest, std::ostream& log) {
+namespace {
+
+// --stop-following on a destination without a follow record: said, with any slot of mmmove's name
+// still on a PostgreSQL source (a record lost to an older mmmove, or a sync that gave up following),
+// which holds its WAL. Not dropped: another destination may follow through it.
+void tell_no_record(Database& source, std::ostream& log) {
+    log << "  this destination holds no follow record: mmmove does not follow the source for it\n";
+    if (source.engine() != Engine::postgres) return;
+    std::vector<std::string> slots;
+    try {
+        auto conn = Database::connect(source.data_source(), Side::source);
+        slots = follow_slots_here(*conn);
+    } catch (const std::exception& e) {
+        log << "  could not list the source's replication slots (" << first_line(e.what()) << ")\n";
+        return;
+    }
+    for (const auto& slot : slots)
+        log << "  the source still has mmmove's replication slot " << slot << ", which keeps its WAL: if no other "
+               "destination follows through it, drop it there with " << drop_slot_sql(slot) << "\n";
+}
+
+}  // namespace
+
+std::string stop_following(Database& source, Database& dest, std::ostream& log, bool tell_when_none) {
     const FollowRecordRead r = read_follow_state(dest);
     std::string dropped;
     if (!r.slot.empty() && source.engine() == Engine::postgres) {
@@ -87,6 +110,7 @@ std::string stop_following(Database& source, Database& dest, std::ostream& log) 
     }
     if (r.record && r.record->binlog) log << "  mmmove no longer follows the source's binlog (nothing to drop on the source)\n";
     if (r.present) forget_follow_state(dest);
+    else if (tell_when_none) tell_no_record(source, log);
     return dropped;
 }
 

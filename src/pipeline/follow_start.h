@@ -24,8 +24,10 @@ void record_following(Database& dest, const FollowStart& start, const XidSnapsho
 // The same for a MariaDB source: the binlog position of the copy's snapshot.
 void record_following(Database& dest, const BinlogPosition& position, std::ostream& log);
 // Drops the slot the destination's follow record names (when it has mmmove's form and exists on the
-// source) and removes the record. Returns the slot dropped, "" when none.
-std::string stop_following(Database& source, Database& dest, std::ostream& log);
+// source) and removes the record. Returns the slot dropped, "" when none. `tell_when_none` (the admin's
+// --stop-following): a destination without a record is said so, with the slots of mmmove's name left
+// on a PostgreSQL source and how to drop them.
+std::string stop_following(Database& source, Database& dest, std::ostream& log, bool tell_when_none = false);
 // How to drop a slot, for messages.
 std::string how_to_drop(const std::string& slot);
 

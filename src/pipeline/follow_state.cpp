@@ -1,26 +1,43 @@
 #include "pipeline/follow_state.h"
 
+#include <array>
+
 #include "core/error.h"
+#include "pipeline/record_table.h"
 
 namespace mmmove {
 
-void record_follow_state(Database& dst, const FollowRecord& r) {
-    forget_follow_state(dst);
-    dst.exec(std::string("CREATE TABLE ") + kFollowStateTable +
-             " (id integer NOT NULL PRIMARY KEY, slot varchar(64) NOT NULL, lsn varchar(128) NOT NULL, snapshot text NOT NULL)");
-    // Only values of the form read_follow_state accepts go in.
-    std::string slot = r.slot, lsn = r.lsn, snapshot = r.snapshot.text();
+namespace {
+
+// The record's values as the table holds them, of the form read_follow_state accepts (else throws).
+std::array<std::string, 3> record_values(const FollowRecord& r) {
     if (r.binlog) {
         if (!BinlogPosition::parse(r.binlog->text())) throw Error(ExitCode::source, "not a binlog position mmmove reads: " + r.binlog->text());
-        slot = kBinlogSlot, lsn = r.binlog->text(), snapshot = "";
-    } else if (!follow_slot_name(r.slot) || !lsn_form(r.lsn)) {
-        throw Error(ExitCode::source, "not a slot mmmove makes: " + r.slot);
+        return {kBinlogSlot, r.binlog->text(), ""};
     }
-    dst.exec(std::string("INSERT INTO ") + kFollowStateTable + " (id, slot, lsn, snapshot) VALUES (1, " + dst.quote_literal(slot) +
-             ", " + dst.quote_literal(lsn) + ", " + dst.quote_literal(snapshot) + ")");
+    if (!follow_slot_name(r.slot) || !lsn_form(r.lsn)) throw Error(ExitCode::source, "not a slot mmmove makes: " + r.slot);
+    return {r.slot, r.lsn, r.snapshot.text()};
 }
 
-void forget_follow_state(Database& dst) { dst.exec(std::string("DROP TABLE IF EXISTS ") + kFollowStateTable); }
+}  // namespace
+
+// Replaced as pipeline/record_table.h says: a kill anywhere leaves the earlier record or the new one,
+// never none. The slot a record names holds the source's WAL until someone drops it, and without the
+// record nobody is told. The record's form is the one an earlier mmmove wrote: its records read as before.
+void record_follow_state(Database& dst, const FollowRecord& r) {
+    const auto v = record_values(r);  // before anything changes: a refused record leaves the earlier one
+    auto create = [&](const std::string& table) {
+        dst.exec("CREATE TABLE " + table + " (id integer NOT NULL PRIMARY KEY, slot varchar(64) NOT NULL, lsn varchar(128) NOT NULL, "
+                 "snapshot text NOT NULL)");
+    };
+    auto insert = [&](const std::string& table) {
+        dst.exec("INSERT INTO " + table + " (id, slot, lsn, snapshot) VALUES (1, " + dst.quote_literal(v[0]) + ", " +
+                 dst.quote_literal(v[1]) + ", " + dst.quote_literal(v[2]) + ")");
+    };
+    replace_record_table(dst, kFollowStateTable, "follow-state", {create, insert});
+}
+
+void forget_follow_state(Database& dst) { drop_record_table(dst, kFollowStateTable); }
 
 FollowRecordRead read_follow_state(Database& dst) {
     FollowRecordRead out;

@@ -6,8 +6,7 @@
 
 #include "core/error.h"
 #include "core/json_depth.h"
-#include "core/kill_point.h"
-#include "db/transaction.h"
+#include "pipeline/record_table.h"
 
 namespace mmmove {
 namespace {
@@ -88,52 +87,15 @@ void insert_record(Database& dst, const std::string& table, const SyncState& s) 
              dst.quote_literal(s.transformed && fingerprint_form(s.fingerprint) ? s.fingerprint : "") + ")");
 }
 
-// MySQL's rewrite tables: the next record is written beside the current one, then swapped in.
-const std::string kNextTable = std::string(kSyncStateTable) + "_next";
-const std::string kPreviousTable = std::string(kSyncStateTable) + "_previous";
-
 }  // namespace
 
-// Invariant: at every moment between two statements, mmmove_sync_state holds the old record or the
-// new one, so a kill anywhere leaves a readable record. The table is created afresh each time (a record
-// an older mmmove wrote lacks the newer columns), so the rewrite is DDL:
-//   PostgreSQL: DDL is transactional; drop, create and insert commit as one.
-//   MySQL/MariaDB: DDL commits on its own; the new record is written into a table beside the old
-//   one and swapped in by one RENAME TABLE, which is atomic. A killed rewrite leaves only these side
-//   tables (no record of anything), and the next rewrite or forget drops them first.
+// Replaced as pipeline/record_table.h says: a kill anywhere leaves the old record or the new one.
 void record_sync_state(Database& dst, const SyncState& s) {
-    const std::string table = kSyncStateTable;
-    if (dst.engine() == Engine::postgres) {
-        Transaction t(dst);
-        dst.exec("DROP TABLE IF EXISTS " + table);
-        kill_point("sync-state");
-        create_record_table(dst, table);
-        kill_point("sync-state");
-        insert_record(dst, table, s);
-        kill_point("sync-state");
-        t.commit();
-        kill_point("sync-state");
-        return;
-    }
-    dst.exec("DROP TABLE IF EXISTS " + kNextTable + ", " + kPreviousTable);
-    kill_point("sync-state");
-    create_record_table(dst, kNextTable);
-    kill_point("sync-state");
-    insert_record(dst, kNextTable, s);
-    kill_point("sync-state");
-    if (table_exists(dst, table))
-        dst.exec("RENAME TABLE " + table + " TO " + kPreviousTable + ", " + kNextTable + " TO " + table);
-    else
-        dst.exec("RENAME TABLE " + kNextTable + " TO " + table);
-    kill_point("sync-state");
-    dst.exec("DROP TABLE IF EXISTS " + kPreviousTable);
-    kill_point("sync-state");
+    replace_record_table(dst, kSyncStateTable, "sync-state",
+                         {[&](const std::string& t) { create_record_table(dst, t); }, [&](const std::string& t) { insert_record(dst, t, s); }});
 }
 
-void forget_sync_state(Database& dst) {
-    dst.exec(std::string("DROP TABLE IF EXISTS ") + kSyncStateTable);
-    if (dst.engine() == Engine::mysql) dst.exec("DROP TABLE IF EXISTS " + kNextTable + ", " + kPreviousTable);
-}
+void forget_sync_state(Database& dst) { drop_record_table(dst, kSyncStateTable); }
 
 std::optional<SyncState> read_sync_state(Database& dst) {
     if (!table_exists(dst, kSyncStateTable)) return std::nullopt;

@@ -375,7 +375,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     CheckOptions co = check_options_given(recorded, o.check, o.recorded_left_behind);
     co.writes = !o.plan_only;
     CheckReport check = o.checked ? *o.checked : run_check(src, dst, co);
-    if (!o.checked && (!o.quiet || check.blocked())) print_check(check, log);
+    if (!o.checked && (!o.quiet || check.blocked())) print_check(check, log, "sync");
     if (check.blocked()) throw Error(check.exit_code(), "The sync did not start: see the blocking problems above.");
     // The loaders connect while the pass reads its record, plans and takes its snapshot (after the
     // check: a MySQL connection is not yet marked as mmmove's while it connects, and the check counts

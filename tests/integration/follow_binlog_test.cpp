@@ -17,11 +17,6 @@ using namespace mmmove::test;
 
 namespace {
 
-std::string one(Database& db, const std::string& sql) {
-    auto r = db.query(sql);
-    return r.empty() || r[0].empty() ? "" : r[0][0].value_or("");
-}
-
 std::string now_ms() {
     return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
@@ -76,7 +71,7 @@ void follow_and_sync(Engine dest) {
     REQUIRE(copied.exit_code == 0);
     REQUIRE(json_of(copied)["follow_slot"] == "binlog");
     auto d = dst.connect();
-    const std::string copied_at = one(*d, "SELECT lsn FROM mmmove_follow_state");
+    const std::string copied_at = query_text(*d, "SELECT lsn FROM mmmove_follow_state");
     REQUIRE(copied_at.rfind("binlog.", 0) == 0);
 
     change_source(*s);
@@ -108,7 +103,7 @@ void follow_and_sync(Engine dest) {
     CHECK(k["deleted"] == 0);
     CHECK(total(k, "rows_compared") == 0);
     CHECK(table_of(k, "posts")["method"] == "stream");
-    CHECK(one(*d, "SELECT lsn FROM mmmove_follow_state") != copied_at);
+    CHECK(query_text(*d, "SELECT lsn FROM mmmove_follow_state") != copied_at);
 
     CliRun stopped = run_mmmove({"sync", "--from", src.dsn(), "--to", dst.dsn(), "--stop-following"});
     INFO(stopped.output);
@@ -133,13 +128,13 @@ TEST_CASE("a planted binlog position makes sync scan, never fail", "[e2e][sync][
     fill_sample(src, 300, 141, false, 1, false);
     auto s = src.connect(Side::source);
     auto d = dst.connect();
-    const std::string first_post = one(*s, "SELECT Id FROM Posts ORDER BY Id LIMIT 1");
+    const std::string first_post = query_text(*s, "SELECT Id FROM Posts ORDER BY Id LIMIT 1");
 
     auto plant = [&](const std::string& value, const std::string& reason, bool follows_on) {
         CliRun c = copy_follow(src, dst, {"--truncate"});  // a fresh record each time
         INFO(c.output);
         REQUIRE(c.exit_code == 0);
-        const std::string recorded = one(*d, "SELECT lsn FROM mmmove_follow_state");
+        const std::string recorded = query_text(*d, "SELECT lsn FROM mmmove_follow_state");
         const std::string file = recorded.substr(0, recorded.find(':'));
         s->exec("UPDATE Posts SET Message = CONCAT(Message, '!'), UpdateAt = " + now_ms() + " WHERE Id = " + s->quote_literal(first_post));
         std::string planted = value;

@@ -14,22 +14,6 @@ using namespace mmmove::test;
 
 namespace {
 
-std::string one(Database& db, const std::string& sql) {
-    auto r = db.query(sql);
-    return r.empty() || r[0].empty() ? "" : r[0][0].value_or("");
-}
-
-struct SlotGuard {
-    Database& db;
-    std::string slot;
-    ~SlotGuard() {
-        try {
-            if (!slot.empty()) db.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
-        } catch (...) {
-        }
-    }
-};
-
 // A copy of post `from` under key `id` with `message`.
 void insert_post(Database& s, const std::string& from, const std::string& id, const std::string& message) {
     s.exec("CREATE TEMP TABLE newpost AS SELECT * FROM posts WHERE id = " + s.quote_literal(from));
@@ -44,7 +28,7 @@ TEST_CASE("hostile rows and tables in the change stream never make sync miss a c
     ScratchDb src(Engine::postgres, "folhost"), dst(Engine::postgres, "folhost");
     fill_sample(src, 300);
     auto s = src.connect(Side::source);
-    REQUIRE(one(*s, "SHOW wal_level") == "logical");
+    REQUIRE(query_text(*s, "SHOW wal_level") == "logical");
     // A child table (left behind, as a plugin's table would be): the stream names its changes apart
     // from users' (mmmove reads users by COPY, without the child's rows, but by key with them).
     s->exec("CREATE TABLE users_child () INHERITS (users)");
@@ -69,8 +53,8 @@ TEST_CASE("hostile rows and tables in the change stream never make sync miss a c
     s->exec("UPDATE posts SET message = 'edited beside a big value' WHERE id = " + big);
     s->exec("UPDATE posts SET id = 'mv' || substr(id, 1, 20) WHERE id = " + s->quote_literal(ids[3]));
     // Two tables truncated by one statement: one stream line names both.
-    REQUIRE(one(*s, "SELECT (count(*) > 0)::text FROM reactions") == "true");
-    REQUIRE(one(*s, "SELECT (count(*) > 0)::text FROM threadmemberships") == "true");
+    REQUIRE(query_text(*s, "SELECT (count(*) > 0)::text FROM reactions") == "true");
+    REQUIRE(query_text(*s, "SELECT (count(*) > 0)::text FROM threadmemberships") == "true");
     s->exec("TRUNCATE reactions, threadmemberships");
     // A key change the stream prints without the old key.
     s->exec("ALTER TABLE preferences REPLICA IDENTITY NOTHING");
@@ -118,7 +102,7 @@ TEST_CASE("a destination restored with another's follow record neither drops nor
     CliRun stop = run_mmmove({"sync", "--from", src.dsn(), "--to", b.dsn(), "--stop-following"});
     INFO(stop.output);
     CHECK(stop.exit_code == 0);
-    CHECK(one(*s, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + guard.slot + "'") == "1");
+    CHECK(query_text(*s, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + guard.slot + "'") == "1");
     CHECK_THAT(stop.output, Catch::Contains("left the replication slot"));
     // A still follows through its slot.
     s->exec("UPDATE posts SET message = 'seen by A again' WHERE id = (SELECT min(id) FROM posts)");

@@ -19,14 +19,9 @@ using namespace mmmove::test;
 
 namespace {
 
-std::string one(Database& db, const std::string& sql) {
-    auto r = db.query(sql);
-    return r.empty() || r[0].empty() ? "" : r[0][0].value_or("");
-}
-
 void require_logical(Database& db) {
     INFO("the test PostgreSQL needs wal_level = logical: restart it with scripts/servers (stop, then start)");
-    REQUIRE(one(db, "SHOW wal_level") == "logical");
+    REQUIRE(query_text(db, "SHOW wal_level") == "logical");
 }
 
 std::string now_ms() {
@@ -46,18 +41,6 @@ uint64_t total(const nlohmann::json& j, const char* field) {
     for (const auto& t : j["tables"]) n += t[field].get<uint64_t>();
     return n;
 }
-
-// Drops the slot a test created, whatever happened (a slot keeps the shared server's WAL).
-struct SlotGuard {
-    Database& db;
-    std::string slot;
-    ~SlotGuard() {
-        try {
-            if (!slot.empty()) db.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
-        } catch (...) {
-        }
-    }
-};
 
 // Edits and deletes on the source, each its own transaction, until stopped: during the copy, so
 // some commit before its snapshot, some after, some while it is taken.
@@ -131,7 +114,7 @@ void follow_and_sync(Engine dest) {
     SlotGuard guard{*s, slot};
     REQUIRE(slot.rfind("mmmove_", 0) == 0);
     CHECK(copied.output.find("--stop-following") != std::string::npos);  // it says how to drop the slot
-    const std::string copied_at = one(*s, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+    const std::string copied_at = query_text(*s, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
     REQUIRE(!copied_at.empty());
 
     change_source(*s);
@@ -161,13 +144,13 @@ void follow_and_sync(Engine dest) {
     CHECK(k["deleted"] == 0);
     CHECK(total(k, "rows_compared") == 0);
     CHECK(table_of(k, "posts")["method"] == "stream");
-    const std::string synced_at = one(*s, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
-    CHECK(one(*s, "SELECT ('" + synced_at + "'::pg_lsn > '" + copied_at + "'::pg_lsn)::text") == "true");
+    const std::string synced_at = query_text(*s, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+    CHECK(query_text(*s, "SELECT ('" + synced_at + "'::pg_lsn > '" + copied_at + "'::pg_lsn)::text") == "true");
 
     CliRun stopped = run_mmmove({"sync", "--from", src.dsn(), "--to", dst.dsn(), "--stop-following"});
     INFO(stopped.output);
     CHECK(stopped.exit_code == 0);
-    CHECK(one(*s, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'") == "0");
+    CHECK(query_text(*s, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'") == "0");
     CliRun after = sync(src, dst);  // scans again, as without following
     REQUIRE(after.exit_code == 0);
     CHECK(table_of(json_of(after), "posts")["method"] != "stream");
@@ -197,9 +180,9 @@ TEST_CASE("following: many keys in shares, the slot moving past other databases'
     REQUIRE(copied.exit_code == 0);
     const std::string slot = json_of(copied)["follow_slot"];
     SlotGuard guard{*s, slot};
-    auto confirmed = [&] { return one(*s, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'"); };
+    auto confirmed = [&] { return query_text(*s, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'"); };
 
-    const uint64_t posts = std::stoull(one(*s, "SELECT count(*) FROM posts"));
+    const uint64_t posts = std::stoull(query_text(*s, "SELECT count(*) FROM posts"));
     REQUIRE(posts > 2000);  // more keys than one share holds
     s->exec("UPDATE posts SET message = message || ' shared', updateat = " + now_ms());
     CliRun first = sync(src, dst);
@@ -211,17 +194,17 @@ TEST_CASE("following: many keys in shares, the slot moving past other databases'
     CHECK(table_of(j, "posts")["chunks"].get<uint64_t>() == 2);  // shares of keys, not the copy's 300-row chunks
 
     auto open = src.connect(Side::source);
-    const std::string id = one(*s, "SELECT id FROM posts ORDER BY id LIMIT 1");
+    const std::string id = query_text(*s, "SELECT id FROM posts ORDER BY id LIMIT 1");
     open->exec("BEGIN");
     open->exec("UPDATE posts SET message = 'open across a pass', updateat = " + now_ms() + " WHERE id = " + s->quote_literal(id));
     auto o = other.connect(Side::destination);
     o->exec("CREATE TABLE wal_filler AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 20000) g");
-    const std::string filled_to = one(*o, "SELECT pg_current_wal_lsn()::text");
+    const std::string filled_to = query_text(*o, "SELECT pg_current_wal_lsn()::text");
     CliRun idle = sync(src, dst);
     INFO(idle.output);
     REQUIRE(idle.exit_code == 0);
     CHECK(json_of(idle)["updated"] == 0);
-    CHECK(one(*s, "SELECT ('" + confirmed() + "'::pg_lsn >= '" + filled_to + "'::pg_lsn)::text") == "true");
+    CHECK(query_text(*s, "SELECT ('" + confirmed() + "'::pg_lsn >= '" + filled_to + "'::pg_lsn)::text") == "true");
 
     open->exec("COMMIT");
     CliRun last = sync(src, dst);
@@ -245,7 +228,7 @@ TEST_CASE("a planted follow record makes sync scan, never fail", "[e2e][sync][fo
     const std::string slot = json_of(copied)["follow_slot"];
     SlotGuard guard{*s, slot};
     auto d = dst.connect();
-    const std::string snapshot = one(*d, "SELECT snapshot FROM mmmove_follow_state");
+    const std::string snapshot = query_text(*d, "SELECT snapshot FROM mmmove_follow_state");
     s->exec("UPDATE posts SET message = 'changed', updateat = " + now_ms() + " WHERE id = (SELECT min(id) FROM posts)");
 
     auto plant = [&](const std::string& column, const std::string& value, const std::string& reason) {

@@ -271,6 +271,11 @@ std::string query_one(Database& db, const std::string& sql) {
     return r.empty() ? "" : r[0][0].value_or("NULL");
 }
 
+std::string query_text(Database& db, const std::string& sql) {
+    auto r = db.query(sql);
+    return r.empty() || r[0].empty() ? "" : r[0][0].value_or("");
+}
+
 std::string merge_counts(Database& db) {
     return query_one(db, "SELECT (SELECT COUNT(*) FROM posts) || '/' || (SELECT COUNT(*) FROM reactions) || '/' || "
                          "(SELECT COUNT(*) FROM fileinfo) || '/' || (SELECT COUNT(*) FROM users) || '/' || "

@@ -74,6 +74,8 @@ uint64_t committed_chunks(Database& dst);
 
 // The first column of the first row of `sql` ("" without a row, "NULL" for NULL).
 std::string query_one(Database& db, const std::string& sql);
+// The first column of the first row of `sql`, "" without a row or for NULL.
+std::string query_text(Database& db, const std::string& sql);
 // PostgreSQL: the row counts a doubled merge shows first, as "posts/reactions/fileinfo/users/channels".
 std::string merge_counts(Database& db);
 

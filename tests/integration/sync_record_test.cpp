@@ -4,10 +4,6 @@
 // rewrite left behind). The kill is real; MMMOVE_TEST_KILL_AT only chooses the moment.
 #include <catch2/catch.hpp>
 
-#include <chrono>
-#include <cstdlib>
-#include <thread>
-
 #include "pipeline/sync_state.h"
 #include "support.h"
 #include "sync_support.h"
@@ -17,16 +13,6 @@ using namespace mmmove::test;
 
 namespace {
 
-bool killed(const CliRun& run) { return run.exit_code == -1 || run.exit_code == 128 + 9; }
-
-// mmmove's record tables other than the record itself (what a killed rewrite could leave behind).
-std::string leftovers(Database& d) {
-    const bool pg = d.engine() == Engine::postgres;
-    return query_one(d, std::string("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ") +
-                            (pg ? "current_schema()" : "DATABASE()") +
-                            " AND LOWER(table_name) LIKE 'mmmove\\_sync\\_state%' AND LOWER(table_name) <> 'mmmove_sync_state'");
-}
-
 void survives_kills(Engine engine) {
     ScratchDb src(engine, "rks"), dst(engine, "rkd");
     fill_sample(src, 30, 141, false, 1, false);
@@ -35,14 +21,7 @@ void survives_kills(Engine engine) {
     // Kill the sync after the 1st, 2nd, … statement of the rewrite, until a sync gets through all of them.
     for (int point = 1;; ++point) {
         REQUIRE(point < 20);
-        ::setenv("MMMOVE_TEST_KILL_AT", ("sync-state:" + std::to_string(point)).c_str(), 1);
-        CliRun run = sync(src, dst);
-        // The killed run's server session may not have ended yet, holding the destination's lock (exit 9).
-        for (int tries = 0; run.exit_code == 9 && tries < 50; ++tries) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            run = sync(src, dst);
-        }
-        ::unsetenv("MMMOVE_TEST_KILL_AT");
+        CliRun run = sync_killed_at(src, dst, "sync-state:" + std::to_string(point));
         INFO("killed after statement " << point << " of the rewrite: " << run.output.substr(0, 2000));
         std::optional<SyncState> record = read_sync_state(*d);
         REQUIRE(record);  // the old record or the new one, never none
@@ -50,8 +29,8 @@ void survives_kills(Engine engine) {
         if (!killed(run)) {
             REQUIRE(run.exit_code == 0);
             CHECK(record->command == "sync");
-            CHECK(leftovers(*d) == "0");  // what killed rewrites left was cleared
-            CHECK(point > 2);             // the rewrite has more than one statement to be killed between
+            CHECK(tables_beside(*d, kSyncStateTable) == "0");  // what killed rewrites left was cleared
+            CHECK(point > 2);  // the rewrite has more than one statement to be killed between
             break;
         }
     }

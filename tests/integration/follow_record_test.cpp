@@ -1,0 +1,85 @@
+// The follow record (mmmove_follow_state, pipeline/follow_state.h) survives a kill at any point of its
+// rewrite, on both destination engines: a sync killed with SIGKILL between any two of the statements
+// that replace it leaves a usable record, the old one or the new one, never none (a lost record would
+// leave a PostgreSQL source's slot holding WAL with nobody told). The source is MariaDB (binlog
+// following: nothing to clean up on the source); the record's rewrite is the same for a slot's record.
+// The kill is real; MMMOVE_TEST_KILL_AT only chooses the moment. A destination whose record is gone
+// while the source's slot stays: --stop-following says so and names the slot, never staying silent.
+#include <catch2/catch.hpp>
+
+#include "pipeline/follow_state.h"
+#include "support.h"
+#include "sync_support.h"
+
+using namespace mmmove;
+using namespace mmmove::test;
+
+namespace {
+
+void survives_kills(Engine dest) {
+    ScratchDb src(Engine::mysql, "fks"), dst(dest, "fkd");
+    fill_sample(src, 30, 141, false, 1, false);
+    CliRun copied = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--quiet", "--follow"});
+    INFO(copied.output);
+    REQUIRE(copied.exit_code == 0);
+    auto d = dst.connect();
+    REQUIRE(read_follow_state(*d).record);
+    auto s = src.connect(Side::source);
+    // Kill the sync after the 1st, 2nd, … statement of the rewrite, until a sync gets through all of them.
+    for (int point = 1;; ++point) {
+        REQUIRE(point < 20);
+        s->exec("UPDATE Posts SET Message = 'edited " + std::to_string(point) + "' ORDER BY Id LIMIT 1");  // the binlog moves on
+        CliRun run = sync_killed_at(src, dst, "follow-state:" + std::to_string(point));
+        INFO("killed after statement " << point << " of the rewrite: " << run.output.substr(0, 2000));
+        const FollowRecordRead record = read_follow_state(*d);
+        INFO(record.why_not);
+        REQUIRE(record.record);  // the old record or the new one, never none
+        CHECK(record.record->binlog);
+        if (!killed(run)) {
+            REQUIRE(run.exit_code == 0);
+            CHECK(tables_beside(*d, kFollowStateTable) == "0");  // what killed rewrites left was cleared
+            CHECK(point > 2);  // the rewrite has more than one statement to be killed between
+            break;
+        }
+    }
+    CliRun last = sync(src, dst);
+    INFO(last.output);
+    CHECK(last.exit_code == 0);
+    CHECK(table_of(json_of(last), "posts")["method"] == "stream");  // still following
+}
+
+}  // namespace
+
+TEST_CASE("the follow record survives a kill at every point of its rewrite: PostgreSQL destination",
+          "[e2e][sync][follow][binlog][mysql][pg]") {
+    survives_kills(Engine::postgres);
+}
+
+TEST_CASE("the follow record survives a kill at every point of its rewrite: MariaDB destination", "[e2e][sync][follow][binlog][mysql]") {
+    survives_kills(Engine::mysql);
+}
+
+TEST_CASE("--stop-following on a destination without a follow record names the slot left on the source", "[e2e][sync][follow][pg]") {
+    ScratchDb src(Engine::postgres, "fnr"), dst(Engine::postgres, "fnr");
+    fill_sample(src, 30);
+    auto s = src.connect(Side::source);
+    CliRun copied = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--quiet", "--json", "--follow"});
+    INFO(copied.output);
+    REQUIRE(copied.exit_code == 0);
+    const std::string slot = json_of(copied)["follow_slot"];
+    SlotGuard guard{*s, slot};
+    REQUIRE(slot.rfind("mmmove_", 0) == 0);
+    CliRun synced = run_mmmove({"sync", "--from", src.dsn(), "--to", dst.dsn()});
+    INFO(synced.output);
+    REQUIRE(synced.exit_code == 0);
+    CHECK(synced.output.find("check: ready to sync.") != std::string::npos);  // not "ready to copy": it syncs
+    dst.connect()->exec("DROP TABLE mmmove_follow_state");  // the record lost (a sync that gave up following, an older mmmove)
+
+    CliRun stopped = run_mmmove({"sync", "--from", src.dsn(), "--to", dst.dsn(), "--stop-following"});
+    INFO(stopped.output);
+    CHECK(stopped.exit_code == 0);
+    CHECK(stopped.output.find("holds no follow record") != std::string::npos);
+    CHECK(stopped.output.find("pg_drop_replication_slot('" + slot + "')") != std::string::npos);
+    // Named, not dropped: another destination may follow through it.
+    CHECK(query_text(*s, "SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name = " + s->quote_literal(slot)) == "1");
+}

@@ -299,7 +299,7 @@ TEST_CASE("following writes the rows it compared with their values intact", "[e2
     // Every 7th post of 2,200 (more than one share of 2,000 keys), one post deleted, one inserted.
     s->exec("UPDATE posts SET message = E'tab\\there, line\\nbreak, back\\\\slash, quote '' \"', remoteid = NULL, "
             "hashtags = '', ispinned = NOT coalesce(ispinned, false), updateat = " + now_ms() + " WHERE abs(hashtext(id)) % 7 = 0");
-    const uint64_t edited = std::stoull(one(*s, "SELECT count(*) FROM posts WHERE abs(hashtext(id)) % 7 = 0"));
+    const uint64_t edited = std::stoull(query_text(*s, "SELECT count(*) FROM posts WHERE abs(hashtext(id)) % 7 = 0"));
     REQUIRE(edited > 100);
     s->exec("DELETE FROM posts WHERE id = (SELECT min(id) FROM posts WHERE abs(hashtext(id)) % 7 <> 0)");
     s->exec("INSERT INTO posts SELECT 'zzzzkeptrowsinsertedpost01', createat, " + now_ms() + ", 0, userid, channelid, '', '', "
@@ -314,8 +314,8 @@ TEST_CASE("following writes the rows it compared with their values intact", "[e2
     CHECK(table_of(j, "posts")["deleted"] == 1);
     auto d = dst.connect(Side::destination);
     const std::string rows = "SELECT md5(string_agg(p::text, '|' ORDER BY id)) FROM posts p";
-    CHECK(one(*d, rows) == one(*s, rows));
-    CHECK(one(*d, "SELECT message FROM posts WHERE id = 'zzzzkeptrowsinsertedpost01'") == "new\\N not null");
+    CHECK(query_text(*d, rows) == query_text(*s, rows));
+    CHECK(query_text(*d, "SELECT message FROM posts WHERE id = 'zzzzkeptrowsinsertedpost01'") == "new\\N not null");
     CliRun v = verify(src, dst);
     INFO(v.output);
     CHECK(v.exit_code == 0);

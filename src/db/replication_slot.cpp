@@ -27,6 +27,11 @@ bool lsn_form(const std::string& lsn) {
     return std::regex_match(lsn, form);
 }
 
+uint64_t lsn_value(const std::string& lsn) {
+    const size_t slash = lsn.find('/');
+    return (std::stoull(lsn.substr(0, slash), nullptr, 16) << 32) | std::stoull(lsn.substr(slash + 1), nullptr, 16);
+}
+
 std::optional<XidSnapshot> XidSnapshot::parse(const std::string& text) {
     static const std::regex form(R"(([1-9]\d{0,18}):([1-9]\d{0,18}):((?:[1-9]\d{0,18})(?:,[1-9]\d{0,18})*)?)");
     std::smatch m;

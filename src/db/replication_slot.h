@@ -20,6 +20,8 @@ bool follow_slot_name(const std::string& name);
 std::string new_follow_slot_name();
 // An LSN as PostgreSQL prints it ("16/B374D848"), the only form accepted back.
 bool lsn_form(const std::string& lsn);
+// An LSN's position, to compare two (lsn_form() holds).
+uint64_t lsn_value(const std::string& lsn);
 
 // A transaction snapshot as pg_current_snapshot() prints it: "xmin:xmax:xip,xip,…" (64-bit xids).
 struct XidSnapshot {

@@ -97,7 +97,9 @@ std::string stop_following(Database& source, Database& dest, std::ostream& log, 
         // from another's backup, a planted row) never drops it.
         const SlotState state = follow_slot_state(*conn, r.slot);
         const bool kind = state.why_not.empty() || state.why_not.find("invalidated") != std::string::npos;
-        const bool here = r.record && follow_slot_position(*conn, r.slot) == r.record->lsn;
+        // (Behind the record is this destination's own: a sync killed between recording and moving it.)
+        const std::string at = r.record ? follow_slot_position(*conn, r.slot) : "";
+        const bool here = lsn_form(at) && lsn_value(at) <= lsn_value(r.record->lsn);
         if (kind && !here) {
             log << "  left the replication slot " << r.slot << " on the source: it is not where this destination's record "
                    "says, so another follower may use it. If nothing does, drop it there with " << drop_slot_sql(r.slot) << "\n";

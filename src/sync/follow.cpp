@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/kill_point.h"
 #include "sync/follow_binlog.h"
 
 namespace mmmove {
@@ -16,12 +17,6 @@ constexpr size_t kKeysPerRead = 500;  // keys per by-key comparison: statements 
 constexpr size_t kKeysPerShare = 4 * kKeysPerRead;
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
-
-// An LSN's position, to compare two (lsn_form() holds: "16/B374D848").
-uint64_t lsn_value(const std::string& lsn) {
-    const size_t slash = lsn.find('/');
-    return (std::stoull(lsn.substr(0, slash), nullptr, 16) << 32) | std::stoull(lsn.substr(slash + 1), nullptr, 16);
-}
 
 }  // namespace
 
@@ -90,13 +85,17 @@ FollowPass::FollowPass(Database& source, Database& dest, bool use_stream, bool q
             give_up(state.why_not, false);
             return;
         }
-        if (state.confirmed_lsn != r.record->lsn) {
+        // Behind the record is ours: a pass killed between recording its position and moving the slot
+        // there (finish). Every transaction in between was one the recorded snapshot saw, so reading it
+        // again only compares keys already equal. Past the record, another reader consumed the stream.
+        if (lsn_value(state.confirmed_lsn) > lsn_value(r.record->lsn)) {
             give_up("the slot " + r.record->slot + " moved since the last pass (another reader consumed it, or it was made "
                            "again), so its stream may lack changes",
                     false);
             return;
         }
         record_ = r.record;
+        slot_at_ = state.confirmed_lsn;
     } catch (const std::exception& e) {
         give_up("the slot could not be read: " + first_line(e.what()), true);
     }
@@ -151,7 +150,7 @@ void FollowPass::read(Database& snapshot, const std::map<std::string, std::vecto
         keyed_ = key_columns;
         // Peeking reads from the slot's position at that moment: it must still be the recorded one, or
         // another reader consumed transactions the recorded snapshot did not see.
-        if (follow_slot_state(*conn_, record_->slot).confirmed_lsn != record_->lsn) {
+        if (follow_slot_state(*conn_, record_->slot).confirmed_lsn != slot_at_) {
             current_.reset();
             give_up("the slot " + record_->slot + " moved while this pass read it (another reader consumes it)", false);
             return;
@@ -230,17 +229,21 @@ void FollowPass::finish(Database& dest) {
     if (!record_ || !current_) return;
     try {
         // Only once the pass is complete: every transaction before advance_to is one its snapshot saw.
-        std::string lsn = hints_ && !hints_->advance_to.empty() ? advance_follow_slot(*conn_, record_->slot, hints_->advance_to)
-                                                                : follow_slot_state(*conn_, record_->slot).confirmed_lsn;
+        std::string target = slot_at_;
+        if (hints_ && !hints_->advance_to.empty() && lsn_value(hints_->advance_to) > lsn_value(target)) target = hints_->advance_to;
+        // Recorded first, then moved: a kill in between leaves the slot behind its record, which the
+        // next pass accepts (it reads a little again); the other order left it past, and the next pass
+        // stopped following.
+        record_follow_state(dest, FollowRecord{record_->slot, target, *current_, std::nullopt});
+        kill_point("follow-advance");
+        std::string lsn = target != slot_at_ ? advance_follow_slot(*conn_, record_->slot, target)
+                                             : follow_slot_state(*conn_, record_->slot).confirmed_lsn;
         if (lsn.empty()) return give_up("the slot " + record_->slot + " is gone", false), forget_follow_state(dest);
         // The slot must stand where this pass put it: past it, another reader consumed transactions the
         // next pass would need (two destinations sharing one record, one slot).
-        std::string expected = record_->lsn;
-        if (hints_ && !hints_->advance_to.empty() && lsn_value(hints_->advance_to) > lsn_value(expected)) expected = hints_->advance_to;
-        if (lsn != expected)
+        if (lsn != target)
             return give_up("the slot " + record_->slot + " moved while this pass ran (another reader consumes it)", false),
                    forget_follow_state(dest);
-        record_follow_state(dest, FollowRecord{record_->slot, lsn, *current_, std::nullopt});
         log_ << "  following the source's changes through the slot " << record_->slot << " (" << how_to_drop(record_->slot) << ")\n";
     } catch (const std::exception& e) {
         // The record still names the earlier snapshot and position: the next pass finds the slot moved

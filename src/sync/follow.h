@@ -100,6 +100,7 @@ private:
     bool quiet_;
     std::unique_ptr<Database> conn_;       // the source, for the slot: never the snapshot's connection
     std::optional<FollowRecord> record_;   // the previous pass's, once validated; reset when not followed on
+    std::string slot_at_;                  // where the slot stood at the start: the record's position or behind it
     std::optional<XidSnapshot> current_;   // this pass's
     std::optional<BinlogPosition> current_binlog_;  // a MariaDB source: this pass's snapshot's binlog position
     std::optional<sync_detail::StreamHints> hints_;

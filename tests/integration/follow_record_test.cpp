@@ -83,3 +83,42 @@ TEST_CASE("--stop-following on a destination without a follow record names the s
     // Named, not dropped: another destination may follow through it.
     CHECK(query_text(*s, "SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name = " + s->quote_literal(slot)) == "1");
 }
+
+// A sync killed after recording its position and before moving the slot there leaves the slot behind
+// its record: the next pass still follows (it reads those transactions again, all of them seen), and
+// --stop-following still drops the slot as this destination's own.
+TEST_CASE("a sync killed between recording its position and moving the slot keeps following", "[e2e][sync][follow][pg]") {
+    ScratchDb src(Engine::postgres, "fka"), dst(Engine::postgres, "fka");
+    fill_sample(src, 30);
+    auto s = src.connect(Side::source);
+    CliRun copied = run_mmmove({"copy", "--from", src.dsn(), "--to", dst.dsn(), "--create-schema", "--quiet", "--json", "--follow"});
+    INFO(copied.output);
+    REQUIRE(copied.exit_code == 0);
+    const std::string slot = json_of(copied)["follow_slot"];
+    SlotGuard guard{*s, slot};
+    const std::string slot_lsn = "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = " + s->quote_literal(slot);
+    auto d = dst.connect();
+    for (int round = 1; round <= 2; ++round) {
+        s->exec("UPDATE posts SET message = 'edited in round " + std::to_string(round) + "', updateat = updateat + 1 "
+                "WHERE id = (SELECT min(id) FROM posts)");
+        CliRun cut = sync_killed_at(src, dst, "follow-advance:1");
+        INFO(cut.output.substr(0, 2000));
+        REQUIRE(killed(cut));
+        const auto record = read_follow_state(*d).record;
+        REQUIRE(record);
+        CHECK(query_text(*s, slot_lsn) != record->lsn);  // recorded, not moved
+        if (round == 2) break;
+        CliRun next = sync_killed_at(src, dst, "none:1");
+        INFO(next.output.substr(0, 3000));
+        REQUIRE(next.exit_code == 0);
+        CHECK(table_of(json_of(next), "posts")["method"] == "stream");  // still following
+        const auto moved = read_follow_state(*d).record;
+        REQUIRE(moved);
+        CHECK(query_text(*s, slot_lsn) == moved->lsn);
+        CHECK(verify(src, dst).exit_code == 0);
+    }
+    CliRun stopped = run_mmmove({"sync", "--from", src.dsn(), "--to", dst.dsn(), "--stop-following"});
+    INFO(stopped.output);
+    CHECK(stopped.exit_code == 0);
+    CHECK(query_text(*s, "SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name = " + s->quote_literal(slot)) == "0");
+}

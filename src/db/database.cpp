@@ -34,6 +34,8 @@ std::string Database::statement_for_message(const std::string& sql) {
 
 void Database::fail(const std::string& what, const std::string& server_message, const std::string& sqlstate) const {
     std::string said = mask_secrets(server_message, ds_);
+    // libpq ends its messages with a line break: shown escaped it would read as a stray "\n".
+    while (!said.empty() && (said.back() == '\n' || said.back() == '\r' || said.back() == ' ')) said.pop_back();
     std::string msg = std::string("The ") + side_name(side_) + " database (" + ds_.label() + ") " + what;
     // The server's words are shown with their control characters escaped; callers that read them
     // (a refused row's reason) get them as the server wrote them, passwords masked.

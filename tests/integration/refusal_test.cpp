@@ -101,6 +101,7 @@ TEST_CASE("wrong passwords, unreachable servers and malformed input are refused 
         CHECK(run->exit_code == 3);
         CHECK_THAT(run->output, Catch::Contains("refused the login of user \"mmuser\"") && Catch::Contains("MMMOVE_SOURCE_PASSWORD"));
         CHECK_THAT(run->output, !Catch::Contains("Wr0ngSecret"));
+        CHECK_THAT(run->output, !Catch::Contains("\\n"));  // the server's closing line break is not shown escaped
     }
     INFO(closed.output);
     CHECK(closed.exit_code == 3);

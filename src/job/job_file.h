@@ -104,8 +104,8 @@ struct JobMove {
     // How long stop (and start) may run: past it, mmmove kills the command's process group and fails
     // the run there (a stop that hangs must not hold the move, nor let it go on, forever).
     unsigned stop_timeout_seconds = 600, start_timeout_seconds = 600;
-    // PostgreSQL source: the copy creates a replication slot so the passes read only the changed keys
-    // (sync/follow.h); the final pass's success drops it.
+    // The passes read only the changed keys (sync/follow.h): from a PostgreSQL source through a
+    // replication slot the copy creates and the final pass's success drops; from MariaDB, its binlog.
     bool follow = false;
 };
 

@@ -291,7 +291,11 @@ void plan_move(const Job& job, Database& dst, std::ostream& log, const MoveSteps
     };
     if (!read_sync_state(dst)) {
         steps.run("check", steps.check);
-        plan("copy", "the destination holds no mmmove record: copy the source while Mattermost runs");
+        plan("copy", std::string("the destination holds no mmmove record: copy the source while Mattermost runs") +
+                         (job.move.follow ? ", following its changes (a PostgreSQL source: creates a replication slot mmmove_… "
+                                            "there, which holds its WAL until the final pass drops it; MariaDB: records the "
+                                            "binlog position, nothing created)"
+                                          : ""));
     } else {
         steps.note("check", "planned", "with each sync pass");
         log << "  the destination holds mmmove's record: no copy, the sync passes go on from where it stands\n";
@@ -300,7 +304,8 @@ void plan_move(const Job& job, Database& dst, std::ostream& log, const MoveSteps
                             std::to_string(job.move.max_passes) + " passes (else stop nothing, exit 11)" +
                             (steps.files ? ", each followed by the files sync" : ""));
     plan("stop", job.move.stop.empty() ? "no move.stop command: nothing is run" : "run " + command_line(job.move.stop));
-    plan("final sync", "prove the source stood still (else exit 11, nothing started)");
+    plan("final sync", std::string("prove the source stood still (else exit 11, nothing started)") +
+                           (job.move.follow ? ", then drop the replication slot it followed" : ""));
     if (job.has(JobStep::verify)) plan("verify", "every row, on the final sync's snapshot");
     if (steps.files)
         plan("final files", "sync " + printable(job.source.data) + " to " + printable(job.destination.data) +

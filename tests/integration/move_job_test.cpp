@@ -237,7 +237,8 @@ TEST_CASE("a move job's dry run lists its steps in order with the commands it wo
     MoveFiles f(dst);
     spit(f.src_data / "20261206" / "early.txt", "a file");
     const auto stopped = f.dir.path / "stopped", started = f.dir.path / "started";
-    f.write(src, dst, "  stop: [/usr/bin/touch, " + stopped.string() + "]\n  start: [/usr/bin/touch, " + started.string() + "]\n");
+    f.write(src, dst, "  stop: [/usr/bin/touch, " + stopped.string() + "]\n  start: [/usr/bin/touch, " + started.string() + "]\n" +
+                          "  follow: true\n");
     auto run = run_mmmove({"run", "--dry-run", f.job});
     INFO(run.output);
     REQUIRE(run.exit_code == 0);
@@ -251,6 +252,11 @@ TEST_CASE("a move job's dry run lists its steps in order with the commands it wo
         REQUIRE(found != std::string::npos);
         at = found;
     }
+    // Following is said before it leaves a slot holding the source's WAL; a dry run creates none.
+    CHECK(run.output.find("creates a replication slot mmmove_") != std::string::npos);
+    CHECK(run.output.find("then drop the replication slot it followed") != std::string::npos);
+    CHECK(query_one(*src.connect(), "SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name LIKE 'mmmove%' AND "
+                                    "database = current_database()") == "0");
     CHECK_FALSE(fs::exists(stopped));
     CHECK_FALSE(fs::exists(started));
     CHECK_FALSE(fs::exists(f.summary));

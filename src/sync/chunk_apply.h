@@ -104,6 +104,14 @@ const char* finder_method(const ChangeFinder& finder);
 std::string key_predicate(Database& db, const std::vector<std::string>& columns, const std::vector<const std::string*>& keys, size_t from,
                           size_t to);
 
+// The same, given the table `columns` belong to (as `db` names it): on PostgreSQL, where each key
+// column's type allows, the keys as arrays joined by position (one plan whatever their number); else
+// as above.
+std::string key_predicate(Database& db, const Table& table, const std::vector<std::string>& columns,
+                          const std::vector<const std::string*>& keys, size_t from, size_t to);
+// How many keys one statement of key_predicate's names on `db`.
+size_t keys_per_statement(const Database& db);
+
 struct ChunkApplied {
     uint64_t inserted = 0, updated = 0, deleted = 0;
     uint64_t converted_values = 0;

@@ -11,10 +11,10 @@ namespace {
 
 // Past this many keys of one table in a pass, the table is scanned: the key set stays bounded.
 constexpr size_t kMaxKeysPerTable = 200000;
-constexpr size_t kKeysPerRead = 500;  // keys per by-key comparison: statements stay well under packet limits
-// Keys per share (one destination transaction): a few reads' worth, so that the changed rows of one
-// table spread over the workers, while a commit still carries enough rows to be cheap.
-constexpr size_t kKeysPerShare = 4 * kKeysPerRead;
+// Keys per share (one destination transaction): so that the changed rows of one table spread over the
+// workers, while a commit still carries enough rows to be cheap. A share's keys are read in statements
+// of keys_per_statement() keys (chunk_apply.h): the whole share at once between PostgreSQL servers.
+constexpr size_t kKeysPerShare = 2000;
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
@@ -43,10 +43,13 @@ ChunkChanges StreamChangeFinder::find(Database& source, Database& dest, size_t c
     // key names exactly one row, so the share's differing keys are exactly the rows to write.
     bool keep = dest.engine() == Engine::postgres && comparer_.literal_keys() && !comparer_.staged();
     if (keep) diff.source_rows.emplace();
-    for (size_t k = 0; k < keys.size(); k += kKeysPerRead) {
-        const size_t end = std::min(keys.size(), k + kKeysPerRead);
-        auto part = comparer_.diff_where(source, dest, key_predicate(source, source_keys, keys, k, end),
-                                         key_predicate(dest, dest_keys, keys, k, end), keep);
+    // One statement per side for the whole share when both are PostgreSQL (keys_per_statement).
+    const size_t per_read = std::min(keys_per_statement(source), keys_per_statement(dest));
+    const Table &source_table = *comparer_.table().source, &dest_table = *comparer_.table().dest;
+    for (size_t k = 0; k < keys.size(); k += per_read) {
+        const size_t end = std::min(keys.size(), k + per_read);
+        auto part = comparer_.diff_where(source, dest, key_predicate(source, source_table, source_keys, keys, k, end),
+                                         key_predicate(dest, dest_table, dest_keys, keys, k, end), keep);
         for (auto& d : part.differs) diff.differs.push_back(std::move(d));
         for (auto& d : part.missing) diff.missing.push_back(std::move(d));
         for (auto& d : part.extra) diff.extra.push_back(std::move(d));

@@ -427,8 +427,8 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
     for (const auto& k : candidates) keys.push_back(&k);
     for (size_t from = 0; from < keys.size(); from += kKeysPerRead) {
         const size_t to = std::min(keys.size(), from + kKeysPerRead);
-        ChunkDiff part = comparer_.diff_where(source, dest, key_predicate(source, source_keys, keys, from, to),
-                                              key_predicate(dest, dest_keys, keys, from, to));
+        ChunkDiff part = comparer_.diff_where(source, dest, key_predicate(source, *t.source, source_keys, keys, from, to),
+                                              key_predicate(dest, *t.dest, dest_keys, keys, from, to));
         for (auto& k : part.differs) diff.differs.push_back(std::move(k));
         for (auto& k : part.missing) diff.missing.push_back(std::move(k));  // a key in another chunk on the destination
     }

@@ -90,8 +90,8 @@ static std::string pg_key_array_type(const Column* c) {
 // On PostgreSQL, the keys as one array literal per key column, joined by position: the statement is
 // parsed and planned in the same time for 2 keys as for 2,000 (an IN list is one node per value and
 // estimated value by value; an OR of composite keys is planned arm by arm and each row filtered
-// through every arm), and is a semi join probing the primary key once per key. nullopt where it does not apply (a NULL key value, a column
-// type without an array form above): the caller spells the keys as lists.
+// through every arm), and is a semi join probing the primary key once per key. nullopt where it does
+// not apply (a NULL key value, a column type without an array form above): the keys are then lists.
 static std::optional<std::string> pg_array_predicate(Database& db, const Table& table, const std::vector<std::string>& columns,
                                                      const std::vector<const std::string*>& keys, size_t from, size_t to) {
     if (db.engine() != Engine::postgres || columns.empty() || from >= to) return std::nullopt;

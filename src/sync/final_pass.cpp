@@ -63,14 +63,22 @@ void measure_final_pass(ReadSnapshot& snapshot, const Catalog& source, const Cop
 
 bool source_stood_still(const CatchUpResult& r) { return r.source_moved && !r.source_moved->moved_on(); }
 
-void print_final_pass(const CatchUpResult& r, std::ostream& out) {
-    if (source_stood_still(r)) {
+void print_final_pass(const CatchUpResult& r, std::ostream& out, bool views_note) {
+    if (source_stood_still(r))
         out << "Final sync: the source stood still during the final sync (" << r.source_moved->tables_checked
             << " tables measured; " << r.source_moved->count_only.size()
             << " without change columns by row count and content). The destination holds everything the source holds.\n";
-        return;
-    }
-    out << final_pass_failure(r) << "\n";
+    else
+        out << final_pass_failure(r) << "\n";
+    if (views_note && !r.views_left.empty()) out << views_left_text(r.views_left) << "\n";
+}
+
+std::string views_left_text(const std::vector<std::string>& views) {
+    std::string names;
+    for (const auto& v : views) names += (names.empty() ? "" : ", ") + printable(v);
+    return "Statistics views left as they stood (not refreshed inside the downtime): " + names +
+           ". Mattermost serves without them fresh (only its statistics read them); once it runs on the destination, "
+           "refresh them: mmmove refresh-views --to DESTINATION (the same --to as this sync).";
 }
 
 std::string final_pass_failure(const CatchUpResult& r) {
@@ -89,6 +97,8 @@ nlohmann::json final_pass_json(const CatchUpResult& r) {
     j["source_stood_still"] = source_stood_still(r);
     if (r.source_moved) j["source_moved"] = source_moved_json(*r.source_moved);
     if (!r.source_moved_error.empty()) j["error"] = r.source_moved_error;
+    j["statistics_views_left"] = r.views_left;
+    if (!r.views_left.empty()) j["refresh_views"] = "mmmove refresh-views --to DESTINATION";
     return j;
 }
 

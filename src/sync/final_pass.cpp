@@ -1,6 +1,9 @@
 #include "sync/final_pass.h"
 
+#include <algorithm>
+
 #include "core/printable.h"
+#include "core/workers.h"
 
 namespace mmmove {
 
@@ -50,14 +53,43 @@ void compare_count_only(Database& snapshot_db, const Catalog& source, SourceMove
 }  // namespace
 
 void measure_final_pass(ReadSnapshot& snapshot, const Catalog& source, const CopyPlan& plan, int64_t snapshot_ms, CatchUpResult& result) {
-    std::vector<std::string> tables;
-    for (const auto& t : plan.tables) tables.push_back(t.source->name);
-    try {
-        result.source_moved = measure_source_moved(snapshot.worker(0), source, tables, snapshot_ms, false, false);
-        compare_count_only(snapshot.worker(0), source, *result.source_moved);
-    } catch (const std::exception& e) {
-        // The sync's writes stand; only the proof is missing, and a cut-over must not go on without it.
-        result.source_moved_error = e.what();
+    // The tables in shares, one per connection of the pass's snapshot, largest first to the least loaded
+    // share: the measurement is inside the downtime. Each share reads the present on a connection of its
+    // own, opened once the pass has written everything, as one share did: a transaction committed after
+    // the snapshot and before the measurement is seen whichever share its tables fall in.
+    const size_t n = std::max<size_t>(1, std::min(snapshot.size(), plan.tables.size()));
+    std::vector<const PlannedTable*> order;
+    for (const auto& t : plan.tables) order.push_back(&t);
+    std::stable_sort(order.begin(), order.end(), [](const PlannedTable* a, const PlannedTable* b) { return a->estimated_rows > b->estimated_rows; });
+    std::vector<std::vector<std::string>> shares(n);
+    std::vector<uint64_t> load(n);
+    for (const auto* t : order) {
+        const size_t i = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        shares[i].push_back(t->source->name);
+        load[i] += t->estimated_rows + 1;
+    }
+    std::vector<SourceMoved> parts(n);
+    std::vector<std::string> errors(n);
+    for_each_item(static_cast<unsigned>(n), n, [&](unsigned, size_t i) {
+        try {
+            parts[i] = measure_source_moved(snapshot.worker(i), source, shares[i], snapshot_ms, false, false);
+            compare_count_only(snapshot.worker(i), source, parts[i]);
+        } catch (const std::exception& e) {
+            errors[i] = e.what();
+        }
+    });
+    for (const auto& e : errors)
+        if (!e.empty()) {
+            // The sync's writes stand; only the proof is missing, and a cut-over must not go on without it.
+            result.source_moved_error = e;
+            return;
+        }
+    SourceMoved& m = result.source_moved.emplace(parts[0]);
+    for (size_t i = 1; i < n; ++i) {
+        m.tables_checked += parts[i].tables_checked;
+        m.count_only.insert(m.count_only.end(), parts[i].count_only.begin(), parts[i].count_only.end());
+        m.moved.insert(m.moved.end(), parts[i].moved.begin(), parts[i].moved.end());
+        m.seconds = std::max(m.seconds, parts[i].seconds);
     }
 }
 

@@ -249,7 +249,7 @@ TEST_CASE("a move job's dry run lists its steps in order with the commands it wo
     size_t at = 0;
     const std::vector<std::string> in_order = {"would copy: ", "would sync passes: ", "would stop: run /usr/bin/touch " + stopped.string(),
                                                "would final sync: ", "would verify: ", "would final files: ", "would config: ",
-                                               "would start: run /usr/bin/touch " + started.string()};
+                                               "would start: run /usr/bin/touch " + started.string(), "would views: after the start"};
     for (const std::string& line : in_order) {
         INFO(line);
         size_t found = run.output.find(line, at);

@@ -50,7 +50,7 @@ struct Pair {
         REQUIRE(copy.exit_code == 0);
     }
     std::vector<std::string> final_sync() const {
-        return {"sync", "--final", "--from", src.dsn(), "--to", dst.dsn(), "--jobs", "2", "--chunk-rows", "300"};  // two shares measured
+        return {"sync", "--final", "--from", src.dsn(), "--to", dst.dsn(), "--jobs", "2", "--chunk-rows", "300"};  // its proof read on two connections
     }
 };
 

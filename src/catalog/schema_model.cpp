@@ -20,7 +20,7 @@ static std::map<std::string, std::vector<std::string>> change_columns_of(const s
 namespace {
 
 struct TableRoles {
-    std::set<std::string> per_instance, schema_version, server_bootstrap, first_start_content, migration_systems_rows;
+    std::set<std::string> per_instance, schema_version, server_bootstrap, first_start_content, migration_systems_rows, statistics_views;
     std::map<std::string, std::vector<std::string>> change_columns;  // lower-case table → columns
 };
 
@@ -36,6 +36,7 @@ const TableRoles& roles() {
         fill("server_bootstrap", out.server_bootstrap, true);
         fill("first_start_content", out.first_start_content, true);
         fill("migration_systems_rows", out.migration_systems_rows, false);
+        fill("statistics_views", out.statistics_views, true);
         // Its form is checked here, with the other sections; that each entry names a table and columns
         // of the built-in models is a unit test's check (the file is built in): parsing the models
         // costs every command a few hundred ms at its start.
@@ -175,6 +176,8 @@ TableRole table_role(const std::string& name) {
 }
 
 bool written_by_first_start(const std::string& name) { return roles().first_start_content.count(lower(name)) > 0; }
+
+bool statistics_view(const std::string& name) { return roles().statistics_views.count(lower(name)) > 0; }
 
 SchemaModel parse_model(const std::string& text, const std::string& origin) {
     SchemaModel m;

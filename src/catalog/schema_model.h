@@ -49,6 +49,9 @@ TableRole table_role(const std::string& table_name);
 // A content table a Mattermost server fills on its first start against an empty schema (its bot
 // accounts and their rows): rows found there do not make a destination "used".
 bool written_by_first_start(const std::string& table_name);
+// A materialized view schema/tables.yaml lists under statistics_views: it only summarises rows for
+// statistics, so a final sync may leave it stale until the new server runs. Any other view is not.
+bool statistics_view(const std::string& view_name);
 
 // A table's change columns (schema/tables.yaml `change_columns`): the millisecond timestamps Mattermost
 // sets when it inserts, updates or soft-deletes a row, by the app server's clock. A row whose change

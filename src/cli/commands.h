@@ -24,5 +24,6 @@ void add_verify(CLI::App& app, Action& action);
 void add_sync(CLI::App& app, Action& action);
 void add_merge(CLI::App& app, Action& action);
 void add_run(CLI::App& app, Action& action);
+void add_refresh_views(CLI::App& app, Action& action);
 
 }  // namespace mmmove::cli

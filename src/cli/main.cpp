@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
     mmmove::cli::add_copy(app, action);
     mmmove::cli::add_verify(app, action);
     mmmove::cli::add_sync(app, action);
+    mmmove::cli::add_refresh_views(app, action);
     mmmove::cli::add_merge(app, action);
     mmmove::cli::add_run(app, action);
     mmmove::cli::add_schema(app, action);

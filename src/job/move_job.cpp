@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/printable.h"
 #include "core/trusted_path.h"
+#include "pipeline/index_rebuild.h"
 #include "pipeline/sync_state.h"
 #include "pipeline/follow_start.h"
 #include "sync/final_pass.h"
@@ -28,7 +29,7 @@ CatchUpOptions sync_options(const Job& job, bool quiet) {
     o.jobs = job.copy.jobs;
     o.chunk_rows = job.copy.chunk_rows;
     o.quiet = quiet;
-    o.refresh_views = false;  // the passes while Mattermost runs: the final pass refreshes the views once
+    o.refresh_views = false;  // the passes while Mattermost runs: the final pass and the views step refresh the views once
     o.recorded_left_behind = false;  // the job's skip_tables, not a record on the destination, say what a move leaves
     return o;
 }
@@ -135,8 +136,9 @@ const char* stopped_state =
     "the job again (it syncs on from where the destination stands), or start the old server by hand to serve users meanwhile.";
 
 // The final sync, its verify, the files once more and the config; what fails says where things stand.
-void final_pass(const Job& job, Database& src, Database& dst, CatchUpOptions o, bool quiet, MoveOutcome& m, std::ostream& log,
-                const MoveSteps& steps) {
+// Returns the statistics views the final sync left as they stood, for the views step after the start.
+std::vector<std::string> final_pass(const Job& job, Database& src, Database& dst, CatchUpOptions o, bool quiet, MoveOutcome& m,
+                                    std::ostream& log, const MoveSteps& steps) {
     o.final_pass = true;
     o.refresh_views = true;
     o.verify = job.has(JobStep::verify);
@@ -145,7 +147,7 @@ void final_pass(const Job& job, Database& src, Database& dst, CatchUpOptions o, 
         m.passes.push_back(one_pass(src, dst, o, static_cast<unsigned>(m.passes.size() + 1), r, log));
         m.final_moved = r.source_moved;
         if (!source_stood_still(r)) throw Error(ExitCode::source_moving, final_pass_failure(r));
-        if (!quiet) print_final_pass(r, log);
+        if (!quiet) print_final_pass(r, log, false);
         // The source is stopped and the destination holds it: the slot (move.follow) would only keep its WAL.
         const std::string dropped = r.follow_slot.empty() ? "" : stop_following(src, dst, log);
         return pass_detail(m.passes.back()) + "; the source stood still" + (dropped.empty() ? "" : "; dropped the slot " + dropped);
@@ -158,16 +160,18 @@ void final_pass(const Job& job, Database& src, Database& dst, CatchUpOptions o, 
         });
     if (steps.files) m.passes.back().files_seconds = timed(steps, "final files", steps.files);
     if (steps.config) steps.run("config", [&] { return steps.config(false); });
+    return r.views_left;
 }
 
-// From the stop to the start: the downtime, measured.
-void final_steps(const Job& job, Database& src, Database& dst, const CatchUpOptions& o, bool quiet, MoveOutcome& m, std::ostream& log,
+// From the stop to the start: the downtime, measured. Returns what final_pass returns.
+std::vector<std::string> final_steps(const Job& job, Database& src, Database& dst, const CatchUpOptions& o, bool quiet, MoveOutcome& m, std::ostream& log,
                  const MoveSteps& steps) {
     auto down = Clock::now();  // the downtime starts with the stop
     if (!job.move.stop.empty())
         steps.run("stop", [&] { run_job_command(job.move.stop, "move.stop", ExitCode::source, stop_failed_state(m), job.move.stop_timeout_seconds); return std::string("ran"); });
+    std::vector<std::string> views_left;
     try {
-        final_pass(job, src, dst, o, quiet, m, log, steps);
+        views_left = final_pass(job, src, dst, o, quiet, m, log, steps);
     } catch (const Error& e) {
         if (job.move.stop.empty()) throw;
         throw Error(e.code(), std::string(e.what()) + " " + stopped_state);
@@ -176,6 +180,28 @@ void final_steps(const Job& job, Database& src, Database& dst, const CatchUpOpti
     log << "Downtime: " << ms(*m.downtime_seconds) << " (from the stop to the start";
     if (m.expected_downtime_seconds) log << "; expected: about " << ms(*m.expected_downtime_seconds);
     log << ").\n";
+    return views_left;
+}
+
+// After the start, outside the downtime: the statistics views the final sync left (Mattermost serves
+// meanwhile; only its statistics read them). The data has moved whatever happens here, so a failure is
+// a warning with the command to run by hand, not a failed move.
+void refresh_after_start(const Job& job, Database& dst, const std::vector<std::string>& views, bool quiet, JobResult& result,
+                         std::ostream& log, const MoveSteps& steps) {
+    if (views.empty()) return;
+    std::string names;
+    for (const auto& v : views) names += (names.empty() ? "" : ", ") + printable(v);
+    try {
+        steps.run("views", [&] {
+            refresh_views_apart(dst.data_source(), views, job.copy.jobs, log, quiet);
+            return "refreshed the statistics views " + names + " after the start";
+        });
+    } catch (const std::exception& e) {
+        result.warnings.push_back("the move is complete, but refreshing the statistics views " + names + " failed (" + printable(e.what()) +
+                                  "): Mattermost serves with them stale (only its statistics read them). Refresh them by hand: "
+                                  "mmmove refresh-views --to <the job's destination database>");
+        log << "  [warning] " << result.warnings.back() << "\n";
+    }
 }
 
 // The environment a job command gets, deny by default: what finds programs, speaks the admin's language
@@ -265,6 +291,7 @@ void run_job_command(const std::vector<std::string>& argv, const std::string& wh
 
 void run_move(const Job& job, Database& src, Database& dst, bool quiet, JobResult& result, std::ostream& log, const MoveSteps& steps) {
     MoveOutcome& m = result.move.emplace();
+    std::vector<std::string> views_left;
     try {
         steps.note("check", "ok", "with the copy and each sync pass");
         if (!read_sync_state(dst)) {
@@ -275,13 +302,14 @@ void run_move(const Job& job, Database& src, Database& dst, bool quiet, JobResul
         catch_up(job, src, dst, o, m, log, steps);
         if (steps.config) steps.config(true);  // a config that cannot be merged fails the run before anything is stopped
         announce_downtime(job, steps, result, log);
-        final_steps(job, src, dst, o, quiet, m, log, steps);
+        views_left = final_steps(job, src, dst, o, quiet, m, log, steps);
         if (!job.move.start.empty())
             steps.run("start", [&] { run_job_command(job.move.start, "move.start", ExitCode::destination, start_failed_state, job.move.start_timeout_seconds); return std::string("ran"); });
     } catch (...) {
         mark_skipped(tail_steps(job, steps), result, steps);
         throw;
     }
+    refresh_after_start(job, dst, views_left, quiet, result, log, steps);
 }
 
 void plan_move(const Job& job, Database& dst, std::ostream& log, const MoveSteps& steps) {
@@ -304,7 +332,8 @@ void plan_move(const Job& job, Database& dst, std::ostream& log, const MoveSteps
                             std::to_string(job.move.max_passes) + " passes (else stop nothing, exit 11)" +
                             (steps.files ? ", each followed by the files sync" : ""));
     plan("stop", job.move.stop.empty() ? "no move.stop command: nothing is run" : "run " + command_line(job.move.stop));
-    plan("final sync", std::string("prove the source stood still (else exit 11, nothing started)") +
+    plan("final sync", std::string("refresh the materialized views but the statistics views; prove the source stood still (else exit "
+                                   "11, nothing started)") +
                            (job.move.follow ? ", then drop the replication slot it followed" : ""));
     if (job.has(JobStep::verify)) plan("verify", "every row, on the final sync's snapshot");
     if (steps.files)
@@ -312,6 +341,8 @@ void plan_move(const Job& job, Database& dst, std::ostream& log, const MoveSteps
                                 (job.files.remove_extra ? ", deleting files the source lacks" : ", deleting nothing"));
     if (steps.config) plan("config", "merge the source's config into the destination's, which keeps its SqlSettings and ListenAddress");
     plan("start", job.move.start.empty() ? "no move.start command: nothing is run" : "run " + command_line(job.move.start));
+    plan("views", "after the start, outside the downtime: refresh the statistics views the final sync left as they stood "
+                  "(PostgreSQL destination; a failure is a warning, the data has moved)");
     log << "  expected downtime: the last pass's time before the stop (printed then, and in the summary)\n";
 }
 

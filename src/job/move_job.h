@@ -3,7 +3,9 @@
 //
 //   copy (only when the destination holds no mmmove record) → sync passes, each followed by the files
 //   step's sync, until one changes at most until_changed_rows rows → stop command → sync --final →
-//   verify (on the final snapshot) → files once more → config merge → start
+//   verify (on the final snapshot) → files once more → config merge → start → views (PostgreSQL: the
+//   statistics views the final sync left as they stood, refreshed outside the downtime; a failure there
+//   is a warning, the data has moved)
 //
 // Before the stop the expected downtime is printed and put in the summary: the last pass's time (sync
 // and files), which a pass after the stop repeats with a few minutes' less change; the summary sets

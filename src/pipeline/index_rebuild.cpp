@@ -324,4 +324,13 @@ void refresh_views(const std::vector<std::string>& views, const std::vector<Data
     });
 }
 
+void refresh_views_apart(const DataSource& dst, const std::vector<std::string>& views, unsigned jobs, std::ostream& log, bool quiet) {
+    if (views.empty()) return;
+    const size_t n = std::min<size_t>(worker_count(jobs), views.size());
+    std::vector<std::unique_ptr<Database>> own;
+    std::vector<Database*> connections;
+    for (size_t i = 0; i < n; ++i) connections.push_back(own.emplace_back(Database::connect(dst, Side::destination)).get());
+    refresh_views(views, connections, log, quiet);
+}
+
 }  // namespace mmmove

@@ -54,6 +54,9 @@ std::map<std::string, std::set<std::string>> view_sources(Database& dst);
 // Refreshes `views` (PostgreSQL), each on one of `connections`, in parallel when none of them reads
 // another materialized view (else one after the other, in the order given).
 void refresh_views(const std::vector<std::string>& views, const std::vector<Database*>& connections, std::ostream& log, bool quiet);
+// refresh_views on connections of their own to `dst` (up to `jobs`, 0 = cores, one per view at most),
+// for a refresh outside a pass: `mmmove refresh-views`, a move's views step after the start.
+void refresh_views_apart(const DataSource& dst, const std::vector<std::string>& views, unsigned jobs, std::ostream& log, bool quiet);
 
 // Analyses the tables of `dst`'s current schema that PostgreSQL never analysed (reltuples -1: a copy
 // autovacuum has not yet visited) and returns their names; nothing on MySQL, whose InnoDB keeps its own

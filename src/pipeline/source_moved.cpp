@@ -10,23 +10,6 @@
 namespace mmmove {
 namespace {
 
-// One table's figures as one scan gives them, on either connection.
-struct TableFigures {
-    uint64_t rows = 0;
-    uint64_t since = 0;          // rows whose newest change column is >= T
-    uint64_t window = 0;         // rows whose newest change column is >= T - margin
-    std::string window_sum;      // the sums of those rows' change columns: move when one is restamped
-};
-
-// The live table's change columns: the model's, where the source has them as integers (an older
-// level lacks some; a column of another type is not a Mattermost timestamp and is passed over).
-std::vector<std::string> live_change_columns(const Table& t) {
-    std::vector<std::string> out;
-    for (const auto& name : change_columns(t.name))
-        if (const Column* c = t.find_column(name); c && c->kind == ColumnKind::integer) out.push_back(c->name);
-    return out;
-}
-
 // COUNT(*) alone (an index-only scan where the engine can), then the rows stamped within the window
 // (T - margin onwards): only those are aggregated, and where every change column is indexed the
 // engine can read just them. The same text runs inside the snapshot and on the present, so the two
@@ -57,6 +40,17 @@ const std::string& digits(const std::optional<std::string>& v, const std::string
     return *v;
 }
 
+}  // namespace
+
+// The live table's change columns: the model's, where the source has them as integers (an older
+// level lacks some; a column of another type is not a Mattermost timestamp and is passed over).
+std::vector<std::string> live_change_columns(const Table& t) {
+    std::vector<std::string> out;
+    for (const auto& name : change_columns(t.name))
+        if (const Column* c = t.find_column(name); c && c->kind == ColumnKind::integer) out.push_back(c->name);
+    return out;
+}
+
 TableFigures read_figures(Database& db, const Table& t, const std::vector<std::string>& columns, int64_t since_ms) {
     const std::string what = "the row count of " + printable(t.name);
     TableFigures f;
@@ -71,8 +65,27 @@ TableFigures read_figures(Database& db, const Table& t, const std::vector<std::s
     return f;
 }
 
-std::string plural(uint64_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
+TableMoved compare_figures(const Table& t, const TableFigures& then, const TableFigures& now, bool with_columns, bool resumed) {
+    TableMoved tm;
+    tm.table = t.name;
+    tm.rows_then = then.rows;
+    tm.rows_now = now.rows;
+    if (resumed && with_columns) {
+        // Earlier chunks came from an earlier snapshot: every row stamped since the first run may be one of them.
+        tm.new_or_changed = now.window;
+        tm.upper_bound = true;
+    } else if (with_columns) {
+        tm.new_or_changed = now.since > then.since ? now.since - then.since : 0;
+        if (now.window > then.window) tm.new_or_changed = std::max(tm.new_or_changed, now.window - then.window);
+        tm.changed_near_snapshot = tm.new_or_changed == 0 && (now.window != then.window || now.window_sum != then.window_sum);
+    }
+    return tm;
+}
 
+bool table_moved(const TableMoved& t) { return t.rows_then != t.rows_now || t.new_or_changed || t.changed_near_snapshot || t.content_changed; }
+
+namespace {
+std::string plural(uint64_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
 }  // namespace
 
 int64_t source_clock_ms(Database& src) {
@@ -101,20 +114,8 @@ SourceMoved measure_source_moved(Database& snapshot_db, const Catalog& source, c
         ++m.tables_checked;
         TableFigures then = read_figures(snapshot_db, *t, columns, since_ms);
         TableFigures now = read_figures(*now_db, *t, columns, since_ms);
-        TableMoved tm;
-        tm.table = t->name;
-        tm.rows_then = then.rows;
-        tm.rows_now = now.rows;
-        if (resumed && !columns.empty()) {
-            // Earlier chunks came from an earlier snapshot: every row stamped since the first run may be one of them.
-            tm.new_or_changed = now.window;
-            tm.upper_bound = true;
-        } else if (!columns.empty()) {
-            tm.new_or_changed = now.since > then.since ? now.since - then.since : 0;
-            if (now.window > then.window) tm.new_or_changed = std::max(tm.new_or_changed, now.window - then.window);
-            tm.changed_near_snapshot = tm.new_or_changed == 0 && (now.window != then.window || now.window_sum != then.window_sum);
-        }
-        if (tm.rows_then != tm.rows_now || tm.new_or_changed || tm.changed_near_snapshot) m.moved.push_back(tm);
+        TableMoved tm = compare_figures(*t, then, now, !columns.empty(), resumed);
+        if (table_moved(tm)) m.moved.push_back(tm);
     }
     now_db->rollback();
     m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -54,6 +54,22 @@ struct SourceMoved {
     bool moved_on() const { return !moved.empty() || resumed_unmeasured; }
 };
 
+// One table's figures as one side (the snapshot, or the present) gives them: its row count, and the
+// rows stamped within the window. The pieces of measure_source_moved, for a caller that reads the two
+// sides on connections of their own at once (a final pass, inside the downtime).
+struct TableFigures {
+    uint64_t rows = 0;
+    uint64_t since = 0;          // rows whose newest change column is >= T
+    uint64_t window = 0;         // rows whose newest change column is >= T - margin
+    std::string window_sum;      // the sums of those rows' change columns: move when one is restamped
+};
+// The live table's change columns (empty: measured by row count only).
+std::vector<std::string> live_change_columns(const Table& t);
+TableFigures read_figures(Database& db, const Table& t, const std::vector<std::string>& columns, int64_t since_ms);
+// What the two readings say of the table; `with_columns`: it has change columns.
+TableMoved compare_figures(const Table& t, const TableFigures& then, const TableFigures& now, bool with_columns, bool resumed);
+bool table_moved(const TableMoved& t);
+
 // The source server's clock now (Unix ms), read outside any transaction.
 int64_t source_clock_ms(Database& src);
 

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "pipeline/planner.h"
@@ -23,8 +25,11 @@ void measure_final_pass(ReadSnapshot& snapshot, const Catalog& source, const Cop
 // True when a final pass proved the source stood still; false when it moved or was not measured.
 bool source_stood_still(const CatchUpResult& result);
 
-// The verdict: "the source stood still during the final sync", or the tables that moved and the fix.
-void print_final_pass(const CatchUpResult& result, std::ostream& out);
+// The verdict: "the source stood still during the final sync", or the tables that moved and the fix;
+// then (`views_note`) the statistics views it left as they stood and how to refresh them.
+void print_final_pass(const CatchUpResult& result, std::ostream& out, bool views_note = true);
+// The statistics views a final pass left, and the command that refreshes them once Mattermost runs.
+std::string views_left_text(const std::vector<std::string>& views);
 nlohmann::json final_pass_json(const CatchUpResult& result);
 
 // The error a failed final pass ends with (exit code 11): the tables and amounts, and the fix.

@@ -223,7 +223,7 @@ std::unique_ptr<sync_detail::ChangeFinder> FollowPass::finder_for(const verify_d
     return std::make_unique<sync_detail::StreamChangeFinder>(comparer, std::move(keys));
 }
 
-void FollowPass::finish(Database& dest) {
+void FollowPass::finish(Database& dest, bool advance) {
     if (forget_) {
         forget_follow_state(dest);
         return;
@@ -239,15 +239,19 @@ void FollowPass::finish(Database& dest) {
         // stopped following.
         record_follow_state(dest, FollowRecord{record_->slot, target, *current_, std::nullopt});
         kill_point("follow-advance");
+        // Moving the slot decodes the WAL up to the target (about a second after 1 % of 1 M posts): a
+        // final pass, inside the downtime, skips it; the slot stays where this pass found it.
+        if (!advance) target = slot_at_;
         std::string lsn = target != slot_at_ ? advance_follow_slot(*conn_, record_->slot, target)
                                              : follow_slot_state(*conn_, record_->slot).confirmed_lsn;
         if (lsn.empty()) return give_up("the slot " + record_->slot + " is gone", false), forget_follow_state(dest);
-        // The slot must stand where this pass put it: past it, another reader consumed transactions the
-        // next pass would need (two destinations sharing one record, one slot).
+        // The slot must stand where this pass put it (or found it): past it, another reader consumed
+        // transactions the next pass would need (two destinations sharing one record, one slot).
         if (lsn != target)
             return give_up("the slot " + record_->slot + " moved while this pass ran (another reader consumes it)", false),
                    forget_follow_state(dest);
-        log_ << "  following the source's changes through the slot " << record_->slot << " (" << how_to_drop(record_->slot) << ")\n";
+        log_ << "  following the source's changes through the slot " << record_->slot << (advance ? "" : ", left where it stood")
+             << " (" << how_to_drop(record_->slot) << ")\n";
     } catch (const std::exception& e) {
         // The record still names the earlier snapshot and position: the next pass finds the slot moved
         // (and scans) or reads the same transactions again; either is correct.

@@ -80,8 +80,10 @@ public:
     void read(Database& snapshot, const std::map<std::string, std::vector<std::string>>& key_columns);
     // The finder for a table, or null: scan it.
     std::unique_ptr<sync_detail::ChangeFinder> finder_for(const verify_detail::TableComparer& comparer) const;
-    // After the pass wrote everything and recorded it: advance the slot and record the pass's snapshot.
-    void finish(Database& dest);
+    // After the pass wrote everything and recorded it: record the pass's snapshot and advance the slot.
+    // `advance` false (a final pass: the slot is dropped right after it): the position is recorded and
+    // the slot left where it stood, behind its record, as the next pass accepts (it reads a little again).
+    void finish(Database& dest, bool advance = true);
     std::string slot() const { return record_ ? (record_->binlog ? kBinlogSlot : record_->slot) : ""; }
     std::string note() const { return note_; }  // why the stream was not used, "" when it was
     // What was read: the position read up to, the stream's lines and transactions.

@@ -290,8 +290,10 @@ void run_all(std::vector<std::unique_ptr<TableRun>>& tables, ReadSnapshot& snaps
 // refreshes only the views reading a table it wrote: every refresh, full or incremental, leaves all
 // views fresh, and a view of tables that did not change is what a refresh would make of it again. A
 // plain sync refreshes them all (a move's earlier passes leave them stale on purpose).
+// A final pass (the downtime) refreshes every view but the statistics views, which it leaves as they
+// stood (result.views_left) for refresh-views after the start: Mattermost lives with them stale.
 // `early`: the views already refreshed while the sync ran (EarlyViews), not refreshed again.
-void refresh_views_after(const CatchUpResult& result, const Catalog& catalog, Database& dst, std::vector<std::unique_ptr<Database>>& loaders,
+void refresh_views_after(CatchUpResult& result, const Catalog& catalog, Database& dst, std::vector<std::unique_ptr<Database>>& loaders,
                          const CatchUpOptions& o, const std::set<std::string>& early, std::ostream& log) {
     std::vector<std::string> views = catalog.materialized_views;
     if (o.stage && !o.final_pass) {
@@ -305,6 +307,8 @@ void refresh_views_after(const CatchUpResult& result, const Catalog& catalog, Da
             return true;
         });
     }
+    if (o.final_pass)
+        std::erase_if(views, [&](const std::string& v) { return statistics_view(v) && (result.views_left.push_back(v), true); });
     std::vector<Database*> connections;
     for (auto& l : loaders) connections.push_back(l.get());
     if (connections.empty()) connections.push_back(&dst);
@@ -424,18 +428,25 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     for (auto& t : tables) result.tables.push_back(t->result);
     result.left_behind = left_behind(check, co);
     // The views summarise the rows (Mattermost's poststats): after a change they are stale, as a copy
-    // would not leave them. A final pass refreshes them anyway: a move's earlier passes skip it.
+    // would not leave them. A final pass refreshes them anyway (a move's earlier passes skip it), but for
+    // the statistics views (refresh_views_after).
     const bool changed = std::any_of(result.tables.begin(), result.tables.end(), [](const TableCatchUp& t) { return t.changed(); });
     if (!o.plan_only && o.refresh_views && (changed || o.final_pass)) refresh_views_after(result, check.dest.catalog, dst, loaders, o, refreshed_early, log);
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, diagnostic_id, o.stage ? "refresh" : "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,
                                          o.stage ? o.stage->fingerprint() : ""});
-    if (!o.plan_only) follow->finish(dst);  // after the record: the slot moves only past what this pass wrote
+    // After the record: the slot moves only past what this pass wrote. A final pass leaves it (it is
+    // about to be dropped: the move job drops it, an admin runs --stop-following).
+    if (!o.plan_only) follow->finish(dst, !o.final_pass);
     result.follow_slot = follow->slot();
     result.follow_note = follow->note();
     result.follow_read = follow->read_summary();
-    if (o.final_pass && !o.plan_only) measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
+    if (o.final_pass && !o.plan_only) {
+        const auto measuring = Clock::now();
+        measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
+        if (!o.quiet) log << "  measured whether the source moved since the snapshot in " << static_cast<long long>(since(measuring) * 1000) << " ms\n";
+    }
     result.seconds = since(start);
     if (o.verify && !o.plan_only && o.stage) {
         if (!o.quiet) log << "  verifying every row through the same transforms, on the snapshot the sync read\n";

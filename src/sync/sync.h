@@ -83,6 +83,9 @@ struct CatchUpResult {
     std::optional<StageVerifyResult> stage_verify;  // verify with a stage
     std::optional<SourceMoved> source_moved;  // final_pass: what the source wrote after the sync's snapshot
     std::string source_moved_error;           // final_pass: why it could not be measured
+    // final_pass: the statistics views (schema/tables.yaml statistics_views) it left as they stood, for
+    // `mmmove refresh-views` once the new server runs; every other materialized view it refreshed.
+    std::vector<std::string> views_left;
     std::string follow_slot;                  // the source's replication slot this sync followed (sync/follow.h), or ""
     std::string follow_note;                  // why the change stream was not used, or ""
     std::string follow_read;                  // what was read of the stream: up to where, lines, transactions

@@ -2,11 +2,13 @@
 // ran. A writer that keeps posting during the final sync makes it fail with exit code 11, naming
 // Posts; a quiet source passes and says so.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "../common/test_files.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -48,7 +50,7 @@ struct Pair {
         REQUIRE(copy.exit_code == 0);
     }
     std::vector<std::string> final_sync() const {
-        return {"sync", "--final", "--from", src.dsn(), "--to", dst.dsn(), "--jobs", "1", "--chunk-rows", "300"};
+        return {"sync", "--final", "--from", src.dsn(), "--to", dst.dsn(), "--jobs", "2", "--chunk-rows", "300"};  // its proof read on two connections
     }
 };
 
@@ -91,8 +93,15 @@ TEST_CASE("a final sync while Mattermost keeps posting fails with exit code 11 a
     CHECK_THAT(output, !Catch::Contains("stood still"));
 }
 
-TEST_CASE("a final sync of a quiet PostgreSQL source brings it up to date and says the source stood still", "[e2e][pg][sync][final]") {
+TEST_CASE("a final sync of a quiet PostgreSQL source brings it up to date and says the source stood still", "[e2e][pg][mysql][sync][final]") {
     Pair p;
+    // A materialized view schema/tables.yaml does not classify (as a later Mattermost could add): the
+    // final sync refreshes it; poststats, a statistics view, it leaves for refresh-views after the start.
+    auto d = p.dst.connect();
+    d->exec("CREATE MATERIALIZED VIEW mmmove_test_posts AS SELECT count(*) AS n FROM posts");
+    const std::string copied = query_one(*d, "SELECT count(*) FROM posts");
+    const std::string poststats = "SELECT sum(numposts)::text FROM poststats", unclassified = "SELECT n::text FROM mmmove_test_posts";
+    REQUIRE(query_one(*d, poststats) == copied);
     {
         auto s = p.src.connect(Side::source);
         Catalog catalog = read_catalog(*s);
@@ -106,9 +115,35 @@ TEST_CASE("a final sync of a quiet PostgreSQL source brings it up to date and sa
     CHECK(run.exit_code == 0);
     CHECK_THAT(run.output, Catch::Contains("the source stood still during the final sync"));
     CHECK_THAT(run.output, Catch::Contains("1 rows inserted"));
+    const std::string now = std::to_string(std::stoull(copied) + 1);
+    CHECK(query_one(*d, unclassified) == now);
+    CHECK(query_one(*d, poststats) == copied);  // left as it stood
+    CHECK_THAT(run.output, Catch::Contains("Statistics views left as they stood") && Catch::Contains("poststats") &&
+                               Catch::Contains("mmmove refresh-views --to") && !Catch::Contains("mmmove_test_posts,"));
     auto v = run_mmmove({"verify", "--from", p.src.dsn(), "--to", p.dst.dsn(), "--quiet"});
     INFO(v.output);
     CHECK(v.exit_code == 0);
+    // Once the new server runs: every view, the statistics views too.
+    auto refreshed = run_mmmove({"refresh-views", "--to", p.dst.dsn(), "--json"});
+    INFO(refreshed.output);
+    CHECK(refreshed.exit_code == 0);
+    CHECK_THAT(refreshed.output, Catch::Contains("\"poststats\"") && Catch::Contains("\"mmmove_test_posts\""));
+    CHECK(query_one(*d, poststats) == now);
+
+    // --json names them too; on MariaDB refresh-views has nothing to do.
+    auto again = run_mmmove({"sync", "--final", "--from", p.src.dsn(), "--to", p.dst.dsn(), "--quiet", "--json"});
+    INFO(again.output);
+    REQUIRE(again.exit_code == 0);
+    auto j = nlohmann::json::parse(again.output.substr(again.output.find("{\n")));
+    std::vector<std::string> left = j["final"]["statistics_views_left"];
+    std::sort(left.begin(), left.end());
+    CHECK(left == std::vector<std::string>{"bot_posts_by_team_day", "file_stats", "posts_by_team_day", "poststats"});
+    CHECK(j["final"]["refresh_views"] == "mmmove refresh-views --to DESTINATION");
+    ScratchDb maria(Engine::mysql, "rv");
+    auto none = run_mmmove({"refresh-views", "--to", maria.dsn()});
+    INFO(none.output);
+    CHECK(none.exit_code == 0);
+    CHECK_THAT(none.output, Catch::Contains("no materialized views: nothing to refresh"));
 }
 
 TEST_CASE("a final sync while Mattermost edits preferences in place fails with exit code 11 and names Preferences",

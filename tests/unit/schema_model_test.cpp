@@ -41,6 +41,23 @@ TEST_CASE("tables are sorted into copy roles", "[unit]") {
     CHECK(table_role("db_migrations") == TableRole::schema_version);
 }
 
+// Deny by default: only the statistics views are left stale by a final sync; attributeview (access
+// control reads it) is not one, and each listed name is a materialized view of the PostgreSQL models.
+TEST_CASE("the statistics views are materialized views of the models, attributeview is not one", "[unit]") {
+    CHECK(statistics_view("poststats"));
+    CHECK(statistics_view("PostStats"));
+    CHECK_FALSE(statistics_view("attributeview"));
+    CHECK_FALSE(statistics_view("posts"));
+    std::set<std::string> views;
+    for (const auto& v : find_model(Engine::postgres, 159)->views)
+        if (v.materialized) views.insert(lower(v.name));
+    for (const char* v : {"poststats", "posts_by_team_day", "bot_posts_by_team_day", "file_stats"}) {
+        INFO(v);
+        CHECK(statistics_view(v));
+        CHECK(views.count(v));
+    }
+}
+
 TEST_CASE("models survive a YAML round trip", "[unit]") {
     const SchemaModel* m = find_model(Engine::postgres, 159);
     SchemaModel again = parse_model(model_to_yaml(*m), "round trip");

@@ -55,14 +55,20 @@ ServerKeyDigest ServerKeyDigest::plus(const ServerKeyDigest& other) const {
 
 SerialPlans::SerialPlans(Database& db) {
     if (db.engine() != Engine::postgres) return;
-    db.exec("SET max_parallel_workers_per_gather = 0");
+    // The setting before, and the new one, in one round trip.
+    const auto v = db.query("SELECT current_setting('max_parallel_workers_per_gather'), set_config('max_parallel_workers_per_gather', '0', false)");
+    // Read back as data: put back only as a plain number (else as the session's default).
+    std::string was = v.size() == 1 && !v[0].empty() && v[0][0] ? *v[0][0] : "";
+    if (was.empty() || was.size() > 9 || !std::all_of(was.begin(), was.end(), [](char c) { return c >= '0' && c <= '9'; })) was = "DEFAULT";
+    if (was == "0") return;
     db_ = &db;
+    was_ = was;
 }
 
 SerialPlans::~SerialPlans() {
     if (!db_) return;
     try {
-        db_->exec("RESET max_parallel_workers_per_gather");
+        db_->exec("SET max_parallel_workers_per_gather = " + was_);
     } catch (const std::exception&) {
         // A failed statement aborted the transaction; its rollback restores the setting anyway.
     }

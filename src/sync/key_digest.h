@@ -56,7 +56,7 @@ private:
 // While alive, `db`'s statements plan without parallel workers (PostgreSQL; nothing on MySQL). A key
 // digest is a few tens of milliseconds of one process's work on an index-only scan; starting workers
 // (new processes, each warming its caches) cost more than they saved: at 200 k posts a digest took
-// 89-200 ms with two workers and 24-31 ms without. The setting is the session's, reset on leaving.
+// 89-200 ms with two workers and 24-31 ms without. The setting is the session's, put back on leaving.
 class SerialPlans {
 public:
     explicit SerialPlans(Database& db);
@@ -65,7 +65,8 @@ public:
     SerialPlans& operator=(const SerialPlans&) = delete;
 
 private:
-    Database* db_ = nullptr;  // null: nothing to reset
+    Database* db_ = nullptr;  // null: nothing to put back
+    std::string was_;         // the session's setting before: a number, or DEFAULT
 };
 
 // The WHERE text selecting every row of a table to read its keys by: "TRUE" on PostgreSQL, whose

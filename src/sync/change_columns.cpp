@@ -62,7 +62,8 @@ KeyDigest key_digest(Database& db, const std::string& table, const std::vector<s
     KeyDigest d;
     d.complete = keep;
     d.buckets.resize(buckets);
-    auto reader = db.read_where(table, columns, where);
+    SerialPlans serial(db);
+    auto reader = db.read_where(table, columns, where.empty() ? all_rows(db) : where);
     FieldRow row;
     while (reader->next(row)) {
         const std::string key = TableComparer::key_of(row);
@@ -126,7 +127,8 @@ std::vector<bool> differing_buckets(const KeyDigest& a, const KeyDigest& b) {
 std::vector<std::string> keys_where(Database& db, const std::string& table, const std::vector<std::string>& columns, const std::string& where,
                                     const std::vector<bool>& only = {}) {
     std::vector<std::string> keys;
-    auto reader = db.read_where(table, columns, where);
+    SerialPlans serial(db);
+    auto reader = db.read_where(table, columns, where.empty() ? all_rows(db) : where);
     FieldRow row;
     while (reader->next(row)) {
         std::string key = TableComparer::key_of(row);

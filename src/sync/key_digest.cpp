@@ -53,6 +53,29 @@ ServerKeyDigest ServerKeyDigest::plus(const ServerKeyDigest& other) const {
     return {rows + other.rows, text_of(sum_of(sum) + sum_of(other.sum))};
 }
 
+SerialPlans::SerialPlans(Database& db) {
+    if (db.engine() != Engine::postgres) return;
+    // The setting before, and the new one, in one round trip.
+    const auto v = db.query("SELECT current_setting('max_parallel_workers_per_gather'), set_config('max_parallel_workers_per_gather', '0', false)");
+    // Read back as data: put back only as a plain number (else as the session's default).
+    std::string was = v.size() == 1 && !v[0].empty() && v[0][0] ? *v[0][0] : "";
+    if (was.empty() || was.size() > 9 || !std::all_of(was.begin(), was.end(), [](char c) { return c >= '0' && c <= '9'; })) was = "DEFAULT";
+    if (was == "0") return;
+    db_ = &db;
+    was_ = was;
+}
+
+SerialPlans::~SerialPlans() {
+    if (!db_) return;
+    try {
+        db_->exec("SET max_parallel_workers_per_gather = " + was_);
+    } catch (const std::exception&) {
+        // A failed statement aborted the transaction; its rollback restores the setting anyway.
+    }
+}
+
+std::string all_rows(const Database& db) { return db.engine() == Engine::postgres ? "TRUE" : ""; }
+
 std::optional<ServerKeyHasher> ServerKeyHasher::make(Database& db, const std::vector<std::string>& columns,
                                                      const std::vector<ColumnKind>& kinds) {
     if (db.engine() != Engine::postgres || columns.empty() || columns.size() != kinds.size()) return std::nullopt;
@@ -77,6 +100,7 @@ std::string ServerKeyHasher::hashes(const std::string& table, const std::string&
 }
 
 ServerKeyDigest ServerKeyHasher::digest(Database& db, const std::string& table, const std::string& where) const {
+    SerialPlans serial(db);
     auto rows = db.query("SELECT count(*), sum(h) FROM " + hashes(table, where, db));
     if (rows.size() != 1) throw Error(ExitCode::internal, "A key digest query of table " + table + " returned no row.");
     return digest_of(rows[0], 0);
@@ -84,6 +108,7 @@ ServerKeyDigest ServerKeyHasher::digest(Database& db, const std::string& table, 
 
 std::map<uint64_t, ServerKeyDigest> ServerKeyHasher::bucket_digests(Database& db, const std::string& table, const std::string& where,
                                                                     uint64_t buckets) const {
+    SerialPlans serial(db);
     auto rows = db.query("SELECT h & " + std::to_string(buckets - 1) + ", count(*), sum(h) FROM " + hashes(table, where, db) + " GROUP BY 1");
     std::map<uint64_t, ServerKeyDigest> out;
     for (const auto& row : rows) out[whole_number(row.at(0))] = digest_of(row, 1);

@@ -53,6 +53,28 @@ private:
     std::string hash_;  // the SQL of one key's 64-bit hash
 };
 
+// While alive, `db`'s statements plan without parallel workers (PostgreSQL; nothing on MySQL). A key
+// digest is a few tens of milliseconds of one process's work on an index-only scan; starting workers
+// (new processes, each warming its caches) cost more than they saved: at 200 k posts a digest took
+// 89-200 ms with two workers and 24-31 ms without. The setting is the session's, put back on leaving.
+class SerialPlans {
+public:
+    explicit SerialPlans(Database& db);
+    ~SerialPlans();
+    SerialPlans(const SerialPlans&) = delete;
+    SerialPlans& operator=(const SerialPlans&) = delete;
+
+private:
+    Database* db_ = nullptr;  // null: nothing to put back
+    std::string was_;         // the session's setting before: a number, or DEFAULT
+};
+
+// The WHERE text selecting every row of a table to read its keys by: "TRUE" on PostgreSQL, whose
+// read_where() copies a whole table with COPY TABLE (always the table's pages) but a query with a
+// WHERE through the planner, which reads the keys from an index alone where the table's visibility
+// map allows; "" on MySQL/MariaDB, whose optimizer already reads a covered query from its smallest index.
+std::string all_rows(const Database& db);
+
 // Buckets for a chunk of about `rows` keys: a power of two near one bucket for 16 keys (at most 16 K),
 // so a change touches few buckets and only their keys are read; 0 when the chunk is small enough to
 // read all its keys where it differs.

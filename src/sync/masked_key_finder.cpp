@@ -9,6 +9,7 @@
 #include "catalog/schema_model.h"
 #include "pipeline/chunk_runner.h"
 #include "pipeline/source_moved.h"
+#include "sync/key_digest.h"
 
 namespace mmmove::sync_detail {
 namespace {
@@ -134,7 +135,8 @@ private:
         ChunkIssues issues;
         TransformChain chain = side == Side::source ? stage_.chain(t, RowColumns(columns), issues) : TransformChain{};
         Sum s;
-        auto reader = db.read_where(side == Side::source ? t.source->name : t.dest->name, columns, "");
+        SerialPlans serial(db);
+        auto reader = db.read_where(side == Side::source ? t.source->name : t.dest->name, columns, all_rows(db));
         FieldRow row;
         while (reader->next(row)) {
             if (!chain.apply(row)) return {};  // never equal to a digest with rows: the chunks decide

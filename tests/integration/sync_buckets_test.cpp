@@ -292,6 +292,10 @@ TEST_CASE("PostgreSQL's key digests are equal for equal keys and change with one
     CHECK(h1a.digest(*a, "k1", "") == h1b.digest(*b, "k1", ""));
     CHECK(h3a.bucket_digests(*a, "k3", "", 512) == h3b.bucket_digests(*b, "k3", "", 512));
     CHECK_FALSE(ServerKeyHasher::make(*a, {"a"}, {K::json}));  // a kind whose text the engines may spell differently
+    // A digest plans without parallel workers, and leaves the session's setting as it found it.
+    a->exec("SET max_parallel_workers_per_gather = 3");
+    (void)h3a.bucket_digests(*a, "k3", "", 8);
+    CHECK(query_one(*a, "SHOW max_parallel_workers_per_gather") == "3");
 
     // One key changed on each table: the digests differ, and the buckets that differ hold exactly the keys that differ.
     b->exec("UPDATE k3 SET b = b + 1 WHERE c = 'c77'");

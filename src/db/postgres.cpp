@@ -145,7 +145,9 @@ public:
         if (where.empty())
             run("COPY " + quote_ident(table) + " (" + column_list(columns) + ") TO STDOUT", PGRES_COPY_OUT);
         else
-            run("COPY (SELECT " + column_list(columns) + " FROM " + quote_ident(table) + " WHERE " + where + ") TO STDOUT",
+            // ONLY: the table's own rows, as `COPY table` reads them (a SELECT would add the rows of
+            // tables inheriting from it, which a copy leaves behind as tables of their own).
+            run("COPY (SELECT " + column_list(columns) + " FROM ONLY " + quote_ident(table) + " WHERE " + where + ") TO STDOUT",
                 PGRES_COPY_OUT);
         return std::make_unique<PgReader>(*this, conn_);
     }

@@ -94,9 +94,9 @@ std::optional<ServerKeyHasher> ServerKeyHasher::make(Database& db, const std::ve
     return ServerKeyHasher(hash);
 }
 
-// Each key's hash as column h of a derived table.
+// Each key's hash as column h of a derived table; ONLY: the table's own rows, as a copy reads them.
 std::string ServerKeyHasher::hashes(const std::string& table, const std::string& where, Database& db) const {
-    return "(SELECT " + hash_ + " AS h FROM " + db.quote_ident(table) + (where.empty() ? "" : " WHERE " + where) + ") AS k";
+    return "(SELECT " + hash_ + " AS h FROM ONLY " + db.quote_ident(table) + (where.empty() ? "" : " WHERE " + where) + ") AS k";
 }
 
 ServerKeyDigest ServerKeyHasher::digest(Database& db, const std::string& table, const std::string& where) const {

@@ -1,5 +1,7 @@
 // mmmove: move Mattermost data directly from one SQL database to another.
+#include <algorithm>
 #include <cstring>
+#include <string>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -24,37 +26,53 @@ void add_side_flags(CLI::App& cmd, SideArgs& args, bool need_from, bool need_to)
 
 namespace {
 
-// Blanks, in place, the password a DSN carries: the user:password@ part of either form (the password
-// runs to the last '@', as both parsers read it) and any password= or sslpassword= parameter. Text that
-// only looks like a DSN is blanked too: that changes what `ps` shows, never what mmmove uses.
-void blank_dsn_password(char* value) {
-    if (char* at = std::strrchr(value, '@')) {
-        char* scheme = std::strstr(value, "://");
-        char* user_start = scheme && scheme < at ? scheme + 3 : value;
-        char* colon = static_cast<char*>(std::memchr(user_start, ':', at - user_start));
-        if (colon)
-            for (char* p = colon + 1; p < at; ++p) *p = '*';
+// What a password shows as: "***", whatever its length (a shorter one as that many stars).
+std::string stars(size_t length) { return std::string(std::min<size_t>(length, 3), '*'); }
+
+// The argument with the password a DSN carries masked: the user:password@ part of either form (the
+// password runs to the last '@', as both parsers read it) and any password= or sslpassword= parameter.
+// Text that only looks like a DSN is masked too: that changes what `ps` shows, never what mmmove uses.
+std::string mask_dsn_password(std::string value) {
+    if (const size_t at = value.rfind('@'); at != std::string::npos) {
+        const size_t scheme = value.find("://");
+        const size_t user_start = scheme != std::string::npos && scheme < at ? scheme + 3 : 0;
+        const size_t colon = value.find(':', user_start);
+        if (colon < at) value.replace(colon + 1, at - colon - 1, stars(at - colon - 1));
     }
-    for (const char* key : {"password=", "sslpassword="}) {
-        for (char* p = value; (p = std::strstr(p, key)) != nullptr;) {
-            bool is_parameter = p > value && (p[-1] == '?' || p[-1] == '&');
-            p += std::strlen(key);
-            if (is_parameter)
-                for (; *p && *p != '&'; ++p) *p = '*';
+    for (const std::string key : {"password=", "sslpassword="}) {
+        for (size_t p = 0; (p = value.find(key, p)) != std::string::npos;) {
+            const bool is_parameter = p > 0 && (value[p - 1] == '?' || value[p - 1] == '&');
+            p += key.size();
+            if (!is_parameter) continue;
+            const size_t stop = std::min(value.find('&', p), value.size());
+            value.replace(p, stop - p, stars(stop - p));
         }
     }
+    return value;
 }
 
 // DSNs can carry passwords, and every option that takes one (--from, --to, --db, in any subcommand,
-// as "--db DSN" or "--db=DSN") must not show it in `ps`: the password in every argument is blanked
-// once CLI11 has copied the arguments. The parsed copies are what mmmove uses from here on.
+// as "--db DSN" or "--db=DSN") must not show it in `ps`, nor its length: once CLI11 has copied the
+// arguments (the parsed copies are what mmmove uses from here on), the block the arguments lie in
+// back to back, which /proc/<pid>/cmdline shows, is written again with every password masked and
+// the bytes it no longer needs zeroed.
 void hide_passwords_from_ps(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
-        char* value = argv[i];
-        if (value[0] == '-')
-            if (char* eq = std::strchr(value, '=')) value = eq + 1;
-        blank_dsn_password(value);
+    std::string block;
+    for (int i = 0; i < argc; ++i) {
+        if (i > 0 && argv[i] != argv[i - 1] + std::strlen(argv[i - 1]) + 1) return;  // not one block: left as it is
+        std::string arg = argv[i];
+        const size_t eq = arg.find('=');
+        if (i == 0) block += arg;
+        else if (arg[0] == '-' && eq != std::string::npos) block += arg.substr(0, eq + 1) + mask_dsn_password(arg.substr(eq + 1));
+        else block += mask_dsn_password(arg);
+        block.push_back('\0');
     }
+    char* const begin = argv[0];
+    const size_t size = static_cast<size_t>(argv[argc - 1] + std::strlen(argv[argc - 1]) + 1 - begin);
+    if (block.size() > size) return;  // masking never lengthens an argument; this only guards the copy
+    std::memcpy(begin, block.data(), block.size());
+    std::memset(begin + block.size(), 0, size - block.size());
+    for (int i = 0, offset = 0; i < argc; offset += static_cast<int>(std::strlen(begin + offset)) + 1, ++i) argv[i] = begin + offset;
 }
 
 }  // namespace

@@ -66,7 +66,8 @@ std::string command_line(const std::vector<std::string>& argv) {
 }
 
 // The steps from the stop on, in the order they run: those a failure leaves unrun are recorded as skipped.
-std::vector<std::string> tail_steps(const Job& job, const MoveSteps& steps) {
+// `views`: the destination has statistics views for the step after the start (PostgreSQL).
+std::vector<std::string> tail_steps(const Job& job, const MoveSteps& steps, bool views) {
     std::vector<std::string> names;
     if (!job.move.stop.empty()) names.push_back("stop");
     names.push_back("final sync");
@@ -74,6 +75,7 @@ std::vector<std::string> tail_steps(const Job& job, const MoveSteps& steps) {
     if (steps.files) names.push_back("final files");
     if (steps.config) names.push_back("config");
     if (!job.move.start.empty()) names.push_back("start");
+    if (views) names.push_back("views");
     return names;
 }
 
@@ -306,7 +308,7 @@ void run_move(const Job& job, Database& src, Database& dst, bool quiet, JobResul
         if (!job.move.start.empty())
             steps.run("start", [&] { run_job_command(job.move.start, "move.start", ExitCode::destination, start_failed_state, job.move.start_timeout_seconds); return std::string("ran"); });
     } catch (...) {
-        mark_skipped(tail_steps(job, steps), result, steps);
+        mark_skipped(tail_steps(job, steps, dst.engine() == Engine::postgres), result, steps);
         throw;
     }
     refresh_after_start(job, dst, views_left, quiet, result, log, steps);

@@ -175,7 +175,7 @@ TEST_CASE("a move job whose stop command fails starts nothing, says where both s
                                Catch::Contains("as of sync pass 1 (not final) and nothing was started"));
     auto s = f.read_summary();
     CHECK(step_status(s, "stop") == "failed");
-    for (const char* name : {"final sync", "verify", "final files", "config", "start"}) {
+    for (const char* name : {"final sync", "verify", "final files", "config", "start", "views"}) {
         INFO(name);
         CHECK(step_status(s, name) == "skipped");
     }

@@ -141,6 +141,10 @@ TEST_CASE("no DSN argument shows its password in /proc/<pid>/cmdline", "[e2e][my
     CHECK_THAT(files, Catch::Contains("--db") && Catch::Contains("mmuser:") && !Catch::Contains("DbArgSecret1"));
     CHECK_THAT(check, Catch::Contains("password=") && !Catch::Contains("QueryArgSecret2") && !Catch::Contains("ToArgSecret3"));
     CHECK_THAT(merge, Catch::Contains("mysql://mmuser:") && !Catch::Contains("MergeArgSecret4"));
+    // Nor their lengths: each shows as three stars, and the arguments after it stay whole.
+    CHECK_THAT(files, Catch::Contains(std::string("--db\0mmuser:***@tcp(127.0.0.1:", 30)));
+    CHECK_THAT(check, Catch::Contains("/mm?password=***&connect_timeout=10") && Catch::Contains("mmuser:***@tcp(127.0.0.1:"));
+    CHECK_THAT(merge, Catch::Contains("mysql://mmuser:***@tcp(127.0.0.1:" + port + ")/mm?timeout=10s"));
 }
 
 TEST_CASE("a real MariaDB load still streams through LOAD DATA LOCAL behind the file-request gate", "[mysql]") {

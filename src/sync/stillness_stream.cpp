@@ -66,6 +66,7 @@ StillnessStream::StillnessStream(Database& source, std::ostream& log, bool quiet
         conn_->exec("SET statement_timeout = 0");
     } catch (const std::exception& e) {
         slot_.clear();
+        conn_.reset();  // nothing to hold it for
         give_up("no temporary replication slot: " + first_line(e.what()));
     }
 }

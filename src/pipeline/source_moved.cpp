@@ -82,7 +82,9 @@ TableMoved compare_figures(const Table& t, const TableFigures& then, const Table
     return tm;
 }
 
-bool table_moved(const TableMoved& t) { return t.rows_then != t.rows_now || t.new_or_changed || t.changed_near_snapshot || t.content_changed; }
+bool table_moved(const TableMoved& t) {
+    return t.rows_then != t.rows_now || t.new_or_changed || t.changed_near_snapshot || t.content_changed || t.truncated;
+}
 
 namespace {
 std::string plural(uint64_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
@@ -127,6 +129,7 @@ std::string source_moved_line(const TableMoved& t) {
     if (t.new_or_changed) parts.push_back((t.upper_bound ? "up to " : "") + plural(t.new_or_changed, "row", "rows") + " new or changed");
     if (t.changed_near_snapshot) parts.push_back("rows stamped within " + std::to_string(SourceMoved::kMarginMs / 60000) + " minutes before the snapshot changed");
     if (t.content_changed) parts.push_back("rows edited in place (its content differs)");
+    if (t.truncated) parts.push_back("truncated");
     if (t.rows_now > t.rows_then) parts.push_back(plural(t.rows_now - t.rows_then, "more row", "more rows"));
     if (t.rows_now < t.rows_then) parts.push_back(plural(t.rows_then - t.rows_now, "fewer row", "fewer rows"));
     std::string line = printable(t.table) + ": ";
@@ -159,11 +162,14 @@ nlohmann::json source_moved_json(const SourceMoved& m) {
     j["tables_checked"] = m.tables_checked;
     j["count_only_tables"] = m.count_only;
     j["seconds"] = m.seconds;
+    if (!m.proof.empty()) j["proof"] = m.proof;
+    if (m.proof == "change stream") j["stream_transactions"] = m.stream_transactions;
+    if (!m.proof_note.empty()) j["proof_note"] = m.proof_note;
     j["tables"] = nlohmann::json::array();
     for (const auto& t : m.moved)
         j["tables"].push_back({{"table", t.table}, {"new_or_changed", t.new_or_changed}, {"up_to", t.upper_bound},
                                {"changed_near_snapshot", t.changed_near_snapshot}, {"rows_at_snapshot", t.rows_then},
-                               {"rows_now", t.rows_now}, {"content_changed", t.content_changed}});
+                               {"rows_now", t.rows_now}, {"content_changed", t.content_changed}, {"truncated", t.truncated}});
     return j;
 }
 

@@ -40,6 +40,7 @@ struct TableMoved {
     bool changed_near_snapshot = false;  // rows stamped within the margin before T differ
     bool upper_bound = false;          // a resumed copy: "up to" new_or_changed
     bool content_changed = false;      // a table without change columns whose content digest differs (a final pass)
+    bool truncated = false;            // the change stream holds a TRUNCATE of it (a final pass, sync/stillness_stream.h)
 };
 
 struct SourceMoved {
@@ -51,6 +52,9 @@ struct SourceMoved {
     std::vector<std::string> count_only;  // tables measured by row count only (no change column)
     std::vector<TableMoved> moved;     // only tables that moved on
     double seconds = 0;                // time the measurement took
+    std::string proof;                 // a final pass: "change stream" or "row counts"; "" for a copy's
+    uint64_t stream_transactions = 0;  // proof "change stream": the transactions after the snapshot it read
+    std::string proof_note;            // proof "row counts" in a final pass: why not the change stream
     bool moved_on() const { return !moved.empty() || resumed_unmeasured; }
 };
 

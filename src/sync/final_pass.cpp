@@ -8,6 +8,7 @@
 #include "core/printable.h"
 #include "core/workers.h"
 #include "pipeline/source_moved.h"
+#include "sync/stillness_stream.h"
 
 namespace mmmove {
 
@@ -79,7 +80,14 @@ SourceMoved compare_readings(const std::vector<Reading>& all, int64_t snapshot_m
 
 }  // namespace
 
-void measure_final_pass(ReadSnapshot& snapshot, const Catalog& source, const CopyPlan& plan, int64_t snapshot_ms, CatchUpResult& result) {
+void measure_final_pass(ReadSnapshot& snapshot, const Catalog& source, const CopyPlan& plan, int64_t snapshot_ms, CatchUpResult& result,
+                        StillnessStream* stream) {
+    if (stream) {
+        if (auto m = stream->measure(source, plan, snapshot_ms)) {
+            result.source_moved = std::move(*m);
+            return;
+        }
+    }
     const auto start = std::chrono::steady_clock::now();
     try {
         // Each reading is one statement, the largest first, on as many connections as the pass's
@@ -102,6 +110,8 @@ void measure_final_pass(ReadSnapshot& snapshot, const Catalog& source, const Cop
         });
         for (auto& db : present) db->rollback();
         SourceMoved m = compare_readings(all, snapshot_ms);
+        m.proof = "row counts";
+        if (stream) m.proof_note = stream->why_not();
         m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         result.source_moved = std::move(m);
     } catch (const std::exception& e) {
@@ -113,8 +123,11 @@ void measure_final_pass(ReadSnapshot& snapshot, const Catalog& source, const Cop
 bool source_stood_still(const CatchUpResult& r) { return r.source_moved && !r.source_moved->moved_on(); }
 
 void print_final_pass(const CatchUpResult& r, std::ostream& out, bool views_note) {
-    if (source_stood_still(r))
-        out << "Final sync: the source stood still during the final sync (" << r.source_moved->tables_checked
+    if (source_stood_still(r) && r.source_moved->proof == "change stream")
+        out << "Final sync: the source stood still during the final sync (proof: change stream; no change to its "
+            << r.source_moved->tables_checked << " tables after the snapshot). The destination holds everything the source holds.\n";
+    else if (source_stood_still(r))
+        out << "Final sync: the source stood still during the final sync (proof: row counts; " << r.source_moved->tables_checked
             << " tables measured; " << r.source_moved->count_only.size()
             << " without change columns by row count and content). The destination holds everything the source holds.\n";
     else
@@ -135,7 +148,8 @@ std::string final_pass_failure(const CatchUpResult& r) {
         return "Final sync: whether the source was written to during the final sync could not be measured (" +
                printable(r.source_moved_error) + "). The destination is equal to the sync's snapshot, but nothing proves the "
                "source stood still. Make sure Mattermost is stopped (or read-only) and run the final sync again.";
-    std::string text = "Final sync: THE SOURCE MOVED while the final sync ran; the destination lacks what follows:\n";
+    std::string text = "Final sync: THE SOURCE MOVED while the final sync ran (proof: " + r.source_moved->proof +
+                       "); the destination lacks what follows:\n";
     for (const auto& t : r.source_moved->moved) text += "    " + source_moved_line(t) + "\n";
     return text + "Mattermost still writes to the source: stop it (or set it read-only) and run the final sync again. Do not "
                   "point Mattermost at the destination yet.";
@@ -144,7 +158,7 @@ std::string final_pass_failure(const CatchUpResult& r) {
 nlohmann::json final_pass_json(const CatchUpResult& r) {
     nlohmann::json j;
     j["source_stood_still"] = source_stood_still(r);
-    if (r.source_moved) j["source_moved"] = source_moved_json(*r.source_moved);
+    if (r.source_moved) j["source_moved"] = source_moved_json(*r.source_moved), j["proof"] = r.source_moved->proof;
     if (!r.source_moved_error.empty()) j["error"] = r.source_moved_error;
     j["statistics_views_left"] = r.views_left;
     if (!r.views_left.empty()) j["refresh_views"] = "mmmove refresh-views --to DESTINATION";

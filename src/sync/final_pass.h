@@ -2,8 +2,8 @@
 // `mmmove sync --final`: the last pass of a live move's cut-over, run after Mattermost was stopped (or
 // set read-only). Nothing written before the stop can be lost: the sync's snapshot was taken after it,
 // and the sync makes the destination equal to that snapshot. What a final pass adds is the proof that
-// the stop held: after writing, it measures (as a copy does, pipeline/source_moved.h) whether the
-// source was written to after the snapshot. If so, the destination lacks those writes and the move
+// the stop held: after writing, it reads the source's change stream (sync/stillness_stream.h) or
+// measures (as a copy does, pipeline/source_moved.h) whether the source was written to after the snapshot. If so, the destination lacks those writes and the move
 // must not be completed: the pass fails with ExitCode::source_moving, naming the tables.
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -18,9 +18,14 @@
 
 namespace mmmove {
 
-// Measures every synced table on `snapshot` against the present, from `snapshot_ms` (the source's
-// clock just before the snapshot), into result.source_moved (or result.source_moved_error).
-void measure_final_pass(ReadSnapshot& snapshot, const Catalog& source, const CopyPlan& plan, int64_t snapshot_ms, CatchUpResult& result);
+class StillnessStream;
+
+// Proves whether the source moved since the pass's snapshot, into result.source_moved (or
+// result.source_moved_error): from `stream` when it can (sync/stillness_stream.h), else by measuring
+// every synced table on `snapshot` against the present, from `snapshot_ms` (the source's clock just
+// before the snapshot). result.source_moved->proof says which.
+void measure_final_pass(ReadSnapshot& snapshot, const Catalog& source, const CopyPlan& plan, int64_t snapshot_ms, CatchUpResult& result,
+                        StillnessStream* stream = nullptr);
 
 // True when a final pass proved the source stood still; false when it moved or was not measured.
 bool source_stood_still(const CatchUpResult& result);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/kill_point.h"
 #include "core/printable.h"
 #include "db/destination_lock.h"
 #include "db/transaction.h"
@@ -24,6 +25,7 @@
 #include "sync/early_views.h"
 #include "sync/final_pass.h"
 #include "sync/follow.h"
+#include "sync/stillness_stream.h"
 #include "sync/masked_key_finder.h"
 
 namespace mmmove {
@@ -405,8 +407,14 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     auto follow = std::make_unique<FollowPass>(src, dst, !o.full && !o.stage, o.quiet, log);
     // This snapshot's moment, read just before it, as copy does (source_moved.h): the next sync reads
     // what was stamped since, and a final pass what was stamped while it ran.
+    // A final pass proves the source stood still from a temporary slot made before its snapshot
+    // (sync/stillness_stream.h), or by counting when the source offers none.
+    std::unique_ptr<StillnessStream> stillness;
+    if (o.final_pass && !o.plan_only) stillness = std::make_unique<StillnessStream>(src, log, o.quiet);
+    if (o.final_pass) pause_point("final-before-snapshot");
     const int64_t snapshot_ms = source_clock_ms(src);
     ReadSnapshot snapshot(src, check.source.catalog, jobs, log);
+    if (stillness) stillness->snapshot_taken(snapshot.worker(0));
     result.jobs = static_cast<unsigned>(snapshot.size());
     connecting.join();
     loaders.resize(std::min(loaders.size(), snapshot.size()));
@@ -444,8 +452,11 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     result.follow_read = follow->read_summary();
     if (o.final_pass && !o.plan_only) {
         const auto measuring = Clock::now();
-        measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result);
-        if (!o.quiet) log << "  measured whether the source moved since the snapshot in " << static_cast<long long>(since(measuring) * 1000) << " ms\n";
+        pause_point("final-before-proof");
+        measure_final_pass(snapshot, check.source.catalog, plan, snapshot_ms, result, stillness.get());
+        if (!o.quiet)
+            log << "  measured whether the source moved since the snapshot in " << static_cast<long long>(since(measuring) * 1000) << " ms"
+                << (result.source_moved ? " (" + result.source_moved->proof + ")" : "") << "\n";
     }
     result.seconds = since(start);
     if (o.verify && !o.plan_only && o.stage) {

@@ -15,6 +15,7 @@
 #include "sync/chunk_apply.h"
 #include "sync/follow.h"
 #include "sync/key_digest.h"
+#include "sync/seen_rows.h"
 
 namespace mmmove::sync_detail {
 namespace {
@@ -170,8 +171,9 @@ std::vector<uint64_t> differing_buckets(const std::map<uint64_t, ServerKeyDigest
 
 }  // namespace
 
-ChangeColumnsFinder::ChangeColumnsFinder(const TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms)
-    : comparer_(comparer), columns_(std::move(source_change_columns)), since_ms_(since_ms) {}
+ChangeColumnsFinder::ChangeColumnsFinder(const TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms,
+                                         const SeenRows* seen_rows)
+    : comparer_(comparer), columns_(std::move(source_change_columns)), since_ms_(since_ms), seen_rows_(seen_rows) {}
 
 // The server-side hashers of both sides, or none (the client-side path) when a key column's kind is
 // not one both engines spell alike. Made per call: they hold only SQL text, and need a connection.
@@ -248,20 +250,24 @@ bool stamped_before(const Field& f, int64_t before) {
 // The canonical keys of the source's rows `where` selects, sorted, reading the key columns and then
 // the change columns. `seen`: whether every row's stamps are all below `before` (the previous pass's
 // snapshot): rows that pass most likely read and wrote already, so the key sets most likely match.
-// nullopt past `bound` keys (0: no bound).
+// With `seen_rows` (a PostgreSQL source) each row's xmin is read too, and a row the previous pass's
+// snapshot certainly saw is left out (sync/seen_rows.h). nullopt past `bound` keys (0: no bound).
 std::optional<std::vector<std::string>> stamped_keys_where(Database& source, const std::string& table, const std::vector<std::string>& keys,
                                                            const std::vector<std::string>& stamps, const std::string& where, int64_t before,
-                                                           size_t bound, bool& seen) {
+                                                           size_t bound, const SeenRows* seen_rows, bool& seen) {
     std::vector<std::string> columns = keys;
     columns.insert(columns.end(), stamps.begin(), stamps.end());
+    if (seen_rows) columns.push_back("xmin");  // a system column: no Mattermost column can be named so
+    const size_t stamps_end = keys.size() + stamps.size();
     std::vector<std::string> out;
     seen = true;
     auto reader = source.read_where(table, columns, where);
     FieldRow row, key;
     while (reader->next(row)) {
-        if (bound && out.size() == bound) return std::nullopt;
         if (row.size() != columns.size()) throw Error(ExitCode::internal, "A read of " + table + "'s stamped keys returned a row of another width.");
-        for (size_t i = keys.size(); i < row.size() && seen; ++i) seen = stamped_before(row[i], before);
+        if (seen_rows && !row.back().null && seen_rows->seen(row.back().data, row.back().size)) continue;
+        if (bound && out.size() == bound) return std::nullopt;
+        for (size_t i = keys.size(); i < stamps_end && seen; ++i) seen = stamped_before(row[i], before);
         key.assign(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(keys.size()));
         out.push_back(TableComparer::key_of(key));
     }
@@ -283,7 +289,35 @@ std::string ChangeColumnsFinder::stamped(Database& source) const {
 std::optional<std::vector<std::string>> ChangeColumnsFinder::stamped_keys(Database& source, bool& seen) const {
     const PlannedTable& t = comparer_.table();
     return stamped_keys_where(source, t.source->name, comparer_.key_columns(Side::source), columns_, stamped(source), seen_before_ms(),
-                              kMaxTableKeys, seen);
+                              kMaxTableKeys, seen_rows_, seen);
+}
+
+// The SQL selecting the destination's rows stamped since since_ms_, by its names for the change
+// columns; "" when it lacks one.
+std::string ChangeColumnsFinder::dest_stamped(Database& dest) const {
+    std::string where;
+    for (const auto& column : columns_) {
+        const Column* c = comparer_.table().dest->find_column(column);
+        if (!c) return "";
+        where += (where.empty() ? "" : " OR ") + dest.quote_ident(c->name) + " >= " + std::to_string(since_ms_);
+    }
+    return where;
+}
+
+// The keys of the rows stamped since since_ms_ on either side (the window) that the other side's window
+// does not hold equal, sorted; nullopt when the destination cannot name its window. A row equal in
+// both windows needs nothing; every other window key is compared by key (a source row whose stamps
+// went back below the window, a destination row stamped later than the source's, are among them).
+std::optional<std::vector<std::string>> ChangeColumnsFinder::window_differences(Database& source, Database& dest) const {
+    const std::string dest_where = dest_stamped(dest);
+    if (dest_where.empty()) return std::nullopt;
+    ChunkDiff diff = comparer_.diff_where(source, dest, stamped(source), dest_where);
+    std::vector<std::string> keys = std::move(diff.differs);
+    for (auto& k : diff.missing) keys.push_back(std::move(k.key));
+    for (auto& k : diff.extra) keys.push_back(std::move(k.key));
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
 }
 
 // Of `keys` (sorted), those the destination holds no row under: read by key, keys only.
@@ -386,6 +420,10 @@ bool ChangeColumnsFinder::unchanged(Database& source, Database& dest, uint64_t& 
     auto others = table_key_differences(source, dest, *keys, seen, rows);
     if (!others || keys->size() + others->size() > kMaxTableKeys) return false;
     source_rows = rows;
+    // Stamped only before the previous snapshot, and no horizon to tell which rows it saw: most likely
+    // written already. Both sides' windows, one read each, leave only the keys whose rows differ.
+    if (seen && !seen_rows_ && !keys->empty())
+        if (auto differing = window_differences(source, dest)) *keys = std::move(*differing);
     if (keys->empty() && others->empty()) return true;
     keys->insert(keys->end(), std::make_move_iterator(others->begin()), std::make_move_iterator(others->end()));
     std::sort(keys->begin(), keys->end());
@@ -415,7 +453,8 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
     // the chunk's key sets equal: one digest per side shows it, about half the work of the buckets.
     bool likely_equal = true;
     std::vector<std::string> candidates = *stamped_keys_where(source, t.source->name, source_keys, columns_,
-                                                              conjunction(source_where, stamped(source)), seen_before_ms(), 0, likely_equal);
+                                                              conjunction(source_where, stamped(source)), seen_before_ms(), 0, seen_rows_,
+                                                              likely_equal);
 
     c.source_rows = key_differences(source, dest, source_where, dest_where, likely_equal, diff);
 
@@ -438,7 +477,7 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
     return c;
 }
 
-std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer, std::optional<int64_t> snapshot_ms) {
+std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer, std::optional<int64_t> snapshot_ms, const SeenRows* seen_rows) {
     const PlannedTable& t = comparer.table();
     std::vector<std::string> columns;
     for (const auto& name : change_columns(t.source->name))
@@ -446,7 +485,7 @@ std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer, s
     // Keys named as literals on both sides (the apply path needs them too) and at least one stamp.
     if (!snapshot_ms || columns.empty() || !comparer.literal_keys())
         return std::make_unique<DigestChangeFinder>(comparer);
-    return std::make_unique<ChangeColumnsFinder>(comparer, std::move(columns), *snapshot_ms - SourceMoved::kMarginMs);
+    return std::make_unique<ChangeColumnsFinder>(comparer, std::move(columns), *snapshot_ms - SourceMoved::kMarginMs, seen_rows);
 }
 
 const char* finder_method(const ChangeFinder& finder) {

@@ -292,34 +292,6 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::stamped_keys(Databa
                               kMaxTableKeys, seen_rows_, seen);
 }
 
-// The SQL selecting the destination's rows stamped since since_ms_, by its names for the change
-// columns; "" when it lacks one.
-std::string ChangeColumnsFinder::dest_stamped(Database& dest) const {
-    std::string where;
-    for (const auto& column : columns_) {
-        const Column* c = comparer_.table().dest->find_column(column);
-        if (!c) return "";
-        where += (where.empty() ? "" : " OR ") + dest.quote_ident(c->name) + " >= " + std::to_string(since_ms_);
-    }
-    return where;
-}
-
-// The keys of the rows stamped since since_ms_ on either side (the window) that the other side's window
-// does not hold equal, sorted; nullopt when the destination cannot name its window. A row equal in
-// both windows needs nothing; every other window key is compared by key (a source row whose stamps
-// went back below the window, a destination row stamped later than the source's, are among them).
-std::optional<std::vector<std::string>> ChangeColumnsFinder::window_differences(Database& source, Database& dest) const {
-    const std::string dest_where = dest_stamped(dest);
-    if (dest_where.empty()) return std::nullopt;
-    ChunkDiff diff = comparer_.diff_where(source, dest, stamped(source), dest_where);
-    std::vector<std::string> keys = std::move(diff.differs);
-    for (auto& k : diff.missing) keys.push_back(std::move(k.key));
-    for (auto& k : diff.extra) keys.push_back(std::move(k.key));
-    std::sort(keys.begin(), keys.end());
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    return keys;
-}
-
 // Of `keys` (sorted), those the destination holds no row under: read by key, keys only.
 std::vector<std::string> ChangeColumnsFinder::missing_on_dest(Database& dest, const std::vector<std::string>& keys) const {
     const PlannedTable& t = comparer_.table();
@@ -420,10 +392,6 @@ bool ChangeColumnsFinder::unchanged(Database& source, Database& dest, uint64_t& 
     auto others = table_key_differences(source, dest, *keys, seen, rows);
     if (!others || keys->size() + others->size() > kMaxTableKeys) return false;
     source_rows = rows;
-    // Stamped only before the previous snapshot, and no horizon to tell which rows it saw: most likely
-    // written already. Both sides' windows, one read each, leave only the keys whose rows differ.
-    if (seen && !seen_rows_ && !keys->empty())
-        if (auto differing = window_differences(source, dest)) *keys = std::move(*differing);
     if (keys->empty() && others->empty()) return true;
     keys->insert(keys->end(), std::make_move_iterator(others->begin()), std::make_move_iterator(others->end()));
     std::sort(keys->begin(), keys->end());

@@ -84,8 +84,6 @@ private:
     // `seen`: every stamped row's stamps are below seen_before_ms() (see change_columns.cpp).
     std::optional<std::vector<std::string>> stamped_keys(Database& source, bool& seen) const;
     std::vector<std::string> missing_on_dest(Database& dest, const std::vector<std::string>& keys) const;
-    std::string dest_stamped(Database& dest) const;  // the destination's SQL for its rows stamped since since_ms_
-    std::optional<std::vector<std::string>> window_differences(Database& source, Database& dest) const;
     std::optional<std::vector<std::string>> table_key_differences(Database& source, Database& dest, const std::vector<std::string>& stamped,
                                                                   bool seen, uint64_t& source_rows) const;
     // The previous pass's snapshot: rows stamped only before it were most likely read by that pass.

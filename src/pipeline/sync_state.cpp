@@ -30,6 +30,12 @@ bool fingerprint_form(const std::string& v) {
     return v.empty() || (v.size() == 64 && std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }));
 }
 
+// A horizon as stored: "" or SYSTEM_ID/TIMELINE:XMIN in decimal (sync/seen_rows.h checks it again).
+bool horizon_form(const std::string& v) {
+    static const std::regex form(R"(\d{1,20}/\d{1,10}:\d{1,20})");
+    return v.empty() || std::regex_match(v, form);
+}
+
 // The snapshot moment as stored: decimal digits of a positive number of ms, or "" for unknown.
 std::string snapshot_text(const std::optional<int64_t>& ms) { return ms && *ms > 0 ? std::to_string(*ms) : ""; }
 
@@ -72,19 +78,20 @@ void create_record_table(Database& dst, const std::string& name) {
     dst.exec("CREATE TABLE " + name +
              " (id integer NOT NULL PRIMARY KEY, source varchar(400) NOT NULL, diagnostic_id varchar(64) NOT NULL, "
              "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL, snapshot_ms varchar(20) NOT NULL, "
-             "left_behind text NOT NULL, fingerprint varchar(64) NOT NULL)");
+             "left_behind text NOT NULL, fingerprint varchar(64) NOT NULL, horizon varchar(64) NOT NULL)");
 }
 
 void insert_record(Database& dst, const std::string& table, const SyncState& s) {
     // What goes in has the form read_sync_state accepts: a label with other characters is shown as "?".
     std::string source = printable_ascii(s.source, 300) ? s.source : "?";
     dst.exec("INSERT INTO " + table +
-             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms, left_behind, fingerprint) VALUES (1, " +
+             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms, left_behind, fingerprint, horizon) VALUES (1, " +
              dst.quote_literal(source) + ", " +
              dst.quote_literal(mattermost_id(s.diagnostic_id) ? s.diagnostic_id : "") + ", " + dst.quote_literal(s.command) + ", " +
              dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ", " + dst.quote_literal(snapshot_text(s.snapshot_ms)) + ", " +
              dst.quote_literal(left_behind_text(s.left_behind)) + ", " +
-             dst.quote_literal(s.transformed && fingerprint_form(s.fingerprint) ? s.fingerprint : "") + ")");
+             dst.quote_literal(s.transformed && fingerprint_form(s.fingerprint) ? s.fingerprint : "") + ", " +
+             dst.quote_literal(horizon_form(s.horizon) ? s.horizon : "") + ")");
 }
 
 }  // namespace
@@ -101,16 +108,18 @@ std::optional<SyncState> read_sync_state(Database& dst) {
     if (!table_exists(dst, kSyncStateTable)) return std::nullopt;
     // By name: a record an older mmmove wrote has no snapshot_ms column (then the moment is unknown) or
     // no left_behind column (then no table was left behind, as far as sync knows) or no fingerprint
-    // column (then no anonymised refresh is synced into it).
+    // column (then no anonymised refresh is synced into it) or no horizon column (then the next sync
+    // compares every stamped row).
     const std::vector<std::string> names = record_columns(dst);
     auto has = [&](const char* c) { return std::find(names.begin(), names.end(), c) != names.end(); };
-    const bool with_moment = has("snapshot_ms"), with_left_behind = has("left_behind"), with_fingerprint = has("fingerprint");
-    if (names.size() != 6u + with_moment + with_left_behind + with_fingerprint || !has("id") || !has("source") || !has("diagnostic_id") ||
+    const bool with_moment = has("snapshot_ms"), with_left_behind = has("left_behind"), with_fingerprint = has("fingerprint"),
+               with_horizon = has("horizon");
+    if (names.size() != 6u + with_moment + with_left_behind + with_fingerprint + with_horizon || !has("id") || !has("source") || !has("diagnostic_id") ||
         !has("command") || !has("finished") || !has("transformed"))
         refuse("other columns");
     auto rows = dst.query(std::string("SELECT source, diagnostic_id, command, finished, transformed, ") +
                           (with_moment ? "snapshot_ms" : "''") + ", " + (with_left_behind ? "left_behind" : "'[]'") + ", " +
-                          (with_fingerprint ? "fingerprint" : "''") + " FROM " +
+                          (with_fingerprint ? "fingerprint" : "''") + ", " + (with_horizon ? "horizon" : "''") + " FROM " +
                           kSyncStateTable);
     if (rows.empty()) return std::nullopt;
     if (rows.size() > 1) refuse("more than one row");
@@ -141,6 +150,8 @@ std::optional<SyncState> read_sync_state(Database& dst) {
     const std::string& fingerprint = *rows[0][7];
     if (!fingerprint_form(fingerprint) || (!fingerprint.empty() && !s.transformed)) refuse("a fingerprint");
     s.fingerprint = fingerprint;
+    if (!horizon_form(*rows[0][8])) refuse("a snapshot horizon");
+    s.horizon = *rows[0][8];
     return s;
 }
 

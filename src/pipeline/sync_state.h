@@ -33,6 +33,10 @@ struct SyncState {
     // transformed: the stage's keyed fingerprint (LoadStage::fingerprint, 64 hex digits) of the key and
     // rules the rows were written under; "" when unknown (then only a full refresh replaces them).
     std::string fingerprint;
+    // A PostgreSQL source: the horizon of the snapshot the copy or sync read ("SYSTEM_ID/TIMELINE:XMIN",
+    // sync/seen_rows.h), so the next sync can tell which rows that snapshot already saw; "" when unknown
+    // (another engine, a record an older mmmove wrote): then it compares every stamped row.
+    std::string horizon;
 };
 
 constexpr const char* kSyncStateTable = "mmmove_sync_state";

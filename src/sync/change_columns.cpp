@@ -15,6 +15,7 @@
 #include "sync/chunk_apply.h"
 #include "sync/follow.h"
 #include "sync/key_digest.h"
+#include "sync/seen_rows.h"
 
 namespace mmmove::sync_detail {
 namespace {
@@ -170,8 +171,9 @@ std::vector<uint64_t> differing_buckets(const std::map<uint64_t, ServerKeyDigest
 
 }  // namespace
 
-ChangeColumnsFinder::ChangeColumnsFinder(const TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms)
-    : comparer_(comparer), columns_(std::move(source_change_columns)), since_ms_(since_ms) {}
+ChangeColumnsFinder::ChangeColumnsFinder(const TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms,
+                                         const SeenRows* seen_rows)
+    : comparer_(comparer), columns_(std::move(source_change_columns)), since_ms_(since_ms), seen_rows_(seen_rows) {}
 
 // The server-side hashers of both sides, or none (the client-side path) when a key column's kind is
 // not one both engines spell alike. Made per call: they hold only SQL text, and need a connection.
@@ -248,20 +250,24 @@ bool stamped_before(const Field& f, int64_t before) {
 // The canonical keys of the source's rows `where` selects, sorted, reading the key columns and then
 // the change columns. `seen`: whether every row's stamps are all below `before` (the previous pass's
 // snapshot): rows that pass most likely read and wrote already, so the key sets most likely match.
-// nullopt past `bound` keys (0: no bound).
+// With `seen_rows` (a PostgreSQL source) each row's xmin is read too, and a row the previous pass's
+// snapshot certainly saw is left out (sync/seen_rows.h). nullopt past `bound` keys (0: no bound).
 std::optional<std::vector<std::string>> stamped_keys_where(Database& source, const std::string& table, const std::vector<std::string>& keys,
                                                            const std::vector<std::string>& stamps, const std::string& where, int64_t before,
-                                                           size_t bound, bool& seen) {
+                                                           size_t bound, const SeenRows* seen_rows, bool& seen) {
     std::vector<std::string> columns = keys;
     columns.insert(columns.end(), stamps.begin(), stamps.end());
+    if (seen_rows) columns.push_back("xmin");  // a system column: no Mattermost column can be named so
+    const size_t stamps_end = keys.size() + stamps.size();
     std::vector<std::string> out;
     seen = true;
     auto reader = source.read_where(table, columns, where);
     FieldRow row, key;
     while (reader->next(row)) {
-        if (bound && out.size() == bound) return std::nullopt;
         if (row.size() != columns.size()) throw Error(ExitCode::internal, "A read of " + table + "'s stamped keys returned a row of another width.");
-        for (size_t i = keys.size(); i < row.size() && seen; ++i) seen = stamped_before(row[i], before);
+        if (seen_rows && !row.back().null && seen_rows->seen(row.back().data, row.back().size)) continue;
+        if (bound && out.size() == bound) return std::nullopt;
+        for (size_t i = keys.size(); i < stamps_end && seen; ++i) seen = stamped_before(row[i], before);
         key.assign(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(keys.size()));
         out.push_back(TableComparer::key_of(key));
     }
@@ -283,7 +289,7 @@ std::string ChangeColumnsFinder::stamped(Database& source) const {
 std::optional<std::vector<std::string>> ChangeColumnsFinder::stamped_keys(Database& source, bool& seen) const {
     const PlannedTable& t = comparer_.table();
     return stamped_keys_where(source, t.source->name, comparer_.key_columns(Side::source), columns_, stamped(source), seen_before_ms(),
-                              kMaxTableKeys, seen);
+                              kMaxTableKeys, seen_rows_, seen);
 }
 
 // Of `keys` (sorted), those the destination holds no row under: read by key, keys only.
@@ -415,7 +421,8 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
     // the chunk's key sets equal: one digest per side shows it, about half the work of the buckets.
     bool likely_equal = true;
     std::vector<std::string> candidates = *stamped_keys_where(source, t.source->name, source_keys, columns_,
-                                                              conjunction(source_where, stamped(source)), seen_before_ms(), 0, likely_equal);
+                                                              conjunction(source_where, stamped(source)), seen_before_ms(), 0, seen_rows_,
+                                                              likely_equal);
 
     c.source_rows = key_differences(source, dest, source_where, dest_where, likely_equal, diff);
 
@@ -438,7 +445,7 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
     return c;
 }
 
-std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer, std::optional<int64_t> snapshot_ms) {
+std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer, std::optional<int64_t> snapshot_ms, const SeenRows* seen_rows) {
     const PlannedTable& t = comparer.table();
     std::vector<std::string> columns;
     for (const auto& name : change_columns(t.source->name))
@@ -446,7 +453,7 @@ std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer, s
     // Keys named as literals on both sides (the apply path needs them too) and at least one stamp.
     if (!snapshot_ms || columns.empty() || !comparer.literal_keys())
         return std::make_unique<DigestChangeFinder>(comparer);
-    return std::make_unique<ChangeColumnsFinder>(comparer, std::move(columns), *snapshot_ms - SourceMoved::kMarginMs);
+    return std::make_unique<ChangeColumnsFinder>(comparer, std::move(columns), *snapshot_ms - SourceMoved::kMarginMs, seen_rows);
 }
 
 const char* finder_method(const ChangeFinder& finder) {

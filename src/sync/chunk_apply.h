@@ -8,6 +8,7 @@
 
 #include "pipeline/progress.h"
 #include "sync/key_digest.h"
+#include "sync/seen_rows.h"
 #include "transform/convert.h"
 #include "verify/table_compare.h"
 
@@ -66,7 +67,10 @@ private:
 // may not) is invisible here. `sync --full` compares every row; `--verify` after a sync is the proof.
 class ChangeColumnsFinder : public ChangeFinder {
 public:
-    ChangeColumnsFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms);
+    // `seen_rows` (null: none; outlives the finder): on a PostgreSQL source, the rows the previous pass's
+    // snapshot saw, which are not compared again however recently stamped.
+    ChangeColumnsFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms,
+                        const SeenRows* seen_rows = nullptr);
     ChunkChanges find(Database& source, Database& dest, size_t chunk) const override;
     bool unchanged(Database& source, Database& dest, uint64_t& source_rows) const override;
 
@@ -88,6 +92,7 @@ private:
     const verify_detail::TableComparer& comparer_;
     std::vector<std::string> columns_;  // as the source names them
     int64_t since_ms_;
+    const SeenRows* seen_rows_;
     // Set by unchanged() when the table-wide pass found the keys to compare: find() then compares its
     // share of them (a StreamChangeFinder over them). Written before any find() runs (the chunks are
     // later jobs of the same pool), read-only after.
@@ -95,8 +100,10 @@ private:
 };
 
 // The finder for a table: change columns when the table has them (and keys that can be named as
-// literals) and `snapshot_ms`, the previous snapshot's moment, is known; else digests.
-std::unique_ptr<ChangeFinder> change_finder_for(const verify_detail::TableComparer& comparer, std::optional<int64_t> snapshot_ms);
+// literals) and `snapshot_ms`, the previous snapshot's moment, is known; else digests. `seen_rows`: as
+// ChangeColumnsFinder's (used only on a PostgreSQL source).
+std::unique_ptr<ChangeFinder> change_finder_for(const verify_detail::TableComparer& comparer, std::optional<int64_t> snapshot_ms,
+                                                const SeenRows* seen_rows = nullptr);
 // "change_columns" or "digest", as the summary names a finder.
 const char* finder_method(const ChangeFinder& finder);
 

@@ -27,6 +27,7 @@
 #include "sync/follow.h"
 #include "sync/stillness_stream.h"
 #include "sync/masked_key_finder.h"
+#include "sync/seen_rows.h"
 
 namespace mmmove {
 namespace {
@@ -38,10 +39,10 @@ CheckOptions check_options_given(const std::optional<SyncState>& recorded, const
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct TableRun {
-    TableRun(const PlannedTable& t, Engine from, Engine to, std::optional<int64_t> since_ms, const CatchUpOptions& o)
+    TableRun(const PlannedTable& t, Engine from, Engine to, std::optional<int64_t> since_ms, const SeenRows* seen, const CatchUpOptions& o)
         : comparer(t, from, to, nullptr, o.stage, o.policy),
           finder(masked_key_finder_for(comparer, o.stage, from, to, o.policy, fast_path(since_ms, o.stage))) {
-        if (!finder) finder = change_finder_for(comparer, fast_path(since_ms, o.stage));
+        if (!finder) finder = change_finder_for(comparer, fast_path(since_ms, o.stage), seen);
     }
     // The change-column path finds inserts and deletes by the source's keys: only where the stage
     // writes every row (a table it drops rows of is compared whole, through the stage).
@@ -254,10 +255,10 @@ void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, Rea
 // One run per planned table, each known to both progress displays.
 // `since_ms`: the previous snapshot's moment, for tables with change columns (nullopt: digests for all).
 std::vector<std::unique_ptr<TableRun>> table_runs(const CopyPlan& plan, Engine from, Engine to, std::optional<int64_t> since_ms,
-                                                  Progress& compared, Progress& writes, const CatchUpOptions& o) {
+                                                  const SeenRows* seen, Progress& compared, Progress& writes, const CatchUpOptions& o) {
     std::vector<std::unique_ptr<TableRun>> tables;
     for (const auto& t : plan.tables) {
-        tables.push_back(std::make_unique<TableRun>(t, from, to, since_ms, o));
+        tables.push_back(std::make_unique<TableRun>(t, from, to, since_ms, seen, o));
         TableCatchUp& r = tables.back()->result;
         r.method = is_masked_key_finder(*tables.back()->finder) ? "masked_keys" : finder_method(*tables.back()->finder);
         r.source_table = t.source->name;
@@ -412,9 +413,16 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     std::unique_ptr<StillnessStream> stillness;
     if (o.final_pass && !o.plan_only) stillness = std::make_unique<StillnessStream>(src, log, o.quiet);
     if (o.final_pass) pause_point("final-before-snapshot");
+    const std::optional<std::string> cluster = source_cluster(src);
     const int64_t snapshot_ms = source_clock_ms(src);
     ReadSnapshot snapshot(src, check.source.catalog, jobs, log);
     if (stillness) stillness->snapshot_taken(snapshot.worker(0));
+    // A PostgreSQL source's snapshot horizon: recorded, and against the previous pass's tells which of
+    // the rows stamped within the margin that pass already read (sync/seen_rows.h).
+    const std::optional<SnapshotHorizon> horizon = snapshot_horizon(cluster, snapshot.worker(0));
+    std::optional<SeenRows> seen;
+    if (horizon && !previous.horizon.empty())
+        if (const auto before = SnapshotHorizon::parse(previous.horizon)) seen = SeenRows::make(*before, *horizon);
     result.jobs = static_cast<unsigned>(snapshot.size());
     connecting.join();
     loaders.resize(std::min(loaders.size(), snapshot.size()));
@@ -426,7 +434,8 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     }
 
     Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
-    auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), compared, writes, o);
+    auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), seen ? &*seen : nullptr, compared,
+                             writes, o);
     use_stream(*follow, snapshot.worker(0), tables);
     SyncShared shared{o, compared, writes, {}, {}};
     std::unique_ptr<EarlyViews> early = early_views(tables, check.dest.catalog, dst, o);
@@ -443,7 +452,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, diagnostic_id, o.stage ? "refresh" : "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,
-                                         o.stage ? o.stage->fingerprint() : ""});
+                                         o.stage ? o.stage->fingerprint() : "", horizon ? horizon->text() : ""});
     // After the record: the slot moves only past what this pass wrote. A final pass leaves it (it is
     // about to be dropped: the move job drops it, an admin runs --stop-following).
     if (!o.plan_only) follow->finish(dst, !o.final_pass);

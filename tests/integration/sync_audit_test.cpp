@@ -143,7 +143,8 @@ TEST_CASE("sync writes a MySQL key holding a NUL byte into PostgreSQL as a copy 
     }
 }
 
-TEST_CASE("sync refuses a planted record: escape sequences in the label, a list of tables that is not one", "[e2e][sync][pg][hostile]") {
+TEST_CASE("sync refuses a planted record: escape sequences in the label, a list of tables that is not one, a horizon of another form",
+          "[e2e][sync][pg][hostile]") {
     ScratchDb src(Engine::postgres, "syhs"), dst(Engine::postgres, "syhd");
     fill_sample(src, 60, 141, false, 1, false);
     REQUIRE(copy(src, dst).exit_code == 0);
@@ -156,9 +157,12 @@ TEST_CASE("sync refuses a planted record: escape sequences in the label, a list 
         {"left_behind", "'" + deep + "'"},
         {"left_behind", "E'[\"a\\\\u0000b\"]'"},
         {"left_behind", "repeat('x', 100000)"},
+        {"horizon", "'1/1:5; DROP TABLE posts'"},
+        {"horizon", "repeat('9', 64)"},
+        {"horizon", "'1/1'"},
     };
     for (const auto& [column, value] : planted) {
-        d->exec("UPDATE mmmove_sync_state SET source = 'ok', left_behind = '[]'");
+        d->exec("UPDATE mmmove_sync_state SET source = 'ok', left_behind = '[]', horizon = ''");
         d->exec("UPDATE mmmove_sync_state SET " + column + " = " + value);
         auto out = sync(src, dst);
         INFO(column << " = " << value.substr(0, 60) << "\n" << out.output.substr(0, 2000));
@@ -166,6 +170,6 @@ TEST_CASE("sync refuses a planted record: escape sequences in the label, a list 
         CHECK(out.output.find("which mmmove does not write") != std::string::npos);
         CHECK(out.output.find('\x1b') == std::string::npos);
     }
-    d->exec("UPDATE mmmove_sync_state SET source = 'ok', left_behind = '[]'");
+    d->exec("UPDATE mmmove_sync_state SET source = 'ok', left_behind = '[]', horizon = ''");
     CHECK(sync(src, dst).exit_code == 0);
 }

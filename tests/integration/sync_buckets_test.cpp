@@ -142,7 +142,8 @@ void bucketed_sync(Engine from, bool stamped = true, const std::string& chunk_ro
 // A table of several chunks with rows stamped since the last pass: compared as a whole (its stamped
 // keys by key, its key set by one digest per side or table-wide buckets; ChangeColumnsFinder::unchanged).
 // 2 hard deletes and 2 old-stamped inserts (as many keys as before), 1 soft delete and 1 fresh insert.
-// The next sync, at once, finds the last two stamped again (inside the skew margin) and equal; then an
+// The next sync, at once, finds the last two stamped again (inside the skew margin) and equal (from
+// MySQL; from PostgreSQL it knows the last pass saw them); then an
 // update stamped alone (the key sets equal) must still be found.
 void stamped_several_chunks(Engine from) {
     ScratchDb src(from, "sybs"), dst(Engine::postgres, "sybd");
@@ -202,7 +203,10 @@ void stamped_several_chunks(Engine from) {
 
     auto again = json_of(run({"sync", "--json", "--chunk-rows", "5000"}));
     CHECK(reactions(again, "inserted") + reactions(again, "updated") + reactions(again, "deleted") == 0);
-    CHECK(reactions(again, "rows_compared") >= 2);  // the two rows stamped inside the margin, compared by key
+    // The two rows stamped inside the margin: compared by key again from MySQL; from PostgreSQL the last
+    // pass's snapshot saw them (sync/seen_rows.h), so they are not.
+    if (from == Engine::postgres) CHECK(reactions(again, "rows_compared") == 0);
+    else CHECK(reactions(again, "rows_compared") >= 2);
 
     s->exec("UPDATE " + r + " SET " + deleteat + " = " + now + ", " + updateat + " = " + now + " WHERE " + later);
     auto last = json_of(run({"sync", "--json", "--chunk-rows", "5000"}));
@@ -362,4 +366,10 @@ TEST_CASE("a sync of a table of several chunks with rows stamped finds hard dele
 TEST_CASE("a sync whose only stamped rows predate the last snapshot still finds hard deletes, old-stamped and late inserts: PostgreSQL to PostgreSQL",
           "[e2e][sync][pg]") {
     seen_stamps(Engine::postgres);
+}
+
+// From MySQL no horizon tells which rows the last pass saw: every stamped row is compared by key.
+TEST_CASE("a sync whose only stamped rows predate the last snapshot still finds hard deletes, old-stamped and late inserts: MySQL to PostgreSQL",
+          "[e2e][sync][mysql][pg][long]") {
+    seen_stamps(Engine::mysql);
 }

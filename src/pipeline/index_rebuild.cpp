@@ -324,12 +324,18 @@ void refresh_views(const std::vector<std::string>& views, const std::vector<Data
     });
 }
 
+std::unique_ptr<Database> open_view_refresher(const DataSource& dst) {
+    auto db = Database::connect(dst, Side::destination);
+    if (db->engine() == Engine::postgres) db->exec(std::string("SET work_mem = '") + kViewWorkMem + "'");
+    return db;
+}
+
 void refresh_views_apart(const DataSource& dst, const std::vector<std::string>& views, unsigned jobs, std::ostream& log, bool quiet) {
     if (views.empty()) return;
     const size_t n = std::min<size_t>(worker_count(jobs), views.size());
     std::vector<std::unique_ptr<Database>> own;
     std::vector<Database*> connections;
-    for (size_t i = 0; i < n; ++i) connections.push_back(own.emplace_back(Database::connect(dst, Side::destination)).get());
+    for (size_t i = 0; i < n; ++i) connections.push_back(own.emplace_back(open_view_refresher(dst)).get());
     refresh_views(views, connections, log, quiet);
 }
 

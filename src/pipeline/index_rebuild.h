@@ -54,6 +54,11 @@ std::map<std::string, std::set<std::string>> view_sources(Database& dst);
 // Refreshes `views` (PostgreSQL), each on one of `connections`, in parallel when none of them reads
 // another materialized view (else one after the other, in the order given).
 void refresh_views(const std::vector<std::string>& views, const std::vector<Database*>& connections, std::ostream& log, bool quiet);
+// A connection of its own to `dst` for refreshing materialized views. On PostgreSQL its work_mem is
+// kViewWorkMem: poststats groups every post by user and day (at 1 M posts about 74 MB of groups), and
+// under the server's default (4 MB) its hash aggregate spilled to disk in 17 batches.
+inline constexpr const char* kViewWorkMem = "128MB";
+std::unique_ptr<Database> open_view_refresher(const DataSource& dst);
 // refresh_views on connections of their own to `dst` (up to `jobs`, 0 = cores, one per view at most),
 // for a refresh outside a pass: `mmmove refresh-views`, a move's views step after the start.
 void refresh_views_apart(const DataSource& dst, const std::vector<std::string>& views, unsigned jobs, std::ostream& log, bool quiet);

@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "catalog/catalog.h"
-#include "pipeline/chunk_runner.h"
 #include "pipeline/index_rebuild.h"
 
 namespace mmmove::sync_detail {
@@ -43,7 +42,7 @@ void EarlyViews::table_done(const std::string& table, bool written) {
     running_.push_back(std::make_unique<WorkerPool>(1, [this, batch](unsigned, const StopFlag&) {
         std::vector<std::unique_ptr<Database>> own;
         std::vector<Database*> connections;
-        for (size_t i = 0; i < std::min<size_t>(2, batch.size()); ++i) connections.push_back((own.emplace_back(open_loader(dst_))).get());
+        for (size_t i = 0; i < std::min<size_t>(2, batch.size()); ++i) connections.push_back((own.emplace_back(open_view_refresher(dst_))).get());
         std::ostringstream quiet;  // names are logged by the sync's thread, once all are done
         refresh_views(batch, connections, quiet, true);
     }));

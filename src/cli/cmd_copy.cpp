@@ -12,7 +12,7 @@ void add_copy(CLI::App& app, Action& action) {
     static SideArgs sides;
     static CopyOptions options;
     static std::vector<std::string> skip;
-    static std::string overlong = "stop", invalid_json = "stop", refused = "stop";
+    static ValuePolicyArgs values;
     auto* cmd = app.add_subcommand("copy", "copy every Mattermost table from the source into an empty destination");
     add_side_flags(*cmd, sides, true, true);
     cmd->add_flag("--truncate", options.check.truncate, "delete the destination's data before copying");
@@ -24,14 +24,7 @@ void add_copy(CLI::App& app, Action& action) {
     cmd->add_flag("--allow-other-sessions", options.check.allow_other_sessions,
                   "write although other sessions (a running Mattermost) use the destination database");
     cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");
-    cmd->add_option("--on-overlong", overlong, "a text longer than the destination column: stop (default) or truncate")
-        ->check(CLI::IsMember({"stop", "truncate"}));
-    cmd->add_option("--on-invalid-json", invalid_json, "JSON that PostgreSQL refuses: stop (default) or repair (write {})")
-        ->check(CLI::IsMember({"stop", "repair"}));
-    cmd->add_option("--on-refused-value", refused,
-                    "a value the destination's schema refuses (NULL into NOT NULL, out-of-range integer, duplicate key…): "
-                    "stop (default), repair (zero value / nearest value, else leave the row out) or skip-row")
-        ->check(CLI::IsMember({"stop", "repair", "skip-row"}));
+    add_value_policy_flags(*cmd, values);
     cmd->add_option("--report", options.report_path, "where every changed value is listed (JSON lines)")->capture_default_str();
     cmd->add_flag("--quiet", options.quiet, "print only the summary");
     static bool json = false, no_defer = false;
@@ -50,7 +43,7 @@ void add_copy(CLI::App& app, Action& action) {
     cmd->callback([&action] {
         action = [] {
             for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
-            options.policy = convert_policy_named(overlong, invalid_json, refused);
+            options.policy = convert_policy_named(values.overlong, values.invalid_json, values.refused);
             auto src = Database::connect(resolve_data_source(sides.from, Side::source, sides.from_password_file), Side::source);
             auto dst = Database::connect(resolve_data_source(sides.to, Side::destination, sides.to_password_file), Side::destination);
             options.defer_indexes = !no_defer;

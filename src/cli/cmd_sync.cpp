@@ -18,7 +18,7 @@ void add_sync(CLI::App& app, Action& action) {
     static SideArgs sides;
     static CatchUpOptions options;
     static std::vector<std::string> skip;
-    static std::string overlong = "stop", invalid_json = "stop", refused = "stop";
+    static ValuePolicyArgs values;
     static bool json = false;
     static bool stop = false;
     auto* cmd = app.add_subcommand("sync", "bring a destination mmmove filled up to the source's current state (inserts, updates, deletes)");
@@ -36,12 +36,7 @@ void add_sync(CLI::App& app, Action& action) {
     cmd->add_flag("--allow-other-sessions", options.check.allow_other_sessions,
                   "write although other sessions (a running Mattermost) use the destination database");
     cmd->add_flag("--skip-missing-tables", options.check.skip_missing_tables, "leave behind source tables the destination lacks");
-    cmd->add_option("--on-overlong", overlong, "a text longer than the destination column: stop (default) or truncate")
-        ->check(CLI::IsMember({"stop", "truncate"}));
-    cmd->add_option("--on-invalid-json", invalid_json, "JSON that PostgreSQL refuses: stop (default) or repair (write {})")
-        ->check(CLI::IsMember({"stop", "repair"}));
-    cmd->add_option("--on-refused-value", refused, "a value the destination's schema refuses: stop (default), repair or skip-row")
-        ->check(CLI::IsMember({"stop", "repair", "skip-row"}));
+    add_value_policy_flags(*cmd, values);
     cmd->add_option("--jobs", options.jobs, "parallel workers (default: number of cores)");
     cmd->add_option("--chunk-rows", options.chunk_rows, "rows per chunk of a large table")->capture_default_str();
     cmd->add_flag("--json", json, "print the summary as JSON on stdout (for scripts); progress stays on stderr");
@@ -49,7 +44,7 @@ void add_sync(CLI::App& app, Action& action) {
     cmd->callback([&action] {
         action = [] {
             for (const auto& s : skip) options.check.skip_tables.insert(lower(s));
-            options.policy = convert_policy_named(overlong, invalid_json, refused);
+            options.policy = convert_policy_named(values.overlong, values.invalid_json, values.refused);
             options.progress = Progress::style_for(options.quiet, isatty(STDERR_FILENO));
             if (options.final_pass && options.plan_only)
                 throw Error(ExitCode::bad_input, "--final writes and then proves the source stood still; --plan writes nothing. Use one of them.");

@@ -14,6 +14,12 @@ struct SideArgs {
 };
 void add_side_flags(CLI::App& cmd, SideArgs& args, bool need_from, bool need_to);
 
+// Flags that say what to do with a value the destination refuses (copy and sync write the same way).
+struct ValuePolicyArgs {
+    std::string overlong = "stop", invalid_json = "stop", refused = "stop";
+};
+void add_value_policy_flags(CLI::App& cmd, ValuePolicyArgs& args);
+
 void add_check(CLI::App& app, Action& action);
 void add_copy(CLI::App& app, Action& action);
 void add_schema(CLI::App& app, Action& action);

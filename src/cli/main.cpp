@@ -22,6 +22,17 @@ void add_side_flags(CLI::App& cmd, SideArgs& args, bool need_from, bool need_to)
     }
 }
 
+void add_value_policy_flags(CLI::App& cmd, ValuePolicyArgs& args) {
+    cmd.add_option("--on-overlong", args.overlong, "a text longer than the destination column: stop (default) or truncate")
+        ->check(CLI::IsMember({"stop", "truncate"}));
+    cmd.add_option("--on-invalid-json", args.invalid_json, "JSON that PostgreSQL refuses: stop (default) or repair (write {})")
+        ->check(CLI::IsMember({"stop", "repair"}));
+    cmd.add_option("--on-refused-value", args.refused,
+                   "a value the destination's schema refuses (NULL into NOT NULL, out-of-range integer, duplicate key…): "
+                   "stop (default), repair (zero value / nearest value, else leave the row out) or skip-row")
+        ->check(CLI::IsMember({"stop", "repair", "skip-row"}));
+}
+
 }  // namespace mmmove::cli
 
 namespace {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "catalog/catalog.h"
 #include "catalog/schema_model.h"
 #include "pipeline/source_moved.h"
 #include "sync/chunk_apply.h"
@@ -172,8 +173,8 @@ std::vector<uint64_t> differing_buckets(const std::map<uint64_t, ServerKeyDigest
 }  // namespace
 
 ChangeColumnsFinder::ChangeColumnsFinder(const TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms,
-                                         const SeenRows* seen_rows)
-    : comparer_(comparer), columns_(std::move(source_change_columns)), since_ms_(since_ms), seen_rows_(seen_rows) {}
+                                         const SeenRows* seen_rows, const TableKeyDigest* recorded)
+    : comparer_(comparer), columns_(std::move(source_change_columns)), since_ms_(since_ms), seen_rows_(seen_rows), recorded_(recorded) {}
 
 // The server-side hashers of both sides, or none (the client-side path) when a key column's kind is
 // not one both engines spell alike. Made per call: they hold only SQL text, and need a connection.
@@ -311,68 +312,130 @@ std::vector<std::string> ChangeColumnsFinder::missing_on_dest(Database& dest, co
 
 // The keys only one side of the whole table holds, besides the stamped keys the destination lacks
 // (`stamped`, sorted: the comparison of the stamped keys writes those anyway): rows inserted with an
-// old stamp, and hard deletes. Equal key sets show in one digest per side, tried first when `seen`
-// (no row stamped since the previous pass's snapshot: the sets most likely match) and then needing no
-// look-up of the stamped keys on the destination. Else the source's keys are compared with the
-// destination's plus the stamped keys it lacks: one digest per side when it lacks none, else
-// table-wide buckets and the keys of the buckets that differ. nullopt when too many buckets differ
-// (the chunks then scan). `source_rows`: the source's rows.
+// old stamp, and hard deletes. With a digest the previous pass recorded (sync/key_ledger.h), the
+// source's digest alone shows equal key sets: it equals the recorded one plus the stamped keys the
+// destination lacks. Else equal key sets show in one digest per side, tried first when `seen` (no row
+// stamped since the previous pass's snapshot: the sets most likely match) and then needing no look-up
+// of the stamped keys on the destination. Else the source's keys are compared with the destination's
+// plus the stamped keys it lacks: one digest per side when it lacks none, else table-wide buckets and
+// the keys of the buckets that differ. nullopt when too many buckets differ (the chunks then scan).
+// `source_rows`: the source's rows.
 std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differences(Database& source, Database& dest,
                                                                                    const std::vector<std::string>& stamped, bool seen,
                                                                                    uint64_t& source_rows) const {
-    const PlannedTable& t = comparer_.table();
-    const auto source_keys = comparer_.key_columns(Side::source), dest_keys = comparer_.key_columns(Side::destination);
-    const uint64_t n = table_buckets_for(t.estimated_rows);
     std::vector<std::string> s, d;  // the keys of the buckets that differ
-    if (auto h = hashers(source, dest)) {
-        auto& [sh, dh] = *h;
-        auto whole = [&] {  // equal digests: equal key sets, so no stamped key is missing either
-            auto [mine, other] = both([&] { return sh.digest(source, t.source->name, ""); }, [&] { return dh.digest(dest, t.dest->name, ""); });
-            source_rows = mine.rows;
-            return mine == other;
-        };
-        if (seen && whole()) return std::vector<std::string>{};
-        const std::vector<std::string> missing = missing_on_dest(dest, stamped);
-        // Nothing inserted since the last pass: most likely no key set changed.
-        if (!seen && missing.empty() && whole()) return std::vector<std::string>{};
-        std::vector<const std::string*> at;
-        for (const auto& k : missing) at.push_back(&k);
-        auto batch = [&](size_t from) { return key_predicate(source, source_keys, at, from, std::min(at.size(), from + kKeysPerRead)); };
-        auto [sb, db] = both(
-            [&] {  // the source's buckets, and those of the stamped keys the destination lacks, to add to the destination's
-                std::map<uint64_t, ServerKeyDigest> m;
-                for (size_t from = 0; from < at.size(); from += kKeysPerRead)
-                    for (const auto& [b, part] : sh.bucket_digests(source, t.source->name, batch(from), n)) m[b] = m[b].plus(part);
-                return std::make_pair(sh.bucket_digests(source, t.source->name, "", n), std::move(m));
-            },
-            [&] { return dh.bucket_digests(dest, t.dest->name, "", n); });
-        for (const auto& [b, m] : sb.second) db[b] = db[b].plus(m);
-        const auto which = differing_buckets(sb.first, db);
-        source_rows = 0;
-        for (const auto& [b, sum] : sb.first) source_rows += sum.rows;
-        if (which.empty()) return std::vector<std::string>{};
-        if (too_many(which.size(), source_rows, n)) return std::nullopt;
-        std::tie(s, d) = both([&] { return keys_where(source, t.source->name, source_keys, sh.in_buckets(which, n)); },
-                              [&] { return keys_where(dest, t.dest->name, dest_keys, dh.in_buckets(which, n)); });
-    } else {  // client-side: both sides' keys streamed and hashed into buckets as they arrive
-        auto [sd, dd] = both([&] { return key_digest(source, t.source->name, source_keys, "", n, false); },
-                             [&] { return key_digest(dest, t.dest->name, dest_keys, "", n, false); });
-        source_rows = sd.all.rows;
-        if (sd.all == dd.all) return std::vector<std::string>{};  // equal key sets (no stamped key missing either)
-        for (const auto& k : missing_on_dest(dest, stamped)) {
-            const XXH128_hash_t kh = key_hash(k);
-            dd.all.add(kh);
-            dd.buckets[bucket_of(kh.low64, n)].add(kh);
-        }
-        if (sd.all == dd.all) return std::vector<std::string>{};
-        const auto which = differing_buckets(sd, dd);
-        if (too_many(static_cast<uint64_t>(std::count(which.begin(), which.end(), true)), source_rows, n)) return std::nullopt;
-        std::tie(s, d) = both([&] { return keys_where(source, t.source->name, source_keys, "", which); },
-                              [&] { return keys_where(dest, t.dest->name, dest_keys, "", which); });
-    }
+    auto h = hashers(source, dest);
+    const std::optional<bool> equal = h ? server_differences(source, dest, stamped, seen, source_rows, s, d)
+                                        : client_differences(source, dest, stamped, source_rows, s, d);
+    if (!equal) return std::nullopt;
+    if (*equal) return std::vector<std::string>{};
     std::vector<std::string> out;
     std::set_symmetric_difference(s.begin(), s.end(), d.begin(), d.end(), std::back_inserter(out));
     return out;
+}
+
+const TableKeyDigest* ChangeColumnsFinder::recorded(const char* form) const { return recorded_ && recorded_->form == form ? recorded_ : nullptr; }
+
+namespace {
+
+TableKeyDigest ledger_entry(const ServerKeyDigest& d) { return {"pg", d.rows, d.sum}; }
+TableKeyDigest ledger_entry(const KeyDigest::Sum& d) { return {"xx", d.rows, std::to_string(d.lo) + ":" + std::to_string(d.hi)}; }
+
+// A recorded client-side digest as a sum (its form checked when read: two whole 64-bit numbers).
+KeyDigest::Sum sum_of(const TableKeyDigest& d) {
+    const size_t colon = d.sum.find(':');
+    return {d.rows, std::stoull(d.sum.substr(0, colon)), std::stoull(d.sum.substr(colon + 1))};
+}
+
+}  // namespace
+
+std::optional<bool> ChangeColumnsFinder::server_differences(Database& source, Database& dest, const std::vector<std::string>& stamped,
+                                                            bool seen, uint64_t& source_rows, std::vector<std::string>& s,
+                                                            std::vector<std::string>& d) const {
+    const PlannedTable& t = comparer_.table();
+    const uint64_t n = table_buckets_for(t.estimated_rows);
+    auto [sh, dh] = *hashers(source, dest);
+    auto whole = [&] {  // equal digests: equal key sets, so no stamped key is missing either
+        auto [mine, other] = both([&] { return sh.digest(source, t.source->name, ""); }, [&] { return dh.digest(dest, t.dest->name, ""); });
+        source_rows = mine.rows;
+        digest_ = ledger_entry(mine);
+        return mine == other;
+    };
+    const TableKeyDigest* r = recorded("pg");
+    if (!r && seen && whole()) return true;
+    const std::vector<std::string> missing = missing_on_dest(dest, stamped);
+    std::vector<const std::string*> at;
+    for (const auto& k : missing) at.push_back(&k);
+    auto batch = [&](size_t from) { return key_predicate(source, comparer_.key_columns(Side::source), at, from, std::min(at.size(), from + kKeysPerRead)); };
+    if (r) {  // the source's digest against the recorded one plus the stamped keys the destination lacks
+        const ServerKeyDigest mine = sh.digest(source, t.source->name, "");
+        ServerKeyDigest expected{r->rows, r->sum};
+        for (size_t from = 0; from < at.size(); from += kKeysPerRead) expected = expected.plus(sh.digest(source, t.source->name, batch(from)));
+        source_rows = mine.rows;
+        digest_ = ledger_entry(mine);
+        ledger_use_ = mine == expected ? "trusted" : "differed";
+        if (mine == expected) return true;
+    } else if (!seen && missing.empty() && whole()) {  // nothing inserted since the last pass: most likely no key set changed
+        return true;
+    }
+    auto [sb, db] = both(
+        [&] {  // the source's buckets, and those of the stamped keys the destination lacks, to add to the destination's
+            std::map<uint64_t, ServerKeyDigest> m;
+            for (size_t from = 0; from < at.size(); from += kKeysPerRead)
+                for (const auto& [b, part] : sh.bucket_digests(source, t.source->name, batch(from), n)) m[b] = m[b].plus(part);
+            return std::make_pair(sh.bucket_digests(source, t.source->name, "", n), std::move(m));
+        },
+        [&] { return dh.bucket_digests(dest, t.dest->name, "", n); });
+    for (const auto& [b, m] : sb.second) db[b] = db[b].plus(m);
+    const auto which = differing_buckets(sb.first, db);
+    ServerKeyDigest all;
+    for (const auto& [b, sum] : sb.first) all = all.plus(sum);
+    source_rows = all.rows;
+    digest_ = ledger_entry(all);
+    if (which.empty()) return true;
+    if (too_many(which.size(), source_rows, n)) return std::nullopt;
+    std::tie(s, d) = both([&] { return keys_where(source, t.source->name, comparer_.key_columns(Side::source), sh.in_buckets(which, n)); },
+                          [&] { return keys_where(dest, t.dest->name, comparer_.key_columns(Side::destination), dh.in_buckets(which, n)); });
+    return false;
+}
+
+// Client-side: the source's keys streamed and hashed into buckets as they arrive, against the recorded
+// digest or the destination's keys streamed alike.
+std::optional<bool> ChangeColumnsFinder::client_differences(Database& source, Database& dest, const std::vector<std::string>& stamped,
+                                                            uint64_t& source_rows, std::vector<std::string>& s, std::vector<std::string>& d) const {
+    const PlannedTable& t = comparer_.table();
+    const auto source_keys = comparer_.key_columns(Side::source), dest_keys = comparer_.key_columns(Side::destination);
+    const uint64_t n = table_buckets_for(t.estimated_rows);
+    KeyDigest sd, dd;
+    if (const TableKeyDigest* r = recorded("xx")) {
+        sd = key_digest(source, t.source->name, source_keys, "", n, false);
+        KeyDigest::Sum expected = sum_of(*r);
+        for (const auto& k : missing_on_dest(dest, stamped)) expected.add(key_hash(k));
+        ledger_use_ = sd.all == expected ? "trusted" : "differed";
+        if (sd.all == expected) {
+            source_rows = sd.all.rows;
+            digest_ = ledger_entry(sd.all);
+            return true;
+        }
+        dd = key_digest(dest, t.dest->name, dest_keys, "", n, false);
+    } else {
+        std::tie(sd, dd) = both([&] { return key_digest(source, t.source->name, source_keys, "", n, false); },
+                                [&] { return key_digest(dest, t.dest->name, dest_keys, "", n, false); });
+    }
+    source_rows = sd.all.rows;
+    digest_ = ledger_entry(sd.all);
+    if (sd.all == dd.all) return true;  // equal key sets (no stamped key missing either)
+    for (const auto& k : missing_on_dest(dest, stamped)) {
+        const XXH128_hash_t kh = key_hash(k);
+        dd.all.add(kh);
+        dd.buckets[bucket_of(kh.low64, n)].add(kh);
+    }
+    if (sd.all == dd.all) return true;
+    const auto which = differing_buckets(sd, dd);
+    if (too_many(static_cast<uint64_t>(std::count(which.begin(), which.end(), true)), source_rows, n)) return std::nullopt;
+    std::tie(s, d) = both([&] { return keys_where(source, t.source->name, source_keys, "", which); },
+                          [&] { return keys_where(dest, t.dest->name, dest_keys, "", which); });
+    return false;
 }
 
 // The table as a whole, when it has several chunks. Its stamped keys (an index probe per change
@@ -445,7 +508,8 @@ ChunkChanges ChangeColumnsFinder::find(Database& source, Database& dest, size_t 
     return c;
 }
 
-std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer, std::optional<int64_t> snapshot_ms, const SeenRows* seen_rows) {
+std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer, std::optional<int64_t> snapshot_ms, const SeenRows* seen_rows,
+                                                const KeyLedger* ledger) {
     const PlannedTable& t = comparer.table();
     std::vector<std::string> columns;
     for (const auto& name : change_columns(t.source->name))
@@ -453,7 +517,8 @@ std::unique_ptr<ChangeFinder> change_finder_for(const TableComparer& comparer, s
     // Keys named as literals on both sides (the apply path needs them too) and at least one stamp.
     if (!snapshot_ms || columns.empty() || !comparer.literal_keys())
         return std::make_unique<DigestChangeFinder>(comparer);
-    return std::make_unique<ChangeColumnsFinder>(comparer, std::move(columns), *snapshot_ms - SourceMoved::kMarginMs, seen_rows);
+    return std::make_unique<ChangeColumnsFinder>(comparer, std::move(columns), *snapshot_ms - SourceMoved::kMarginMs, seen_rows,
+                                                 ledger ? ledger->find(lower(t.source->name)) : nullptr);
 }
 
 const char* finder_method(const ChangeFinder& finder) {

@@ -16,6 +16,7 @@
 #include "sync/chunk_apply.h"
 #include "sync/follow.h"
 #include "sync/key_digest.h"
+#include "sync/key_sets.h"
 #include "sync/seen_rows.h"
 
 namespace mmmove::sync_detail {
@@ -35,109 +36,11 @@ std::string conjunction(const std::string& a, const std::string& b) {
     return "(" + a + ") AND (" + b + ")";
 }
 
-// A side's chunk by its keys alone, hashed client-side as they arrive: their count and the sum of their
-// hashes (any order, same sum), and the same per bucket (the hash's low bits), so that where two
-// sides differ only the keys of the buckets that differ are held. Reads only the key columns within
-// the key range: the primary key's index on both engines.
-struct KeyDigest {
-    struct Sum {
-        uint64_t rows = 0, lo = 0, hi = 0;
-        bool operator==(const Sum&) const = default;
-        void add(const XXH128_hash_t& h) { ++rows, lo += h.low64, hi += h.high64; }
-    };
-    Sum all;
-    std::vector<Sum> buckets;  // empty: a small chunk, whose keys are read whole where it differs
-    // The keys as read, back to back, while they and their ends fit in kKeptBytes: a chunk whose
-    // digests differ is then not read a second time. Bounded (the buffer never grows past the bound),
-    // so memory stays flat however large a chunk turns out; a 200 k-row chunk of Posts' keys fits.
-    std::string kept;
-    std::vector<uint32_t> ends;  // where each key in `kept` ends
-    bool complete = true;        // every key of the chunk is in `kept`
-};
-
-constexpr size_t kKeptBytes = size_t(8) << 20;
-
-XXH128_hash_t key_hash(const std::string& key) { return XXH3_128bits(key.data(), key.size()); }
-
-KeyDigest key_digest(Database& db, const std::string& table, const std::vector<std::string>& columns, const std::string& where,
-                     uint64_t buckets, bool keep = true) {
-    KeyDigest d;
-    d.complete = keep;
-    d.buckets.resize(buckets);
-    SerialPlans serial(db);
-    auto reader = db.read_where(table, columns, where.empty() ? all_rows(db) : where);
-    FieldRow row;
-    while (reader->next(row)) {
-        const std::string key = TableComparer::key_of(row);
-        XXH128_hash_t h = key_hash(key);
-        d.all.add(h);
-        if (buckets) d.buckets[bucket_of(h.low64, buckets)].add(h);
-        if (!d.complete) continue;
-        if (d.kept.size() + key.size() + sizeof(uint32_t) * (d.ends.size() + 1) > kKeptBytes) {
-            d.complete = false;
-            std::string().swap(d.kept);
-            std::vector<uint32_t>().swap(d.ends);
-            continue;
-        }
-        if (d.kept.size() + key.size() > d.kept.capacity())  // grow by doubling, but never past the bound
-            d.kept.reserve(std::min(kKeptBytes, std::max<size_t>(2 * d.kept.capacity(), size_t(1) << 20)));
-        d.kept += key;
-        d.ends.push_back(static_cast<uint32_t>(d.kept.size()));
-    }
-    return d;
-}
-
-// The keys a complete digest kept, sorted; with `only`, just those in the buckets it marks.
-std::vector<std::string> kept_keys(const KeyDigest& d, const std::vector<bool>& only) {
-    std::vector<std::string> keys;
-    size_t from = 0;
-    for (uint32_t end : d.ends) {
-        std::string_view key(d.kept.data() + from, end - from);
-        from = end;
-        if (only.empty() || only[bucket_of(XXH3_128bits(key.data(), key.size()).low64, only.size())]) keys.emplace_back(key);
-    }
-    std::sort(keys.begin(), keys.end());
-    return keys;
-}
-
 // Whether reading the keys of `differing` of `buckets` table-wide buckets would cost more than the
 // chunks' scan (over a quarter of them) or hold more keys than a table-wide pass may (about `rows`
 // / `buckets` keys a bucket): the chunks then scan instead.
 bool too_many(uint64_t differing, uint64_t rows, uint64_t buckets) {
     return differing * 4 > buckets || differing * std::max<uint64_t>(1, rows / buckets) > kMaxTableKeys;
-}
-
-// The source's part and the destination's of a table-wide comparison, at once: each reads only its own
-// connection (the destination's on a thread of its own, joined before returning, also when either
-// throws), so a large table's comparison takes the time of the slower side, not of both.
-template <class SourceSide, class DestSide>
-auto both(SourceSide source_side, DestSide dest_side) {
-    auto dest_part = std::async(std::launch::async, dest_side);
-    auto source_part = source_side();  // on a throw, dest_part's destructor waits for the thread
-    return std::make_pair(std::move(source_part), dest_part.get());
-}
-
-// Which buckets differ between two digests of as many buckets (all, when they have none).
-std::vector<bool> differing_buckets(const KeyDigest& a, const KeyDigest& b) {
-    std::vector<bool> out(a.buckets.size());
-    for (size_t i = 0; i < a.buckets.size() && i < b.buckets.size(); ++i) out[i] = !(a.buckets[i] == b.buckets[i]);
-    return out;
-}
-
-// The canonical keys `where` selects on one side, sorted; with `only`, just those in the buckets it
-// marks. Memory: the keys kept.
-std::vector<std::string> keys_where(Database& db, const std::string& table, const std::vector<std::string>& columns, const std::string& where,
-                                    const std::vector<bool>& only = {}) {
-    std::vector<std::string> keys;
-    SerialPlans serial(db);
-    auto reader = db.read_where(table, columns, where.empty() ? all_rows(db) : where);
-    FieldRow row;
-    while (reader->next(row)) {
-        std::string key = TableComparer::key_of(row);
-        if (only.empty() || only[bucket_of(key_hash(key).low64, only.size())]) keys.push_back(std::move(key));
-    }
-    std::sort(keys.begin(), keys.end());
-    return keys;
 }
 
 // The chunk's keys only one side holds: the source's are missing, the destination's extra.
@@ -156,17 +59,6 @@ std::vector<ColumnKind> kinds_of(const Table& table, const std::vector<std::stri
         const Column* c = table.find_column(name);
         out.push_back(c ? c->kind : ColumnKind::binary);  // unknown: no server-side hashing
     }
-    return out;
-}
-
-// The buckets whose digests differ between the two sides (a bucket only one side has differs too).
-std::vector<uint64_t> differing_buckets(const std::map<uint64_t, ServerKeyDigest>& a, const std::map<uint64_t, ServerKeyDigest>& b) {
-    std::vector<uint64_t> out;
-    for (const auto& [bucket, d] : a)
-        if (auto it = b.find(bucket); it == b.end() || !(it->second == d)) out.push_back(bucket);
-    for (const auto& [bucket, d] : b)
-        if (!a.count(bucket)) out.push_back(bucket);
-    std::sort(out.begin(), out.end());
     return out;
 }
 
@@ -325,7 +217,7 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
                                                                                    uint64_t& source_rows) const {
     std::vector<std::string> s, d;  // the keys of the buckets that differ
     auto h = hashers(source, dest);
-    const std::optional<bool> equal = h ? server_differences(source, dest, stamped, seen, source_rows, s, d)
+    const std::optional<bool> equal = h ? server_differences(source, dest, *h, stamped, seen, source_rows, s, d)
                                         : client_differences(source, dest, stamped, source_rows, s, d);
     if (!equal) return std::nullopt;
     if (*equal) return std::vector<std::string>{};
@@ -349,12 +241,13 @@ KeyDigest::Sum sum_of(const TableKeyDigest& d) {
 
 }  // namespace
 
-std::optional<bool> ChangeColumnsFinder::server_differences(Database& source, Database& dest, const std::vector<std::string>& stamped,
-                                                            bool seen, uint64_t& source_rows, std::vector<std::string>& s,
-                                                            std::vector<std::string>& d) const {
+std::optional<bool> ChangeColumnsFinder::server_differences(Database& source, Database& dest,
+                                                            const std::pair<ServerKeyHasher, ServerKeyHasher>& hashers,
+                                                            const std::vector<std::string>& stamped, bool seen, uint64_t& source_rows,
+                                                            std::vector<std::string>& s, std::vector<std::string>& d) const {
     const PlannedTable& t = comparer_.table();
     const uint64_t n = table_buckets_for(t.estimated_rows);
-    auto [sh, dh] = *hashers(source, dest);
+    const auto& [sh, dh] = hashers;
     auto whole = [&] {  // equal digests: equal key sets, so no stamped key is missing either
         auto [mine, other] = both([&] { return sh.digest(source, t.source->name, ""); }, [&] { return dh.digest(dest, t.dest->name, ""); });
         source_rows = mine.rows;

@@ -98,8 +98,9 @@ private:
                                                                   bool seen, uint64_t& source_rows) const;
     // table_key_differences' two ways: the servers' digests, or client-side ones. Each fills `s` and
     // `d` with the keys of the buckets that differ; true when the key sets are equal.
-    std::optional<bool> server_differences(Database& source, Database& dest, const std::vector<std::string>& stamped, bool seen,
-                                           uint64_t& source_rows, std::vector<std::string>& s, std::vector<std::string>& d) const;
+    std::optional<bool> server_differences(Database& source, Database& dest, const std::pair<ServerKeyHasher, ServerKeyHasher>& hashers,
+                                           const std::vector<std::string>& stamped, bool seen, uint64_t& source_rows, std::vector<std::string>& s,
+                                           std::vector<std::string>& d) const;
     std::optional<bool> client_differences(Database& source, Database& dest, const std::vector<std::string>& stamped,
                                            uint64_t& source_rows, std::vector<std::string>& s, std::vector<std::string>& d) const;
     // The recorded digest of the form `form`, or null (none, or another form).

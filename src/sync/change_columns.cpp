@@ -64,6 +64,19 @@ std::vector<ColumnKind> kinds_of(const Table& table, const std::vector<std::stri
 
 }  // namespace
 
+namespace {
+
+TableKeyDigest ledger_entry(const ServerKeyDigest& d) { return {"pg", d.rows, d.sum}; }
+TableKeyDigest ledger_entry(const KeyDigest::Sum& d) { return {"xx", d.rows, std::to_string(d.lo) + ":" + std::to_string(d.hi)}; }
+
+// A recorded client-side digest as a sum (its form checked when read: two whole 64-bit numbers).
+KeyDigest::Sum sum_of(const TableKeyDigest& d) {
+    const size_t colon = d.sum.find(':');
+    return {d.rows, std::stoull(d.sum.substr(0, colon)), std::stoull(d.sum.substr(colon + 1))};
+}
+
+}  // namespace
+
 ChangeColumnsFinder::ChangeColumnsFinder(const TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms,
                                          const SeenRows* seen_rows, const TableKeyDigest* recorded)
     : comparer_(comparer), columns_(std::move(source_change_columns)), since_ms_(since_ms), seen_rows_(seen_rows), recorded_(recorded) {}
@@ -91,10 +104,15 @@ uint64_t ChangeColumnsFinder::key_differences(Database& source, Database& dest, 
     const auto source_keys = comparer_.key_columns(Side::source), dest_keys = comparer_.key_columns(Side::destination);
     // As many buckets on both sides, from the plan's estimate of the chunk's rows.
     const uint64_t n = buckets_for(t.estimated_rows / std::max<size_t>(1, t.chunk_count()));
+    // A table of one chunk: the source's digest of it is the table's, for the ledger.
+    auto note = [&](TableKeyDigest digest) {
+        if (t.chunk_count() == 1) digest_ = std::move(digest);
+    };
     auto h = hashers(source, dest);
     if (!h) {  // client-side: each side's keys hashed as they arrive (and kept, up to a bound)
         KeyDigest s = key_digest(source, t.source->name, source_keys, source_where, n);
         KeyDigest d = key_digest(dest, t.dest->name, dest_keys, dest_where, n);
+        note(ledger_entry(s.all));
         if (!(s.all == d.all)) {
             const auto only = differing_buckets(s, d);
             add_key_differences(s.complete ? kept_keys(s, only) : keys_where(source, t.source->name, source_keys, source_where, only),
@@ -105,6 +123,7 @@ uint64_t ChangeColumnsFinder::key_differences(Database& source, Database& dest, 
     auto& [sh, dh] = *h;
     if (n == 0) {  // a small chunk: one digest, and where it differs all the keys
         const ServerKeyDigest s = sh.digest(source, t.source->name, source_where);
+        note(ledger_entry(s));
         if (!(s == dh.digest(dest, t.dest->name, dest_where)))
             add_key_differences(keys_where(source, t.source->name, source_keys, source_where),
                                 keys_where(dest, t.dest->name, dest_keys, dest_where), diff);
@@ -117,13 +136,16 @@ uint64_t ChangeColumnsFinder::key_differences(Database& source, Database& dest, 
     if (likely_equal) {
         const auto [s, d] = both([&] { return sh.digest(source, t.source->name, source_where); },
                                  [&] { return dh.digest(dest, t.dest->name, dest_where); });
+        note(ledger_entry(s));
         if (s == d) return s.rows;
     }
     // The bucket digests are the chunk's digest too: equal buckets everywhere, equal chunk.
     const auto s = sh.bucket_digests(source, t.source->name, source_where, n);
     const auto which = differing_buckets(s, dh.bucket_digests(dest, t.dest->name, dest_where, n));
-    uint64_t rows = 0;
-    for (const auto& [bucket, d] : s) rows += d.rows;
+    ServerKeyDigest all;
+    for (const auto& [bucket, d] : s) all = all.plus(d);
+    note(ledger_entry(all));
+    const uint64_t rows = all.rows;
     if (which.empty()) return rows;
     const bool most = which.size() * 2 > n;  // then a plain read of every key is cheaper
     add_key_differences(keys_where(source, t.source->name, source_keys, conjunction(source_where, most ? "" : sh.in_buckets(which, n))),
@@ -228,18 +250,6 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
 
 const TableKeyDigest* ChangeColumnsFinder::recorded(const char* form) const { return recorded_ && recorded_->form == form ? recorded_ : nullptr; }
 
-namespace {
-
-TableKeyDigest ledger_entry(const ServerKeyDigest& d) { return {"pg", d.rows, d.sum}; }
-TableKeyDigest ledger_entry(const KeyDigest::Sum& d) { return {"xx", d.rows, std::to_string(d.lo) + ":" + std::to_string(d.hi)}; }
-
-// A recorded client-side digest as a sum (its form checked when read: two whole 64-bit numbers).
-KeyDigest::Sum sum_of(const TableKeyDigest& d) {
-    const size_t colon = d.sum.find(':');
-    return {d.rows, std::stoull(d.sum.substr(0, colon)), std::stoull(d.sum.substr(colon + 1))};
-}
-
-}  // namespace
 
 std::optional<bool> ChangeColumnsFinder::server_differences(Database& source, Database& dest,
                                                             const std::pair<ServerKeyHasher, ServerKeyHasher>& hashers,
@@ -340,7 +350,9 @@ std::optional<bool> ChangeColumnsFinder::client_differences(Database& source, Da
 // too many buckets differing: false with nothing set, and the chunks scan as without this pass.
 bool ChangeColumnsFinder::unchanged(Database& source, Database& dest, uint64_t& source_rows) const {
     const PlannedTable& t = comparer_.table();
-    if (t.chunk_count() < 2) return false;  // one chunk: find() reads no more than this
+    // One chunk: find() reads no more than this, unless the previous pass recorded the table's key
+    // digest (then the source's digest alone may show the key sets equal).
+    if (t.chunk_count() < 2 && !recorded_) return false;
     bool seen = true;
     auto keys = stamped_keys(source, seen);
     if (!keys) return false;

@@ -56,6 +56,7 @@ void trusts_and_finds_hard_deletes(const ScratchDb& src, const ScratchDb& dst, c
 
     j = synced(src, dst);
     CHECK(posts_use(j) == "trusted");
+    CHECK(table_of(j, "channels")["key_ledger"] == "trusted");  // a table of one chunk too
     CHECK(posts_count(j, "source_rows") == 900);
     CHECK(j["inserted"] == 0);
     CHECK(j["deleted"] == 0);
@@ -65,6 +66,13 @@ void trusts_and_finds_hard_deletes(const ScratchDb& src, const ScratchDb& dst, c
     CHECK(posts_use(j) == "differed");
     CHECK(posts_count(j, "deleted") == 1);
     CHECK(recorded_digests(*d).find("\"posts\":\"" + form + ":899:") != std::string::npos);
+    // A hard delete in a table of one chunk (its rows keyed by a single id on both engines).
+    const std::string channels = src.engine() == Engine::postgres ? "channels" : "Channels";
+    const std::string channel = query_one(*s, "SELECT " + id_column(src) + " FROM " + channels + " ORDER BY " + id_column(src) + " LIMIT 1");
+    s->exec("DELETE FROM " + channels + " WHERE " + id_column(src) + " = " + s->quote_literal(channel));
+    j = synced(src, dst);
+    CHECK(table_of(j, "channels")["key_ledger"] == "differed");
+    CHECK(table_of(j, "channels")["deleted"] == 1);
     CHECK(verify(src, dst).exit_code == 0);
     CHECK(posts_use(synced(src, dst)) == "trusted");
 }

@@ -250,7 +250,8 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
 
 const TableKeyDigest* ChangeColumnsFinder::recorded(const char* form) const { return recorded_ && recorded_->form == form ? recorded_ : nullptr; }
 
-
+// The servers' digests: with a recorded one the source's alone first, else both sides' whole digests
+// when the sets most likely match, then table-wide buckets.
 std::optional<bool> ChangeColumnsFinder::server_differences(Database& source, Database& dest,
                                                             const std::pair<ServerKeyHasher, ServerKeyHasher>& hashers,
                                                             const std::vector<std::string>& stamped, bool seen, uint64_t& source_rows,

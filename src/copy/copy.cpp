@@ -383,6 +383,8 @@ CopyResult run_copy(Database& src, Database& dst, const CopyOptions& o, std::ost
                     o.stage ? o.stage->fingerprint() : "",
                     // No horizon: a copy's chunks may span snapshots (a resumed copy), so the first sync
                     // compares every row stamped within the margin.
+                    "",
+                    // No key digests: the first sync compares both sides' keys (sync/key_ledger.h).
                     ""};
     for (const auto& [table, rows] : result.left_behind) state.left_behind.push_back(lower(table));  // a sync leaves them too
     record_sync_state(dst, state);

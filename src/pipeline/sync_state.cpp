@@ -11,6 +11,8 @@
 namespace mmmove {
 namespace {
 
+constexpr size_t kMaxKeyDigestsBytes = 1 << 20;
+
 bool printable_ascii(const std::string& v, size_t max) {
     return v.size() <= max && std::all_of(v.begin(), v.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
@@ -35,6 +37,10 @@ bool horizon_form(const std::string& v) {
     static const std::regex form(R"(\d{1,20}/\d{1,10}:\d{1,20})");
     return v.empty() || std::regex_match(v, form);
 }
+
+// Key digests as stored: printable ASCII of a bounded size (sync/key_ledger.h checks the form); a
+// value otherwise is not refused but read as "" (none): the next sync then compares both sides.
+bool digests_form(const std::string& v) { return printable_ascii(v, kMaxKeyDigestsBytes); }
 
 // The snapshot moment as stored: decimal digits of a positive number of ms, or "" for unknown.
 std::string snapshot_text(const std::optional<int64_t>& ms) { return ms && *ms > 0 ? std::to_string(*ms) : ""; }
@@ -78,20 +84,21 @@ void create_record_table(Database& dst, const std::string& name) {
     dst.exec("CREATE TABLE " + name +
              " (id integer NOT NULL PRIMARY KEY, source varchar(400) NOT NULL, diagnostic_id varchar(64) NOT NULL, "
              "command varchar(16) NOT NULL, finished varchar(32) NOT NULL, transformed integer NOT NULL, snapshot_ms varchar(20) NOT NULL, "
-             "left_behind text NOT NULL, fingerprint varchar(64) NOT NULL, horizon varchar(64) NOT NULL)");
+             "left_behind text NOT NULL, fingerprint varchar(64) NOT NULL, horizon varchar(64) NOT NULL, key_digests text NOT NULL)");
 }
 
 void insert_record(Database& dst, const std::string& table, const SyncState& s) {
     // What goes in has the form read_sync_state accepts: a label with other characters is shown as "?".
     std::string source = printable_ascii(s.source, 300) ? s.source : "?";
     dst.exec("INSERT INTO " + table +
-             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms, left_behind, fingerprint, horizon) VALUES (1, " +
+             " (id, source, diagnostic_id, command, finished, transformed, snapshot_ms, left_behind, fingerprint, horizon, key_digests) VALUES (1, " +
              dst.quote_literal(source) + ", " +
              dst.quote_literal(mattermost_id(s.diagnostic_id) ? s.diagnostic_id : "") + ", " + dst.quote_literal(s.command) + ", " +
              dst.quote_literal(s.finished) + ", " + (s.transformed ? "1" : "0") + ", " + dst.quote_literal(snapshot_text(s.snapshot_ms)) + ", " +
              dst.quote_literal(left_behind_text(s.left_behind)) + ", " +
              dst.quote_literal(s.transformed && fingerprint_form(s.fingerprint) ? s.fingerprint : "") + ", " +
-             dst.quote_literal(horizon_form(s.horizon) ? s.horizon : "") + ")");
+             dst.quote_literal(horizon_form(s.horizon) ? s.horizon : "") + ", " +
+             dst.quote_literal(digests_form(s.key_digests) ? s.key_digests : "") + ")");
 }
 
 }  // namespace
@@ -104,22 +111,30 @@ void record_sync_state(Database& dst, const SyncState& s) {
 
 void forget_sync_state(Database& dst) { drop_record_table(dst, kSyncStateTable); }
 
+void forget_key_digests(Database& dst) {
+    if (!table_exists(dst, kSyncStateTable)) return;
+    const std::vector<std::string> names = record_columns(dst);
+    if (std::find(names.begin(), names.end(), "key_digests") == names.end()) return;  // an older record holds none
+    dst.exec(std::string("UPDATE ") + kSyncStateTable + " SET key_digests = '' WHERE key_digests <> ''");
+}
+
 std::optional<SyncState> read_sync_state(Database& dst) {
     if (!table_exists(dst, kSyncStateTable)) return std::nullopt;
     // By name: a record an older mmmove wrote has no snapshot_ms column (then the moment is unknown) or
     // no left_behind column (then no table was left behind, as far as sync knows) or no fingerprint
     // column (then no anonymised refresh is synced into it) or no horizon column (then the next sync
-    // compares every stamped row).
+    // compares every stamped row) or no key_digests column (then it compares both sides' keys).
     const std::vector<std::string> names = record_columns(dst);
     auto has = [&](const char* c) { return std::find(names.begin(), names.end(), c) != names.end(); };
     const bool with_moment = has("snapshot_ms"), with_left_behind = has("left_behind"), with_fingerprint = has("fingerprint"),
-               with_horizon = has("horizon");
-    if (names.size() != 6u + with_moment + with_left_behind + with_fingerprint + with_horizon || !has("id") || !has("source") || !has("diagnostic_id") ||
+               with_horizon = has("horizon"), with_digests = has("key_digests");
+    if (names.size() != 6u + with_moment + with_left_behind + with_fingerprint + with_horizon + with_digests || !has("id") || !has("source") || !has("diagnostic_id") ||
         !has("command") || !has("finished") || !has("transformed"))
         refuse("other columns");
     auto rows = dst.query(std::string("SELECT source, diagnostic_id, command, finished, transformed, ") +
                           (with_moment ? "snapshot_ms" : "''") + ", " + (with_left_behind ? "left_behind" : "'[]'") + ", " +
-                          (with_fingerprint ? "fingerprint" : "''") + ", " + (with_horizon ? "horizon" : "''") + " FROM " +
+                          (with_fingerprint ? "fingerprint" : "''") + ", " + (with_horizon ? "horizon" : "''") + ", " +
+                          (with_digests ? "key_digests" : "''") + " FROM " +
                           kSyncStateTable);
     if (rows.empty()) return std::nullopt;
     if (rows.size() > 1) refuse("more than one row");
@@ -152,6 +167,7 @@ std::optional<SyncState> read_sync_state(Database& dst) {
     s.fingerprint = fingerprint;
     if (!horizon_form(*rows[0][8])) refuse("a snapshot horizon");
     s.horizon = *rows[0][8];
+    if (digests_form(*rows[0][9])) s.key_digests = *rows[0][9];
     return s;
 }
 

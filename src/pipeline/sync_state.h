@@ -37,6 +37,10 @@ struct SyncState {
     // sync/seen_rows.h), so the next sync can tell which rows that snapshot already saw; "" when unknown
     // (another engine, a record an older mmmove wrote): then it compares every stamped row.
     std::string horizon;
+    // The key digests of the source's tables as of the snapshot this sync read, which the pass that
+    // wrote the record left the destination's key sets equal to (sync/key_ledger.h's form, checked
+    // there; "" when none). Only a sync that ended writes them; any other writer leaves "".
+    std::string key_digests;
 };
 
 constexpr const char* kSyncStateTable = "mmmove_sync_state";
@@ -46,6 +50,9 @@ constexpr const char* kSyncStateTable = "mmmove_sync_state";
 void record_sync_state(Database& dst, const SyncState& state);
 // Removes the record: the destination no longer holds only what mmmove copied from one source.
 void forget_sync_state(Database& dst);
+// Empties the record's key digests, committed at once (`dst` must have no transaction open): from
+// now on the destination may change, so no digest recorded before describes it.
+void forget_key_digests(Database& dst);
 // The record, or nullopt when the destination has none. Throws Error(destination) when it holds a
 // value mmmove does not write.
 std::optional<SyncState> read_sync_state(Database& dst);

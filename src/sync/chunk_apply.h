@@ -8,6 +8,7 @@
 
 #include "pipeline/progress.h"
 #include "sync/key_digest.h"
+#include "sync/key_ledger.h"
 #include "sync/seen_rows.h"
 #include "transform/convert.h"
 #include "verify/table_compare.h"
@@ -41,6 +42,12 @@ public:
     // the parts the finder cuts its work into (the change stream's keys, in shares of their own). A
     // finder that cuts its own parts has its unchanged() tried first, also for one part.
     virtual size_t parts() const { return 0; }
+    // After unchanged(): the digest of the source's keys on the pass's snapshot, when it computed one
+    // of the whole table (what the destination's keys are once the pass ends: sync/key_ledger.h).
+    virtual std::optional<TableKeyDigest> source_key_digest() const { return std::nullopt; }
+    // After unchanged(): how the recorded digest served: "trusted" (the key sets were proved equal by
+    // the source's digest alone), "differed" (both sides were compared), "" (none was used).
+    virtual std::string ledger_use() const { return ""; }
 };
 
 // Version 1, correct for every table: both sides' chunk digests, then keys where they differ.
@@ -69,10 +76,15 @@ class ChangeColumnsFinder : public ChangeFinder {
 public:
     // `seen_rows` (null: none; outlives the finder): on a PostgreSQL source, the rows the previous pass's
     // snapshot saw, which are not compared again however recently stamped.
+    // `recorded` (null: none; outlives the finder): the table's key digest the previous pass recorded.
     ChangeColumnsFinder(const verify_detail::TableComparer& comparer, std::vector<std::string> source_change_columns, int64_t since_ms,
-                        const SeenRows* seen_rows = nullptr);
+                        const SeenRows* seen_rows = nullptr, const TableKeyDigest* recorded = nullptr);
     ChunkChanges find(Database& source, Database& dest, size_t chunk) const override;
     bool unchanged(Database& source, Database& dest, uint64_t& source_rows) const override;
+    std::optional<TableKeyDigest> source_key_digest() const override { return digest_; }
+    std::string ledger_use() const override { return ledger_use_; }
+    // A table of one chunk is checked whole first (one part) when the previous pass recorded its key digest.
+    size_t parts() const override { return comparer_.table().chunk_count() == 1 && recorded_ ? 1 : 0; }
 
 private:
     std::string stamped(Database& source) const;  // the SQL selecting rows stamped since since_ms_
@@ -86,6 +98,15 @@ private:
     std::vector<std::string> missing_on_dest(Database& dest, const std::vector<std::string>& keys) const;
     std::optional<std::vector<std::string>> table_key_differences(Database& source, Database& dest, const std::vector<std::string>& stamped,
                                                                   bool seen, uint64_t& source_rows) const;
+    // table_key_differences' two ways: the servers' digests, or client-side ones. Each fills `s` and
+    // `d` with the keys of the buckets that differ; true when the key sets are equal.
+    std::optional<bool> server_differences(Database& source, Database& dest, const std::pair<ServerKeyHasher, ServerKeyHasher>& hashers,
+                                           const std::vector<std::string>& stamped, bool seen, uint64_t& source_rows, std::vector<std::string>& s,
+                                           std::vector<std::string>& d) const;
+    std::optional<bool> client_differences(Database& source, Database& dest, const std::vector<std::string>& stamped,
+                                           uint64_t& source_rows, std::vector<std::string>& s, std::vector<std::string>& d) const;
+    // The recorded digest of the form `form`, or null (none, or another form).
+    const TableKeyDigest* recorded(const char* form) const;
     // The previous pass's snapshot: rows stamped only before it were most likely read by that pass.
     int64_t seen_before_ms() const;
 
@@ -93,6 +114,11 @@ private:
     std::vector<std::string> columns_;  // as the source names them
     int64_t since_ms_;
     const SeenRows* seen_rows_;
+    const TableKeyDigest* recorded_;
+    // Set by unchanged() (before any find(), read after the pass): the source's whole-table key digest,
+    // and how the recorded one served.
+    mutable std::optional<TableKeyDigest> digest_;
+    mutable std::string ledger_use_;
     // Set by unchanged() when the table-wide pass found the keys to compare: find() then compares its
     // share of them (a StreamChangeFinder over them). Written before any find() runs (the chunks are
     // later jobs of the same pool), read-only after.
@@ -103,7 +129,7 @@ private:
 // literals) and `snapshot_ms`, the previous snapshot's moment, is known; else digests. `seen_rows`: as
 // ChangeColumnsFinder's (used only on a PostgreSQL source).
 std::unique_ptr<ChangeFinder> change_finder_for(const verify_detail::TableComparer& comparer, std::optional<int64_t> snapshot_ms,
-                                                const SeenRows* seen_rows = nullptr);
+                                                const SeenRows* seen_rows = nullptr, const KeyLedger* ledger = nullptr);
 // "change_columns" or "digest", as the summary names a finder.
 const char* finder_method(const ChangeFinder& finder);
 

@@ -39,10 +39,11 @@ CheckOptions check_options_given(const std::optional<SyncState>& recorded, const
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct TableRun {
-    TableRun(const PlannedTable& t, Engine from, Engine to, std::optional<int64_t> since_ms, const SeenRows* seen, const CatchUpOptions& o)
+    TableRun(const PlannedTable& t, Engine from, Engine to, std::optional<int64_t> since_ms, const SeenRows* seen, const KeyLedger* ledger,
+             const CatchUpOptions& o)
         : comparer(t, from, to, nullptr, o.stage, o.policy),
           finder(masked_key_finder_for(comparer, o.stage, from, to, o.policy, fast_path(since_ms, o.stage))) {
-        if (!finder) finder = change_finder_for(comparer, fast_path(since_ms, o.stage), seen);
+        if (!finder) finder = change_finder_for(comparer, fast_path(since_ms, o.stage), seen, ledger);
     }
     // The change-column path finds inserts and deletes by the source's keys: only where the stage
     // writes every row (a table it drops rows of is compared whole, through the stage).
@@ -146,6 +147,7 @@ uint64_t sync_chunk(TableRun& t, size_t chunk, Database& s, Database& d, SyncSha
             else if (c.diff)
                 a = apply_chunk(s, d, t.comparer, chunk, *c.diff, o.policy, shared.writes, index, o.stage);
             if (tx) tx->commit();
+            if (a.inserted || a.updated || a.deleted) kill_point("sync-chunk-written");
             if (!a.report_lines.empty()) {
                 std::lock_guard lock(shared.m);
                 for (const auto& line : a.report_lines) shared.changed.add_line(line);
@@ -254,11 +256,13 @@ void run_level(std::vector<std::unique_ptr<TableRun>>& tables, size_t level, Rea
 
 // One run per planned table, each known to both progress displays.
 // `since_ms`: the previous snapshot's moment, for tables with change columns (nullopt: digests for all).
+// `ledger`: the key digests the previous pass recorded (sync/key_ledger.h), or null.
 std::vector<std::unique_ptr<TableRun>> table_runs(const CopyPlan& plan, Engine from, Engine to, std::optional<int64_t> since_ms,
-                                                  const SeenRows* seen, Progress& compared, Progress& writes, const CatchUpOptions& o) {
+                                                  const SeenRows* seen, const KeyLedger* ledger, Progress& compared, Progress& writes,
+                                                  const CatchUpOptions& o) {
     std::vector<std::unique_ptr<TableRun>> tables;
     for (const auto& t : plan.tables) {
-        tables.push_back(std::make_unique<TableRun>(t, from, to, since_ms, seen, o));
+        tables.push_back(std::make_unique<TableRun>(t, from, to, since_ms, seen, ledger, o));
         TableCatchUp& r = tables.back()->result;
         r.method = is_masked_key_finder(*tables.back()->finder) ? "masked_keys" : finder_method(*tables.back()->finder);
         r.source_table = t.source->name;
@@ -394,6 +398,10 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     });
     std::string diagnostic_id;
     const SyncState previous = require_record(src, dst, recorded, check, o.stage, diagnostic_id);
+    // The key digests the previous pass recorded describe the destination only until this pass writes:
+    // emptied (committed) before its first write, recorded again only if it ends (sync/key_ledger.h).
+    const std::optional<KeyLedger> ledger = o.stage ? std::nullopt : KeyLedger::parse(previous.key_digests);
+    if (!o.plan_only && !previous.key_digests.empty()) forget_key_digests(dst);
     result.previous = previous.command + " from " + previous.source + " (" + previous.finished + ")";
     result.source_label = check.source.label;
     result.dest_label = check.dest.label;
@@ -434,15 +442,20 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     }
 
     Progress compared(log, o.progress), writes(log, Progress::Style::quiet);
-    auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), seen ? &*seen : nullptr, compared,
-                             writes, o);
+    auto tables = table_runs(plan, src.engine(), dst.engine(), fast_path_since(previous, snapshot_ms, o), seen ? &*seen : nullptr,
+                             ledger ? &*ledger : nullptr, compared, writes, o);
     use_stream(*follow, snapshot.worker(0), tables);
     SyncShared shared{o, compared, writes, {}, {}};
     std::unique_ptr<EarlyViews> early = early_views(tables, check.dest.catalog, dst, o);
     shared.early = early.get();
     run_all(tables, snapshot, loaders, shared);
     const std::set<std::string> refreshed_early = early ? early->finish() : std::set<std::string>{};
-    for (auto& t : tables) result.tables.push_back(t->result);
+    KeyLedger digests;  // the pass ended: each table's keys on the destination are the source's as digested
+    for (auto& t : tables) {
+        t->result.ledger = t->finder->ledger_use();
+        if (auto d = t->finder->source_key_digest(); d && !o.stage) digests.set(lower(t->comparer.table().source->name), *d);
+        result.tables.push_back(t->result);
+    }
     result.left_behind = left_behind(check, co);
     // The views summarise the rows (Mattermost's poststats): after a change they are stale, as a copy
     // would not leave them. A final pass refreshes them anyway (a move's earlier passes skip it), but for
@@ -452,7 +465,7 @@ CatchUpResult run_sync(Database& src, Database& dst, const CatchUpOptions& o, st
     if (!o.plan_only)
         record_sync_state(dst, SyncState{check.source.label, diagnostic_id, o.stage ? "refresh" : "sync",
                                          utc_timestamp("%Y-%m-%d %H:%M:%S UTC"), o.stage != nullptr, snapshot_ms, result.left_behind,
-                                         o.stage ? o.stage->fingerprint() : "", horizon ? horizon->text() : ""});
+                                         o.stage ? o.stage->fingerprint() : "", horizon ? horizon->text() : "", digests.text()});
     // After the record: the slot moves only past what this pass wrote. A final pass leaves it (it is
     // about to be dropped: the move job drops it, an admin runs --stop-following).
     if (!o.plan_only) follow->finish(dst, !o.final_pass);

@@ -67,6 +67,7 @@ struct TableCatchUp {
     uint64_t converted_values = 0;   // values the edge conversion changed on the way (as a copy reports them)
     size_t chunks = 0, chunks_changed = 0;
     bool whole_chunks = false;       // keys that cannot be named as literals: differing chunks replaced whole
+    std::string ledger;              // the previous pass's key digest: "trusted", "differed" or "" (unused; sync/key_ledger.h)
     double seconds = 0;
     bool changed() const { return inserted || updated || deleted; }
 };

@@ -63,7 +63,8 @@ std::string sync_summary_json(const CatchUpResult& r) {
         j["tables"].push_back({{"table", t.dest_table}, {"inserted", t.inserted}, {"updated", t.updated}, {"deleted", t.deleted},
                                {"source_rows", t.source_rows}, {"rows_compared", t.rows_compared},
                                {"method", t.method}, {"chunks", t.chunks}, {"chunks_changed", t.chunks_changed},
-                               {"whole_chunks", t.whole_chunks}, {"converted_values", t.converted_values}, {"seconds", t.seconds}});
+                               {"whole_chunks", t.whole_chunks}, {"converted_values", t.converted_values}, {"seconds", t.seconds},
+                               {"key_ledger", t.ledger}});
     }
     j["inserted"] = inserted;
     j["updated"] = updated;

@@ -15,6 +15,7 @@
 #include "sync/chunk_apply.h"
 #include "sync/follow.h"
 #include "sync/key_digest.h"
+#include "sync/key_ranges.h"
 #include "sync/seen_rows.h"
 
 namespace mmmove::sync_detail {
@@ -106,16 +107,6 @@ bool too_many(uint64_t differing, uint64_t rows, uint64_t buckets) {
     return differing * 4 > buckets || differing * std::max<uint64_t>(1, rows / buckets) > kMaxTableKeys;
 }
 
-// The source's part and the destination's of a table-wide comparison, at once: each reads only its own
-// connection (the destination's on a thread of its own, joined before returning, also when either
-// throws), so a large table's comparison takes the time of the slower side, not of both.
-template <class SourceSide, class DestSide>
-auto both(SourceSide source_side, DestSide dest_side) {
-    auto dest_part = std::async(std::launch::async, dest_side);
-    auto source_part = source_side();  // on a throw, dest_part's destructor waits for the thread
-    return std::make_pair(std::move(source_part), dest_part.get());
-}
-
 // Which buckets differ between two digests of as many buckets (all, when they have none).
 std::vector<bool> differing_buckets(const KeyDigest& a, const KeyDigest& b) {
     std::vector<bool> out(a.buckets.size());
@@ -156,6 +147,12 @@ std::vector<ColumnKind> kinds_of(const Table& table, const std::vector<std::stri
         out.push_back(c ? c->kind : ColumnKind::binary);  // unknown: no server-side hashing
     }
     return out;
+}
+
+// Whether a key's first column is text (its keys can then be read by ranges of it).
+bool first_text(const Table& table, const std::vector<std::string>& columns) {
+    const Column* c = columns.empty() ? nullptr : table.find_column(columns[0]);
+    return c && c->kind == ColumnKind::text;
 }
 
 // The buckets whose digests differ between the two sides (a bucket only one side has differs too).
@@ -323,6 +320,7 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
     const PlannedTable& t = comparer_.table();
     const auto source_keys = comparer_.key_columns(Side::source), dest_keys = comparer_.key_columns(Side::destination);
     const uint64_t n = table_buckets_for(t.estimated_rows);
+    const size_t ranges = first_text(*t.source, source_keys) && first_text(*t.dest, dest_keys) ? prefix_chars_for(t.estimated_rows) : 0;
     std::vector<std::string> s, d;  // the keys of the buckets that differ
     if (auto h = hashers(source, dest)) {
         auto& [sh, dh] = *h;
@@ -335,6 +333,11 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
         const std::vector<std::string> missing = missing_on_dest(dest, stamped);
         // Nothing inserted since the last pass: most likely no key set changed.
         if (!seen && missing.empty() && whole()) return std::vector<std::string>{};
+        if (ranges) {  // by ranges of the first key column where it is text (sync/key_ranges.h); else by hash buckets
+            auto found = server_range_differences({source, t.source->name, source_keys}, {dest, t.dest->name, dest_keys}, sh, dh, missing,
+                                                  ranges, source_rows);
+            if (found) return found;
+        }
         std::vector<const std::string*> at;
         for (const auto& k : missing) at.push_back(&k);
         auto batch = [&](size_t from) { return key_predicate(source, source_keys, at, from, std::min(at.size(), from + kKeysPerRead)); };
@@ -354,7 +357,12 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
         if (too_many(which.size(), source_rows, n)) return std::nullopt;
         std::tie(s, d) = both([&] { return keys_where(source, t.source->name, source_keys, sh.in_buckets(which, n)); },
                               [&] { return keys_where(dest, t.dest->name, dest_keys, dh.in_buckets(which, n)); });
-    } else {  // client-side: both sides' keys streamed and hashed into buckets as they arrive
+    } else {  // client-side: both sides' keys streamed and hashed into groups or buckets as they arrive
+        if (ranges) {
+            auto found = client_range_differences({source, t.source->name, source_keys}, {dest, t.dest->name, dest_keys},
+                                                  [&] { return missing_on_dest(dest, stamped); }, ranges, source_rows);
+            if (found) return found;
+        }
         auto [sd, dd] = both([&] { return key_digest(source, t.source->name, source_keys, "", n, false); },
                              [&] { return key_digest(dest, t.dest->name, dest_keys, "", n, false); });
         source_rows = sd.all.rows;

@@ -15,7 +15,8 @@ namespace {
 
 using verify_detail::TableComparer;
 
-constexpr size_t kGroupsPerRead = 200;   // ranges per statement (one UNION ALL arm each)
+constexpr size_t kGroupsPerRead = 200;   // ranges per statement of UNION ALL arms (MySQL/MariaDB)
+constexpr size_t kRangesPerArray = 2000;  // ranges per statement on PostgreSQL (two arrays of their texts)
 constexpr size_t kKeysPerRead = 500;     // stamped keys per digest of those the destination lacks
 constexpr uint64_t kMaxRangeKeys = 200000;  // keys both sides' ranges may hold at most (about 100 bytes each)
 
@@ -57,6 +58,58 @@ std::string arm(const RangeSide& side, size_t number, const std::string& group, 
     return sql;
 }
 
+// A PostgreSQL text[] literal of `values` (each double-quoted, \ and " escaped, the whole quoted).
+std::string text_array(Database& db, const std::vector<const std::string*>& values) {
+    std::string out = "{";
+    for (const std::string* v : values) {
+        out += (out.size() > 1 ? ",\"" : "\"");
+        for (char c : *v) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return db.quote_literal(out + "}") + "::text[]";
+}
+
+// PostgreSQL: ranges `from`..`to` (each with a next group) in one statement of one plan: the groups'
+// texts as arrays, each range an index-only scan of the primary key (OFFSET 0 keeps the planner from
+// turning the lateral join into a hash join over the whole table). 200 ranges of 30 keys: 50 ms,
+// against 150 ms for as many UNION ALL arms, planned one by one.
+template <class Range>
+std::string lateral(const RangeSide& side, const std::vector<Range>& ranges, size_t from, size_t to, size_t chars) {
+    Database& db = side.db;
+    std::vector<const std::string*> lo, hi;
+    for (size_t i = from; i < to; ++i) lo.push_back(ranges[i].group), hi.push_back(ranges[i].next);
+    const std::string first = "x." + db.quote_ident(side.keys[0]);
+    std::string inner, outer;
+    for (const auto& k : side.keys) inner += (inner.empty() ? "x." : ", x.") + db.quote_ident(k), outer += ", k." + db.quote_ident(k);
+    return "SELECT r.n - 1 + " + std::to_string(from) + outer + " FROM unnest(" + text_array(db, lo) + ", " + text_array(db, hi) +
+           ") WITH ORDINALITY AS r(lo, hi, n) CROSS JOIN LATERAL (SELECT " + inner + " FROM ONLY " + db.quote_ident(side.table) + " AS x WHERE " +
+           first + " >= r.lo AND " + first + " < r.hi AND left(" + first + "::text COLLATE \"C\", " + std::to_string(chars) +
+           ") = r.lo OFFSET 0) AS k";
+}
+
+// The statements reading `ranges`: on PostgreSQL those with a next group by lateral(), a last one by
+// an arm of its own; on MySQL/MariaDB (no lateral join) UNION ALLs of arms.
+template <class Range>
+std::vector<std::string> range_reads(const RangeSide& side, const std::vector<Range>& ranges, size_t chars) {
+    std::vector<std::string> out;
+    const bool pg = side.db.engine() == Engine::postgres;
+    const size_t per = pg ? kRangesPerArray : kGroupsPerRead;
+    for (size_t from = 0; from < ranges.size(); from += per) {
+        const size_t to = std::min(ranges.size(), from + per);
+        std::string sql;
+        size_t lateral_to = from;
+        if (pg)
+            while (lateral_to < to && ranges[lateral_to].next) ++lateral_to;
+        if (lateral_to > from) out.push_back(lateral(side, ranges, from, lateral_to, chars));
+        for (size_t i = lateral_to; i < to; ++i) sql += (sql.empty() ? "" : " UNION ALL ") + arm(side, i, *ranges[i].group, ranges[i].next, chars);
+        if (!sql.empty()) out.push_back(sql);
+    }
+    return out;
+}
+
 // The canonical keys of groups `which` on one side, sorted: each group read as a range of the first
 // key column, up to the next group this side holds (`counts`: every group of this side and its
 // rows). nullopt unless every group read back exactly the keys its digest counted.
@@ -77,18 +130,15 @@ std::optional<std::vector<std::string>> keys_in_groups(const RangeSide& side, co
     }
     std::vector<std::string> keys;
     SerialPlans serial(side.db);
-    for (size_t from = 0; from < ranges.size(); from += kGroupsPerRead) {
-        std::string sql;
-        for (size_t i = from; i < std::min(ranges.size(), from + kGroupsPerRead); ++i)
-            sql += (sql.empty() ? "" : " UNION ALL ") + arm(side, i, *ranges[i].group, ranges[i].next, chars);
-        FieldRow key;
+    FieldRow key;
+    for (const auto& sql : range_reads(side, ranges, chars)) {
         for (const auto& row : side.db.query(sql)) {
             if (row.size() != side.keys.size() + 1 || !row[0] || !row[1])
                 throw Error(ExitCode::internal, "A read of " + side.table + "'s keys by ranges returned a row of another width.");
             const std::string& n = *row[0];
             size_t i = 0;
             if (n.empty() || n.size() > 9 || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-                (i = std::stoul(n)) < from || i >= ranges.size())
+                (i = std::stoul(n)) >= ranges.size())
                 throw Error(ExitCode::internal, "A read of " + side.table + "'s keys by ranges returned a range it was not asked for.");
             // A row of the range whose own prefix is another group's (a collation's order) is not this group's.
             if (key_prefix(*row[1], chars) != *ranges[i].group) continue;

@@ -16,6 +16,7 @@
 #include "sync/chunk_apply.h"
 #include "sync/follow.h"
 #include "sync/key_digest.h"
+#include "sync/key_ranges.h"
 #include "sync/key_sets.h"
 #include "sync/seen_rows.h"
 
@@ -67,6 +68,12 @@ std::vector<ColumnKind> kinds_of(const Table& table, const std::vector<std::stri
 namespace {
 
 TableKeyDigest ledger_entry(const ServerKeyDigest& d) { return {"pg", d.rows, d.sum}; }
+
+// Whether a key's first column is text (its keys can then be read by ranges of it).
+bool first_text(const Table& table, const std::vector<std::string>& columns) {
+    const Column* c = columns.empty() ? nullptr : table.find_column(columns[0]);
+    return c && c->kind == ColumnKind::text;
+}
 TableKeyDigest ledger_entry(const KeyDigest::Sum& d) { return {"xx", d.rows, std::to_string(d.lo) + ":" + std::to_string(d.hi)}; }
 
 // A recorded client-side digest as a sum (its form checked when read: two whole 64-bit numbers).
@@ -248,6 +255,14 @@ std::optional<std::vector<std::string>> ChangeColumnsFinder::table_key_differenc
     return out;
 }
 
+// Characters of the key groups the table-wide comparison reads by ranges (sync/key_ranges.h), 0 for
+// hash buckets: where both sides' keys start with a text column.
+size_t ChangeColumnsFinder::range_chars() const {
+    const PlannedTable& t = comparer_.table();
+    const bool text = first_text(*t.source, comparer_.key_columns(Side::source)) && first_text(*t.dest, comparer_.key_columns(Side::destination));
+    return text ? prefix_chars_for(t.estimated_rows) : 0;
+}
+
 const TableKeyDigest* ChangeColumnsFinder::recorded(const char* form) const { return recorded_ && recorded_->form == form ? recorded_ : nullptr; }
 
 // The servers' digests: with a recorded one the source's alone first, else both sides' whole digests
@@ -281,6 +296,17 @@ std::optional<bool> ChangeColumnsFinder::server_differences(Database& source, Da
         if (mine == expected) return true;
     } else if (!seen && missing.empty() && whole()) {  // nothing inserted since the last pass: most likely no key set changed
         return true;
+    }
+    if (const size_t chars = range_chars()) {  // by ranges of the first key column (sync/key_ranges.h); else by hash buckets
+        ServerKeyDigest all;
+        auto found = server_range_differences({source, t.source->name, comparer_.key_columns(Side::source)},
+                                              {dest, t.dest->name, comparer_.key_columns(Side::destination)}, sh, dh, missing, chars, all);
+        source_rows = all.rows;
+        digest_ = ledger_entry(all);
+        if (found) {
+            s = std::move(*found);  // already the keys only one side holds: d stays empty
+            return s.empty();
+        }
     }
     auto [sb, db] = both(
         [&] {  // the source's buckets, and those of the stamped keys the destination lacks, to add to the destination's
@@ -321,6 +347,19 @@ std::optional<bool> ChangeColumnsFinder::client_differences(Database& source, Da
             digest_ = ledger_entry(sd.all);
             return true;
         }
+    }
+    if (const size_t chars = range_chars()) {  // by ranges of the first key column (sync/key_ranges.h); else by hash buckets
+        KeyDigest::Sum all;
+        auto found = client_range_differences({source, t.source->name, source_keys}, {dest, t.dest->name, dest_keys},
+                                              [&] { return missing_on_dest(dest, stamped); }, chars, all);
+        source_rows = all.rows;
+        digest_ = ledger_entry(all);
+        if (found) {
+            s = std::move(*found);  // already the keys only one side holds: d stays empty
+            return s.empty();
+        }
+    }
+    if (recorded("xx")) {
         dd = key_digest(dest, t.dest->name, dest_keys, "", n, false);
     } else {
         std::tie(sd, dd) = both([&] { return key_digest(source, t.source->name, source_keys, "", n, false); },

@@ -107,6 +107,7 @@ private:
                                            uint64_t& source_rows, std::vector<std::string>& s, std::vector<std::string>& d) const;
     // The recorded digest of the form `form`, or null (none, or another form).
     const TableKeyDigest* recorded(const char* form) const;
+    size_t range_chars() const;
     // The previous pass's snapshot: rows stamped only before it were most likely read by that pass.
     int64_t seen_before_ms() const;
 

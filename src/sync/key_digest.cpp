@@ -74,6 +74,24 @@ SerialPlans::~SerialPlans() {
     }
 }
 
+GroupingMemory::GroupingMemory(Database& db) {
+    if (db.engine() != Engine::postgres) return;
+    const auto v = db.query("SELECT current_setting('work_mem'), set_config('work_mem', '64MB', false)");
+    db_ = &db;
+    if (v.size() == 1 && !v[0].empty() && v[0][0]) was_ = *v[0][0];
+}
+
+GroupingMemory::~GroupingMemory() {
+    if (!db_) return;
+    try {
+        // The setting read back is data: put back as a quoted literal (the server checks it), or the default.
+        if (was_.empty()) db_->exec("RESET work_mem");
+        else db_->query("SELECT set_config('work_mem', " + db_->quote_literal(was_) + ", false)");
+    } catch (const std::exception&) {
+        // A failed statement aborted the transaction; its rollback restores the setting anyway.
+    }
+}
+
 std::string all_rows(const Database& db) { return db.engine() == Engine::postgres ? "TRUE" : ""; }
 
 std::optional<ServerKeyHasher> ServerKeyHasher::make(Database& db, const std::vector<std::string>& columns,
@@ -99,9 +117,17 @@ std::string ServerKeyHasher::hashes(const std::string& table, const std::string&
     return "(SELECT " + hash_ + " AS h FROM ONLY " + db.quote_ident(table) + (where.empty() ? "" : " WHERE " + where) + ") AS k";
 }
 
+// The sum of the hashes h, exactly as sum(h) spells it, from two sums of 32-bit halves: sum() of an
+// int4 keeps a plain bigint per group, where sum() of a bigint keeps an arbitrary-precision state,
+// so a grouped digest's hash table stays small (and in memory). h = hi * 2^32 + lo with hi = h >> 32
+// (arithmetic) and lo = h & (2^32 - 1); lo less 2^31 fits an int4, added back per row counted.
+// NULL (printed "") for no rows, as sum(h).
+const char* const kSumOfHashes =
+    "sum((h >> 32)::int4)::numeric * 4294967296 + sum(((h & 4294967295) - 2147483648)::int4)::numeric + count(*)::numeric * 2147483648";
+
 ServerKeyDigest ServerKeyHasher::digest(Database& db, const std::string& table, const std::string& where) const {
     SerialPlans serial(db);
-    auto rows = db.query("SELECT count(*), sum(h) FROM " + hashes(table, where, db));
+    auto rows = db.query(std::string("SELECT count(*), ") + kSumOfHashes + " FROM " + hashes(table, where, db));
     if (rows.size() != 1) throw Error(ExitCode::internal, "A key digest query of table " + table + " returned no row.");
     return digest_of(rows[0], 0);
 }
@@ -109,9 +135,28 @@ ServerKeyDigest ServerKeyHasher::digest(Database& db, const std::string& table, 
 std::map<uint64_t, ServerKeyDigest> ServerKeyHasher::bucket_digests(Database& db, const std::string& table, const std::string& where,
                                                                     uint64_t buckets) const {
     SerialPlans serial(db);
-    auto rows = db.query("SELECT h & " + std::to_string(buckets - 1) + ", count(*), sum(h) FROM " + hashes(table, where, db) + " GROUP BY 1");
+    GroupingMemory memory(db);
+    auto rows = db.query("SELECT h & " + std::to_string(buckets - 1) + ", count(*), " + kSumOfHashes + " FROM " + hashes(table, where, db) +
+                         " GROUP BY 1");
     std::map<uint64_t, ServerKeyDigest> out;
     for (const auto& row : rows) out[whole_number(row.at(0))] = digest_of(row, 1);
+    return out;
+}
+
+// The group is the first `chars` characters of the column's text, compared as bytes (COLLATE "C": a
+// case-insensitive collation would fold "A" into "a"'s group).
+std::map<std::string, ServerKeyDigest> ServerKeyHasher::prefix_digests(Database& db, const std::string& table, const std::string& where,
+                                                                       const std::string& column, size_t chars) const {
+    SerialPlans serial(db);
+    GroupingMemory memory(db);
+    const std::string g = "left(" + db.quote_ident(column) + "::text COLLATE \"C\", " + std::to_string(chars) + ")";
+    auto rows = db.query("SELECT g, count(*), " + std::string(kSumOfHashes) + " FROM (SELECT " + g + " AS g, " + hash_ + " AS h FROM ONLY " +
+                         db.quote_ident(table) + (where.empty() ? "" : " WHERE " + where) + ") AS k GROUP BY 1");
+    std::map<std::string, ServerKeyDigest> out;
+    for (const auto& row : rows) {
+        if (row.empty() || !row[0]) throw Error(ExitCode::internal, "A key digest query of table " + table + " returned a NULL group.");
+        out[*row[0]] = digest_of(row, 1);
+    }
     return out;
 }
 

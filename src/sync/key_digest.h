@@ -43,6 +43,10 @@ public:
     // The same per bucket (the hash's low bits; `buckets` is a power of two), empty buckets left out.
     std::map<uint64_t, ServerKeyDigest> bucket_digests(Database& db, const std::string& table, const std::string& where,
                                                        uint64_t buckets) const;
+    // The same per group of keys whose `column` (a text column, the key's first) starts with the same
+    // `chars` characters; the group's text is data the server printed.
+    std::map<std::string, ServerKeyDigest> prefix_digests(Database& db, const std::string& table, const std::string& where,
+                                                          const std::string& column, size_t chars) const;
     // The SQL selecting the rows whose keys fall into one of `which` of `buckets` buckets.
     std::string in_buckets(const std::vector<uint64_t>& which, uint64_t buckets) const;
 
@@ -67,6 +71,22 @@ public:
 private:
     Database* db_ = nullptr;  // null: nothing to put back
     std::string was_;         // the session's setting before: a number, or DEFAULT
+};
+
+// While alive, `db`'s statements may hold 64 MB per hash table (PostgreSQL's work_mem; nothing on
+// MySQL). A grouped digest of a large table has tens of thousands of groups, which the planner cannot
+// count beforehand: at the default 4 MB it planned 1 M groups and spilled 30 MB to disk at 1 M posts.
+// The setting is the session's, put back on leaving.
+class GroupingMemory {
+public:
+    explicit GroupingMemory(Database& db);
+    ~GroupingMemory();
+    GroupingMemory(const GroupingMemory&) = delete;
+    GroupingMemory& operator=(const GroupingMemory&) = delete;
+
+private:
+    Database* db_ = nullptr;  // null: nothing to put back
+    std::string was_;         // the session's setting before ("" : the default)
 };
 
 // The WHERE text selecting every row of a table to read its keys by: "TRUE" on PostgreSQL, whose
